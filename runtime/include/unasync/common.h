@@ -1,0 +1,60 @@
+/* What <unasync/async.h> and <unasync/sync.h> share: error codes and internal queue types whose
+ * names the async_* -> sync_* rename leaves alone, so both headers can be included together. */
+#ifndef UNASYNC_COMMON_H
+#define UNASYNC_COMMON_H
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The runtime's one error table. Every function of both APIs returns 0 or a negative code.
+ * Codes with an errno counterpart are exactly -errno (libuv uses the same values on Unix), so an
+ * I/O error that is not listed here is also a negative errno, identical in the async and the sync
+ * API. The others lie below UNASYNC_EBASE, outside the errno range. */
+#define UNASYNC_EBASE (-20000)
+#define UNASYNC_ERRNO_MAP(XX)                                                                      \
+    XX(ECANCELED, -ECANCELED, "operation canceled")                                                \
+    XX(ETIMEDOUT, -ETIMEDOUT, "timed out")                                                         \
+    XX(ENOMEM, -ENOMEM, "out of memory")                                                           \
+    XX(EINVAL, -EINVAL, "invalid argument")                                                        \
+    XX(EBUSY, -EBUSY, "resource busy")                                                             \
+    XX(EPERM, -EPERM, "operation not permitted")                                                   \
+    XX(EAGAIN, -EAGAIN, "resource temporarily unavailable")                                        \
+    XX(ENOTCORO, UNASYNC_EBASE - 1, "async primitive called outside a coroutine")                  \
+    XX(ENOTFOUND, UNASYNC_EBASE - 2, "host or service not found")                                  \
+    XX(EDNS, UNASYNC_EBASE - 3, "name resolution failed")                                          \
+    XX(EREDIS, UNASYNC_EBASE - 4, "redis error")                                                   \
+    XX(EDEADLK, -EDEADLK, "resource deadlock would occur")
+
+enum unasync_error {
+#define UNASYNC_ERR_ENUM(name, value, text) UNASYNC_##name = (value),
+    UNASYNC_ERRNO_MAP(UNASYNC_ERR_ENUM)
+#undef UNASYNC_ERR_ENUM
+};
+
+/* Returns a static, human-readable description of `err` (a code from the table above or any
+ * negative errno); never NULL. unasync_err_name returns the symbolic name ("ECANCELED"), or
+ * "EUNKNOWN" for a code outside the table. */
+const char *unasync_strerror(int err);
+const char *unasync_err_name(int err);
+
+/* A timeout that never expires, for the *_timed functions. */
+#define UNASYNC_FOREVER UINT64_MAX
+
+/* Internal: the FIFO of tasks blocked on a primitive. Embedded in the primitives so they can be
+ * declared by value; never touch its fields. */
+struct unasync_waiter;
+struct unasync_waitq {
+    struct unasync_waiter *head;
+    struct unasync_waiter *tail;
+    size_t count;
+};
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* UNASYNC_COMMON_H */
