@@ -42,6 +42,13 @@ enum unasync_error {
 const char *unasync_strerror(int err);
 const char *unasync_err_name(int err);
 
+/* Called when an async primitive is used outside a coroutine; the call then returns
+ * UNASYNC_ENOTCORO. The default handler prints `what` on stderr and aborts in a runtime built
+ * without NDEBUG (debug builds) and does nothing with NDEBUG. NULL restores the default. Returns
+ * the previous handler. Process-wide; set it before starting threads. */
+typedef void (*unasync_misuse_fn)(const char *what);
+unasync_misuse_fn unasync_set_misuse_handler(unasync_misuse_fn fn);
+
 /* A timeout that never expires, for the *_timed functions. */
 #define UNASYNC_FOREVER UINT64_MAX
 

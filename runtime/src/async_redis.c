@@ -1,0 +1,1 @@
+/* placeholder */ typedef int ua_async_redis_placeholder;

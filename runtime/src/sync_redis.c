@@ -1,0 +1,1 @@
+/* placeholder */ typedef int ua_sync_redis_placeholder;
