@@ -33,6 +33,8 @@ int ua_sync_park(sync_task_t *t, pthread_mutex_t *pm, uint64_t timeout_ms);
 void ua_sync_unpark(sync_task_t *t);
 /* Consumes t's pending cancellation; returns UNASYNC_ECANCELED. */
 int ua_sync_cancelled(sync_task_t *t);
+/* Whether t has a cancellation pending that its next park would act on. */
+int ua_sync_cancel_pending(sync_task_t *t);
 /* Waits until fd is ready for `events` (POLLIN/POLLOUT), the timeout passes or the calling task
  * is cancelled: 0, UNASYNC_ETIMEDOUT, UNASYNC_ECANCELED or a negative errno. */
 int ua_sync_poll(int fd, short events, uint64_t timeout_ms);

@@ -139,7 +139,7 @@ int ua_sync_cancelled(sync_task_t *t)
     return UNASYNC_ECANCELED;
 }
 
-static int ua_sync_cancel_pending(sync_task_t *t)
+int ua_sync_cancel_pending(sync_task_t *t)
 {
     pthread_mutex_lock(&t->tm);
     int c = t->cancel && !t->nocancel;
