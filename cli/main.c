@@ -1,0 +1,653 @@
+/* main.c - the `unasync` command: --check, --write, --print and --stdio over the shared engine. */
+#include "engine.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifdef UNASYNC_HAVE_SERVER
+#include "server.h"
+#endif
+
+#ifndef UNASYNC_VERSION
+#define UNASYNC_VERSION "0.0.0"
+#endif
+
+enum { EXIT_CLEAN = 0, EXIT_FINDINGS = 1, EXIT_ERROR = 2 };
+enum { MODE_NONE, MODE_CHECK, MODE_WRITE, MODE_PRINT, MODE_STDIO };
+enum { FMT_TEXT, FMT_JSON, FMT_GITHUB };
+
+typedef struct opts {
+    int mode;
+    int diff, force, prune, strict, quiet;
+    int format;
+    int jobs;
+    const char *config;
+    const char *print_file;
+} opts;
+
+static const char usage[] =
+    "usage: unasync --check [--diff] [--format=text|json|github] [--strict] [PATH...]\n"
+    "       unasync --write [--force] [--prune] [PATH...]\n"
+    "       unasync --print FILE\n"
+    "       unasync --stdio\n"
+    "       unasync --version | --help\n"
+    "\n"
+    "Generates the blocking twin (sync_*.c/.h) of async C sources and checks that committed\n"
+    "twins are in step with their sources. The project is the nearest folder holding\n"
+    "unasync.json, found by walking up from each PATH (default: the working directory).\n"
+    "\n"
+    "  --check           report every twin that is missing, stale, hand-edited or orphaned,\n"
+    "                    and every problem in the sources; exit 0 clean, 1 findings, 2 error\n"
+    "  --diff            with --check: print each drifted twin as a unified diff\n"
+    "  --format=FMT      text (file:line:col: severity: message [code]), json, or github\n"
+    "                    (workflow annotations)\n"
+    "  --strict          with --check: warnings count as findings too\n"
+    "  --write           regenerate the twins that are out of date (atomic, only on change)\n"
+    "  --force           with --write: overwrite a file that unasync did not generate\n"
+    "  --prune           with --write: delete orphaned twins (only if not edited by hand)\n"
+    "  --print FILE      write the twin of async source FILE to standard output\n"
+    "  --config FILE     use this unasync.json instead of searching for one\n"
+    "  -j, --jobs N      threads for --check/--write (default: one per core)\n"
+    "  -q, --quiet       no summary line on standard error\n"
+    "  --stdio           run the language server on standard input/output\n"
+    "  --version         print the version\n"
+    "\n"
+    "Documentation: docs/cli.md, docs/configuration.md, docs/guide.md\n";
+
+/* ---- paths relative to the working directory, for clickable output ---- */
+
+static char cwd[PATH_MAX];
+
+static char *display_path(const ue_project *p, const char *rel)
+{
+    char abs[PATH_MAX * 2];
+    snprintf(abs, sizeof abs, "%s/%s", strcmp(p->root, "/") ? p->root : "", rel);
+    size_t cl = strlen(cwd);
+    if (strncmp(abs, cwd, cl) == 0 && abs[cl] == '/')
+        return strdup(abs + cl + 1);
+    /* walk up from cwd until it is a prefix */
+    char up[PATH_MAX * 2] = "";
+    char base[PATH_MAX];
+    snprintf(base, sizeof base, "%s", cwd);
+    for (int i = 0; i < 64; i++) {
+        char *slash = strrchr(base, '/');
+        if (!slash)
+            break;
+        *slash = '\0';
+        strncat(up, "../", sizeof up - strlen(up) - 1);
+        size_t bl = strlen(base);
+        if (strncmp(abs, base, bl) == 0 && abs[bl] == '/') {
+            char *out = malloc(strlen(up) + strlen(abs + bl + 1) + 1);
+            if (out) {
+                strcpy(out, up);
+                strcat(out, abs + bl + 1);
+            }
+            return out;
+        }
+    }
+    return strdup(abs);
+}
+
+static const char *sev_name(ua_severity s)
+{
+    switch (s) {
+    case UA_ERROR:
+        return "error";
+    case UA_WARNING:
+        return "warning";
+    case UA_INFO:
+        return "info";
+    default:
+        return "hint";
+    }
+}
+
+static void json_str(FILE *o, const char *s)
+{
+    fputc('"', o);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(o, "\\%c", c);
+        else if (c == '\n')
+            fputs("\\n", o);
+        else if (c == '\t')
+            fputs("\\t", o);
+        else if (c < 0x20)
+            fprintf(o, "\\u%04x", c);
+        else
+            fputc(c, o);
+    }
+    fputc('"', o);
+}
+
+static void gh_escape(FILE *o, const char *s, int property)
+{
+    for (; *s; s++) {
+        if (*s == '%')
+            fputs("%25", o);
+        else if (*s == '\r')
+            fputs("%0D", o);
+        else if (*s == '\n')
+            fputs("%0A", o);
+        else if (property && *s == ':')
+            fputs("%3A", o);
+        else if (property && *s == ',')
+            fputs("%2C", o);
+        else
+            fputc(*s, o);
+    }
+}
+
+typedef struct outcome {
+    size_t errors, warnings, infos;
+    int fatal;
+    size_t json_items;
+} outcome;
+
+static void print_finding(const opts *o, const ue_project *p, const ua_finding *f, outcome *oc)
+{
+    char *path = p && strcmp(f->file, UE_CONFIG_NAME) != 0 ? display_path(p, f->file)
+                 : p ? display_path(p, UE_CONFIG_NAME)
+                     : strdup(f->file);
+    if (!path)
+        return;
+    if (f->severity == UA_ERROR)
+        oc->errors++;
+    else if (f->severity == UA_WARNING)
+        oc->warnings++;
+    else
+        oc->infos++;
+    switch (o->format) {
+    case FMT_TEXT:
+        printf("%s:%u:%u: %s: %s [%s]\n", path, f->line, f->col, sev_name(f->severity),
+               f->message, f->code);
+        break;
+    case FMT_GITHUB:
+        printf("::%s file=", f->severity == UA_ERROR     ? "error"
+                             : f->severity == UA_WARNING ? "warning"
+                                                         : "notice");
+        gh_escape(stdout, path, 1);
+        printf(",line=%u,col=%u,endLine=%u,endColumn=%u,title=unasync %s::", f->line, f->col,
+               f->end_line, f->end_col, f->code);
+        gh_escape(stdout, f->message, 0);
+        putchar('\n');
+        break;
+    case FMT_JSON:
+        printf("%s\n    {\"file\": ", oc->json_items++ ? "," : "");
+        json_str(stdout, path);
+        printf(", \"line\": %u, \"column\": %u, \"endLine\": %u, \"endColumn\": %u, "
+               "\"severity\": \"%s\", \"code\": \"%s\", \"message\": ",
+               f->line, f->col, f->end_line, f->end_col, sev_name(f->severity), f->code);
+        json_str(stdout, f->message);
+        if (f->related_file) {
+            char *rp = p ? display_path(p, f->related_file) : strdup(f->related_file);
+            printf(", \"related\": {\"file\": ");
+            json_str(stdout, rp ? rp : f->related_file);
+            printf(", \"line\": %u}", f->related_line);
+            free(rp);
+        }
+        putchar('}');
+        break;
+    }
+    free(path);
+}
+
+static void print_diff(const ue_project *p, const ue_twin *t)
+{
+    char *name = display_path(p, t->twin);
+    char *buf = NULL;
+    size_t len = 0;
+    char a[PATH_MAX + 8], b[PATH_MAX + 8];
+    snprintf(a, sizeof a, "a/%s", name ? name : t->twin);
+    snprintf(b, sizeof b, "b/%s", name ? name : t->twin);
+    const char *old = t->actual ? t->actual : "";
+    size_t old_len = t->actual ? t->actual_len : 0;
+    const char *new = t->expected ? t->expected : "";
+    size_t new_len = t->expected ? t->expected_len : 0;
+    ua_diff d = {0};
+    if (ua_diff_lines(old, old_len, new, new_len, &d) == 0 &&
+        ua_diff_unified(old, old_len, new, new_len, &d, t->actual ? a : "/dev/null",
+                        t->expected ? b : "/dev/null", 3, &buf, &len) == 0 &&
+        buf)
+        fwrite(buf, 1, len, stdout);
+    free(buf);
+    ua_diff_free(&d);
+    free(name);
+}
+
+/* ---- projects ---- */
+
+typedef struct target {
+    char *config;
+    char **filters;
+    size_t nfilters;
+    int whole;
+} target;
+
+static int add_target(target **ts, size_t *n, const char *config, const char *path_rel)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp((*ts)[i].config, config) == 0) {
+            target *t = &(*ts)[i];
+            if (!path_rel || !*path_rel) {
+                t->whole = 1;
+                return 0;
+            }
+            char **f = realloc(t->filters, (t->nfilters + 1) * sizeof *f);
+            if (!f)
+                return -1;
+            t->filters = f;
+            t->filters[t->nfilters++] = strdup(path_rel);
+            return 0;
+        }
+    target *nt = realloc(*ts, (*n + 1) * sizeof **ts);
+    if (!nt)
+        return -1;
+    *ts = nt;
+    target *t = &(*ts)[(*n)++];
+    memset(t, 0, sizeof *t);
+    t->config = strdup(config);
+    if (!path_rel || !*path_rel)
+        t->whole = 1;
+    else {
+        t->filters = malloc(sizeof *t->filters);
+        t->filters[0] = strdup(path_rel);
+        t->nfilters = 1;
+    }
+    return 0;
+}
+
+static int open_project(const opts *o, const char *config, ue_project **p, outcome *oc)
+{
+    ua_findings f = {0};
+    int rc = ue_project_open(config, p, &f);
+    ua_findings_sort(&f);
+    for (size_t i = 0; i < f.n; i++) {
+        /* configuration findings name unasync.json: show it relative to the working directory */
+        char *dir = strdup(config);
+        char *slash = dir ? strrchr(dir, '/') : NULL;
+        if (slash)
+            *slash = '\0';
+        ue_project tmp = {0};
+        tmp.root = dir;
+        print_finding(o, dir ? &tmp : NULL, &f.v[i], oc);
+        free(dir);
+    }
+    ua_findings_free(&f);
+    if (rc) {
+        if (rc != UA_ECONFIG)
+            fprintf(stderr, "unasync: %s: %s\n", config,
+                    rc < -100 || rc > -7 ? ua_strerror(rc) : strerror(-rc));
+        oc->fatal = 1;
+        return -1;
+    }
+    return 0;
+}
+
+static int run_check_or_write(const opts *o, char **paths, int npaths, outcome *oc)
+{
+    target *ts = NULL;
+    size_t nts = 0;
+    char *dot = ".";
+    if (npaths == 0) {
+        paths = &dot;
+        npaths = 1;
+    }
+    for (int i = 0; i < npaths; i++) {
+        char *config = NULL;
+        int rc = o->config ? ((config = realpath(o->config, NULL)) ? 0 : -errno)
+                           : ue_find_config(paths[i], &config);
+        if (rc) {
+            struct stat st;
+            if (stat(paths[i], &st) != 0)
+                fprintf(stderr, "unasync: %s: %s\n", paths[i], strerror(errno));
+            else if (o->config)
+                fprintf(stderr, "unasync: %s: %s\n", o->config, strerror(-rc));
+            else
+                fprintf(stderr,
+                        "unasync: %s: no %s found in this folder or any parent; see "
+                        "docs/configuration.md\n",
+                        paths[i], UE_CONFIG_NAME);
+            oc->fatal = 1;
+            continue;
+        }
+        /* the path relative to the project root filters what is checked */
+        char *root = strdup(config);
+        *strrchr(root, '/') = '\0';
+        ue_project tmp = {0};
+        tmp.root = root;
+        char *rel = ue_rel(&tmp, paths[i]);
+        free(root);
+        if (!rel) {
+            fprintf(stderr, "unasync: %s: outside the project of %s\n", paths[i], config);
+            oc->fatal = 1;
+            free(config);
+            continue;
+        }
+        add_target(&ts, &nts, config, strcmp(rel, ".") == 0 ? "" : rel);
+        free(rel);
+        free(config);
+    }
+    size_t counts[8] = {0};
+    if (o->format == FMT_JSON)
+        printf("{\"findings\": [");
+    for (size_t i = 0; i < nts; i++) {
+        ue_project *p = NULL;
+        if (open_project(o, ts[i].config, &p, oc) < 0)
+            continue;
+        ue_report r;
+        const char *const *filters = ts[i].whole ? NULL : (const char *const *)ts[i].filters;
+        if (ue_check(p, filters, ts[i].whole ? 0 : ts[i].nfilters, NULL, o->jobs, &r)) {
+            fprintf(stderr, "unasync: out of memory\n");
+            oc->fatal = 1;
+            ue_project_free(p);
+            continue;
+        }
+        for (size_t k = 0; k < r.n; k++)
+            counts[r.twins[k].state]++;
+        if (o->mode == MODE_CHECK) {
+            for (size_t k = 0; k < r.findings.n; k++)
+                print_finding(o, p, &r.findings.v[k], oc);
+            if (o->diff && o->format != FMT_JSON)
+                for (size_t k = 0; k < r.n; k++) {
+                    ue_state s = r.twins[k].state;
+                    if (s == UE_STALE || s == UE_EDITED || s == UE_MISSING)
+                        print_diff(p, &r.twins[k]);
+                }
+            for (size_t k = 0; k < r.n; k++)
+                if (r.twins[k].state == UE_IO_ERROR)
+                    oc->fatal = 1;
+        } else {
+            ua_findings left = {0};
+            for (size_t k = 0; k < r.n; k++) {
+                ue_twin *t = &r.twins[k];
+                int wrote = 0;
+                switch (t->state) {
+                case UE_MISSING:
+                case UE_STALE:
+                case UE_EDITED:
+                case UE_UNMANAGED:
+                    if (t->state == UE_UNMANAGED && !o->force) {
+                        ue_twin_findings(p, t, &left);
+                        break;
+                    }
+                    if (ue_write_twin(p, t, o->force, &wrote, &left) < 0)
+                        oc->fatal = 1;
+                    if (wrote && !o->quiet) {
+                        char *dp = display_path(p, t->twin);
+                        fprintf(stderr, "unasync: %s %s%s\n",
+                                t->state == UE_MISSING ? "created" : "regenerated", dp,
+                                t->state == UE_EDITED ? " (hand edits discarded)" : "");
+                        free(dp);
+                    }
+                    for (size_t q = 0; q < t->out.findings.n; q++)
+                        ua_findings_copy(&left, &t->out.findings.v[q]);
+                    break;
+                case UE_ORPHANED:
+                    if (o->prune) {
+                        char *abs = ue_abs(p, t->twin), *bytes = NULL;
+                        size_t len;
+                        ua_header h;
+                        if (abs && ue_read_file(abs, &bytes, &len) == 0 &&
+                            ua_header_parse(bytes, len, &h) == 0 &&
+                            ua_header_body_intact(bytes, len, &h) && unlink(abs) == 0) {
+                            if (!o->quiet) {
+                                char *dp = display_path(p, t->twin);
+                                fprintf(stderr, "unasync: deleted orphan %s\n", dp);
+                                free(dp);
+                            }
+                        } else {
+                            ua_findings_add(&left, t->twin, 1, 1, UA_ERROR, "UA205",
+                                            "orphaned twin was edited by hand; not deleted");
+                        }
+                        free(abs);
+                        free(bytes);
+                    } else {
+                        ue_twin_findings(p, t, &left);
+                    }
+                    break;
+                default:
+                    ue_twin_findings(p, t, &left);
+                    break;
+                }
+            }
+            /* configuration-level findings (UA007 ...) */
+            for (size_t k = 0; k < r.findings.n; k++)
+                if (strcmp(r.findings.v[k].file, UE_CONFIG_NAME) == 0)
+                    ua_findings_copy(&left, &r.findings.v[k]);
+            ua_findings_sort(&left);
+            for (size_t k = 0; k < left.n; k++)
+                print_finding(o, p, &left.v[k], oc);
+            ua_findings_free(&left);
+        }
+        ue_report_free(&r);
+        ue_project_free(p);
+    }
+    if (o->format == FMT_JSON)
+        printf("%s]}\n", oc->json_items ? "\n" : "");
+    if (!o->quiet && o->format != FMT_JSON) {
+        size_t total = 0;
+        for (int k = 0; k < 8; k++)
+            total += counts[k];
+        if (o->mode == MODE_CHECK)
+            fprintf(stderr,
+                    "unasync: %zu twin%s checked: %zu in sync, %zu missing, %zu stale, "
+                    "%zu hand-edited, %zu orphaned, %zu not generated; %zu error%s, "
+                    "%zu warning%s\n",
+                    total, total == 1 ? "" : "s", counts[UE_OK], counts[UE_MISSING],
+                    counts[UE_STALE], counts[UE_EDITED], counts[UE_ORPHANED],
+                    counts[UE_UNMANAGED], oc->errors, oc->errors == 1 ? "" : "s", oc->warnings,
+                    oc->warnings == 1 ? "" : "s");
+    }
+    for (size_t i = 0; i < nts; i++) {
+        free(ts[i].config);
+        for (size_t k = 0; k < ts[i].nfilters; k++)
+            free(ts[i].filters[k]);
+        free(ts[i].filters);
+    }
+    free(ts);
+    if (oc->fatal)
+        return EXIT_ERROR;
+    if (oc->errors || (o->strict && oc->warnings))
+        return EXIT_FINDINGS;
+    return EXIT_CLEAN;
+}
+
+static int run_print(const opts *o, outcome *oc)
+{
+    char *config = NULL;
+    int rc = o->config ? ((config = realpath(o->config, NULL)) ? 0 : -errno)
+                       : ue_find_config(o->print_file, &config);
+    if (rc) {
+        fprintf(stderr, "unasync: %s: no %s found (%s)\n", o->print_file, UE_CONFIG_NAME,
+                strerror(-rc));
+        return EXIT_ERROR;
+    }
+    ue_project *p = NULL;
+    opts eo = *o;
+    eo.format = FMT_TEXT;
+    if (open_project(&eo, config, &p, oc) < 0) {
+        free(config);
+        return EXIT_ERROR;
+    }
+    free(config);
+    char *rel = ue_rel(p, o->print_file);
+    if (!rel) {
+        fprintf(stderr, "unasync: %s: outside the project\n", o->print_file);
+        ue_project_free(p);
+        return EXIT_ERROR;
+    }
+    if (!ue_is_source(p, rel, NULL)) {
+        fprintf(stderr, "unasync: %s: not an async source of this project (see \"sources\")\n",
+                o->print_file);
+        free(rel);
+        ue_project_free(p);
+        return EXIT_ERROR;
+    }
+    ue_twin t;
+    rc = ue_check_source(p, NULL, rel, NULL, &t);
+    int status = EXIT_CLEAN;
+    if (rc) {
+        fprintf(stderr, "unasync: %s\n", ua_strerror(rc));
+        status = EXIT_ERROR;
+    } else {
+        if (t.state == UE_IO_ERROR) {
+            fprintf(stderr, "unasync: %s: %s\n", o->print_file, strerror(-t.err));
+            status = EXIT_ERROR;
+        }
+        /* findings go to stderr so that stdout is exactly the twin */
+        for (size_t k = 0; k < t.out.findings.n; k++) {
+            const ua_finding *f = &t.out.findings.v[k];
+            char *dp = display_path(p, f->file);
+            fprintf(stderr, "%s:%u:%u: %s: %s [%s]\n", dp ? dp : f->file, f->line, f->col,
+                    sev_name(f->severity), f->message, f->code);
+            free(dp);
+        }
+        if (t.expected)
+            fwrite(t.expected, 1, t.expected_len, stdout);
+        else if (status == EXIT_CLEAN)
+            status = EXIT_FINDINGS;
+    }
+    ue_twin_free(&t);
+    free(rel);
+    ue_project_free(p);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    opts o = {0};
+    o.format = FMT_TEXT;
+    enum { O_CHECK = 256, O_WRITE, O_PRINT, O_STDIO, O_VERSION, O_HELP, O_DIFF, O_FORMAT,
+           O_FORCE, O_PRUNE, O_CONFIG, O_STRICT };
+    static const struct option longopts[] = {
+        {"check", no_argument, NULL, O_CHECK},     {"write", no_argument, NULL, O_WRITE},
+        {"print", required_argument, NULL, O_PRINT}, {"stdio", no_argument, NULL, O_STDIO},
+        {"version", no_argument, NULL, O_VERSION}, {"help", no_argument, NULL, O_HELP},
+        {"diff", no_argument, NULL, O_DIFF},       {"format", required_argument, NULL, O_FORMAT},
+        {"force", no_argument, NULL, O_FORCE},     {"prune", no_argument, NULL, O_PRUNE},
+        {"config", required_argument, NULL, O_CONFIG}, {"strict", no_argument, NULL, O_STRICT},
+        {"jobs", required_argument, NULL, 'j'},    {"quiet", no_argument, NULL, 'q'},
+        {NULL, 0, NULL, 0}};
+    int c;
+    int modes = 0;
+    while ((c = getopt_long(argc, argv, "hj:q", longopts, NULL)) != -1) {
+        switch (c) {
+        case O_CHECK:
+            o.mode = MODE_CHECK;
+            modes++;
+            break;
+        case O_WRITE:
+            o.mode = MODE_WRITE;
+            modes++;
+            break;
+        case O_PRINT:
+            o.mode = MODE_PRINT;
+            o.print_file = optarg;
+            modes++;
+            break;
+        case O_STDIO:
+            o.mode = MODE_STDIO;
+            modes++;
+            break;
+        case O_VERSION:
+            printf("unasync %s\n", UNASYNC_VERSION);
+            return EXIT_CLEAN;
+        case 'h':
+        case O_HELP:
+            fputs(usage, stdout);
+            return EXIT_CLEAN;
+        case O_DIFF:
+            o.diff = 1;
+            break;
+        case O_FORMAT:
+            if (strcmp(optarg, "text") == 0)
+                o.format = FMT_TEXT;
+            else if (strcmp(optarg, "json") == 0)
+                o.format = FMT_JSON;
+            else if (strcmp(optarg, "github") == 0)
+                o.format = FMT_GITHUB;
+            else {
+                fprintf(stderr, "unasync: --format: '%s' is not text, json or github\n", optarg);
+                return EXIT_ERROR;
+            }
+            break;
+        case O_FORCE:
+            o.force = 1;
+            break;
+        case O_PRUNE:
+            o.prune = 1;
+            break;
+        case O_CONFIG:
+            o.config = optarg;
+            break;
+        case O_STRICT:
+            o.strict = 1;
+            break;
+        case 'j': {
+            char *end;
+            long j = strtol(optarg, &end, 10);
+            if (*end || j < 1 || j > 64) {
+                fprintf(stderr, "unasync: --jobs: '%s' is not a number from 1 to 64\n", optarg);
+                return EXIT_ERROR;
+            }
+            o.jobs = (int)j;
+            break;
+        }
+        case 'q':
+            o.quiet = 1;
+            break;
+        default:
+            fputs(usage, stderr);
+            return EXIT_ERROR;
+        }
+    }
+    if (modes != 1) {
+        fprintf(stderr, "unasync: %s\n\n%s",
+                modes ? "choose one of --check, --write, --print, --stdio"
+                      : "nothing to do: give --check, --write, --print FILE or --stdio",
+                usage);
+        return EXIT_ERROR;
+    }
+    if ((o.diff || o.strict) && o.mode != MODE_CHECK) {
+        fprintf(stderr, "unasync: --diff and --strict go with --check\n");
+        return EXIT_ERROR;
+    }
+    if ((o.force || o.prune) && o.mode != MODE_WRITE) {
+        fprintf(stderr, "unasync: --force and --prune go with --write\n");
+        return EXIT_ERROR;
+    }
+    if (!getcwd(cwd, sizeof cwd)) {
+        perror("unasync: getcwd");
+        return EXIT_ERROR;
+    }
+    outcome oc = {0};
+    switch (o.mode) {
+    case MODE_STDIO:
+        if (optind < argc) {
+            fprintf(stderr, "unasync: --stdio takes no paths\n");
+            return EXIT_ERROR;
+        }
+#ifdef UNASYNC_HAVE_SERVER
+        return srv_run_stdio();
+#else
+        fprintf(stderr, "unasync: this build has no language server\n");
+        return EXIT_ERROR;
+#endif
+    case MODE_PRINT:
+        if (optind < argc) {
+            fprintf(stderr, "unasync: --print takes one FILE\n");
+            return EXIT_ERROR;
+        }
+        return run_print(&o, &oc);
+    default:
+        return run_check_or_write(&o, argv + optind, argc - optind, &oc);
+    }
+}

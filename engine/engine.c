@@ -1,0 +1,1021 @@
+/* engine.c - project discovery, source listing, drift classification and atomic writes; the one
+ * engine behind both `unasync --check/--write` and the language server. */
+#include "engine.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- small helpers ---- */
+
+static char *dupn(const char *s, size_t n)
+{
+    char *p = malloc(n + 1);
+    if (p) {
+        memcpy(p, s, n);
+        p[n] = '\0';
+    }
+    return p;
+}
+
+static char *sdup(const char *s)
+{
+    return s ? dupn(s, strlen(s)) : NULL;
+}
+
+static char *join(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    char *p = malloc(la + lb + 2);
+    if (!p)
+        return NULL;
+    memcpy(p, a, la);
+    p[la] = '/';
+    memcpy(p + la + 1, b, lb + 1);
+    return p;
+}
+
+typedef struct strvec {
+    char **v;
+    size_t n, cap;
+} strvec;
+
+static int vec_push(strvec *s, char *str)
+{
+    if (!str)
+        return UA_ENOMEM;
+    if (s->n == s->cap) {
+        size_t nc = s->cap ? s->cap * 2 : 16;
+        char **v = realloc(s->v, nc * sizeof *v);
+        if (!v) {
+            free(str);
+            return UA_ENOMEM;
+        }
+        s->v = v;
+        s->cap = nc;
+    }
+    s->v[s->n++] = str;
+    return 0;
+}
+
+static void vec_free(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void vec_sort_unique(strvec *s)
+{
+    if (s->n < 2)
+        return;
+    qsort(s->v, s->n, sizeof *s->v, cmp_str);
+    size_t w = 1;
+    for (size_t i = 1; i < s->n; i++) {
+        if (strcmp(s->v[i], s->v[w - 1]) == 0)
+            free(s->v[i]);
+        else
+            s->v[w++] = s->v[i];
+    }
+    s->n = w;
+}
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+int ue_read_file(const char *path, char **bytes, size_t *len)
+{
+    *bytes = NULL;
+    *len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        int e = -errno;
+        close(fd);
+        return e;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        close(fd);
+        return -EISDIR;
+    }
+    size_t cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096, n = 0;
+    char *b = malloc(cap);
+    if (!b) {
+        close(fd);
+        return UA_ENOMEM;
+    }
+    for (;;) {
+        if (n + 1 >= cap) {
+            char *nb = realloc(b, cap * 2);
+            if (!nb) {
+                free(b);
+                close(fd);
+                return UA_ENOMEM;
+            }
+            b = nb;
+            cap *= 2;
+        }
+        ssize_t r = read(fd, b + n, cap - n - 1);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            int e = -errno;
+            free(b);
+            close(fd);
+            return e;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    close(fd);
+    b[n] = '\0';
+    *bytes = b;
+    *len = n;
+    return 0;
+}
+
+/* ---- glob ---- */
+
+static int match_class(const char **pp, char c)
+{
+    const char *p = *pp + 1;
+    int neg = 0, ok = 0;
+    if (*p == '!' || *p == '^') {
+        neg = 1;
+        p++;
+    }
+    const char *start = p;
+    while (*p && (*p != ']' || p == start)) {
+        if (p[1] == '-' && p[2] && p[2] != ']') {
+            if (c >= p[0] && c <= p[2])
+                ok = 1;
+            p += 3;
+        } else {
+            if (c == *p)
+                ok = 1;
+            p++;
+        }
+    }
+    if (*p != ']')
+        return -1; /* not a class: treat '[' literally */
+    *pp = p + 1;
+    return ok != neg;
+}
+
+int ue_glob_match(const char *pat, const char *s)
+{
+    while (*pat) {
+        if (pat[0] == '*' && pat[1] == '*') {
+            pat += 2;
+            if (*pat == '/') {
+                pat++;
+                /* '**' + '/' matches zero or more whole components */
+                for (const char *t = s;; t++) {
+                    if ((t == s || t[-1] == '/') && ue_glob_match(pat, t))
+                        return 1;
+                    if (!*t)
+                        return 0;
+                }
+            }
+            for (const char *t = s;; t++) {
+                if (ue_glob_match(pat, t))
+                    return 1;
+                if (!*t)
+                    return 0;
+            }
+        }
+        if (*pat == '*') {
+            pat++;
+            for (const char *t = s;; t++) {
+                if (ue_glob_match(pat, t))
+                    return 1;
+                if (!*t || *t == '/')
+                    return 0;
+            }
+        }
+        if (!*s)
+            return 0;
+        if (*pat == '?') {
+            if (*s == '/')
+                return 0;
+            pat++;
+            s++;
+            continue;
+        }
+        if (*pat == '[') {
+            const char *p = pat;
+            int m = match_class(&p, *s);
+            if (m >= 0) {
+                if (!m || *s == '/')
+                    return 0;
+                pat = p;
+                s++;
+                continue;
+            }
+        }
+        if (*pat != *s)
+            return 0;
+        pat++;
+        s++;
+    }
+    return *s == '\0';
+}
+
+/* ---- project ---- */
+
+int ue_find_config(const char *start, char **config_path)
+{
+    char buf[PATH_MAX];
+    *config_path = NULL;
+    if (!realpath(start && *start ? start : ".", buf))
+        return -errno;
+    struct stat st;
+    if (stat(buf, &st) == 0 && !S_ISDIR(st.st_mode)) {
+        char *slash = strrchr(buf, '/');
+        if (slash && slash != buf)
+            *slash = '\0';
+        else if (slash)
+            slash[1] = '\0';
+    }
+    for (;;) {
+        char cand[PATH_MAX + 16];
+        snprintf(cand, sizeof cand, "%s/%s", strcmp(buf, "/") ? buf : "", UE_CONFIG_NAME);
+        if (stat(cand, &st) == 0 && S_ISREG(st.st_mode)) {
+            *config_path = sdup(cand);
+            return *config_path ? 0 : UA_ENOMEM;
+        }
+        char *slash = strrchr(buf, '/');
+        if (!slash || strcmp(buf, "/") == 0)
+            return -ENOENT;
+        if (slash == buf)
+            slash[1] = '\0';
+        else
+            *slash = '\0';
+    }
+}
+
+static int skip_dir(const char *abs, const char *name)
+{
+    if (name[0] == '.' || strcmp(name, "node_modules") == 0)
+        return 1;
+    /* build trees (meson, cmake) hold copies and generated files, never sources */
+    char probe[PATH_MAX];
+    struct stat st;
+    snprintf(probe, sizeof probe, "%s/meson-private", abs);
+    if (stat(probe, &st) == 0)
+        return 1;
+    snprintf(probe, sizeof probe, "%s/CMakeCache.txt", abs);
+    return stat(probe, &st) == 0;
+}
+
+/* Whether absolute `path` (already canonical) lies inside root. */
+static int inside(const char *root, const char *path)
+{
+    size_t n = strlen(root);
+    return strncmp(root, path, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+typedef struct walk {
+    const ue_project *p;
+    const char *pattern;
+    strvec *out;
+    ua_findings *findings;
+    int rc;
+} walk;
+
+/* Lists files under rel folder `dir` ("" = root) matching w->pattern, `depth` levels deep at most
+ * (-1 = unlimited). */
+static void walk_dir(walk *w, const char *dir, int depth)
+{
+    char *abs = *dir ? join(w->p->root, dir) : sdup(w->p->root);
+    if (!abs) {
+        w->rc = UA_ENOMEM;
+        return;
+    }
+    DIR *d = opendir(abs);
+    if (!d) {
+        free(abs);
+        return;
+    }
+    strvec names = {0};
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            vec_push(&names, sdup(e->d_name));
+    closedir(d);
+    vec_sort_unique(&names);
+    for (size_t i = 0; i < names.n && !w->rc; i++) {
+        char *rel = *dir ? join(dir, names.v[i]) : sdup(names.v[i]);
+        char *full = join(abs, names.v[i]);
+        struct stat st;
+        if (!rel || !full) {
+            free(rel);
+            free(full);
+            w->rc = UA_ENOMEM;
+            break;
+        }
+        if (lstat(full, &st) == 0) {
+            if (S_ISLNK(st.st_mode)) {
+                char real[PATH_MAX];
+                struct stat t;
+                if (realpath(full, real) && stat(real, &t) == 0 && S_ISREG(t.st_mode) &&
+                    ue_glob_match(w->pattern, rel)) {
+                    if (inside(w->p->root, real))
+                        vec_push(w->out, sdup(rel));
+                    else
+                        ua_findings_add(w->findings, rel, 1, 1, UA_WARNING, "UA400",
+                                        "skipped: symbolic link leads outside the project");
+                }
+            } else if (S_ISDIR(st.st_mode)) {
+                if (depth != 0 && !skip_dir(full, names.v[i]))
+                    walk_dir(w, rel, depth < 0 ? -1 : depth - 1);
+            } else if (S_ISREG(st.st_mode) && ue_glob_match(w->pattern, rel)) {
+                vec_push(w->out, sdup(rel));
+            }
+        }
+        free(rel);
+        free(full);
+    }
+    vec_free(names.v, names.n);
+    free(abs);
+}
+
+/* Expands one glob: walks from its literal folder prefix. */
+static int expand_glob(const ue_project *p, const char *pattern, strvec *out, ua_findings *f)
+{
+    /* literal prefix: whole components without wildcard characters */
+    size_t lit = 0, i = 0;
+    for (;;) {
+        size_t j = i;
+        while (pattern[j] && pattern[j] != '/')
+            j++;
+        int wild = strcspn(pattern + i, "*?[") < j - i;
+        if (wild || !pattern[j])
+            break;
+        lit = j;
+        i = j + 1;
+    }
+    char *dir = dupn(pattern, lit);
+    if (!dir)
+        return UA_ENOMEM;
+    const char *rest = pattern + (lit ? lit + 1 : 0);
+    int depth = 0;
+    if (strstr(rest, "**"))
+        depth = -1;
+    else
+        for (const char *s = rest; *s; s++)
+            depth += *s == '/';
+    walk w = {p, pattern, out, f, 0};
+    walk_dir(&w, dir, depth);
+    free(dir);
+    return w.rc;
+}
+
+static int list_sources(ue_project *p, ua_findings *f)
+{
+    strvec all = {0}, src = {0}, cand = {0};
+    int rc = 0;
+    for (size_t i = 0; i < p->cfg->nsources && !rc; i++)
+        rc = expand_glob(p, p->cfg->sources[i], &all, f);
+    if (rc)
+        goto done;
+    vec_sort_unique(&all);
+    for (size_t i = 0; i < all.n; i++) {
+        const char *rel = all.v[i];
+        int excluded = 0;
+        for (size_t k = 0; k < p->cfg->nexclude; k++)
+            excluded |= ue_glob_match(p->cfg->exclude[k], rel);
+        if (excluded)
+            continue;
+        if (ua_is_twin_name(p->cfg->twin, base_name(rel)))
+            rc = vec_push(&cand, sdup(rel));
+        else
+            rc = vec_push(&src, sdup(rel));
+        if (rc)
+            goto done;
+    }
+    /* files named like twins beside every source are candidates for the orphan check */
+    for (size_t i = 0; i < src.n && !rc; i++) {
+        const char *slash = strrchr(src.v[i], '/');
+        char *dir = slash ? dupn(src.v[i], (size_t)(slash - src.v[i])) : sdup("");
+        char *abs = dir && *dir ? join(p->root, dir) : sdup(p->root);
+        DIR *d = abs ? opendir(abs) : NULL;
+        struct dirent *e;
+        while (d && (e = readdir(d)))
+            if (e->d_name[0] != '.' && ua_is_twin_name(p->cfg->twin, e->d_name))
+                rc = vec_push(&cand, *dir ? join(dir, e->d_name) : sdup(e->d_name));
+        if (d)
+            closedir(d);
+        free(dir);
+        free(abs);
+    }
+    vec_sort_unique(&cand);
+    vec_sort_unique(&src);
+    if (src.n == 0)
+        ua_findings_add(f, "unasync.json", p->cfg->sources_line, p->cfg->sources_col, UA_WARNING,
+                        "UA300", "\"sources\" matches no file");
+done:
+    vec_free(all.v, all.n);
+    if (rc) {
+        vec_free(src.v, src.n);
+        vec_free(cand.v, cand.n);
+        return rc;
+    }
+    vec_free(p->sources, p->nsources);
+    vec_free(p->candidates, p->ncandidates);
+    p->sources = src.v;
+    p->nsources = src.n;
+    p->candidates = cand.v;
+    p->ncandidates = cand.n;
+    p->view.cfg = p->cfg;
+    p->view.sources = (const char *const *)p->sources;
+    p->view.nsources = p->nsources;
+    return 0;
+}
+
+int ue_project_open(const char *config_path, ue_project **out, ua_findings *findings)
+{
+    *out = NULL;
+    char real[PATH_MAX];
+    if (!realpath(config_path, real))
+        return -errno;
+    char *bytes;
+    size_t len;
+    int rc = ue_read_file(real, &bytes, &len);
+    if (rc)
+        return rc;
+    ue_project *p = calloc(1, sizeof *p);
+    if (!p) {
+        free(bytes);
+        return UA_ENOMEM;
+    }
+    p->config_path = sdup(real);
+    char *slash = strrchr(real, '/');
+    if (slash == real)
+        slash[1] = '\0';
+    else
+        *slash = '\0';
+    p->root = sdup(real);
+    if (!p->config_path || !p->root) {
+        free(bytes);
+        ue_project_free(p);
+        return UA_ENOMEM;
+    }
+    rc = ua_config_parse(bytes, len, UE_CONFIG_NAME, &p->cfg, findings);
+    free(bytes);
+    if (rc == 0)
+        rc = list_sources(p, findings);
+    if (rc) {
+        ue_project_free(p);
+        return rc;
+    }
+    *out = p;
+    return 0;
+}
+
+int ue_project_rescan(ue_project *p, ua_findings *findings)
+{
+    return list_sources(p, findings);
+}
+
+void ue_project_free(ue_project *p)
+{
+    if (!p)
+        return;
+    free(p->root);
+    free(p->config_path);
+    ua_config_free(p->cfg);
+    vec_free(p->sources, p->nsources);
+    vec_free(p->candidates, p->ncandidates);
+    free(p);
+}
+
+char *ue_abs(const ue_project *p, const char *rel)
+{
+    return join(p->root, rel);
+}
+
+char *ue_rel(const ue_project *p, const char *path)
+{
+    char real[PATH_MAX];
+    char *tmp = NULL;
+    if (!realpath(path, real)) {
+        /* a file that does not exist yet: resolve its folder */
+        char *copy = sdup(path);
+        if (!copy)
+            return NULL;
+        char *slash = strrchr(copy, '/');
+        const char *name = slash ? slash + 1 : copy;
+        if (slash)
+            *slash = '\0';
+        char dirreal[PATH_MAX];
+        if (!realpath(slash ? (*copy ? copy : "/") : ".", dirreal) || !*name ||
+            strcmp(name, "..") == 0 || strcmp(name, ".") == 0) {
+            free(copy);
+            return NULL;
+        }
+        tmp = join(dirreal, name);
+        free(copy);
+        if (!tmp)
+            return NULL;
+        snprintf(real, sizeof real, "%s", tmp);
+        free(tmp);
+    }
+    if (!inside(p->root, real))
+        return NULL;
+    size_t n = strlen(p->root);
+    if (strcmp(p->root, "/") == 0)
+        n = 0;
+    return sdup(real[n] == '/' ? real + n + 1 : real + n);
+}
+
+int ue_is_source(const ue_project *p, const char *rel, size_t *idx)
+{
+    size_t lo = 0, hi = p->nsources;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(p->sources[mid], rel);
+        if (c == 0) {
+            if (idx)
+                *idx = mid;
+            return 1;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
+char *ue_twin_of(const ue_project *p, const char *rel)
+{
+    const char *b = base_name(rel);
+    char *tn = ua_twin_name(p->cfg->twin, b);
+    if (!tn)
+        return NULL;
+    size_t dl = (size_t)(b - rel);
+    char *out = malloc(dl + strlen(tn) + 1);
+    if (out) {
+        memcpy(out, rel, dl);
+        strcpy(out + dl, tn);
+    }
+    free(tn);
+    return out;
+}
+
+char *ue_source_of(const ue_project *p, const char *twin_rel)
+{
+    for (size_t i = 0; i < p->nsources; i++) {
+        char *t = ue_twin_of(p, p->sources[i]);
+        int same = t && strcmp(t, twin_rel) == 0;
+        free(t);
+        if (same)
+            return sdup(p->sources[i]);
+    }
+    return NULL;
+}
+
+/* ---- checking ---- */
+
+const char *ue_state_name(ue_state s)
+{
+    static const char *names[] = {"ok",     "missing",  "stale",        "hand-edited",
+                                  "unmanaged", "orphaned", "source-error", "io-error"};
+    return (unsigned)s < sizeof names / sizeof *names ? names[s] : "?";
+}
+
+static int read_doc(const ue_project *p, const ue_overlay *ov, const char *rel, char **bytes,
+                    size_t *len, mode_t *mode)
+{
+    if (ov && ov->lookup) {
+        size_t n;
+        const char *b = ov->lookup(ov->ud, rel, &n);
+        if (b) {
+            *bytes = dupn(b, n);
+            *len = n;
+            if (mode) {
+                char *abs = ue_abs(p, rel);
+                struct stat st;
+                if (abs && stat(abs, &st) == 0)
+                    *mode = st.st_mode & 07777;
+                free(abs);
+            }
+            return *bytes ? 0 : UA_ENOMEM;
+        }
+    }
+    char *abs = ue_abs(p, rel);
+    if (!abs)
+        return UA_ENOMEM;
+    int rc = ue_read_file(abs, bytes, len);
+    if (rc == 0 && mode) {
+        struct stat st;
+        if (stat(abs, &st) == 0)
+            *mode = st.st_mode & 07777;
+    }
+    free(abs);
+    return rc;
+}
+
+int ue_check_source(ue_project *p, ua_ctx *ctx, const char *src_rel, const ue_overlay *ov,
+                    ue_twin *t)
+{
+    memset(t, 0, sizeof *t);
+    t->source = sdup(src_rel);
+    t->twin = ue_twin_of(p, src_rel);
+    t->mode = 0644;
+    if (!t->source || !t->twin)
+        return UA_ENOMEM;
+    int rc = read_doc(p, ov, src_rel, &t->src_bytes, &t->src_len, &t->mode);
+    if (rc == UA_ENOMEM)
+        return rc;
+    if (rc) {
+        t->state = UE_IO_ERROR;
+        t->err = rc;
+        return 0;
+    }
+    rc = ua_transform(ctx, &p->view, src_rel, t->src_bytes, t->src_len, &t->out);
+    if (rc == UA_ENOMEM)
+        return rc;
+    rc = read_doc(p, ov, t->twin, &t->actual, &t->actual_len, &t->mode);
+    if (rc == UA_ENOMEM)
+        return rc;
+    if (rc && rc != -ENOENT) {
+        t->state = UE_IO_ERROR;
+        t->err = rc;
+        return 0;
+    }
+    if (!t->out.bytes) {
+        t->state = UE_SOURCE_ERROR;
+        return 0;
+    }
+    t->expected = t->out.bytes;
+    t->expected_len = t->out.len;
+    if (!t->actual) {
+        t->state = UE_MISSING;
+        return 0;
+    }
+    ua_header h;
+    if (ua_header_parse(t->actual, t->actual_len, &h) != 0) {
+        t->state = UE_UNMANAGED;
+        return 0;
+    }
+    if (t->actual_len == t->expected_len && memcmp(t->actual, t->expected, t->actual_len) == 0) {
+        t->state = UE_OK;
+        return 0;
+    }
+    t->state = ua_header_body_intact(t->actual, t->actual_len, &h) ? UE_STALE : UE_EDITED;
+    return ua_diff_lines(t->actual, t->actual_len, t->expected, t->expected_len, &t->diff);
+}
+
+void ue_twin_free(ue_twin *t)
+{
+    if (!t)
+        return;
+    free(t->source);
+    free(t->twin);
+    free(t->actual);
+    free(t->src_bytes);
+    ua_output_free(&t->out); /* owns t->expected */
+    ua_diff_free(&t->diff);
+    memset(t, 0, sizeof *t);
+}
+
+int ue_twin_findings(const ue_project *p, const ue_twin *t, ua_findings *f)
+{
+    (void)p;
+    int rc = 0;
+    for (size_t i = 0; i < t->out.findings.n && !rc; i++) {
+        rc = ua_findings_copy(f, &t->out.findings.v[i]);
+    }
+    if (rc)
+        return rc;
+    const char *src_base = base_name(t->source), *twin_base = base_name(t->twin);
+    switch (t->state) {
+    case UE_OK:
+    case UE_SOURCE_ERROR:
+        return 0;
+    case UE_IO_ERROR:
+        return ua_findings_add(f, t->source, 1, 1, UA_ERROR, "UA400", "cannot read: %s",
+                               strerror(-t->err > 0 ? -t->err : EIO));
+    case UE_MISSING:
+        return ua_findings_add(f, t->source, 1, 1, UA_ERROR, "UA201",
+                               "%s is missing; run 'unasync --write' to generate it", twin_base);
+    case UE_UNMANAGED:
+        return ua_findings_add(f, t->twin, 1, 1, UA_ERROR, "UA204",
+                               "%s exists but was not generated by unasync; refusing to overwrite "
+                               "it (move it away, or use --write --force)",
+                               twin_base);
+    case UE_ORPHANED:
+        return ua_findings_add(f, t->twin, 1, 1, UA_ERROR, "UA205",
+                               "%s is orphaned: its source %s is gone or no longer listed in "
+                               "\"sources\"; delete it (unasync --write --prune)",
+                               twin_base, t->source);
+    case UE_STALE:
+    case UE_EDITED: {
+        unsigned line = 1;
+        unsigned src_line = 1, c;
+        if (t->diff.n) {
+            line = (unsigned)t->diff.hunks[0].a_line + 1;
+            size_t off = ua_line_offset(t->expected, t->expected_len,
+                                        (unsigned)t->diff.hunks[0].b_line + 1);
+            size_t so = ua_map_to_source(&t->out.map, off);
+            ua_offset_to_linecol(t->src_bytes, t->src_len, so, &src_line, &c);
+        }
+        if (t->state == UE_STALE)
+            rc = ua_findings_add(f, t->twin, line, 1, UA_ERROR, "UA202",
+                                 "%s is out of date with %s (%zu hunk%s); run 'unasync --write'",
+                                 twin_base, src_base, t->diff.n, t->diff.n == 1 ? "" : "s");
+        else
+            rc = ua_findings_add(f, t->twin, line, 1, UA_ERROR, "UA203",
+                                 "%s was edited by hand (%zu hunk%s differ from %s); edit %s "
+                                 "instead and run 'unasync --write'",
+                                 twin_base, t->diff.n, t->diff.n == 1 ? "" : "s", src_base,
+                                 src_base);
+        if (rc == 0) {
+            ua_finding *last = &f->v[f->n - 1];
+            last->related_file = sdup(t->source);
+            last->related_line = src_line;
+            last->related_col = 1;
+        }
+        return rc;
+    }
+    }
+    return 0;
+}
+
+typedef struct job {
+    ue_project *p;
+    const ue_overlay *ov;
+    ue_twin *twins;
+    char **todo;
+    size_t n, next;
+    pthread_mutex_t lock;
+    int rc;
+} job;
+
+static void *worker(void *arg)
+{
+    job *j = arg;
+    ua_ctx *ctx = ua_ctx_new();
+    for (;;) {
+        pthread_mutex_lock(&j->lock);
+        size_t i = j->next++;
+        int stop = j->rc != 0;
+        pthread_mutex_unlock(&j->lock);
+        if (i >= j->n || stop)
+            break;
+        int rc = ue_check_source(j->p, ctx, j->todo[i], j->ov, &j->twins[i]);
+        if (rc) {
+            pthread_mutex_lock(&j->lock);
+            j->rc = rc;
+            pthread_mutex_unlock(&j->lock);
+        }
+    }
+    ua_ctx_free(ctx);
+    return NULL;
+}
+
+static int selected(const char *rel, const char *const *filters, size_t n)
+{
+    if (n == 0)
+        return 1;
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(filters[i]);
+        if (l == 0 || (strncmp(rel, filters[i], l) == 0 && (rel[l] == '\0' || rel[l] == '/')))
+            return 1;
+    }
+    return 0;
+}
+
+static int twin_cmp(const void *a, const void *b)
+{
+    return strcmp(((const ue_twin *)a)->twin, ((const ue_twin *)b)->twin);
+}
+
+int ue_check(ue_project *p, const char *const *filters, size_t nfilters, const ue_overlay *ov,
+             int jobs, ue_report *r)
+{
+    memset(r, 0, sizeof *r);
+    strvec todo = {0};
+    int rc = 0;
+    for (size_t i = 0; i < p->nsources; i++) {
+        char *tw = ue_twin_of(p, p->sources[i]);
+        int sel = tw && (selected(p->sources[i], filters, nfilters) ||
+                         selected(tw, filters, nfilters));
+        free(tw);
+        if (sel && (rc = vec_push(&todo, sdup(p->sources[i]))))
+            goto done;
+    }
+    /* orphans: generated files whose source is not (or no longer) a source */
+    strvec orphans = {0};
+    for (size_t i = 0; i < p->ncandidates; i++) {
+        const char *rel = p->candidates[i];
+        if (!selected(rel, filters, nfilters))
+            continue;
+        char *src = ue_source_of(p, rel);
+        if (src) {
+            free(src);
+            continue;
+        }
+        char *abs = ue_abs(p, rel), *bytes = NULL;
+        size_t len = 0;
+        ua_header h;
+        if (abs && ue_read_file(abs, &bytes, &len) == 0 && ua_header_parse(bytes, len, &h) == 0)
+            vec_push(&orphans, join(rel, h.source)); /* "twin/source" pair, split below */
+        free(abs);
+        free(bytes);
+    }
+    r->n = todo.n + orphans.n;
+    r->twins = calloc(r->n ? r->n : 1, sizeof *r->twins);
+    if (!r->twins) {
+        vec_free(orphans.v, orphans.n);
+        rc = UA_ENOMEM;
+        goto done;
+    }
+    if (jobs <= 0) {
+        long nc = sysconf(_SC_NPROCESSORS_ONLN);
+        jobs = nc > 0 ? (int)nc : 1;
+    }
+    if ((size_t)jobs > todo.n / 4 + 1)
+        jobs = (int)(todo.n / 4 + 1); /* threads only pay off with many files */
+    job j = {p, ov, r->twins, todo.v, todo.n, 0, PTHREAD_MUTEX_INITIALIZER, 0};
+    pthread_t th[64];
+    int started = 0;
+    if (jobs > 64)
+        jobs = 64;
+    for (int k = 1; k < jobs; k++)
+        if (pthread_create(&th[started], NULL, worker, &j) == 0)
+            started++;
+    worker(&j);
+    for (int k = 0; k < started; k++)
+        pthread_join(th[k], NULL);
+    pthread_mutex_destroy(&j.lock);
+    rc = j.rc;
+    for (size_t i = 0; i < orphans.n; i++) {
+        ue_twin *t = &r->twins[todo.n + i];
+        /* the pair was joined as "<twin rel>/<source>": the twin is a candidate path */
+        for (size_t k = 0; k < p->ncandidates; k++) {
+            size_t l = strlen(p->candidates[k]);
+            if (strncmp(orphans.v[i], p->candidates[k], l) == 0 && orphans.v[i][l] == '/') {
+                t->twin = sdup(p->candidates[k]);
+                t->source = sdup(orphans.v[i] + l + 1);
+                break;
+            }
+        }
+        t->state = UE_ORPHANED;
+    }
+    vec_free(orphans.v, orphans.n);
+    if (rc)
+        goto done;
+    qsort(r->twins, r->n, sizeof *r->twins, twin_cmp);
+    for (size_t i = 0; i < r->n && !rc; i++)
+        rc = ue_twin_findings(p, &r->twins[i], &r->findings);
+    /* rules that never fire: only meaningful when every source was transformed */
+    if (!rc && nfilters == 0) {
+        for (size_t k = 0; k < p->cfg->nrules; k++) {
+            size_t hits = 0;
+            for (size_t i = 0; i < r->n; i++)
+                if (r->twins[i].out.rule_hits)
+                    hits += r->twins[i].out.rule_hits[k];
+            int all_ok = 1;
+            for (size_t i = 0; i < r->n; i++)
+                all_ok &= r->twins[i].state != UE_SOURCE_ERROR && r->twins[i].state != UE_IO_ERROR;
+            if (!hits && all_ok)
+                rc = ua_findings_add(&r->findings, UE_CONFIG_NAME, p->cfg->rules[k].line,
+                                     p->cfg->rules[k].col, UA_WARNING, "UA007",
+                                     "rename rule '%s' never fires in any source",
+                                     p->cfg->rules[k].from);
+        }
+    }
+    ua_findings_sort(&r->findings);
+done:
+    vec_free(todo.v, todo.n);
+    return rc;
+}
+
+void ue_report_free(ue_report *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->n; i++)
+        ue_twin_free(&r->twins[i]);
+    free(r->twins);
+    ua_findings_free(&r->findings);
+    memset(r, 0, sizeof *r);
+}
+
+/* ---- writing ---- */
+
+int ue_write_atomic(const char *abs_path, const char *bytes, size_t len, mode_t mode)
+{
+    const char *slash = strrchr(abs_path, '/');
+    size_t dl = slash ? (size_t)(slash - abs_path) : 0;
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%.*s/.%s.unasync-XXXXXX", (int)dl, abs_path,
+                 slash ? slash + 1 : abs_path) >= (int)sizeof tmp)
+        return -ENAMETOOLONG;
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    size_t done = 0;
+    while (done < len) {
+        ssize_t w = write(fd, bytes + done, len - done);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            goto fail;
+        }
+        done += (size_t)w;
+    }
+    if (fchmod(fd, mode & 07777) < 0 || fsync(fd) < 0)
+        goto fail;
+    if (close(fd) < 0) {
+        fd = -1;
+        goto fail;
+    }
+    fd = -1;
+    if (rename(tmp, abs_path) < 0)
+        goto fail;
+    return 0;
+fail:;
+    int e = -errno;
+    if (fd >= 0)
+        close(fd);
+    unlink(tmp);
+    return e;
+}
+
+int ue_write_twin(ue_project *p, const ue_twin *t, int force, int *wrote, ua_findings *f)
+{
+    *wrote = 0;
+    if (!t->expected)
+        return 0;
+    char *abs = ue_abs(p, t->twin);
+    if (!abs)
+        return UA_ENOMEM;
+    /* the twin's folder must resolve inside the project, and the twin must not be a link */
+    char *rel = ue_rel(p, abs);
+    struct stat st;
+    int is_link = lstat(abs, &st) == 0 && S_ISLNK(st.st_mode);
+    if (!rel || strcmp(rel, t->twin) != 0 || is_link) {
+        free(rel);
+        free(abs);
+        ua_findings_add(f, t->twin, 1, 1, UA_ERROR, "UA400",
+                        "refusing to write: the path leaves the project or is a symbolic link");
+        return 1;
+    }
+    free(rel);
+    char *cur = NULL;
+    size_t cur_len = 0;
+    int rc = ue_read_file(abs, &cur, &cur_len);
+    if (rc == 0) {
+        ua_header h;
+        if (cur_len == t->expected_len && memcmp(cur, t->expected, cur_len) == 0) {
+            free(cur);
+            free(abs);
+            return 0; /* up to date: keep the mtime */
+        }
+        if (!force && ua_header_parse(cur, cur_len, &h) != 0) {
+            free(cur);
+            free(abs);
+            ua_findings_add(f, t->twin, 1, 1, UA_ERROR, "UA204",
+                            "%s exists but was not generated by unasync; refusing to overwrite "
+                            "it (move it away, or use --force)",
+                            base_name(t->twin));
+            return 1;
+        }
+        free(cur);
+    } else if (rc != -ENOENT) {
+        free(abs);
+        ua_findings_add(f, t->twin, 1, 1, UA_ERROR, "UA400", "cannot read: %s", strerror(-rc));
+        return rc;
+    }
+    mode_t mode = t->mode ? t->mode : 0644;
+    rc = ue_write_atomic(abs, t->expected, t->expected_len, mode);
+    free(abs);
+    if (rc) {
+        ua_findings_add(f, t->twin, 1, 1, UA_ERROR, "UA400", "cannot write: %s", strerror(-rc));
+        return rc;
+    }
+    *wrote = 1;
+    return 0;
+}

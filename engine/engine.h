@@ -1,0 +1,143 @@
+/* engine.h - the project engine shared by the CLI and the language server: finds unasync.json,
+ * lists sources, computes every twin's expected bytes, classifies drift, and writes atomically.
+ *
+ * Architecture invariant: the CLI and the server call these functions and nothing else to decide
+ * what a twin should contain and whether it drifted, so the editor and CI cannot disagree. The
+ * engine does file I/O but knows nothing of LSP, JSON-RPC or libuv.
+ *
+ * Paths: `rel` paths are relative to the project root (the folder holding unasync.json) and use
+ * '/'; absolute paths are canonical (realpath). Ownership follows ua.h: what an out-parameter
+ * receives belongs to the caller; *_free(NULL) does nothing. */
+#ifndef UNASYNC_ENGINE_H
+#define UNASYNC_ENGINE_H
+
+#include "ua.h"
+
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define UE_CONFIG_NAME "unasync.json"
+
+/* Drift codes: UA201 missing, UA202 stale, UA203 hand-edited, UA204 not generated (refused),
+ * UA205 orphaned. Source problems are UA1xx (transform), configuration UA300, I/O UA400. */
+
+typedef struct ue_project {
+    char *root;        /* absolute folder of unasync.json */
+    char *config_path; /* absolute path of unasync.json */
+    ua_config *cfg;
+    char **sources; /* rel, sorted */
+    size_t nsources;
+    char **candidates; /* rel: files named like twins found where sources live (orphan check) */
+    size_t ncandidates;
+    ua_project view; /* what the transformer sees */
+} ue_project;
+
+/* Walks up from `start` (a file or folder; relative to the working directory) to the nearest
+ * folder holding unasync.json. Stores a new absolute path in *config_path. Returns 0, or -ENOENT
+ * when there is none up to the file-system root, or another -errno. */
+int ue_find_config(const char *start, char **config_path);
+
+/* Reads and validates the configuration at `config_path` and lists the sources. Problems go to
+ * `findings` (paths relative to the working directory are the caller's business: findings carry
+ * project-relative paths). Returns 0, UA_ECONFIG, UA_ENOMEM or -errno. */
+int ue_project_open(const char *config_path, ue_project **out, ua_findings *findings);
+/* Lists the sources again (files were added or removed). */
+int ue_project_rescan(ue_project *p, ua_findings *findings);
+void ue_project_free(ue_project *p);
+
+/* Path helpers. ue_abs: a new absolute path for `rel`. ue_rel: a new project-relative path for
+ * `path` (absolute or relative to the working directory), or NULL when it is outside the project
+ * (symbolic links resolved). */
+char *ue_abs(const ue_project *p, const char *rel);
+char *ue_rel(const ue_project *p, const char *path);
+/* Whether `rel` is a source; the index via *idx when idx is not NULL. */
+int ue_is_source(const ue_project *p, const char *rel, size_t *idx);
+/* The twin of source `rel` (new string, rel) or NULL on allocation failure. */
+char *ue_twin_of(const ue_project *p, const char *rel);
+/* The source of twin `rel`, found by name among the sources (new string) or NULL. */
+char *ue_source_of(const ue_project *p, const char *twin_rel);
+
+/* Editor buffers override the disk: lookup returns the bytes of an open document (rel path) or
+ * NULL. The engine does not keep the pointer past the call that received it. */
+typedef struct ue_overlay {
+    const char *(*lookup)(void *ud, const char *rel, size_t *len);
+    void *ud;
+} ue_overlay;
+
+typedef enum {
+    UE_OK,           /* the twin matches its source */
+    UE_MISSING,      /* no twin */
+    UE_STALE,        /* generated, untouched since, but its source or the rules changed */
+    UE_EDITED,       /* generated, then edited by hand (body hash mismatch) */
+    UE_UNMANAGED,    /* a file without our header stands where the twin goes */
+    UE_ORPHANED,     /* generated, but its source is gone or no longer a source */
+    UE_SOURCE_ERROR, /* the source has errors: no twin can be produced */
+    UE_IO_ERROR      /* a file could not be read */
+} ue_state;
+
+const char *ue_state_name(ue_state s);
+
+typedef struct ue_twin {
+    char *source; /* rel; for an orphan, the source its header names */
+    char *twin;   /* rel */
+    ue_state state;
+    char *expected; /* the twin as it should be; NULL for errors and orphans */
+    size_t expected_len;
+    char *actual; /* the twin as it is (overlay or disk); NULL when missing */
+    size_t actual_len;
+    char *src_bytes; /* the source as transformed */
+    size_t src_len;
+    ua_output out; /* transform result: source map, findings, rule hits */
+    ua_diff diff;  /* actual -> expected, when both exist and differ */
+    mode_t mode;   /* mode of the existing twin, else of the source */
+    int err;       /* -errno for UE_IO_ERROR */
+} ue_twin;
+
+/* Computes the expected twin of source `src_rel` and compares it with the twin (overlay, else
+ * disk). `ctx` may be NULL. Returns 0 (the state is in t->state) or UA_ENOMEM. */
+int ue_check_source(ue_project *p, ua_ctx *ctx, const char *src_rel, const ue_overlay *ov,
+                    ue_twin *t);
+void ue_twin_free(ue_twin *t);
+
+/* The findings that describe twin `t` (transform findings, then one drift finding), as --check
+ * prints them and the server publishes them. Appended to `f`. */
+int ue_twin_findings(const ue_project *p, const ue_twin *t, ua_findings *f);
+
+typedef struct ue_report {
+    ue_twin *twins; /* sorted by twin path */
+    size_t n;
+    ua_findings findings; /* everything, in the stable order */
+} ue_report;
+
+/* Checks every source (or only those under the `nfilters` rel paths: a file or a folder) plus
+ * orphans, and reports rules that never fire (only when unfiltered). Uses up to `jobs` threads
+ * (0: one per core). Returns 0 or UA_ENOMEM. */
+int ue_check(ue_project *p, const char *const *filters, size_t nfilters, const ue_overlay *ov,
+             int jobs, ue_report *r);
+void ue_report_free(ue_report *r);
+
+/* Writes t->expected to the twin when it differs from what is on disk: atomically (a temporary
+ * file in the same folder, then rename), keeping the file mode. Refuses (UA204 finding, returns
+ * 1) a file without our header unless `force`; refuses paths that leave the project. Returns 0
+ * when nothing had to be written or it was written (*wrote says which), 1 when refused, or a
+ * negative error (with a UA400 finding). */
+int ue_write_twin(ue_project *p, const ue_twin *t, int force, int *wrote, ua_findings *f);
+
+/* Writes `len` bytes to `abs_path` atomically with permission bits `mode` (as for open(2)).
+ * Returns 0 or -errno; on failure the original file is untouched and no temporary is left. */
+int ue_write_atomic(const char *abs_path, const char *bytes, size_t len, mode_t mode);
+
+/* Reads a whole file. Returns 0 or -errno. *bytes is NUL-terminated (not counted in *len). */
+int ue_read_file(const char *path, char **bytes, size_t *len);
+
+/* Glob matching used for sources/exclude: '*' and '?' within one path component, '**' across
+ * components, '[abc]' classes. */
+int ue_glob_match(const char *pattern, const char *path);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

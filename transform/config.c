@@ -1,0 +1,495 @@
+/* config.c - reads and validates unasync.json, and applies its rename rules to identifiers. */
+#include "ua_int.h"
+
+#include <stdio.h>
+
+typedef struct cfg_parser {
+    const char *path;
+    ua_findings *findings;
+    int errors;
+} cfg_parser;
+
+static void cfg_error(cfg_parser *cp, unsigned line, unsigned col, const char *fmt, const char *a)
+{
+    cp->errors++;
+    ua_findings_add(cp->findings, cp->path, line, col, UA_ERROR, "UA300", fmt, a ? a : "");
+}
+
+static const char *type_name(uj_type t)
+{
+    static const char *names[] = {"null", "a boolean", "a number", "a string", "an array",
+                                  "an object"};
+    return names[t];
+}
+
+static int want(cfg_parser *cp, const uj_value *v, uj_type t, const char *what)
+{
+    if (v->type == t)
+        return 1;
+    char msg[256];
+    snprintf(msg, sizeof msg, "%s must be %s, not %s", what, type_name(t), type_name(v->type));
+    cp->errors++;
+    ua_findings_add(cp->findings, cp->path, v->line, v->col, UA_ERROR, "UA300", "%s", msg);
+    return 0;
+}
+
+/* A glob is relative, '/'-separated, without '..' components or backslashes. */
+static int check_glob(cfg_parser *cp, const uj_value *v, const char *key)
+{
+    const char *g = v->string;
+    if (!*g) {
+        cfg_error(cp, v->line, v->col, "%s: empty pattern", key);
+        return 0;
+    }
+    if (g[0] == '/' || (g[0] && g[1] == ':')) {
+        cfg_error(cp, v->line, v->col,
+                  "%s: absolute paths are refused; patterns are relative to unasync.json", key);
+        return 0;
+    }
+    if (strchr(g, '\\')) {
+        cfg_error(cp, v->line, v->col, "%s: use '/' as the path separator", key);
+        return 0;
+    }
+    for (const char *s = g; *s;) {
+        const char *e = strchr(s, '/');
+        size_t n = e ? (size_t)(e - s) : strlen(s);
+        if (n == 2 && s[0] == '.' && s[1] == '.') {
+            cfg_error(cp, v->line, v->col,
+                      "%s: '..' is refused; nothing outside the folder of unasync.json is touched",
+                      key);
+            return 0;
+        }
+        s += n;
+        if (*s == '/')
+            s++;
+    }
+    return 1;
+}
+
+static int string_list(cfg_parser *cp, const uj_value *v, const char *key, char ***out,
+                       size_t *n, int globs)
+{
+    if (!want(cp, v, UJ_ARRAY, key))
+        return 0;
+    *out = calloc(v->nitems ? v->nitems : 1, sizeof **out);
+    if (!*out)
+        return -1;
+    for (size_t i = 0; i < v->nitems; i++) {
+        const uj_value *it = v->items[i];
+        if (!want(cp, it, UJ_STRING, key))
+            continue;
+        if (globs && !check_glob(cp, it, key))
+            continue;
+        if (!((*out)[(*n)++] = ua_strdup(it->string)))
+            return -1;
+    }
+    return 0;
+}
+
+/* A rename pattern: identifier characters and at most one '*'. */
+static int rule_pattern_ok(const char *s, int *star)
+{
+    *star = 0;
+    size_t n = strlen(s);
+    if (n == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '*') {
+            if (++*star > 1)
+                return 0;
+            continue;
+        }
+        unsigned char c = (unsigned char)s[i];
+        if (!(c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9')))
+            return 0;
+    }
+    return !(s[0] >= '0' && s[0] <= '9');
+}
+
+static int parse_rename(cfg_parser *cp, const uj_value *v, ua_config *cfg)
+{
+    if (!want(cp, v, UJ_OBJECT, "rename"))
+        return 0;
+    cfg->rules = calloc(v->nmembers ? v->nmembers : 1, sizeof *cfg->rules);
+    if (!cfg->rules)
+        return -1;
+    for (size_t i = 0; i < v->nmembers; i++) {
+        const uj_member *m = &v->members[i];
+        int ks, vs;
+        if (!want(cp, m->value, UJ_STRING, "a rename target"))
+            continue;
+        if (!rule_pattern_ok(m->key, &ks)) {
+            cfg_error(cp, m->line, m->col,
+                      "rename: '%s' is not an identifier pattern (letters, digits, '_' and at "
+                      "most one '*')",
+                      m->key);
+            continue;
+        }
+        if (!rule_pattern_ok(m->value->string, &vs)) {
+            cfg_error(cp, m->value->line, m->value->col,
+                      "rename: '%s' is not an identifier pattern (letters, digits, '_' and at "
+                      "most one '*')",
+                      m->value->string);
+            continue;
+        }
+        if (ks != vs) {
+            cfg_error(cp, m->line, m->col,
+                      "rename: '%s' and its target must both have one '*' or neither", m->key);
+            continue;
+        }
+        if (strcmp(m->key, m->value->string) == 0) {
+            cfg_error(cp, m->line, m->col, "rename: '%s' is renamed to itself", m->key);
+            continue;
+        }
+        for (size_t j = 0; j < cfg->nrules; j++)
+            if (!ks && !cfg->rules[j].is_glob && strcmp(cfg->rules[j].to, m->value->string) == 0) {
+                char msg[512];
+                snprintf(msg, sizeof msg, "rename: '%s' and '%s' are both renamed to '%s'",
+                         cfg->rules[j].from, m->key, m->value->string);
+                cfg_error(cp, m->line, m->col, "%s", msg);
+            }
+        ua_rule *r = &cfg->rules[cfg->nrules++];
+        r->from = ua_strdup(m->key);
+        r->to = ua_strdup(m->value->string);
+        r->line = m->line;
+        r->col = m->col;
+        r->is_glob = ks;
+        if (!r->from || !r->to)
+            return -1;
+    }
+    return 0;
+}
+
+static int parse_markers(cfg_parser *cp, const uj_value *v, ua_config *cfg)
+{
+    if (!want(cp, v, UJ_OBJECT, "markers"))
+        return 0;
+    for (size_t i = 0; i < v->nmembers; i++) {
+        const uj_member *m = &v->members[i];
+        char **slot;
+        if (strcmp(m->key, "async") == 0)
+            slot = &cfg->marker_async;
+        else if (strcmp(m->key, "await") == 0)
+            slot = &cfg->marker_await;
+        else {
+            cfg_error(cp, m->line, m->col,
+                      "markers: unknown key '%s' (expected \"async\" or \"await\")", m->key);
+            continue;
+        }
+        if (!want(cp, m->value, UJ_STRING, "a marker"))
+            continue;
+        if (!ua_is_ident(m->value->string, strlen(m->value->string))) {
+            cfg_error(cp, m->value->line, m->value->col,
+                      "markers: '%s' is not a C identifier", m->value->string);
+            continue;
+        }
+        free(*slot);
+        if (!(*slot = ua_strdup(m->value->string)))
+            return -1;
+    }
+    if (strcmp(cfg->marker_async, cfg->marker_await) == 0)
+        cfg_error(cp, v->line, v->col, "markers: async and await must differ (both '%s')",
+                  cfg->marker_async);
+    return 0;
+}
+
+static int parse_lint(cfg_parser *cp, const uj_value *v, ua_config *cfg)
+{
+    static const char *levels[] = {"off", "error", "warning", "info", "hint"};
+    if (!want(cp, v, UJ_OBJECT, "lint"))
+        return 0;
+    cfg->lint = calloc(v->nmembers ? v->nmembers : 1, sizeof *cfg->lint);
+    if (!cfg->lint)
+        return -1;
+    for (size_t i = 0; i < v->nmembers; i++) {
+        const uj_member *m = &v->members[i];
+        if (!(strlen(m->key) == 5 && strncmp(m->key, "UA", 2) == 0 &&
+              ua_is_ident(m->key, 5))) {
+            cfg_error(cp, m->line, m->col, "lint: '%s' is not a rule code such as \"UA004\"",
+                      m->key);
+            continue;
+        }
+        if (!want(cp, m->value, UJ_STRING, "a lint level"))
+            continue;
+        int level = -1;
+        for (int k = 0; k < 5; k++)
+            if (strcmp(m->value->string, levels[k]) == 0)
+                level = k;
+        if (level < 0) {
+            cfg_error(cp, m->value->line, m->value->col,
+                      "lint: '%s' is not one of off, error, warning, info, hint",
+                      m->value->string);
+            continue;
+        }
+        ua_lint_level *l = &cfg->lint[cfg->nlint++];
+        snprintf(l->code, sizeof l->code, "%s", m->key);
+        l->severity = level;
+    }
+    return 0;
+}
+
+static int check_twin_pattern(cfg_parser *cp, const uj_value *v)
+{
+    const char *t = v->string;
+    if (strchr(t, '/') || strchr(t, '\\')) {
+        cfg_error(cp, v->line, v->col, "twin: '%s' must be a file name (twins live beside their source)", t);
+        return 0;
+    }
+    if (!strstr(t, "{name}") && !strstr(t, "{stem}")) {
+        cfg_error(cp, v->line, v->col, "twin: '%s' must contain {name} or {stem}", t);
+        return 0;
+    }
+    if (strcmp(t, "{name}") == 0 || strcmp(t, "{stem}.{ext}") == 0) {
+        cfg_error(cp, v->line, v->col, "twin: '%s' would overwrite the source itself", t);
+        return 0;
+    }
+    for (const char *s = t; (s = strchr(s, '{')); s++) {
+        if (strncmp(s, "{name}", 6) && strncmp(s, "{stem}", 6) && strncmp(s, "{ext}", 5)) {
+            cfg_error(cp, v->line, v->col,
+                      "twin: unknown placeholder in '%s' (use {name}, {stem}, {ext})", t);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int ua_config_parse(const char *json, size_t len, const char *display_path, ua_config **out,
+                    ua_findings *findings)
+{
+    cfg_parser cp = {display_path, findings, 0};
+    unsigned el = 0, ec = 0;
+    char emsg[256];
+    *out = NULL;
+    uj_value *root = uj_parse(json, len, &el, &ec, emsg, sizeof emsg);
+    if (!root) {
+        ua_findings_add(findings, display_path, el, ec, UA_ERROR, "UA300", "%s", emsg);
+        return UA_ECONFIG;
+    }
+    ua_config *cfg = calloc(1, sizeof *cfg);
+    if (!cfg)
+        goto oom;
+    cfg->path = ua_strdup(display_path);
+    cfg->twin = ua_strdup("sync_{name}");
+    cfg->marker_async = ua_strdup("async");
+    cfg->marker_await = ua_strdup("await");
+    if (!cfg->path || !cfg->twin || !cfg->marker_async || !cfg->marker_await)
+        goto oom;
+    if (!want(&cp, root, UJ_OBJECT, "the configuration"))
+        goto done;
+    int have_sources = 0;
+    for (size_t i = 0; i < root->nmembers; i++) {
+        const uj_member *m = &root->members[i];
+        const uj_value *v = m->value;
+        int rc = 0;
+        if (strcmp(m->key, "$schema") == 0) {
+            want(&cp, v, UJ_STRING, "$schema");
+        } else if (strcmp(m->key, "sources") == 0) {
+            have_sources = 1;
+            cfg->sources_line = m->line;
+            cfg->sources_col = m->col;
+            rc = string_list(&cp, v, "sources", &cfg->sources, &cfg->nsources, 1);
+            if (rc == 0 && v->type == UJ_ARRAY && v->nitems == 0)
+                cfg_error(&cp, v->line, v->col, "sources: list at least one pattern%s", NULL);
+        } else if (strcmp(m->key, "exclude") == 0) {
+            rc = string_list(&cp, v, "exclude", &cfg->exclude, &cfg->nexclude, 1);
+        } else if (strcmp(m->key, "twin") == 0) {
+            if (want(&cp, v, UJ_STRING, "twin") && check_twin_pattern(&cp, v)) {
+                free(cfg->twin);
+                if (!(cfg->twin = ua_strdup(v->string)))
+                    goto oom;
+            }
+        } else if (strcmp(m->key, "rename") == 0) {
+            rc = parse_rename(&cp, v, cfg);
+        } else if (strcmp(m->key, "markers") == 0) {
+            rc = parse_markers(&cp, v, cfg);
+        } else if (strcmp(m->key, "compile_commands") == 0) {
+            if (want(&cp, v, UJ_STRING, "compile_commands") &&
+                check_glob(&cp, v, "compile_commands") &&
+                !(cfg->compile_commands = ua_strdup(v->string)))
+                goto oom;
+        } else if (strcmp(m->key, "compile_flags") == 0) {
+            rc = string_list(&cp, v, "compile_flags", &cfg->compile_flags,
+                             &cfg->ncompile_flags, 0);
+        } else if (strcmp(m->key, "lint") == 0) {
+            rc = parse_lint(&cp, v, cfg);
+        } else {
+            cfg_error(&cp, m->line, m->col,
+                      "unknown key '%s' (expected sources, exclude, twin, rename, markers, "
+                      "compile_commands, compile_flags, lint)",
+                      m->key);
+        }
+        if (rc < 0)
+            goto oom;
+    }
+    if (!have_sources)
+        cfg_error(&cp, root->line, root->col, "missing required key \"sources\"%s", NULL);
+done:
+    uj_free(root);
+    if (cp.errors) {
+        ua_config_free(cfg);
+        return UA_ECONFIG;
+    }
+    *out = cfg;
+    return 0;
+oom:
+    uj_free(root);
+    ua_config_free(cfg);
+    return UA_ENOMEM;
+}
+
+static void free_list(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+void ua_config_free(ua_config *cfg)
+{
+    if (!cfg)
+        return;
+    free(cfg->path);
+    free_list(cfg->sources, cfg->nsources);
+    free_list(cfg->exclude, cfg->nexclude);
+    free(cfg->twin);
+    for (size_t i = 0; i < cfg->nrules; i++) {
+        free(cfg->rules[i].from);
+        free(cfg->rules[i].to);
+    }
+    free(cfg->rules);
+    free(cfg->marker_async);
+    free(cfg->marker_await);
+    free(cfg->compile_commands);
+    free_list(cfg->compile_flags, cfg->ncompile_flags);
+    free(cfg->lint);
+    free(cfg);
+}
+
+/* ---- Twin names ---- */
+
+char *ua_twin_name(const char *pattern, const char *base)
+{
+    const char *dot = strrchr(base, '.');
+    size_t stem_len = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+    const char *ext = dot && dot != base ? dot + 1 : "";
+    ua_buf b = {0};
+    for (const char *s = pattern; *s;) {
+        if (strncmp(s, "{name}", 6) == 0) {
+            ua_buf_adds(&b, base);
+            s += 6;
+        } else if (strncmp(s, "{stem}", 6) == 0) {
+            ua_buf_add(&b, base, stem_len);
+            s += 6;
+        } else if (strncmp(s, "{ext}", 5) == 0) {
+            ua_buf_adds(&b, ext);
+            s += 5;
+        } else {
+            ua_buf_add(&b, s++, 1);
+        }
+    }
+    return ua_buf_detach(&b, NULL);
+}
+
+/* Matches `base` against `pattern` where placeholders match any non-empty text. */
+static int twin_match(const char *pat, const char *s)
+{
+    if (!*pat)
+        return !*s;
+    if (*pat == '{') {
+        const char *close = strchr(pat, '}');
+        if (close) {
+            for (const char *t = s + 1; t <= s + strlen(s); t++)
+                if (twin_match(close + 1, t))
+                    return 1;
+            return 0;
+        }
+    }
+    return *pat == *s && twin_match(pat + 1, s + 1);
+}
+
+int ua_is_twin_name(const char *pattern, const char *base)
+{
+    return twin_match(pattern, base);
+}
+
+/* ---- Rename rules ---- */
+
+typedef struct rule_match {
+    size_t lit, prefix;
+} rule_match;
+
+/* Whether `name` matches rule pattern `from`; on success fills the capture and its specificity. */
+static int rule_matches(const char *from, int is_glob, const char *name, size_t len,
+                        size_t *cap_off, size_t *cap_len, rule_match *m)
+{
+    if (!is_glob) {
+        if (strlen(from) != len || memcmp(from, name, len) != 0)
+            return 0;
+        m->lit = len + 1000000; /* exact beats every glob */
+        m->prefix = len;
+        *cap_off = *cap_len = 0;
+        return 1;
+    }
+    const char *star = strchr(from, '*');
+    size_t pre = (size_t)(star - from), suf = strlen(star + 1);
+    if (len <= pre + suf) /* the '*' must match at least one character */
+        return 0;
+    if (memcmp(name, from, pre) != 0 || memcmp(name + len - suf, star + 1, suf) != 0)
+        return 0;
+    m->lit = pre + suf;
+    m->prefix = pre;
+    *cap_off = pre;
+    *cap_len = len - pre - suf;
+    return 1;
+}
+
+static int expand(const char *to, const char *name, size_t cap_off, size_t cap_len, char *out,
+                  size_t cap)
+{
+    size_t n = 0;
+    for (const char *s = to; *s; s++) {
+        if (*s == '*') {
+            if (n + cap_len >= cap)
+                return -1;
+            memcpy(out + n, name + cap_off, cap_len);
+            n += cap_len;
+        } else {
+            if (n + 1 >= cap)
+                return -1;
+            out[n++] = *s;
+        }
+    }
+    out[n] = '\0';
+    return (int)n;
+}
+
+int ua_rename(const ua_config *cfg, const char *name, size_t len, char *out, size_t cap,
+              size_t *rule)
+{
+    size_t best = (size_t)-1, best_off = 0, best_len = 0;
+    rule_match bm = {0, 0};
+    for (size_t i = 0; i < cfg->nrules; i++) {
+        const ua_rule *r = &cfg->rules[i];
+        size_t co, cl;
+        rule_match m;
+        if (!rule_matches(r->from, r->is_glob, name, len, &co, &cl, &m))
+            continue;
+        if (best == (size_t)-1 || m.lit > bm.lit || (m.lit == bm.lit && m.prefix > bm.prefix)) {
+            best = i;
+            bm = m;
+            best_off = co;
+            best_len = cl;
+        }
+    }
+    if (best != (size_t)-1) {
+        *rule = best;
+        return expand(cfg->rules[best].to, name, best_off, best_len, out, cap);
+    }
+    /* built-in: async_* -> sync_* */
+    if (len > 6 && memcmp(name, "async_", 6) == 0) {
+        *rule = UA_RULE_BUILTIN(cfg);
+        return expand("sync_*", name, 6, len - 6, out, cap);
+    }
+    return 0;
+}

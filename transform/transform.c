@@ -1,0 +1,1229 @@
+/* transform.c - the rewrite: libclang tokens of an async source in, its sync twin out, with the
+ * edit list (source map) and findings. Bytes between tokens are copied unchanged. */
+#include "ua_int.h"
+
+#include <clang-c/Index.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+struct ua_ctx {
+    CXIndex index;
+};
+
+ua_ctx *ua_ctx_new(void)
+{
+    ua_ctx *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->index = clang_createIndex(0, 0);
+    if (!c->index) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void ua_ctx_free(ua_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    clang_disposeIndex(ctx->index);
+    free(ctx);
+}
+
+/* ---- Tokens ---- */
+
+enum { T_PUNCT, T_KEYWORD, T_IDENT, T_LITERAL, T_COMMENT };
+
+enum {
+    F_NORENAME = 1,   /* header name or diagnostic text: never rewritten */
+    F_MACRO_NAME = 2, /* the name in #define/#undef/#ifdef/#ifndef/defined: markers stay */
+    F_MESSAGE = 4,    /* inside #error/#warning: prose, may hold a lone quote */
+    F_SPLICED = 8,    /* raw bytes differ from the spelling (backslash-newline or trigraph) */
+};
+
+typedef struct tok {
+    size_t off, len;
+    unsigned char kind, flags;
+    size_t dir; /* index of the directive holding it, or (size_t)-1 */
+} tok;
+
+typedef struct directive {
+    size_t first, end;        /* tokens [first, end) */
+    size_t start_off, end_off; /* whole physical lines, end of line included */
+    const char *name;          /* points into the source; NULL for a null directive */
+    size_t name_len;
+} directive;
+
+typedef struct span {
+    size_t off, len;
+} span;
+
+typedef struct pending_edit {
+    size_t off, len;
+    char *text; /* owned; NULL for a removal */
+    size_t text_len;
+} pending_edit;
+
+typedef struct strset {
+    char **keys;
+    char **vals; /* for the rename map: the first source name; NULL in a plain set */
+    size_t *offs;
+    size_t cap, n;
+} strset;
+
+typedef struct xf {
+    const ua_project *proj;
+    const ua_config *cfg;
+    const char *path;
+    const char *src;
+    size_t len;
+    CXTranslationUnit tu;
+    CXToken *cxtoks;
+    tok *toks;
+    size_t ntoks;
+    directive *dirs;
+    size_t ndirs, dircap;
+    size_t *line_starts;
+    size_t nlines;
+    span *removed;
+    size_t nremoved, remcap;
+    pending_edit *edits;
+    size_t nedits, editcap;
+    ua_output *out;
+    int errors;
+    char guard_from[256], guard_to[300];
+    strset renamed;   /* target -> first source name */
+    strset unchanged; /* identifiers left as they are */
+    int oom;
+} xf;
+
+/* ---- small string set (open addressing) ---- */
+
+static uint64_t fnv(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    return h;
+}
+
+static long set_find(const strset *s, const char *k, size_t n)
+{
+    if (!s->cap)
+        return -1;
+    size_t i = fnv(k, n) & (s->cap - 1);
+    while (s->keys[i]) {
+        if (strlen(s->keys[i]) == n && memcmp(s->keys[i], k, n) == 0)
+            return (long)i;
+        i = (i + 1) & (s->cap - 1);
+    }
+    return -1;
+}
+
+/* Inserts k (copying) unless present; returns its slot or -1 on allocation failure. */
+static long set_put(strset *s, const char *k, size_t n, const char *val, size_t off)
+{
+    long f = set_find(s, k, n);
+    if (f >= 0)
+        return f;
+    if ((s->n + 1) * 2 > s->cap) {
+        size_t ncap = s->cap ? s->cap * 2 : 64;
+        strset t = {calloc(ncap, sizeof(char *)), calloc(ncap, sizeof(char *)),
+                    calloc(ncap, sizeof(size_t)), ncap, 0};
+        if (!t.keys || !t.vals || !t.offs) {
+            free(t.keys);
+            free(t.vals);
+            free(t.offs);
+            return -1;
+        }
+        for (size_t i = 0; i < s->cap; i++)
+            if (s->keys[i]) {
+                size_t j = fnv(s->keys[i], strlen(s->keys[i])) & (ncap - 1);
+                while (t.keys[j])
+                    j = (j + 1) & (ncap - 1);
+                t.keys[j] = s->keys[i];
+                t.vals[j] = s->vals[i];
+                t.offs[j] = s->offs[i];
+                t.n++;
+            }
+        free(s->keys);
+        free(s->vals);
+        free(s->offs);
+        *s = t;
+    }
+    size_t i = fnv(k, n) & (s->cap - 1);
+    while (s->keys[i])
+        i = (i + 1) & (s->cap - 1);
+    s->keys[i] = ua_strndup(k, n);
+    s->vals[i] = val ? ua_strdup(val) : NULL;
+    s->offs[i] = off;
+    if (!s->keys[i] || (val && !s->vals[i]))
+        return -1;
+    s->n++;
+    return (long)i;
+}
+
+static void set_free(strset *s)
+{
+    for (size_t i = 0; i < s->cap; i++) {
+        free(s->keys[i]);
+        free(s->vals[i]);
+    }
+    free(s->keys);
+    free(s->vals);
+    free(s->offs);
+    memset(s, 0, sizeof *s);
+}
+
+/* ---- positions and findings ---- */
+
+static void linecol(const xf *x, size_t off, unsigned *line, unsigned *col)
+{
+    size_t lo = 0, hi = x->nlines;
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        if (x->line_starts[mid] <= off)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    *line = (unsigned)lo + 1;
+    *col = (unsigned)(off - x->line_starts[lo]) + 1;
+}
+
+static void finding(xf *x, size_t off, size_t len, ua_severity sev, const char *code,
+                    const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 6, 7)))
+#endif
+    ;
+
+static void finding(xf *x, size_t off, size_t len, ua_severity sev, const char *code,
+                    const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    unsigned l, c, el, ec;
+    linecol(x, off, &l, &c);
+    linecol(x, off + (len ? len : 1), &el, &ec);
+    if (len == 0 && el != l) { /* a point at the end of a line */
+        el = l;
+        ec = c + 1;
+    }
+    if (ua_findings_addr(&x->out->findings, x->path, l, c, el, ec, sev, code, "%s", msg))
+        x->oom = 1;
+    if (sev == UA_ERROR)
+        x->errors++;
+}
+
+static int tok_is(const xf *x, size_t i, const char *s)
+{
+    size_t n = strlen(s);
+    return i < x->ntoks && x->toks[i].len == n && memcmp(x->src + x->toks[i].off, s, n) == 0;
+}
+
+static int tok_is_hash(const xf *x, size_t i)
+{
+    return x->toks[i].kind == T_PUNCT && (tok_is(x, i, "#") || tok_is(x, i, "%:"));
+}
+
+/* Next token at or after i that is not a comment, or ntoks. */
+static size_t next_code(const xf *x, size_t i)
+{
+    while (i < x->ntoks && x->toks[i].kind == T_COMMENT)
+        i++;
+    return i;
+}
+
+/* ---- stage 1: bytes and tokens ---- */
+
+static int check_bytes(xf *x)
+{
+    const char *nul = memchr(x->src, '\0', x->len);
+    if (nul) {
+        finding(x, (size_t)(nul - x->src), 1, UA_ERROR, "UA100",
+                "NUL byte: this is a binary file, not C source");
+        return -1;
+    }
+    return 0;
+}
+
+static int tokenize(xf *x, ua_ctx *ctx)
+{
+    /* A virtual absolute path: the unsaved buffer is the only content clang sees. */
+    char vpath[4200];
+    snprintf(vpath, sizeof vpath, "/__unasync__/%s", x->path);
+    const char *args[] = {"-x",        "c",   "-std=gnu17",    "-nostdinc", "-nobuiltininc",
+                          "-ferror-limit=0", "-w", "-fno-spell-checking"};
+    struct CXUnsavedFile uf = {vpath, x->src, (unsigned long)x->len};
+    unsigned opts = CXTranslationUnit_SingleFileParse | CXTranslationUnit_SkipFunctionBodies |
+                    CXTranslationUnit_KeepGoing;
+    enum CXErrorCode ec = clang_parseTranslationUnit2(ctx->index, vpath, args,
+                                                      (int)(sizeof args / sizeof *args), &uf, 1,
+                                                      opts, &x->tu);
+    if (ec != CXError_Success || !x->tu)
+        return UA_ECLANG;
+    CXFile file = clang_getFile(x->tu, vpath);
+    if (!file)
+        return UA_ECLANG;
+    CXSourceRange r = clang_getRange(clang_getLocationForOffset(x->tu, file, 0),
+                                     clang_getLocationForOffset(x->tu, file, (unsigned)x->len));
+    unsigned n = 0;
+    clang_tokenize(x->tu, r, &x->cxtoks, &n);
+    x->toks = calloc(n ? n : 1, sizeof *x->toks);
+    if (!x->toks)
+        return UA_ENOMEM;
+    size_t prev_end = 0;
+    for (unsigned i = 0; i < n; i++) {
+        CXSourceRange e = clang_getTokenExtent(x->tu, x->cxtoks[i]);
+        unsigned s, en;
+        clang_getFileLocation(clang_getRangeStart(e), NULL, NULL, NULL, &s);
+        clang_getFileLocation(clang_getRangeEnd(e), NULL, NULL, NULL, &en);
+        if (en < s || en > x->len || s < prev_end)
+            continue; /* defensive: never trust an extent that goes backwards */
+        tok *t = &x->toks[x->ntoks++];
+        t->off = s;
+        t->len = en - s;
+        t->dir = (size_t)-1;
+        switch (clang_getTokenKind(x->cxtoks[i])) {
+        case CXToken_Keyword:
+            t->kind = T_KEYWORD;
+            break;
+        case CXToken_Identifier:
+            t->kind = T_IDENT;
+            break;
+        case CXToken_Literal:
+            t->kind = T_LITERAL;
+            break;
+        case CXToken_Comment:
+            t->kind = T_COMMENT;
+            break;
+        default:
+            t->kind = T_PUNCT;
+            break;
+        }
+        if (t->kind != T_COMMENT && t->kind != T_LITERAL)
+            for (size_t k = s; k < en; k++)
+                if (x->src[k] == '\\' || (x->src[k] == '?' && k + 2 < en && x->src[k + 1] == '?'))
+                    t->flags |= F_SPLICED;
+        /* keep the CXToken index beside ours for spelling lookups */
+        if (x->ntoks - 1 != i)
+            x->cxtoks[x->ntoks - 1] = x->cxtoks[i];
+        prev_end = en;
+    }
+    return 0;
+}
+
+static int build_lines(xf *x)
+{
+    size_t cap = 0;
+    if (ua_grow((void **)&x->line_starts, &cap, 1, sizeof *x->line_starts))
+        return UA_ENOMEM;
+    x->line_starts[x->nlines++] = 0;
+    for (size_t i = 0; i < x->len; i++)
+        if (x->src[i] == '\n') {
+            if (ua_grow((void **)&x->line_starts, &cap, x->nlines + 1, sizeof *x->line_starts))
+                return UA_ENOMEM;
+            x->line_starts[x->nlines++] = i + 1;
+        }
+    return 0;
+}
+
+/* Is the character at p an unescaped end of line (not part of a backslash-newline)? */
+static int is_line_end(const char *src, size_t p)
+{
+    if (src[p] != '\n')
+        return 0;
+    size_t q = p;
+    if (q > 0 && src[q - 1] == '\r')
+        q--;
+    return !(q > 0 && src[q - 1] == '\\');
+}
+
+/* Checks the bytes between tokens: only white space and backslash-newlines may stand there. */
+static void check_gaps(xf *x)
+{
+    size_t pos = 0;
+    if (x->len >= 3 && memcmp(x->src, "\xEF\xBB\xBF", 3) == 0)
+        pos = 3;
+    for (size_t i = 0; i <= x->ntoks; i++) {
+        size_t end = i < x->ntoks ? x->toks[i].off : x->len;
+        for (size_t p = pos; p < end; p++) {
+            char c = x->src[p];
+            if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f')
+                continue;
+            if (c == '\\') {
+                size_t q = p + 1;
+                if (q < end && x->src[q] == '\r')
+                    q++;
+                if (q < end && x->src[q] == '\n') {
+                    p = q;
+                    continue;
+                }
+            }
+            if (c == '/' && p + 1 < x->len && x->src[p + 1] == '*')
+                finding(x, p, 2, UA_ERROR, "UA101",
+                        "unterminated comment: '/*' has no matching '*/'");
+            else
+                finding(x, p, 1, UA_ERROR, "UA100", "unexpected byte 0x%02x",
+                        (unsigned char)c);
+            return;
+        }
+        if (i < x->ntoks)
+            pos = x->toks[i].off + x->toks[i].len;
+    }
+}
+
+/* Length of a valid UTF-8 sequence at s (n bytes available) or 0. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    if (s[0] < 0x80)
+        return 1;
+    size_t need = (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3 : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
+    if (!need || need > n)
+        return 0;
+    for (size_t i = 1; i < need; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    if (need == 2 && s[0] < 0xC2)
+        return 0;
+    return need;
+}
+
+/* Literal-looking punctuation is an unterminated literal; other stray bytes are errors too. */
+static void check_tokens(xf *x)
+{
+    for (size_t i = 0; i < x->ntoks; i++) {
+        const tok *t = &x->toks[i];
+        const char *s = x->src + t->off;
+        if (t->kind == T_COMMENT && t->len >= 2 && s[1] == '*' &&
+            (t->len < 4 || s[t->len - 2] != '*' || s[t->len - 1] != '/')) {
+            finding(x, t->off, 2, UA_ERROR, "UA101",
+                    "unterminated comment: '/*' has no matching '*/'");
+            continue;
+        }
+        if (t->kind != T_PUNCT || (t->flags & F_MESSAGE))
+            continue;
+        size_t k = 0;
+        while (k < t->len && k < 2 && (s[k] == 'L' || s[k] == 'u' || s[k] == 'U' || s[k] == '8'))
+            k++;
+        if (k < t->len && (s[k] == '"' || s[k] == '\'')) {
+            finding(x, t->off, 1, UA_ERROR, "UA102",
+                    "unterminated %s literal (missing closing %c)",
+                    s[k] == '"' ? "string" : "character", s[k]);
+            continue;
+        }
+        if ((unsigned char)s[0] >= 0x80 && !utf8_seq((const unsigned char *)s, t->len))
+            finding(x, t->off, 1, UA_ERROR, "UA100", "invalid UTF-8 byte 0x%02x",
+                    (unsigned char)s[0]);
+    }
+}
+
+/* ---- stage 2: preprocessor directives ---- */
+
+static int find_directives(xf *x)
+{
+    int bol = 1;
+    size_t prev_end = 0;
+    for (size_t i = 0; i < x->ntoks;) {
+        /* did a line end between the previous token and this one? */
+        for (size_t p = prev_end; p < x->toks[i].off; p++)
+            if (is_line_end(x->src, p))
+                bol = 1;
+        if (x->toks[i].kind == T_COMMENT) {
+            prev_end = x->toks[i].off + x->toks[i].len;
+            i++;
+            continue;
+        }
+        if (!(bol && tok_is_hash(x, i))) {
+            bol = 0;
+            prev_end = x->toks[i].off + x->toks[i].len;
+            i++;
+            continue;
+        }
+        directive d = {i, i + 1, 0, x->len, NULL, 0};
+        /* the directive runs to the first unescaped end of line after its '#' */
+        size_t e = i + 1;
+        size_t p = x->toks[i].off + x->toks[i].len;
+        for (;;) {
+            size_t gap_end = e < x->ntoks ? x->toks[e].off : x->len;
+            int ended = 0;
+            for (; p < gap_end; p++)
+                if (is_line_end(x->src, p)) {
+                    ended = 1;
+                    break;
+                }
+            if (ended) {
+                d.end_off = p + 1;
+                break;
+            }
+            if (e >= x->ntoks) {
+                d.end_off = x->len;
+                break;
+            }
+            p = x->toks[e].off + x->toks[e].len;
+            e++;
+        }
+        d.end = e;
+        /* whole physical lines: back up to the start of the line holding '#' */
+        size_t s = x->toks[i].off;
+        while (s > 0 && x->src[s - 1] != '\n')
+            s--;
+        d.start_off = s;
+        size_t nm = next_code(x, i + 1);
+        if (nm < e && (x->toks[nm].kind == T_IDENT || x->toks[nm].kind == T_KEYWORD)) {
+            d.name = x->src + x->toks[nm].off;
+            d.name_len = x->toks[nm].len;
+        }
+        if (ua_grow((void **)&x->dirs, &x->dircap, x->ndirs + 1, sizeof *x->dirs))
+            return UA_ENOMEM;
+        for (size_t k = i; k < e; k++)
+            x->toks[k].dir = x->ndirs;
+        x->dirs[x->ndirs++] = d;
+        bol = 1;
+        prev_end = e > i ? x->toks[e - 1].off + x->toks[e - 1].len : prev_end;
+        /* the newline that ended the directive has been consumed */
+        prev_end = d.end_off;
+        i = e;
+    }
+    return 0;
+}
+
+static int dir_is(const directive *d, const char *name)
+{
+    size_t n = strlen(name);
+    return d->name && d->name_len == n && memcmp(d->name, name, n) == 0;
+}
+
+/* Index of the first code token after the directive's name, or d->end. */
+static size_t dir_args(const xf *x, const directive *d)
+{
+    size_t nm = next_code(x, d->first + 1);
+    return nm < d->end ? next_code(x, nm + 1) : d->end;
+}
+
+static void mark_directive_tokens(xf *x)
+{
+    for (size_t k = 0; k < x->ndirs; k++) {
+        directive *d = &x->dirs[k];
+        size_t a = dir_args(x, d);
+        if (dir_is(d, "error") || dir_is(d, "warning") || dir_is(d, "line") || dir_is(d, "ident")) {
+            for (size_t i = a; i < d->end; i++)
+                x->toks[i].flags |= F_NORENAME | F_MESSAGE;
+        } else if (dir_is(d, "include") || dir_is(d, "include_next") || dir_is(d, "import")) {
+            if (a < d->end && (x->toks[a].kind == T_LITERAL || tok_is(x, a, "<")))
+                for (size_t i = a; i < d->end; i++)
+                    x->toks[i].flags |= F_NORENAME;
+        } else if (dir_is(d, "define") || dir_is(d, "undef") || dir_is(d, "ifdef") ||
+                   dir_is(d, "ifndef")) {
+            if (a < d->end && x->toks[a].kind == T_IDENT)
+                x->toks[a].flags |= F_MACRO_NAME;
+        }
+        if (dir_is(d, "if") || dir_is(d, "elif")) {
+            for (size_t i = a; i < d->end; i++) {
+                if (!tok_is(x, i, "defined"))
+                    continue;
+                size_t j = next_code(x, i + 1);
+                if (j < d->end && tok_is(x, j, "("))
+                    j = next_code(x, j + 1);
+                if (j < d->end && x->toks[j].kind == T_IDENT)
+                    x->toks[j].flags |= F_MACRO_NAME;
+            }
+        }
+    }
+}
+
+/* ---- stage 3: escape hatches and the include guard ---- */
+
+enum { H_NONE, H_ASYNC, H_SYNC, H_BAD };
+
+static const char HATCH[] = "UNASYNC_ASYNC";
+
+/* Classifies a conditional directive's condition. */
+static int hatch_kind(const xf *x, const directive *d)
+{
+    size_t a = dir_args(x, d);
+    size_t v[8], n = 0;
+    int mentions = 0;
+    for (size_t i = a; i < d->end; i++) {
+        if (x->toks[i].kind == T_COMMENT)
+            continue;
+        if (tok_is(x, i, HATCH))
+            mentions = 1;
+        if (n < 8)
+            v[n] = i;
+        n++;
+    }
+    if (!mentions)
+        return H_NONE;
+    if (dir_is(d, "ifdef") || dir_is(d, "ifndef")) {
+        if (n == 1)
+            return dir_is(d, "ifdef") ? H_ASYNC : H_SYNC;
+        return H_BAD;
+    }
+    if (!dir_is(d, "if"))
+        return H_BAD;
+    size_t i = 0;
+    int neg = 0;
+    if (i < n && tok_is(x, v[i], "!")) {
+        neg = 1;
+        i++;
+    }
+    if (i < n && tok_is(x, v[i], "defined")) {
+        i++;
+        if (i + 2 < n + 1 && i < n && tok_is(x, v[i], "(")) {
+            if (i + 2 < n && tok_is(x, v[i + 1], HATCH) && tok_is(x, v[i + 2], ")") && i + 3 == n)
+                return neg ? H_SYNC : H_ASYNC;
+            return H_BAD;
+        }
+    }
+    if (i + 1 == n && n <= 8 && tok_is(x, v[i], HATCH))
+        return neg ? H_SYNC : H_ASYNC;
+    return H_BAD;
+}
+
+static void add_removed(xf *x, size_t from, size_t to)
+{
+    if (to <= from)
+        return;
+    if (ua_grow((void **)&x->removed, &x->remcap, x->nremoved + 1, sizeof *x->removed)) {
+        x->oom = 1;
+        return;
+    }
+    x->removed[x->nremoved++] = (span){from, to - from};
+}
+
+static int span_cmp(const void *a, const void *b)
+{
+    const span *x = a, *y = b;
+    return x->off < y->off ? -1 : x->off > y->off;
+}
+
+typedef struct frame {
+    size_t if_dir, else_dir;
+    int hatch;
+} frame;
+
+static void process_conditionals(xf *x)
+{
+    frame *stack = NULL;
+    size_t depth = 0, cap = 0;
+    size_t hatch_open = (size_t)-1; /* stack index of the open hatch */
+    int is_header = 0;
+    size_t plen = strlen(x->path);
+    if (plen > 2 && (strcmp(x->path + plen - 2, ".h") == 0))
+        is_header = 1;
+    /* include guard: first code token is #ifndef X (or #if !defined X), next is #define X */
+    size_t guard_frame_if = (size_t)-1;
+    if (is_header && x->ndirs >= 2) {
+        size_t first = next_code(x, 0);
+        const directive *d0 = &x->dirs[0], *d1 = &x->dirs[1];
+        if (first == d0->first && next_code(x, d0->end) == d1->first && dir_is(d1, "define")) {
+            size_t a0 = dir_args(x, d0), a1 = dir_args(x, d1);
+            size_t name = (size_t)-1;
+            if (dir_is(d0, "ifndef") && a0 < d0->end)
+                name = a0;
+            else if (dir_is(d0, "if") && tok_is(x, a0, "!") &&
+                     tok_is(x, next_code(x, a0 + 1), "defined")) {
+                size_t j = next_code(x, next_code(x, a0 + 1) + 1);
+                if (tok_is(x, j, "("))
+                    j = next_code(x, j + 1);
+                name = j;
+            }
+            if (name < d0->end && x->toks[name].kind == T_IDENT && a1 < d1->end &&
+                x->toks[a1].len == x->toks[name].len &&
+                memcmp(x->src + x->toks[a1].off, x->src + x->toks[name].off,
+                       x->toks[name].len) == 0 &&
+                x->toks[name].len < sizeof x->guard_from - 1 &&
+                !tok_is(x, name, HATCH))
+                guard_frame_if = 0;
+        }
+    }
+    for (size_t k = 0; k < x->ndirs; k++) {
+        directive *d = &x->dirs[k];
+        unsigned line, col;
+        linecol(x, x->toks[d->first].off, &line, &col);
+        if (dir_is(d, "if") || dir_is(d, "ifdef") || dir_is(d, "ifndef")) {
+            int h = hatch_kind(x, d);
+            if (h == H_BAD) {
+                finding(x, x->toks[d->first].off, d->end_off - x->toks[d->first].off - 1,
+                        UA_ERROR, "UA008",
+                        "unsupported escape-hatch condition: write '#if UNASYNC_ASYNC' or "
+                        "'#if !UNASYNC_ASYNC' (or #ifdef/#ifndef UNASYNC_ASYNC) alone");
+                h = H_NONE;
+            }
+            if (h != H_NONE && hatch_open != (size_t)-1) {
+                unsigned ol, oc;
+                linecol(x, x->toks[x->dirs[stack[hatch_open].if_dir].first].off, &ol, &oc);
+                finding(x, x->toks[d->first].off, 1, UA_ERROR, "UA008",
+                        "escape hatch nested in the one opened at line %u; hatches cannot nest",
+                        ol);
+                h = H_NONE;
+            }
+            if (ua_grow((void **)&stack, &cap, depth + 1, sizeof *stack)) {
+                x->oom = 1;
+                break;
+            }
+            stack[depth] = (frame){k, (size_t)-1, h};
+            if (h != H_NONE)
+                hatch_open = depth;
+            depth++;
+        } else if (dir_is(d, "elif") || dir_is(d, "elifdef") || dir_is(d, "elifndef")) {
+            if (depth == 0) {
+                finding(x, x->toks[d->first].off, 1, UA_ERROR, "UA008", "#elif without #if");
+                continue;
+            }
+            if (stack[depth - 1].hatch != H_NONE) {
+                finding(x, x->toks[d->first].off, 1, UA_ERROR, "UA008",
+                        "#elif is not allowed in an escape hatch; use #else");
+                continue;
+            }
+            {
+                size_t a = dir_args(x, d);
+                for (size_t i = a; i < d->end; i++)
+                    if (tok_is(x, i, HATCH)) {
+                        finding(x, x->toks[i].off, x->toks[i].len, UA_ERROR, "UA008",
+                                "UNASYNC_ASYNC in #elif: an escape hatch must be its own #if");
+                        break;
+                    }
+            }
+        } else if (dir_is(d, "else")) {
+            if (depth == 0) {
+                finding(x, x->toks[d->first].off, 1, UA_ERROR, "UA008", "#else without #if");
+                continue;
+            }
+            stack[depth - 1].else_dir = k;
+        } else if (dir_is(d, "endif")) {
+            if (depth == 0) {
+                finding(x, x->toks[d->first].off, 1, UA_ERROR, "UA008", "#endif without #if");
+                continue;
+            }
+            frame f = stack[--depth];
+            if (f.hatch != H_NONE) {
+                const directive *di = &x->dirs[f.if_dir];
+                const directive *de = f.else_dir != (size_t)-1 ? &x->dirs[f.else_dir] : NULL;
+                if (f.hatch == H_ASYNC) {
+                    if (de) {
+                        add_removed(x, di->start_off, de->end_off);
+                        add_removed(x, d->start_off, d->end_off);
+                    } else {
+                        add_removed(x, di->start_off, d->end_off);
+                    }
+                } else {
+                    add_removed(x, di->start_off, di->end_off);
+                    add_removed(x, de ? de->start_off : d->start_off, d->end_off);
+                }
+                hatch_open = (size_t)-1;
+            }
+            if (f.if_dir == guard_frame_if && depth == 0 && next_code(x, d->end) == x->ntoks) {
+                size_t name = dir_args(x, &x->dirs[0]);
+                if (tok_is(x, name, "!")) {
+                    name = next_code(x, next_code(x, name + 1) + 1);
+                    if (tok_is(x, name, "("))
+                        name = next_code(x, name + 1);
+                }
+                snprintf(x->guard_from, sizeof x->guard_from, "%.*s", (int)x->toks[name].len,
+                         x->src + x->toks[name].off);
+            }
+        }
+    }
+    for (size_t i = depth; i-- > 0;) {
+        const directive *d = &x->dirs[stack[i].if_dir];
+        finding(x, x->toks[d->first].off, 1, UA_ERROR, "UA008",
+                stack[i].hatch != H_NONE
+                    ? "escape hatch is never closed: #endif missing"
+                    : "unbalanced conditional: #endif missing for this #if");
+    }
+    free(stack);
+    if (x->nremoved > 1)
+        qsort(x->removed, x->nremoved, sizeof *x->removed, span_cmp);
+    if (x->guard_from[0]) {
+        char buf[300];
+        size_t rule;
+        int n = ua_rename(x->cfg, x->guard_from, strlen(x->guard_from), buf, sizeof buf, &rule);
+        if (n > 0)
+            snprintf(x->guard_to, sizeof x->guard_to, "%s", buf);
+        else
+            snprintf(x->guard_to, sizeof x->guard_to, "SYNC_%s", x->guard_from);
+    }
+}
+
+/* ---- stage 4: edits ---- */
+
+static void add_edit(xf *x, size_t off, size_t len, const char *text, size_t text_len)
+{
+    if (ua_grow((void **)&x->edits, &x->editcap, x->nedits + 1, sizeof *x->edits)) {
+        x->oom = 1;
+        return;
+    }
+    pending_edit *e = &x->edits[x->nedits++];
+    e->off = off;
+    e->len = len;
+    e->text = text_len ? ua_strndup(text, text_len) : NULL;
+    e->text_len = text_len;
+    if (text_len && !e->text)
+        x->oom = 1;
+}
+
+static size_t edits_end(const xf *x)
+{
+    return x->nedits ? x->edits[x->nedits - 1].off + x->edits[x->nedits - 1].len : 0;
+}
+
+/* The identifier's spelling (resolving backslash-newlines) into buf; returns its length. */
+static size_t spelling(const xf *x, size_t i, char *buf, size_t cap)
+{
+    const tok *t = &x->toks[i];
+    if (!(t->flags & F_SPLICED)) {
+        size_t n = t->len < cap - 1 ? t->len : cap - 1;
+        memcpy(buf, x->src + t->off, n);
+        buf[n] = '\0';
+        return n;
+    }
+    CXString s = clang_getTokenSpelling(x->tu, x->cxtoks[i]);
+    const char *c = clang_getCString(s);
+    size_t n = snprintf(buf, cap, "%s", c ? c : "");
+    clang_disposeString(s);
+    return n < cap ? n : cap - 1;
+}
+
+/* Tokens that cannot begin an expression: `await` before one of them has nothing to await. */
+static int cannot_start_expression(const xf *x, size_t i)
+{
+    static const char *puncts[] = {";",  ",",  ")",   "]",   "}",  ":",  "?",  "=",  "==", "!=",
+                                   "<",  ">",  "<=",  ">=",  "+=", "-=", "*=", "/=", "%=", "&=",
+                                   "|=", "^=", "<<=", ">>=", "||", "&&", "|",  "^",  "/",  "%",
+                                   ".",  "->", "<<",  ">>",  "#",  "##", ":>", "%>", "%:", "..."};
+    static const char *keywords[] = {"sizeof", "_Alignof", "alignof", "_Generic"};
+    const tok *t = &x->toks[i];
+    if (t->kind == T_PUNCT) {
+        for (size_t k = 0; k < sizeof puncts / sizeof *puncts; k++)
+            if (tok_is(x, i, puncts[k]))
+                return 1;
+        return 0;
+    }
+    if (t->kind == T_KEYWORD) {
+        for (size_t k = 0; k < sizeof keywords / sizeof *keywords; k++)
+            if (tok_is(x, i, keywords[k]))
+                return 0;
+        return 1;
+    }
+    return 0;
+}
+
+static int is_hspace(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static void strip_marker(xf *x, size_t i, int is_await)
+{
+    const tok *t = &x->toks[i];
+    if (is_await) {
+        size_t n = next_code(x, i + 1);
+        if (n >= x->ntoks || x->toks[n].dir != t->dir || cannot_start_expression(x, n)) {
+            finding(x, t->off, t->len, UA_ERROR, "UA103",
+                    "'%s' must be followed by the expression it awaits", x->cfg->marker_await);
+            return;
+        }
+    }
+    size_t from = t->off, to = t->off + t->len;
+    size_t p = to;
+    while (p < x->len && is_hspace(x->src[p]))
+        p++;
+    int at_eol = p >= x->len || x->src[p] == '\n' || x->src[p] == '\r';
+    if (!at_eol) {
+        to = p;
+    } else {
+        to = p; /* trailing blanks before the newline go too */
+        while (from > 0 && is_hspace(x->src[from - 1]) && from - 1 >= edits_end(x))
+            from--;
+    }
+    add_edit(x, from, to - from, NULL, 0);
+}
+
+/* Finds a project source that a quoted or angled include names. */
+static const char *resolve_include(const xf *x, const char *name, size_t n, int quoted,
+                                   char *joined, size_t cap)
+{
+    const ua_project *pj = x->proj;
+    /* 1. relative to the including file's folder (quoted includes only) */
+    if (quoted) {
+        const char *slash = strrchr(x->path, '/');
+        size_t dl = slash ? (size_t)(slash - x->path) + 1 : 0;
+        char tmp[4096];
+        snprintf(tmp, sizeof tmp, "%.*s%.*s", (int)dl, x->path, (int)n, name);
+        /* normalise "./" and "dir/../" */
+        char *parts[256];
+        size_t np = 0;
+        for (char *tokp = strtok(tmp, "/"); tokp && np < 256; tokp = strtok(NULL, "/")) {
+            if (strcmp(tokp, ".") == 0)
+                continue;
+            if (strcmp(tokp, "..") == 0) {
+                if (np == 0) {
+                    np = (size_t)-1;
+                    break;
+                }
+                np--;
+                continue;
+            }
+            parts[np++] = tokp;
+        }
+        if (np != (size_t)-1) {
+            joined[0] = '\0';
+            size_t used = 0;
+            for (size_t k = 0; k < np; k++)
+                used += (size_t)snprintf(joined + used, used < cap ? cap - used : 0, "%s%s",
+                                         k ? "/" : "", parts[k]);
+            for (size_t k = 0; k < pj->nsources; k++)
+                if (strcmp(pj->sources[k], joined) == 0)
+                    return pj->sources[k];
+        }
+    }
+    /* 2. relative to the project root, or 3. a unique source whose path ends with it */
+    const char *found = NULL;
+    for (size_t k = 0; k < pj->nsources; k++) {
+        const char *s = pj->sources[k];
+        size_t sl = strlen(s);
+        if (sl == n && memcmp(s, name, n) == 0)
+            return s;
+        if (sl > n && s[sl - n - 1] == '/' && memcmp(s + sl - n, name, n) == 0) {
+            if (found)
+                return NULL; /* ambiguous: leave it */
+            found = s;
+        }
+    }
+    return found;
+}
+
+static void rewrite_include(xf *x, const directive *d)
+{
+    size_t a = dir_args(x, d);
+    if (a >= d->end)
+        return;
+    size_t hs, he; /* header-name bytes, quotes/brackets excluded */
+    int quoted;
+    if (x->toks[a].kind == T_LITERAL && x->src[x->toks[a].off] == '"') {
+        hs = x->toks[a].off + 1;
+        he = x->toks[a].off + x->toks[a].len - 1;
+        quoted = 1;
+    } else if (tok_is(x, a, "<")) {
+        size_t j = a + 1;
+        while (j < d->end && !tok_is(x, j, ">"))
+            j++;
+        if (j >= d->end)
+            return;
+        hs = x->toks[a].off + 1;
+        he = x->toks[j].off;
+        quoted = 0;
+    } else {
+        return;
+    }
+    const char *name = x->src + hs;
+    size_t n = he - hs;
+    static const char rt_async[] = "unasync/async.h", rt_sync[] = "unasync/sync.h";
+    if (n == sizeof rt_async - 1 && memcmp(name, rt_async, n) == 0) {
+        add_edit(x, hs, n, rt_sync, sizeof rt_sync - 1);
+        return;
+    }
+    char joined[4096];
+    if (!resolve_include(x, name, n, quoted, joined, sizeof joined))
+        return;
+    /* replace the last path component as written */
+    size_t base = n;
+    while (base > 0 && name[base - 1] != '/')
+        base--;
+    char b[1024];
+    snprintf(b, sizeof b, "%.*s", (int)(n - base), name + base);
+    char *tw = ua_twin_name(x->cfg->twin, b);
+    if (!tw) {
+        x->oom = 1;
+        return;
+    }
+    add_edit(x, hs + base, n - base, tw, strlen(tw));
+    free(tw);
+}
+
+static void rename_ident(xf *x, size_t i)
+{
+    char name[512], to[600];
+    size_t n = spelling(x, i, name, sizeof name);
+    size_t rule = (size_t)-1;
+    int m;
+    if (x->guard_from[0] && strcmp(name, x->guard_from) == 0) {
+        m = snprintf(to, sizeof to, "%s", x->guard_to);
+    } else {
+        m = ua_rename(x->cfg, name, n, to, sizeof to, &rule);
+    }
+    if (m < 0) {
+        finding(x, x->toks[i].off, x->toks[i].len, UA_ERROR, "UA006",
+                "renaming '%s' gives a name that is too long", name);
+        return;
+    }
+    if (m == 0) {
+        if (set_put(&x->unchanged, name, n, NULL, x->toks[i].off) < 0)
+            x->oom = 1;
+        return;
+    }
+    if (rule != (size_t)-1)
+        x->out->rule_hits[rule]++;
+    long slot = set_find(&x->renamed, to, (size_t)m);
+    if (slot >= 0 && strcmp(x->renamed.vals[slot], name) != 0) {
+        finding(x, x->toks[i].off, x->toks[i].len, UA_ERROR, "UA006",
+                "'%s' and '%s' are both renamed to '%s'", x->renamed.vals[slot], name, to);
+    } else if (slot < 0 && set_put(&x->renamed, to, (size_t)m, name, x->toks[i].off) < 0) {
+        x->oom = 1;
+    }
+    /* keep the line count when the identifier was spliced over lines */
+    char text[700];
+    size_t tl = (size_t)m;
+    memcpy(text, to, tl);
+    if (x->toks[i].flags & F_SPLICED)
+        for (size_t k = x->toks[i].off; k < x->toks[i].off + x->toks[i].len && tl + 3 < sizeof text; k++)
+            if (x->src[k] == '\n') {
+                if (k > 0 && x->src[k - 1] == '\r') {
+                    memcpy(text + tl, "\\\r\n", 3);
+                    tl += 3;
+                } else {
+                    memcpy(text + tl, "\\\n", 2);
+                    tl += 2;
+                }
+            }
+    add_edit(x, x->toks[i].off, x->toks[i].len, text, tl);
+}
+
+static void collect_edits(xf *x)
+{
+    size_t r = 0;
+    size_t last_dir = (size_t)-1;
+    for (size_t i = 0; i < x->ntoks; i++) {
+        tok *t = &x->toks[i];
+        while (r < x->nremoved && t->off >= x->removed[r].off + x->removed[r].len)
+            r++;
+        if (r < x->nremoved && t->off >= x->removed[r].off) {
+            if (edits_end(x) <= x->removed[r].off)
+                add_edit(x, x->removed[r].off, x->removed[r].len, NULL, 0);
+            continue;
+        }
+        if (t->dir != (size_t)-1 && t->dir != last_dir) {
+            last_dir = t->dir;
+            const directive *d = &x->dirs[t->dir];
+            if (dir_is(d, "include") || dir_is(d, "include_next") || dir_is(d, "import"))
+                rewrite_include(x, d);
+        }
+        if (t->kind != T_IDENT || (t->flags & F_NORENAME))
+            continue;
+        if (t->off < edits_end(x))
+            continue; /* already covered (an include header name) */
+        char name[512];
+        spelling(x, i, name, sizeof name);
+        int is_async = strcmp(name, x->cfg->marker_async) == 0;
+        int is_await = strcmp(name, x->cfg->marker_await) == 0;
+        if ((is_async || is_await) && !(t->flags & F_MACRO_NAME)) {
+            strip_marker(x, i, is_await);
+            continue;
+        }
+        rename_ident(x, i);
+    }
+    for (; r < x->nremoved; r++)
+        if (edits_end(x) <= x->removed[r].off)
+            add_edit(x, x->removed[r].off, x->removed[r].len, NULL, 0);
+}
+
+static void report_existing_targets(xf *x)
+{
+    for (size_t k = 0; k < x->renamed.cap; k++) {
+        const char *target = x->renamed.keys[k];
+        if (!target)
+            continue;
+        long u = set_find(&x->unchanged, target, strlen(target));
+        if (u < 0)
+            continue;
+        finding(x, x->renamed.offs[k], strlen(x->renamed.vals[k]), UA_WARNING, "UA006",
+                "'%s' becomes '%s', which this file already uses; in the twin both are one name",
+                x->renamed.vals[k], target);
+    }
+}
+
+/* ---- stage 5: output ---- */
+
+static int build_output(xf *x)
+{
+    ua_output *o = x->out;
+    ua_buf body = {0};
+    size_t pos = 0;
+    if (ua_grow((void **)&o->map.edits, &o->map.cap, x->nedits + 1, sizeof *o->map.edits))
+        return UA_ENOMEM;
+    o->map.n = 1; /* slot 0: the header line */
+    for (size_t k = 0; k < x->nedits; k++) {
+        const pending_edit *e = &x->edits[k];
+        ua_buf_add(&body, x->src + pos, e->off - pos);
+        size_t out_off = body.len;
+        ua_buf_add(&body, e->text, e->text_len);
+        o->map.edits[o->map.n++] = (ua_edit){e->off, e->len, out_off, e->text_len};
+        pos = e->off + e->len;
+    }
+    ua_buf_add(&body, x->src + pos, x->len - pos);
+    if (body.oom) {
+        ua_buf_free(&body);
+        return UA_ENOMEM;
+    }
+    const char *nl = memchr(x->src, '\n', x->len);
+    const char *eol = nl && nl > x->src && nl[-1] == '\r' ? "\r\n" : "\n";
+    const char *base = strrchr(x->path, '/');
+    base = base ? base + 1 : x->path;
+    char hash[65];
+    ua_sha256_hex(body.p ? body.p : "", body.len, hash);
+    ua_buf out = {0};
+    ua_buf_addf(&out,
+                "/* Generated by unasync from %s \xE2\x80\x94 DO NOT EDIT. unasync:source=%s "
+                "body=sha256:%s */%s",
+                base, x->path, hash, eol);
+    size_t hl = out.len;
+    ua_buf_add(&out, body.p, body.len);
+    ua_buf_free(&body);
+    o->header_len = hl;
+    o->map.edits[0] = (ua_edit){0, 0, 0, hl};
+    for (size_t k = 1; k < o->map.n; k++)
+        o->map.edits[k].out_off += hl;
+    o->bytes = ua_buf_detach(&out, &o->len);
+    return o->bytes ? 0 : UA_ENOMEM;
+}
+
+static int valid_path(const char *p)
+{
+    return *p && !strstr(p, "*/") && !strchr(p, '\n') && !strchr(p, '\r') && strlen(p) < 1000;
+}
+
+int ua_transform(ua_ctx *ctx, const ua_project *proj, const char *src_rel, const char *src,
+                 size_t len, ua_output *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!proj || !proj->cfg || !src_rel || (!src && len))
+        return UA_EINVAL;
+    out->rule_hits = calloc(proj->cfg->nrules + 1, sizeof *out->rule_hits);
+    if (!out->rule_hits)
+        return UA_ENOMEM;
+    if (!valid_path(src_rel)) {
+        ua_findings_add(&out->findings, src_rel, 1, 1, UA_ERROR, "UA100",
+                        "file name cannot be recorded in a generated header");
+        return UA_ESOURCE;
+    }
+    ua_ctx *own = NULL;
+    if (!ctx && !(ctx = own = ua_ctx_new()))
+        return UA_ENOMEM;
+    xf x;
+    memset(&x, 0, sizeof x);
+    x.proj = proj;
+    x.cfg = proj->cfg;
+    x.path = src_rel;
+    x.src = src ? src : "";
+    x.len = len;
+    x.out = out;
+    int rc = build_lines(&x);
+    if (rc)
+        goto done;
+    if (check_bytes(&x) < 0) {
+        rc = UA_ESOURCE;
+        goto done;
+    }
+    if ((rc = tokenize(&x, ctx)))
+        goto done;
+    if ((rc = find_directives(&x)))
+        goto done;
+    mark_directive_tokens(&x);
+    check_gaps(&x);
+    check_tokens(&x);
+    process_conditionals(&x);
+    if (!x.errors) {
+        collect_edits(&x);
+        report_existing_targets(&x);
+    }
+    if (x.oom) {
+        rc = UA_ENOMEM;
+        goto done;
+    }
+    if (x.errors) {
+        rc = UA_ESOURCE;
+        goto done;
+    }
+    rc = build_output(&x);
+done:
+    ua_findings_sort(&out->findings);
+    for (size_t k = 0; k < x.nedits; k++)
+        free(x.edits[k].text);
+    free(x.edits);
+    free(x.removed);
+    free(x.dirs);
+    free(x.toks);
+    free(x.line_starts);
+    set_free(&x.renamed);
+    set_free(&x.unchanged);
+    if (x.cxtoks)
+        clang_disposeTokens(x.tu, x.cxtoks, (unsigned)x.ntoks);
+    if (x.tu)
+        clang_disposeTranslationUnit(x.tu);
+    ua_ctx_free(own);
+    return rc;
+}
+
+void ua_output_free(ua_output *out)
+{
+    if (!out)
+        return;
+    free(out->bytes);
+    free(out->map.edits);
+    ua_findings_free(&out->findings);
+    free(out->rule_hits);
+    memset(out, 0, sizeof *out);
+}
+
+/* ---- header ---- */
+
+int ua_header_parse(const char *buf, size_t len, ua_header *h)
+{
+    memset(h, 0, sizeof *h);
+    const char *nl = memchr(buf, '\n', len);
+    size_t l1 = nl ? (size_t)(nl - buf) : len;
+    static const char pre[] = "/* Generated by unasync from ";
+    if (l1 < sizeof pre - 1 || memcmp(buf, pre, sizeof pre - 1) != 0)
+        return UA_EHEADER;
+    char line[2048];
+    if (l1 >= sizeof line)
+        return UA_EHEADER;
+    memcpy(line, buf, l1);
+    line[l1] = '\0';
+    char *s = strstr(line, " unasync:source=");
+    char *b = s ? strstr(s, " body=sha256:") : NULL;
+    if (!s || !b)
+        return UA_EHEADER;
+    s += strlen(" unasync:source=");
+    size_t sl = (size_t)(b - s);
+    if (sl == 0 || sl >= sizeof h->source)
+        return UA_EHEADER;
+    memcpy(h->source, s, sl);
+    h->source[sl] = '\0';
+    b += strlen(" body=sha256:");
+    for (int i = 0; i < 64; i++) {
+        char c = b[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return UA_EHEADER;
+        h->body_sha256[i] = c;
+    }
+    h->body_sha256[64] = '\0';
+    h->header_len = nl ? l1 + 1 : len;
+    return 0;
+}
+
+int ua_header_body_intact(const char *buf, size_t len, const ua_header *h)
+{
+    char hex[65];
+    if (h->header_len > len)
+        return 0;
+    ua_sha256_hex(buf + h->header_len, len - h->header_len, hex);
+    return strcmp(hex, h->body_sha256) == 0;
+}

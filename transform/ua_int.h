@@ -1,0 +1,69 @@
+/* ua_int.h - helpers shared by the transformer's own files; not part of the public API. */
+#ifndef UNASYNC_UA_INT_H
+#define UNASYNC_UA_INT_H
+
+#include "ua.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A growable byte buffer. Zero-initialise; `oom` becomes 1 after a failed allocation and every
+ * later append is ignored, so callers check once at the end. */
+typedef struct ua_buf {
+    char *p;
+    size_t len, cap;
+    int oom;
+} ua_buf;
+
+void ua_buf_add(ua_buf *b, const void *data, size_t len);
+void ua_buf_adds(ua_buf *b, const char *s);
+void ua_buf_addf(ua_buf *b, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* NUL-terminates and hands the bytes to the caller (NULL after oom). */
+char *ua_buf_detach(ua_buf *b, size_t *len);
+void ua_buf_free(ua_buf *b);
+
+char *ua_strdup(const char *s);
+char *ua_strndup(const char *s, size_t n);
+
+/* Grows *v (element size `elem`) so that it holds at least `need` elements. 0 or UA_ENOMEM. */
+int ua_grow(void **v, size_t *cap, size_t need, size_t elem);
+
+/* Whether [s, s+n) is a C identifier (ASCII letters, digits, '_'; not starting with a digit). */
+int ua_is_ident(const char *s, size_t n);
+
+
+/* ---- JSON with positions (for unasync.json; cJSON keeps no locations) ---- */
+
+typedef enum { UJ_NULL, UJ_BOOL, UJ_NUMBER, UJ_STRING, UJ_ARRAY, UJ_OBJECT } uj_type;
+
+typedef struct uj_value uj_value;
+typedef struct uj_member {
+    char *key;
+    unsigned line, col;
+    uj_value *value;
+} uj_member;
+
+struct uj_value {
+    uj_type type;
+    unsigned line, col;
+    int boolean;
+    double number;
+    char *string; /* UJ_STRING, NUL-terminated (embedded NULs are rejected) */
+    uj_value **items;
+    size_t nitems;
+    uj_member *members;
+    size_t nmembers;
+};
+
+/* Parses one JSON document. On error returns NULL and fills *eline, *ecol and emsg (capacity
+ * emsg_cap). Nesting deeper than UJ_MAX_DEPTH is an error, to keep the stack bounded. */
+#define UJ_MAX_DEPTH 64
+uj_value *uj_parse(const char *s, size_t len, unsigned *eline, unsigned *ecol, char *emsg,
+                   size_t emsg_cap);
+void uj_free(uj_value *v);
+
+#endif
