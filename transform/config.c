@@ -433,7 +433,7 @@ static int rule_matches(const char *from, int is_glob, const char *name, size_t 
     }
     const char *star = strchr(from, '*');
     size_t pre = (size_t)(star - from), suf = strlen(star + 1);
-    if (len <= pre + suf) /* the '*' must match at least one character */
+    if (len < pre + suf) /* the '*' matches zero or more characters */
         return 0;
     if (memcmp(name, from, pre) != 0 || memcmp(name + len - suf, star + 1, suf) != 0)
         return 0;
@@ -482,14 +482,16 @@ int ua_rename(const ua_config *cfg, const char *name, size_t len, char *out, siz
             best_len = cl;
         }
     }
+    int n = 0;
     if (best != (size_t)-1) {
         *rule = best;
-        return expand(cfg->rules[best].to, name, best_off, best_len, out, cap);
-    }
-    /* built-in: async_* -> sync_* */
-    if (len > 6 && memcmp(name, "async_", 6) == 0) {
+        n = expand(cfg->rules[best].to, name, best_off, best_len, out, cap);
+    } else if (len >= 6 && memcmp(name, "async_", 6) == 0) { /* built-in: async_* -> sync_* */
         *rule = UA_RULE_BUILTIN(cfg);
-        return expand("sync_*", name, 6, len - 6, out, cap);
+        n = expand("sync_*", name, 6, len - 6, out, cap);
     }
-    return 0;
+    /* an empty result or one that is no identifier (a leading digit) is no rename */
+    if (n > 0 && !ua_is_ident(out, (size_t)n))
+        return 0;
+    return n;
 }

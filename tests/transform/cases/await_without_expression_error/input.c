@@ -1,0 +1,6 @@
+void f(void)
+{
+    await;
+    int x = await ;
+    g(await);
+}

@@ -1,0 +1,1 @@
+﻿async int f(void);

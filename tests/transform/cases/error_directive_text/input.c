@@ -1,0 +1,3 @@
+#ifndef HAVE_LOOP
+#error async_sleep_ms isn't available without a loop
+#endif

@@ -1,0 +1,3 @@
+#if UNASYNC_ASYNC && defined(FOO)
+int a;
+#endif

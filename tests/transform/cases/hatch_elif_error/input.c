@@ -1,0 +1,5 @@
+#if UNASYNC_ASYNC
+int a;
+#elif FOO
+int b;
+#endif

@@ -1,0 +1,5 @@
+#if FOO
+int a;
+#elif !UNASYNC_ASYNC
+int b;
+#endif

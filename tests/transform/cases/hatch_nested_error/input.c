@@ -1,0 +1,5 @@
+#if UNASYNC_ASYNC
+#if !UNASYNC_ASYNC
+int a;
+#endif
+#endif

@@ -1,0 +1,3 @@
+int x;
+#if UNASYNC_ASYNC
+int a;

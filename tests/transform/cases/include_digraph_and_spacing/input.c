@@ -1,0 +1,3 @@
+%:include "other.h"
+#  include   "other.h"
+  # include <other.h> /* c */

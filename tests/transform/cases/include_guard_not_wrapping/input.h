@@ -1,0 +1,5 @@
+#ifndef PARTIAL_H
+#define PARTIAL_H
+int a(void);
+#endif
+int b(void);

@@ -1,0 +1,4 @@
+#include <unasync/async.h>
+#include "unasync/async.h"
+#include <unasync/async.hpp>
+#include <stdio.h>

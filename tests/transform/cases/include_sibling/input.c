@@ -1,0 +1,2 @@
+#include "other.h"
+#include "plain.h"

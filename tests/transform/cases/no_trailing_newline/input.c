@@ -1,0 +1,2 @@
+async int f(void);
+int x = 1;

@@ -1,0 +1,1 @@
+const char *r = R"x(async_a)x";

@@ -1,0 +1,3 @@
+
+int async_read(void);
+int read_async(void);

@@ -1,0 +1,3 @@
+int x;
+const char *s = "open;
+int y;
