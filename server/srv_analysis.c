@@ -1,0 +1,1037 @@
+/* The server's analysis layer over the shared engine: projects per unasync.json, drift checks
+ * turned into diagnostics, regenerate (applyEdit or atomic write), hover/definition through the
+ * source map, file watching with libuv, and the unasync/status counts. */
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "srv_int.h"
+
+/* One diagnostic as the server keeps it (owned strings). */
+typedef struct srv_diag {
+    lsp_range_t range;
+    lsp_severity_t severity;
+    char code[8];
+    char *message;
+    char *rel_uri; /* related information: the source lines; NULL = none */
+    lsp_range_t rel_range;
+    bool drift; /* offers the Regenerate quick fix */
+} srv_diag_t;
+
+/* The diagnostics of one file, from the checks of every pair that touches it. */
+typedef struct srv_file {
+    char *path;
+    char *source; /* the pair's source (absolute) for the Regenerate fix; NULL = none */
+    srv_diag_t *d;
+    size_t n;
+} srv_file_t;
+
+typedef struct srv_watch {
+    char *dir;
+    uv_fs_event_t *h;
+} srv_watch_t;
+
+struct srv_engine {
+    ue_project **projects;
+    size_t n_projects;
+    ua_ctx *ctx;
+    srv_file_t *files;
+    size_t n_files;
+    srv_watch_t *watches;
+    size_t n_watches;
+};
+
+typedef struct srv_ov {
+    srv_t *s;
+    const ue_project *p;
+} srv_ov_t;
+
+/* ------------------------------------------------------------------------ small helpers */
+
+static const char *srv__base(const char *p)
+{
+    const char *b = strrchr(p, '/');
+    return b ? b + 1 : p;
+}
+
+static bool srv__in_folders(srv_t *s, const char *path)
+{
+    size_t i;
+    for (i = 0; i < s->n_folders; i++)
+        if (srv_path_under(path, s->folders[i].path))
+            return true;
+    return false;
+}
+
+/* Canonical path (realpath of the folder, the file name kept: the file may not exist). */
+static char *srv__canonical(const char *path)
+{
+    char buf[PATH_MAX], *dir, *slash, *out;
+    if (realpath(path, buf) != NULL)
+        return strdup(buf);
+    dir = strdup(path);
+    if (dir == NULL)
+        return NULL;
+    slash = strrchr(dir, '/');
+    if (slash == NULL || slash == dir) {
+        free(dir);
+        return strdup(path);
+    }
+    *slash = '\0';
+    if (realpath(dir, buf) == NULL) {
+        free(dir);
+        return strdup(path);
+    }
+    out = malloc(strlen(buf) + strlen(slash + 1) + 2);
+    if (out)
+        sprintf(out, "%s/%s", buf, slash + 1);
+    free(dir);
+    return out;
+}
+
+static const char *srv__overlay_lookup(void *ud, const char *rel, size_t *len)
+{
+    srv_ov_t *ov = ud;
+    char *abs = ue_abs(ov->p, rel);
+    srv_doc_t *d = abs ? srv_doc_find_path(ov->s, abs) : NULL;
+    free(abs);
+    if (d == NULL)
+        return NULL;
+    *len = d->len;
+    return d->text ? d->text : "";
+}
+
+/* The URI to publish for a path: the client's own URI when the file is open. */
+static char *srv__uri_for(srv_t *s, const char *path)
+{
+    srv_doc_t *d = srv_doc_find_path(s, path);
+    return d ? strdup(d->uri) : srv_path_to_uri(path);
+}
+
+/* -------------------------------------------------------------------------- projects */
+
+static ue_project *srv__project_by_config(srv_t *s, const char *config_path, bool reload)
+{
+    struct srv_engine *e = s->engine;
+    ue_project *p = NULL, **np;
+    ua_findings f = {0};
+    size_t i;
+    for (i = 0; i < e->n_projects; i++)
+        if (strcmp(e->projects[i]->config_path, config_path) == 0) {
+            if (!reload)
+                return e->projects[i];
+            ue_project_free(e->projects[i]);
+            e->projects[i] = e->projects[--e->n_projects];
+            break;
+        }
+    if (ue_project_open(config_path, &p, &f) != 0 || p == NULL) {
+        srv_log(s, 2, "%s: %s", config_path,
+                f.n ? f.v[0].message : "cannot open the configuration");
+        ua_findings_free(&f);
+        return NULL;
+    }
+    ua_findings_free(&f);
+    np = realloc(e->projects, (e->n_projects + 1) * sizeof(*np));
+    if (np == NULL) {
+        ue_project_free(p);
+        return NULL;
+    }
+    e->projects = np;
+    e->projects[e->n_projects++] = p;
+    return p;
+}
+
+/* The project a path belongs to, if its unasync.json lies inside a workspace folder (or there
+ * are no folders at all and the file is open: single-file mode). */
+static ue_project *srv__project_for(srv_t *s, const char *path)
+{
+    char *cfg = NULL;
+    ue_project *p = NULL;
+    if (ue_find_config(path, &cfg) != 0)
+        return NULL;
+    if (s->n_folders == 0 || srv__in_folders(s, cfg) || srv__in_folders(s, path))
+        p = srv__project_by_config(s, cfg, false);
+    free(cfg);
+    return p;
+}
+
+/* ---------------------------------------------------------------- diagnostics per file */
+
+static void srv__diags_clear(srv_diag_t *d, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        free(d[i].message);
+        free(d[i].rel_uri);
+    }
+    free(d);
+}
+
+static srv_file_t *srv__file(srv_t *s, const char *path, bool create)
+{
+    struct srv_engine *e = s->engine;
+    srv_file_t *nf;
+    size_t i;
+    for (i = 0; i < e->n_files; i++)
+        if (strcmp(e->files[i].path, path) == 0)
+            return &e->files[i];
+    if (!create)
+        return NULL;
+    nf = realloc(e->files, (e->n_files + 1) * sizeof(*nf));
+    if (nf == NULL)
+        return NULL;
+    e->files = nf;
+    memset(&nf[e->n_files], 0, sizeof(*nf));
+    if ((nf[e->n_files].path = strdup(path)) == NULL)
+        return NULL;
+    return &e->files[e->n_files++];
+}
+
+static int srv__add_diag(srv_file_t *f, lsp_range_t r, lsp_severity_t sev, const char *code,
+                         bool drift, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 6, 7)))
+#endif
+    ;
+
+static int srv__add_diag(srv_file_t *f, lsp_range_t r, lsp_severity_t sev, const char *code,
+                         bool drift, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    srv_diag_t *nd = realloc(f->d, (f->n + 1) * sizeof(*nd));
+    if (nd == NULL)
+        return SRV_ENOMEM;
+    f->d = nd;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    memset(&nd[f->n], 0, sizeof(*nd));
+    nd[f->n].range = r;
+    nd[f->n].severity = sev;
+    snprintf(nd[f->n].code, sizeof(nd[f->n].code), "%s", code ? code : "");
+    nd[f->n].drift = drift;
+    if ((nd[f->n].message = strdup(msg)) == NULL)
+        return SRV_ENOMEM;
+    f->n++;
+    return 0;
+}
+
+static lsp_diagnostic_t *srv__to_lsp(const srv_file_t *f, lsp_related_t **rel_out)
+{
+    lsp_diagnostic_t *out = calloc(f->n ? f->n : 1, sizeof(*out));
+    lsp_related_t *rel = calloc(f->n ? f->n : 1, sizeof(*rel));
+    size_t i;
+    if (out == NULL || rel == NULL) {
+        free(out);
+        free(rel);
+        return NULL;
+    }
+    for (i = 0; i < f->n; i++) {
+        out[i].range = f->d[i].range;
+        out[i].severity = f->d[i].severity;
+        out[i].code = f->d[i].code[0] ? f->d[i].code : NULL;
+        out[i].message = f->d[i].message;
+        if (f->d[i].rel_uri) {
+            rel[i].location.uri = f->d[i].rel_uri;
+            rel[i].location.range = f->d[i].rel_range;
+            rel[i].message = "the async source lines";
+            out[i].related = &rel[i];
+            out[i].n_related = 1;
+        }
+    }
+    *rel_out = rel;
+    return out;
+}
+
+int srv_publish(srv_t *s, const char *uri, const lsp_diagnostic_t *d, size_t n)
+{
+    lsp_out_t out;
+    srv_published_t *pub = NULL, *np;
+    size_t i;
+    int rc = lsp_encode_publish_diagnostics(uri, -1, "unasync", d, n, &out);
+    if (rc != 0)
+        return SRV_ENOMEM;
+    for (i = 0; i < s->n_published; i++)
+        if (strcmp(s->published[i].uri, uri) == 0)
+            pub = &s->published[i];
+    if (pub != NULL && pub->key_len == out.len && memcmp(pub->key, out.data, out.len) == 0) {
+        lsp_out_free(&out); /* the same set again: no publish, no flicker */
+        return 0;
+    }
+    if (pub == NULL && n == 0) {
+        lsp_out_free(&out); /* never published, still nothing to say */
+        return 0;
+    }
+    if (pub == NULL) {
+        np = realloc(s->published, (s->n_published + 1) * sizeof(*np));
+        if (np == NULL) {
+            lsp_out_free(&out);
+            return SRV_ENOMEM;
+        }
+        s->published = np;
+        pub = &np[s->n_published++];
+        memset(pub, 0, sizeof(*pub));
+        pub->uri = strdup(uri);
+    }
+    free(pub->key);
+    pub->key = malloc(out.len);
+    pub->key_len = pub->key ? out.len : 0;
+    if (pub->key)
+        memcpy(pub->key, out.data, out.len);
+    return srv_send(s, &out);
+}
+
+/* Publishes the file's current set (push), unless the client pulls diagnostics for open
+ * documents: then the open document is served by textDocument/diagnostic. */
+static void srv__flush_file(srv_t *s, srv_file_t *f)
+{
+    lsp_related_t *rel = NULL;
+    lsp_diagnostic_t *d;
+    char *uri = srv__uri_for(s, f->path);
+    if (uri == NULL)
+        return;
+    if (s->caps.pull_diagnostics && srv_doc_find_path(s, f->path) != NULL) {
+        srv_publish(s, uri, NULL, 0);
+        free(uri);
+        return;
+    }
+    d = srv__to_lsp(f, &rel);
+    if (d != NULL)
+        srv_publish(s, uri, d, f->n);
+    free(d);
+    free(rel);
+    free(uri);
+}
+
+/* ------------------------------------------------------------------------ pair states */
+
+static void srv__set_pair(srv_t *s, const char *root, const char *src, const char *twin, int state,
+                          size_t hunks)
+{
+    srv_pair_t *np;
+    size_t i;
+    for (i = 0; i < s->n_pairs; i++)
+        if (strcmp(s->pairs[i].source, src) == 0) {
+            s->pairs[i].state = state;
+            s->pairs[i].hunks = hunks;
+            return;
+        }
+    np = realloc(s->pairs, (s->n_pairs + 1) * sizeof(*np));
+    if (np == NULL)
+        return;
+    s->pairs = np;
+    np[s->n_pairs].source = strdup(src);
+    np[s->n_pairs].twin = strdup(twin);
+    np[s->n_pairs].root = strdup(root);
+    np[s->n_pairs].state = state;
+    np[s->n_pairs].hunks = hunks;
+    s->n_pairs++;
+}
+
+void srv_update_status(srv_t *s)
+{
+    int64_t twins = (int64_t)s->n_pairs, stale = 0;
+    size_t i;
+    lsp_out_t out;
+    for (i = 0; i < s->n_pairs; i++)
+        if (s->pairs[i].state != SRV_PAIR_OK)
+            stale++;
+    if (twins == s->status_twins && stale == s->status_stale)
+        return;
+    s->status_twins = twins;
+    s->status_stale = stale;
+    if (lsp_encode_status(twins, stale, &out) == 0)
+        srv_send(s, &out);
+}
+
+/* ------------------------------------------------------------------------------ check */
+
+static lsp_position_t srv__line_pos(size_t line)
+{
+    lsp_position_t p = {(int64_t)line, 0};
+    return p;
+}
+
+/* Source line (0-based) that twin line `twin_line` (0-based, of the expected twin) came from. */
+static size_t srv__source_line(const ue_twin *t, size_t twin_line)
+{
+    size_t off = ua_line_offset(t->expected, t->expected_len, (unsigned)twin_line + 1);
+    size_t so = ua_map_to_source(&t->out.map, off);
+    unsigned line = 1, col = 1;
+    ua_offset_to_linecol(t->src_bytes, t->src_len, so, &line, &col);
+    return line ? line - 1 : 0;
+}
+
+/* Turns one check result into the diagnostics of its source and its twin. */
+static void srv__diagnose(srv_t *s, ue_project *p, const ue_twin *t, srv_event_t ev)
+{
+    char *src = ue_abs(p, t->source), *twin = ue_abs(p, t->twin), *src_uri = NULL;
+    srv_file_t *fs, *ft;
+    lsp_severity_t sev = s->settings.drift_severity;
+    const char *tb = srv__base(t->twin), *sb = srv__base(t->source);
+    lsp_range_t top = {{0, 0}, {0, 0}};
+    srv_doc_t *twin_doc;
+    size_t i;
+    int pstate = SRV_PAIR_OK;
+    if (src == NULL || twin == NULL || (src_uri = srv__uri_for(s, src)) == NULL)
+        goto done;
+    /* create both entries first: creating one may move the other (realloc) */
+    if (srv__file(s, src, true) == NULL || srv__file(s, twin, true) == NULL)
+        goto done;
+    fs = srv__file(s, src, false);
+    ft = srv__file(s, twin, false);
+    if (fs == NULL || ft == NULL)
+        goto done;
+    srv__diags_clear(fs->d, fs->n);
+    srv__diags_clear(ft->d, ft->n);
+    fs->d = ft->d = NULL;
+    fs->n = ft->n = 0;
+    free(fs->source);
+    free(ft->source);
+    fs->source = strdup(src);
+    ft->source = strdup(src);
+    top.end.line = 1;
+    twin_doc = srv_doc_find_path(s, twin);
+
+    /* the transformer's findings (errors in the source, unused rules, lint) on the source */
+    for (i = 0; i < t->out.findings.n; i++) {
+        const ua_finding *f = &t->out.findings.v[i];
+        lsp_range_t r;
+        if (f->file == NULL || strcmp(f->file, t->source) != 0)
+            continue;
+        if (!s->settings.lint_enable && strncmp(f->code, "UA0", 3) == 0)
+            continue;
+        r.start = srv__line_pos(f->line ? f->line - 1 : 0);
+        r.start.character = f->col ? f->col - 1 : 0;
+        r.end = srv__line_pos(f->end_line ? f->end_line - 1 : r.start.line);
+        r.end.character = f->end_col ? f->end_col - 1 : r.start.character + 1;
+        srv__add_diag(fs, r, (lsp_severity_t)f->severity, f->code, false, "%s", f->message);
+    }
+    switch (t->state) {
+    case UE_OK:
+        break;
+    case UE_MISSING:
+        pstate = SRV_PAIR_MISSING;
+        srv__add_diag(fs, top, sev, "UA201", true, "%s is missing: run Regenerate %s", tb, tb);
+        break;
+    case UE_STALE:
+    case UE_EDITED: {
+        pstate = SRV_PAIR_STALE;
+        srv__add_diag(fs, top, sev, t->state == UE_STALE ? "UA202" : "UA203", true,
+                      "%s is out of date: %zu hunk%s", tb, t->diff.n, t->diff.n == 1 ? "" : "s");
+        for (i = 0; i < t->diff.n; i++) {
+            const ua_hunk *h = &t->diff.hunks[i];
+            size_t sl = srv__source_line(t, h->b_line);
+            size_t sl_end = h->b_count ? srv__source_line(t, h->b_line + h->b_count - 1) : sl;
+            lsp_range_t r = {srv__line_pos(h->a_line), srv__line_pos(h->a_line + h->a_count)};
+            if (h->a_count == 0) /* an insertion point: mark the line it goes before */
+                r.end = srv__line_pos(h->a_line + 1);
+            if (srv__add_diag(ft, r, sev, t->state == UE_STALE ? "UA202" : "UA203", true,
+                              "%s differs from what %s generates (%zu line%s expected from "
+                              "%s:%zu)",
+                              tb, sb, h->b_count, h->b_count == 1 ? "" : "s", sb, sl + 1) == 0) {
+                srv_diag_t *d = &ft->d[ft->n - 1];
+                d->rel_uri = strdup(src_uri);
+                d->rel_range.start = srv__line_pos(sl);
+                d->rel_range.end = srv__line_pos(sl_end + 1);
+            }
+        }
+        if (twin_doc != NULL && twin_doc->changed_since_open && ev != SRV_EV_OPEN)
+            srv__add_diag(ft, top, LSP_SEVERITY_WARNING, "UA203", false,
+                          "this file is generated; edit %s instead", sb);
+        break;
+    }
+    case UE_UNMANAGED:
+        pstate = SRV_PAIR_ERROR;
+        srv__add_diag(ft, top, sev, "UA204", false,
+                      "%s was not generated by unasync; it is never overwritten", tb);
+        srv__add_diag(fs, top, sev, "UA204", false, "%s exists but was not generated by unasync",
+                      tb);
+        break;
+    case UE_SOURCE_ERROR:
+        pstate = SRV_PAIR_ERROR;
+        break;
+    case UE_IO_ERROR:
+    default:
+        pstate = SRV_PAIR_ERROR;
+        srv__add_diag(fs, top, LSP_SEVERITY_ERROR, "UA400", false, "cannot read %s or %s", sb, tb);
+        break;
+    }
+    srv__set_pair(s, p->root, src, twin, pstate, t->diff.n);
+    srv__flush_file(s, fs);
+    /* a missing twin has no file to carry diagnostics: publish [] if it once had some */
+    srv__flush_file(s, ft);
+done:
+    free(src);
+    free(twin);
+    free(src_uri);
+}
+
+/* Checks one source of project p. Returns 0 or SRV_ENOMEM. */
+static int srv__check_source(srv_t *s, ue_project *p, const char *rel, srv_event_t ev)
+{
+    srv_ov_t ovd = {s, p};
+    ue_overlay ov = {srv__overlay_lookup, &ovd};
+    ue_twin t;
+    int rc = ue_check_source(p, s->engine->ctx, rel, &ov, &t);
+    if (rc == 0)
+        srv__diagnose(s, p, &t, ev);
+    ue_twin_free(&t);
+    return rc == 0 ? 0 : SRV_ENOMEM;
+}
+
+static void srv__watch_project(srv_t *s, ue_project *p);
+
+/* Checks every source of a project. */
+static void srv__check_project(srv_t *s, ue_project *p, const char *token, size_t *done,
+                               size_t total)
+{
+    size_t i;
+    for (i = 0; i < p->nsources && !s->exiting; i++) {
+        char *twin = ue_twin_of(p, p->sources[i]);
+        /* twins are listed as sources by some configurations' globs: skip them */
+        srv__check_source(s, p, p->sources[i], SRV_EV_DISK);
+        free(twin);
+        if (token != NULL && total > 0) {
+            lsp_out_t out;
+            char msg[300];
+            (*done)++;
+            snprintf(msg, sizeof(msg), "%s", p->sources[i]);
+            if (lsp_encode_progress(token, LSP_PROGRESS_REPORT, NULL, msg,
+                                    (int)(*done * 100 / total), &out) == 0)
+                srv_send(s, &out);
+        }
+    }
+    if (!s->watching_by_client)
+        srv__watch_project(s, p);
+}
+
+/* Finds the projects of every workspace folder: the folder's own unasync.json (or the nearest
+ * above it), and those one and two levels below (a multi-project folder). */
+static void srv__discover(srv_t *s)
+{
+    size_t i;
+    for (i = 0; i < s->n_folders; i++) {
+        char *cfg = NULL;
+        uv_fs_t req;
+        uv_dirent_t ent;
+        if (ue_find_config(s->folders[i].path, &cfg) == 0)
+            srv__project_by_config(s, cfg, false);
+        free(cfg);
+        if (uv_fs_scandir(NULL, &req, s->folders[i].path, 0, NULL) < 0) {
+            uv_fs_req_cleanup(&req);
+            continue;
+        }
+        while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
+            char path[PATH_MAX];
+            if (ent.type != UV_DIRENT_DIR || ent.name[0] == '.' ||
+                strcmp(ent.name, "node_modules") == 0 || strncmp(ent.name, "build", 5) == 0)
+                continue;
+            snprintf(path, sizeof(path), "%s/%s/%s", s->folders[i].path, ent.name, UE_CONFIG_NAME);
+            if (access(path, R_OK) == 0) {
+                char *c = srv__canonical(path);
+                if (c)
+                    srv__project_by_config(s, c, false);
+                free(c);
+            }
+        }
+        uv_fs_req_cleanup(&req);
+    }
+}
+
+void srv_check_all(srv_t *s, const char *token)
+{
+    struct srv_engine *e = s->engine;
+    size_t i, total = 0, done = 0;
+    lsp_out_t out;
+    srv__discover(s);
+    for (i = 0; i < e->n_projects; i++)
+        total += e->projects[i]->nsources;
+    if (token != NULL && lsp_encode_progress(token, LSP_PROGRESS_BEGIN, "unasync: checking twins",
+                                             NULL, 0, &out) == 0)
+        srv_send(s, &out);
+    for (i = 0; i < e->n_projects && !s->exiting; i++)
+        srv__check_project(s, e->projects[i], token, &done, total);
+    if (token != NULL) {
+        char msg[100];
+        int64_t stale = 0;
+        size_t k;
+        for (k = 0; k < s->n_pairs; k++)
+            stale += s->pairs[k].state != SRV_PAIR_OK;
+        snprintf(msg, sizeof(msg), "%zu twins, %lld out of date", s->n_pairs, (long long)stale);
+        if (lsp_encode_progress(token, LSP_PROGRESS_END, NULL, msg, -1, &out) == 0)
+            srv_send(s, &out);
+    }
+    srv_update_status(s);
+}
+
+void srv_check_path(srv_t *s, const char *path_in, srv_event_t ev)
+{
+    char *path = srv__canonical(path_in), *rel = NULL, *src = NULL;
+    ue_project *p;
+    if (path == NULL || s->exiting)
+        goto done;
+    if (strcmp(srv__base(path), UE_CONFIG_NAME) == 0) {
+        /* the configuration changed: reload it and re-check its sources */
+        if (s->n_folders == 0 || srv__in_folders(s, path)) {
+            p = srv__project_by_config(s, path, true);
+            if (p != NULL) {
+                size_t dummy = 0;
+                srv__check_project(s, p, NULL, &dummy, 0);
+            }
+        }
+        srv_update_status(s);
+        goto done;
+    }
+    p = srv__project_for(s, path);
+    if (p == NULL || (rel = ue_rel(p, path)) == NULL)
+        goto done;
+    if (!ue_is_source(p, rel, NULL)) {
+        src = ue_source_of(p, rel);
+        if (src == NULL && ev == SRV_EV_DISK) { /* maybe a new source: list them again */
+            ua_findings f = {0};
+            ue_project_rescan(p, &f);
+            ua_findings_free(&f);
+            if (!ue_is_source(p, rel, NULL))
+                src = ue_source_of(p, rel);
+        }
+        if (src == NULL && !ue_is_source(p, rel, NULL))
+            goto done;
+    }
+    /* typing in a source only changes its buffer: drift is checked on open and save */
+    if (ev == SRV_EV_CHANGE && src == NULL)
+        goto done;
+    srv__check_source(s, p, src ? src : rel, ev);
+    srv_update_status(s);
+done:
+    free(path);
+    free(rel);
+    free(src);
+}
+
+int srv_encode_report(srv_t *s, const lsp_id_t *id, const char *path, lsp_out_t *out)
+{
+    char *c = path ? srv__canonical(path) : NULL;
+    srv_file_t *f = c ? srv__file(s, c, false) : NULL;
+    lsp_related_t *rel = NULL;
+    lsp_diagnostic_t *d = NULL;
+    int rc;
+    free(c);
+    if (f != NULL && (d = srv__to_lsp(f, &rel)) == NULL)
+        return SRV_ENOMEM;
+    rc = lsp_encode_diagnostic_report(id, d, f ? f->n : 0, out);
+    free(d);
+    free(rel);
+    return rc == 0 ? 0 : SRV_ENOMEM;
+}
+
+/* ------------------------------------------------------------------------- actions */
+
+static bool srv__kind_allowed(const lsp_params_t *p, const char *kind)
+{
+    size_t i;
+    if (!p->has_only)
+        return true;
+    for (i = 0; i < p->n_only; i++) {
+        size_t n = strlen(p->only[i]);
+        /* "source" allows "source.fixAll.unasync": a prefix up to a dot */
+        if (strncmp(kind, p->only[i], n) == 0 && (kind[n] == '\0' || kind[n] == '.'))
+            return true;
+    }
+    return false;
+}
+
+static bool srv__overlaps(lsp_range_t a, lsp_range_t b)
+{
+    if (a.end.line < b.start.line || b.end.line < a.start.line)
+        return false;
+    return true;
+}
+
+int srv_code_actions(srv_t *s, const lsp_msg_t *m, lsp_out_t *out)
+{
+    char *path = srv_uri_to_path(m->p.uri), *c = path ? srv__canonical(path) : NULL;
+    srv_file_t *f = c ? srv__file(s, c, false) : NULL;
+    lsp_code_action_t acts[2];
+    lsp_diagnostic_t *d = NULL, *sel = NULL;
+    lsp_related_t *rel = NULL;
+    size_t n = 0, i, nsel = 0;
+    char title[300], *src_uri = NULL;
+    int rc;
+    bool drift = false;
+    if (f != NULL)
+        for (i = 0; i < f->n; i++)
+            drift = drift || f->d[i].drift;
+    if (f != NULL && drift && f->source != NULL) {
+        char *twin_base = NULL;
+        size_t k;
+        for (k = 0; k < s->n_pairs; k++)
+            if (strcmp(s->pairs[k].source, f->source) == 0)
+                twin_base = s->pairs[k].twin;
+        src_uri = srv__uri_for(s, f->source);
+        d = srv__to_lsp(f, &rel);
+        sel = calloc(f->n, sizeof(*sel));
+        if (src_uri == NULL || d == NULL || sel == NULL || twin_base == NULL) {
+            rc = SRV_ENOMEM;
+            goto done;
+        }
+        for (i = 0; i < f->n; i++)
+            if (f->d[i].drift && srv__overlaps(f->d[i].range, m->p.range))
+                sel[nsel++] = d[i];
+        snprintf(title, sizeof(title), "Regenerate %s", srv__base(twin_base));
+        if (nsel > 0 && srv__kind_allowed(&m->p, "quickfix")) {
+            memset(&acts[n], 0, sizeof(acts[n]));
+            acts[n].title = title;
+            acts[n].kind = "quickfix";
+            acts[n].is_preferred = true;
+            acts[n].diagnostics = sel;
+            acts[n].n_diagnostics = nsel;
+            acts[n].command = "unasync.regenerate";
+            acts[n].arg_uri = src_uri;
+            n++;
+        }
+        if (m->p.has_only && srv__kind_allowed(&m->p, "source.fixAll.unasync")) {
+            memset(&acts[n], 0, sizeof(acts[n]));
+            acts[n].title = "Regenerate all out-of-date twins (unasync)";
+            acts[n].kind = "source.fixAll.unasync";
+            acts[n].command = "unasync.regenerateAll";
+            n++;
+        }
+    }
+    rc = lsp_encode_code_actions(&m->id, acts, n, s->caps.code_action_literals, out) == 0
+             ? 0
+             : SRV_ENOMEM;
+done:
+    free(path);
+    free(c);
+    free(d);
+    free(sel);
+    free(rel);
+    free(src_uri);
+    return rc;
+}
+
+/* Regenerates the twin of one source of p. */
+static int srv__regenerate_one(srv_t *s, ue_project *p, const char *rel)
+{
+    srv_ov_t ovd = {s, p};
+    ue_overlay ov = {srv__overlay_lookup, &ovd};
+    ue_twin t;
+    char *twin = NULL;
+    srv_doc_t *doc;
+    int rc = ue_check_source(p, s->engine->ctx, rel, &ov, &t);
+    if (rc != 0) {
+        ue_twin_free(&t);
+        return SRV_ENOMEM;
+    }
+    if (t.state == UE_OK || t.expected == NULL) {
+        rc = t.state == UE_OK ? 0 : SRV_EENGINE;
+        goto done;
+    }
+    twin = ue_abs(p, t.twin);
+    if (twin == NULL) {
+        rc = SRV_ENOMEM;
+        goto done;
+    }
+    if (!srv__in_folders(s, twin)) {
+        srv_log(s, 2, "refusing to write %s: outside the workspace folders", twin);
+        rc = SRV_EOUTSIDE;
+        goto done;
+    }
+    doc = srv_doc_find_path(s, twin);
+    if (doc != NULL && t.actual != NULL && t.state != UE_UNMANAGED) {
+        /* open in the editor: minimal hunks as a workspace/applyEdit */
+        lsp_text_edit_t *edits = calloc(t.diff.n ? t.diff.n : 1, sizeof(*edits));
+        char **texts = calloc(t.diff.n ? t.diff.n : 1, sizeof(char *));
+        lsp_out_t out;
+        size_t i;
+        int64_t id = s->next_id++;
+        char label[300];
+        rc = edits && texts ? 0 : SRV_ENOMEM;
+        for (i = 0; rc == 0 && i < t.diff.n; i++) {
+            const ua_hunk *h = &t.diff.hunks[i];
+            size_t a0 = ua_line_offset(t.actual, t.actual_len, (unsigned)h->a_line + 1);
+            size_t a1 =
+                ua_line_offset(t.actual, t.actual_len, (unsigned)(h->a_line + h->a_count) + 1);
+            size_t b0 = ua_line_offset(t.expected, t.expected_len, (unsigned)h->b_line + 1);
+            size_t b1 =
+                ua_line_offset(t.expected, t.expected_len, (unsigned)(h->b_line + h->b_count) + 1);
+            edits[i].range.start = srv_text_position(t.actual, t.actual_len, a0, s->utf8);
+            edits[i].range.end = srv_text_position(t.actual, t.actual_len, a1, s->utf8);
+            texts[i] = strndup(t.expected + b0, b1 - b0);
+            edits[i].new_text = texts[i];
+            if (texts[i] == NULL)
+                rc = SRV_ENOMEM;
+        }
+        snprintf(label, sizeof(label), "Regenerate %s", srv__base(t.twin));
+        if (rc == 0 &&
+            lsp_encode_apply_edit(id, label, doc->uri, s->caps.document_changes ? doc->version : -1,
+                                  edits, t.diff.n, &out) == 0)
+            rc = srv_request(s, SRV_PENDING_APPLY_EDIT, &out, id);
+        for (i = 0; texts && i < t.diff.n; i++)
+            free(texts[i]);
+        free(texts);
+        free(edits);
+    } else {
+        ua_findings f = {0};
+        int wrote = 0;
+        rc = ue_write_twin(p, &t, 0, &wrote, &f);
+        if (rc != 0) {
+            srv_log(s, 1, "cannot write %s: %s", twin, f.n ? f.v[0].message : "error");
+            rc = rc == 1 ? SRV_EINVAL : SRV_EIO;
+        } else
+            srv_log(s, 4, "%s %s", wrote ? "wrote" : "unchanged", twin);
+        ua_findings_free(&f);
+        if (rc == 0)
+            srv_check_path(s, twin, SRV_EV_DISK);
+    }
+done:
+    free(twin);
+    ue_twin_free(&t);
+    return rc;
+}
+
+int srv_regenerate(srv_t *s, const char *path)
+{
+    struct srv_engine *e = s->engine;
+    int rc = 0, r;
+    size_t i, k;
+    if (path == NULL) {
+        srv__discover(s);
+        for (i = 0; i < e->n_projects; i++)
+            for (k = 0; k < e->projects[i]->nsources; k++)
+                if ((r = srv__regenerate_one(s, e->projects[i], e->projects[i]->sources[k])) != 0 &&
+                    rc == 0)
+                    rc = r;
+        srv_update_status(s);
+        return rc == SRV_EOUTSIDE ? 0 : rc; /* regenerateAll skips what it may not write */
+    }
+    {
+        char *c = srv__canonical(path), *rel = NULL, *src = NULL;
+        ue_project *p;
+        if (c == NULL)
+            return SRV_ENOMEM;
+        if (!srv__in_folders(s, c)) {
+            free(c);
+            return SRV_EOUTSIDE;
+        }
+        p = srv__project_for(s, c);
+        rel = p ? ue_rel(p, c) : NULL;
+        if (rel != NULL && !ue_is_source(p, rel, NULL))
+            src = ue_source_of(p, rel);
+        if (rel == NULL || (src == NULL && !ue_is_source(p, rel, NULL)))
+            rc = SRV_ENOTFOUND;
+        else
+            rc = srv__regenerate_one(s, p, src ? src : rel);
+        free(c);
+        free(rel);
+        free(src);
+        srv_update_status(s);
+        return rc;
+    }
+}
+
+/* ------------------------------------------------------------------------- navigation */
+
+/* Maps a position in a twin to its source: the source's absolute path, its text (for the
+ * encoding) and the byte offset. Returns 0, or 1 when the document is not a twin. */
+static int srv__twin_to_source(srv_t *s, const lsp_msg_t *m, char **src_abs, ue_twin *t,
+                               size_t *src_off, size_t *twin_line)
+{
+    char *path = srv_uri_to_path(m->p.uri), *c = path ? srv__canonical(path) : NULL;
+    char *rel = NULL, *src = NULL;
+    ue_project *p = c ? srv__project_for(s, c) : NULL;
+    srv_doc_t *doc = srv_doc_find(s, m->p.uri);
+    int rc = 1;
+    memset(t, 0, sizeof(*t));
+    if (p == NULL || (rel = ue_rel(p, c)) == NULL || (src = ue_source_of(p, rel)) == NULL)
+        goto done;
+    {
+        srv_ov_t ovd = {s, p};
+        ue_overlay ov = {srv__overlay_lookup, &ovd};
+        const char *text;
+        size_t len, off;
+        if (ue_check_source(p, s->engine->ctx, src, &ov, t) != 0 || t->expected == NULL)
+            goto done;
+        /* positions are in the client's buffer of the twin (else the file on disk) */
+        text = doc ? doc->text : t->actual ? t->actual : t->expected;
+        len = doc ? doc->len : t->actual ? t->actual_len : t->expected_len;
+        off = srv_text_offset(text, len, m->p.position, s->utf8);
+        *twin_line = (size_t)srv_text_position(text, len, off, true).line;
+        if (twin_line == 0 || off < t->out.header_len) {
+            *src_off = 0;
+        } else
+            *src_off = ua_map_to_source(&t->out.map, off);
+        *src_abs = ue_abs(p, src);
+        rc = *src_abs ? 0 : 1;
+    }
+done:
+    free(path);
+    free(c);
+    free(rel);
+    free(src);
+    return rc;
+}
+
+int srv_hover(srv_t *s, const lsp_msg_t *m, lsp_out_t *out)
+{
+    char *src = NULL, *uri = NULL, md[1024];
+    ue_twin t;
+    size_t off = 0, tl = 0;
+    unsigned line = 1, col = 1;
+    int rc;
+    if (srv__twin_to_source(s, m, &src, &t, &off, &tl) != 0) {
+        ue_twin_free(&t);
+        return lsp_encode_null_result(&m->id, out) == 0 ? 0 : SRV_ENOMEM;
+    }
+    ua_offset_to_linecol(t.src_bytes, t.src_len, off, &line, &col);
+    uri = srv__uri_for(s, src);
+    snprintf(md, sizeof(md), "generated from [%s:%u](%s#L%u)%s", srv__base(src), line,
+             uri ? uri : "", line,
+             t.state == UE_OK ? "" : " (this twin is out of date: regenerate it)");
+    rc = lsp_encode_hover(&m->id, md, NULL, out) == 0 ? 0 : SRV_ENOMEM;
+    free(uri);
+    free(src);
+    ue_twin_free(&t);
+    return rc;
+}
+
+int srv_definition(srv_t *s, const lsp_msg_t *m, lsp_out_t *out)
+{
+    char *src = NULL, *uri = NULL;
+    ue_twin t;
+    size_t off = 0, tl = 0;
+    int rc;
+    lsp_location_t loc;
+    srv_doc_t *sd;
+    if (srv__twin_to_source(s, m, &src, &t, &off, &tl) != 0) {
+        ue_twin_free(&t);
+        return lsp_encode_null_result(&m->id, out) == 0 ? 0 : SRV_ENOMEM;
+    }
+    uri = srv__uri_for(s, src);
+    sd = srv_doc_find_path(s, src);
+    loc.uri = uri;
+    loc.range.start = sd ? srv_text_position(sd->text, sd->len, off, s->utf8)
+                         : srv_text_position(t.src_bytes, t.src_len, off, s->utf8);
+    loc.range.end = loc.range.start;
+    rc = uri && lsp_encode_locations(&m->id, &loc, 1, out) == 0 ? 0 : SRV_ENOMEM;
+    free(uri);
+    free(src);
+    ue_twin_free(&t);
+    return rc;
+}
+
+/* --------------------------------------------------------------------- libuv watching */
+
+static void srv__on_fs_event(uv_fs_event_t *h, const char *filename, int events, int status)
+{
+    srv_t *s = h->data;
+    char dir[PATH_MAX], path[2 * PATH_MAX + 2];
+    size_t n = sizeof(dir);
+    size_t len;
+    if (status != 0 || filename == NULL || s->exiting || uv_fs_event_getpath(h, dir, &n) != 0)
+        return;
+    len = strlen(filename);
+    if (!(strcmp(filename, UE_CONFIG_NAME) == 0 ||
+          (len > 2 &&
+           (strcmp(filename + len - 2, ".c") == 0 || strcmp(filename + len - 2, ".h") == 0))))
+        return;
+    snprintf(path, sizeof(path), "%s/%s", dir, filename);
+    /* an open document is the editor's: its buffer, not the disk, is what counts */
+    if (srv_doc_find_path(s, path) == NULL)
+        srv_check_path(s, path, SRV_EV_DISK);
+}
+
+static void srv__watch_dir(srv_t *s, const char *dir)
+{
+    struct srv_engine *e = s->engine;
+    srv_watch_t *nw;
+    uv_fs_event_t *h;
+    size_t i;
+    for (i = 0; i < e->n_watches; i++)
+        if (strcmp(e->watches[i].dir, dir) == 0)
+            return;
+    nw = realloc(e->watches, (e->n_watches + 1) * sizeof(*nw));
+    if (nw == NULL)
+        return;
+    e->watches = nw;
+    h = malloc(sizeof(*h));
+    if (h == NULL || uv_fs_event_init(s->loop, h) != 0) {
+        free(h);
+        return;
+    }
+    h->data = s;
+    if (uv_fs_event_start(h, srv__on_fs_event, dir, 0) != 0) {
+        uv_close((uv_handle_t *)h, (uv_close_cb)free);
+        return;
+    }
+    nw[e->n_watches].dir = strdup(dir);
+    nw[e->n_watches].h = h;
+    e->n_watches++;
+}
+
+static void srv__watch_project(srv_t *s, ue_project *p)
+{
+    size_t i;
+    srv__watch_dir(s, p->root);
+    for (i = 0; i < p->nsources; i++) {
+        char *abs = ue_abs(p, p->sources[i]), *slash = abs ? strrchr(abs, '/') : NULL;
+        if (slash != NULL) {
+            *slash = '\0';
+            srv__watch_dir(s, abs);
+        }
+        free(abs);
+    }
+}
+
+void srv_watch_folders(srv_t *s);
+void srv_watch_folders(srv_t *s)
+{
+    size_t i;
+    if (s->engine == NULL)
+        return;
+    for (i = 0; i < s->n_folders; i++)
+        srv__watch_dir(s, s->folders[i].path);
+}
+
+/* --------------------------------------------------------------------------- lifetime */
+
+int srv_engine_new(srv_t *s)
+{
+    s->engine = calloc(1, sizeof(*s->engine));
+    if (s->engine == NULL)
+        return SRV_ENOMEM;
+    s->engine->ctx = ua_ctx_new(); /* NULL is accepted by the transformer: per-call index */
+    return 0;
+}
+
+void srv_engine_free(srv_t *s)
+{
+    struct srv_engine *e = s->engine;
+    size_t i;
+    if (e == NULL)
+        return;
+    for (i = 0; i < e->n_projects; i++)
+        ue_project_free(e->projects[i]);
+    free(e->projects);
+    for (i = 0; i < e->n_files; i++) {
+        free(e->files[i].path);
+        free(e->files[i].source);
+        srv__diags_clear(e->files[i].d, e->files[i].n);
+    }
+    free(e->files);
+    for (i = 0; i < e->n_watches; i++) {
+        uv_fs_event_stop(e->watches[i].h);
+        uv_close((uv_handle_t *)e->watches[i].h, (uv_close_cb)free);
+        free(e->watches[i].dir);
+    }
+    free(e->watches);
+    ua_ctx_free(e->ctx);
+    free(e);
+    s->engine = NULL;
+}

@@ -1,0 +1,635 @@
+/* The LSP method table: lifecycle, document sync, settings, workspace events and the requests
+ * the server answers, dispatched from decoded messages. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "srv_int.h"
+
+/* How long the server waits for answers to its start-up requests (workspace/configuration,
+ * window/workDoneProgress/create) before it checks the workspace anyway. */
+#define SRV_STARTUP_WAIT_MS 1500
+
+static const char *const srv__commands[] = {"unasync.regenerate", "unasync.regenerateAll"};
+
+void srv_watch_parent(srv_t *s, int64_t pid);
+void srv_watch_folders(srv_t *s);
+
+/* ----------------------------------------------------------------------------- replies */
+
+static void srv__reply_error(srv_t *s, const lsp_id_t *id, int code, const char *message)
+{
+    lsp_out_t out;
+    if (lsp_encode_error(id, code, message, &out) == 0)
+        srv_send(s, &out);
+}
+
+static void srv__reply_null(srv_t *s, const lsp_id_t *id)
+{
+    lsp_out_t out;
+    if (lsp_encode_null_result(id, &out) == 0)
+        srv_send(s, &out);
+}
+
+static void srv__reply(srv_t *s, const lsp_id_t *id, int rc, lsp_out_t *out)
+{
+    if (rc == 0)
+        srv_send(s, out);
+    else
+        srv__reply_error(s, id,
+                         rc == SRV_EOUTSIDE || rc == SRV_EINVAL ? LSP_RPC_INVALID_PARAMS
+                                                                : LSP_RPC_INTERNAL_ERROR,
+                         srv_strerror(rc));
+}
+
+void srv_framing_error(srv_t *s, int err)
+{
+    lsp_id_t null_id = {LSP_ID_NULL, 0, NULL};
+    srv_log(s, 2, "dropped input: %s", lsp_strerror(err));
+    srv__reply_error(s, &null_id, lsp_rpc_code_for(err), lsp_strerror(err));
+}
+
+int srv_request(srv_t *s, srv_pending_kind_t kind, lsp_out_t *out, int64_t id)
+{
+    srv_pending_t *np = realloc(s->pending, (s->n_pending + 1) * sizeof(*np));
+    if (np == NULL) {
+        lsp_out_free(out);
+        return SRV_ENOMEM;
+    }
+    s->pending = np;
+    np[s->n_pending].id = id;
+    np[s->n_pending].kind = kind;
+    np[s->n_pending].sent_ms = srv_now_ms(s);
+    s->n_pending++;
+    return srv_send(s, out);
+}
+
+/* ---------------------------------------------------------------------------- documents */
+
+srv_doc_t *srv_doc_find(srv_t *s, const char *uri)
+{
+    size_t i;
+    for (i = 0; i < s->n_docs; i++)
+        if (strcmp(s->docs[i]->uri, uri) == 0)
+            return s->docs[i];
+    return NULL;
+}
+
+srv_doc_t *srv_doc_find_path(srv_t *s, const char *path)
+{
+    size_t i;
+    for (i = 0; i < s->n_docs; i++)
+        if (s->docs[i]->path && strcmp(s->docs[i]->path, path) == 0)
+            return s->docs[i];
+    return NULL;
+}
+
+static void srv__doc_free(srv_doc_t *d)
+{
+    free(d->uri);
+    free(d->path);
+    free(d->text);
+    free(d);
+}
+
+static void srv__did_open(srv_t *s, const lsp_params_t *p)
+{
+    srv_doc_t *d = srv_doc_find(s, p->uri), **nd;
+    if (d == NULL) {
+        nd = realloc(s->docs, (s->n_docs + 1) * sizeof(*nd));
+        d = calloc(1, sizeof(*d));
+        if (nd == NULL || d == NULL) {
+            if (nd)
+                s->docs = nd;
+            free(d);
+            srv_log(s, 1, "out of memory opening %s", p->uri);
+            return;
+        }
+        s->docs = nd;
+        d->uri = strdup(p->uri);
+        d->path = srv_uri_to_path(p->uri);
+        if (d->uri == NULL) {
+            srv__doc_free(d);
+            return;
+        }
+        s->docs[s->n_docs++] = d;
+    }
+    d->version = p->version;
+    d->len = 0;
+    d->changed_since_open = false;
+    if (srv_text_replace(&d->text, &d->len, &d->cap, 0, 0, p->text, p->text_len) != 0)
+        srv_log(s, 1, "out of memory opening %s", p->uri);
+    if (d->path)
+        srv_check_path(s, d->path, SRV_EV_OPEN);
+}
+
+static void srv__did_change(srv_t *s, const lsp_params_t *p)
+{
+    srv_doc_t *d = srv_doc_find(s, p->uri);
+    size_t i;
+    if (d == NULL) {
+        srv_log(s, 2, "didChange for a document that is not open: %s", p->uri);
+        return;
+    }
+    for (i = 0; i < p->n_changes; i++)
+        if (srv_doc_apply_change(d, &p->changes[i], s->utf8) != 0) {
+            srv_log(s, 1, "out of memory applying a change to %s", p->uri);
+            return;
+        }
+    if (p->has_version)
+        d->version = p->version;
+    d->changed_since_open = true;
+    if (d->path)
+        srv_check_path(s, d->path, SRV_EV_CHANGE);
+}
+
+static void srv__did_save(srv_t *s, const lsp_params_t *p)
+{
+    srv_doc_t *d = srv_doc_find(s, p->uri);
+    char *path;
+    if (d != NULL && p->text != NULL) { /* includeText: the saved text is authoritative */
+        d->len = 0;
+        srv_text_replace(&d->text, &d->len, &d->cap, 0, 0, p->text, p->text_len);
+    }
+    path = d && d->path ? strdup(d->path) : srv_uri_to_path(p->uri);
+    if (path != NULL)
+        srv_check_path(s, path, SRV_EV_SAVE);
+    free(path);
+}
+
+static void srv__did_close(srv_t *s, const lsp_params_t *p)
+{
+    size_t i;
+    for (i = 0; i < s->n_docs; i++)
+        if (strcmp(s->docs[i]->uri, p->uri) == 0) {
+            srv_doc_t *d = s->docs[i];
+            s->docs[i] = s->docs[--s->n_docs];
+            /* the file on disk is what counts again */
+            if (d->path)
+                srv_check_path(s, d->path, SRV_EV_CLOSE);
+            srv__doc_free(d);
+            return;
+        }
+}
+
+/* ------------------------------------------------------------------------------ folders */
+
+static int srv__add_folder(srv_t *s, const char *uri)
+{
+    srv_folder_t *nf;
+    char *path = srv_uri_to_path(uri);
+    size_t i;
+    if (path == NULL) {
+        srv_log(s, 2, "ignoring workspace folder that is not a local path: %s", uri);
+        return SRV_EINVAL;
+    }
+    for (i = 0; i < s->n_folders; i++)
+        if (strcmp(s->folders[i].path, path) == 0) {
+            free(path);
+            return 0;
+        }
+    nf = realloc(s->folders, (s->n_folders + 1) * sizeof(*nf));
+    if (nf == NULL) {
+        free(path);
+        return SRV_ENOMEM;
+    }
+    s->folders = nf;
+    memset(&nf[s->n_folders], 0, sizeof(*nf));
+    nf[s->n_folders].uri = strdup(uri);
+    nf[s->n_folders].path = path;
+    s->n_folders++;
+    return 0;
+}
+
+static void srv__remove_folder(srv_t *s, const char *uri)
+{
+    char *path = srv_uri_to_path(uri);
+    size_t i;
+    if (path == NULL)
+        return;
+    for (i = 0; i < s->n_folders; i++)
+        if (strcmp(s->folders[i].path, path) == 0) {
+            srv_folder_t f = s->folders[i];
+            if (f.watch) {
+                uv_fs_event_stop(f.watch);
+                uv_close((uv_handle_t *)f.watch, (uv_close_cb)free);
+            }
+            free(f.uri);
+            free(f.path);
+            s->folders[i] = s->folders[--s->n_folders];
+            break;
+        }
+    free(path);
+}
+
+/* -------------------------------------------------------------------------- settings */
+
+static void srv__merge_settings(srv_t *s, const lsp_settings_t *in)
+{
+    if (in->has_lint_enable)
+        s->settings.lint_enable = in->lint_enable;
+    if (in->has_drift_severity)
+        s->settings.drift_severity = in->drift_severity;
+    if (in->has_trace) {
+        s->settings.trace = in->trace;
+        s->trace = in->trace;
+    }
+}
+
+/* -------------------------------------------------------------------------- start-up */
+
+static bool srv__startup_pending(srv_t *s)
+{
+    size_t i;
+    for (i = 0; i < s->n_pending; i++)
+        if (s->pending[i].kind == SRV_PENDING_CONFIGURATION ||
+            s->pending[i].kind == SRV_PENDING_PROGRESS_CREATE)
+            return true;
+    return false;
+}
+
+static void srv__startup_check(srv_t *s)
+{
+    if (s->startup_done || s->exiting)
+        return;
+    s->startup_done = true;
+    if (s->config_timer_on) {
+        uv_timer_stop(&s->config_timer);
+        s->config_timer_on = false;
+    }
+    srv_check_all(s, s->progress_ok ? "unasync-startup" : NULL);
+}
+
+static void srv__on_startup_timer(uv_timer_t *t)
+{
+    srv_t *s = t->data;
+    size_t i, j = 0;
+    s->config_timer_on = false;
+    /* forget the unanswered start-up requests: their late answers are ignored */
+    for (i = 0; i < s->n_pending; i++)
+        if (s->pending[i].kind != SRV_PENDING_CONFIGURATION &&
+            s->pending[i].kind != SRV_PENDING_PROGRESS_CREATE)
+            s->pending[j++] = s->pending[i];
+    s->n_pending = j;
+    srv_log(s, 4, "start-up requests unanswered: checking with the settings at hand");
+    srv__startup_check(s);
+}
+
+static void srv__request_configuration(srv_t *s)
+{
+    const char **scopes = calloc(s->n_folders ? s->n_folders : 1, sizeof(char *));
+    lsp_out_t out;
+    size_t n = s->n_folders ? s->n_folders : 1, i;
+    int64_t id = s->next_id++;
+    if (scopes == NULL)
+        return;
+    for (i = 0; i < s->n_folders; i++)
+        scopes[i] = s->folders[i].uri;
+    if (lsp_encode_configuration_request(id, scopes, n, &out) == 0)
+        srv_request(s, SRV_PENDING_CONFIGURATION, &out, id);
+    free(scopes);
+}
+
+static void srv__initialized(srv_t *s)
+{
+    lsp_out_t out;
+    if (s->initialized)
+        return;
+    s->initialized = true;
+    if (s->caps.watched_files_dynamic) {
+        static const char *const globs[] = {"**/unasync.json", "**/*.c", "**/*.h"};
+        int64_t id = s->next_id++;
+        if (lsp_encode_register_watchers(id, "unasync-watch", globs, 3, &out) == 0 &&
+            srv_request(s, SRV_PENDING_REGISTER, &out, id) == 0)
+            s->watching_by_client = true;
+    }
+    if (!s->watching_by_client)
+        srv_watch_folders(s);
+    if (s->caps.configuration)
+        srv__request_configuration(s);
+    if (s->caps.work_done_progress) {
+        int64_t id = s->next_id++;
+        if (lsp_encode_work_done_create(id, "unasync-startup", &out) == 0)
+            srv_request(s, SRV_PENDING_PROGRESS_CREATE, &out, id);
+    }
+    if (srv__startup_pending(s)) {
+        if (uv_timer_start(&s->config_timer, srv__on_startup_timer, SRV_STARTUP_WAIT_MS, 0) == 0)
+            s->config_timer_on = true;
+    } else
+        srv__startup_check(s);
+}
+
+static void srv__on_response(srv_t *s, const lsp_msg_t *m)
+{
+    size_t i;
+    srv_pending_t p;
+    if (m->id.type != LSP_ID_NUMBER)
+        return;
+    for (i = 0; i < s->n_pending; i++)
+        if (s->pending[i].id == m->id.num)
+            break;
+    if (i == s->n_pending)
+        return; /* late or unknown: ignored */
+    p = s->pending[i];
+    s->pending[i] = s->pending[--s->n_pending];
+    switch (p.kind) {
+    case SRV_PENDING_CONFIGURATION: {
+        lsp_settings_t st;
+        /* one item per folder; the server keeps one set: the first folder's wins */
+        if (!m->is_error && lsp_result_settings(m, 0, &st) == 0) {
+            lsp_severity_t before = s->settings.drift_severity;
+            srv__merge_settings(s, &st);
+            if (s->startup_done && before != s->settings.drift_severity)
+                srv_check_all(s, NULL);
+        }
+        break;
+    }
+    case SRV_PENDING_PROGRESS_CREATE:
+        s->progress_ok = !m->is_error;
+        break;
+    case SRV_PENDING_APPLY_EDIT: {
+        bool applied = false;
+        if (m->is_error || lsp_result_applied(m, &applied) != 0 || !applied)
+            srv_log(s, 2, "the client did not apply a regenerate edit");
+        break;
+    }
+    case SRV_PENDING_REGISTER:
+        if (m->is_error) {
+            srv_log(s, 2, "client refused file watching; watching with libuv");
+            s->watching_by_client = false;
+            srv_watch_folders(s);
+        }
+        break;
+    }
+    if (!s->startup_done && s->initialized && !srv__startup_pending(s))
+        srv__startup_check(s);
+}
+
+/* --------------------------------------------------------------------------- requests */
+
+static void srv__initialize(srv_t *s, lsp_msg_t *m)
+{
+    lsp_server_caps_t caps;
+    lsp_out_t out;
+    lsp_initialize_params_t *ip = &m->init;
+    size_t i;
+    if (s->initialize_answered) {
+        srv__reply_error(s, &m->id, LSP_RPC_INVALID_REQUEST, "initialize was already received");
+        return;
+    }
+    s->caps = *ip;
+    s->caps.root_uri = NULL;
+    s->caps.folders = NULL;
+    s->caps.n_folders = 0;
+    s->utf8 = ip->offers_utf8;
+    srv__merge_settings(s, &ip->settings);
+    if (ip->has_trace)
+        s->trace = ip->trace;
+    for (i = 0; i < ip->n_folders; i++)
+        srv__add_folder(s, ip->folders[i].uri);
+    if (ip->n_folders == 0 && ip->root_uri != NULL)
+        srv__add_folder(s, ip->root_uri);
+    if (ip->has_process_id)
+        srv_watch_parent(s, ip->process_id);
+    memset(&caps, 0, sizeof(caps));
+    caps.utf8 = s->utf8;
+    caps.pull_diagnostics = ip->pull_diagnostics;
+    caps.workspace_folders_notify = ip->workspace_folders;
+    caps.version = "0.1.0";
+    if (lsp_encode_initialize_result(&m->id, &caps, srv__commands, 2, &out) != 0) {
+        srv__reply_error(s, &m->id, LSP_RPC_INTERNAL_ERROR, "out of memory");
+        return;
+    }
+    srv_send(s, &out);
+    s->initialize_answered = true;
+    srv_log(s, 4, "initialized: %zu folder(s), position encoding %s", s->n_folders,
+            s->utf8 ? "utf-8" : "utf-16");
+}
+
+static void srv__execute_command(srv_t *s, lsp_msg_t *m)
+{
+    int rc;
+    if (strcmp(m->p.command, "unasync.regenerateAll") == 0)
+        rc = srv_regenerate(s, NULL);
+    else if (strcmp(m->p.command, "unasync.regenerate") == 0) {
+        char *path = m->p.arg_uri ? srv_uri_to_path(m->p.arg_uri) : NULL;
+        if (path == NULL) {
+            srv__reply_error(s, &m->id, LSP_RPC_INVALID_PARAMS,
+                             "unasync.regenerate needs a file URI argument");
+            return;
+        }
+        rc = srv_regenerate(s, path);
+        free(path);
+    } else {
+        srv__reply_error(s, &m->id, LSP_RPC_INVALID_PARAMS, "unknown command");
+        return;
+    }
+    if (rc != 0)
+        srv__reply_error(s, &m->id,
+                         rc == SRV_EOUTSIDE || rc == SRV_ENOTFOUND ? LSP_RPC_INVALID_PARAMS
+                                                                   : LSP_RPC_INTERNAL_ERROR,
+                         srv_strerror(rc));
+    else
+        srv__reply_null(s, &m->id);
+}
+
+static void srv__handle_request(srv_t *s, lsp_msg_t *m)
+{
+    lsp_out_t out;
+    int rc;
+    if (m->m == LSP_M_INITIALIZE) {
+        if (s->shutdown)
+            srv__reply_error(s, &m->id, LSP_RPC_INVALID_REQUEST, "server is shut down");
+        else
+            srv__initialize(s, m);
+        return;
+    }
+    if (!s->initialize_answered) {
+        srv__reply_error(s, &m->id, LSP_RPC_SERVER_NOT_INITIALIZED, "server not initialized");
+        return;
+    }
+    if (s->shutdown) {
+        srv__reply_error(s, &m->id, LSP_RPC_INVALID_REQUEST, "server is shut down");
+        return;
+    }
+    switch (m->m) {
+    case LSP_M_SHUTDOWN:
+        s->shutdown = true;
+        srv__reply_null(s, &m->id);
+        return;
+    case LSP_M_CODE_ACTION:
+        rc = srv_code_actions(s, m, &out);
+        srv__reply(s, &m->id, rc, &out);
+        return;
+    case LSP_M_EXECUTE_COMMAND:
+        srv__execute_command(s, m);
+        return;
+    case LSP_M_HOVER:
+        rc = srv_hover(s, m, &out);
+        srv__reply(s, &m->id, rc, &out);
+        return;
+    case LSP_M_DEFINITION:
+        rc = srv_definition(s, m, &out);
+        srv__reply(s, &m->id, rc, &out);
+        return;
+    case LSP_M_DIAGNOSTIC:
+        if (s->caps.pull_diagnostics) {
+            char *path = srv_uri_to_path(m->p.uri);
+            rc = srv_encode_report(s, &m->id, path, &out);
+            free(path);
+            srv__reply(s, &m->id, rc, &out);
+            return;
+        }
+        break;
+    case LSP_M_WILL_SAVE_WAIT_UNTIL:
+        srv__reply_null(s, &m->id);
+        return;
+    default:
+        break;
+    }
+    {
+        char msg[300];
+        snprintf(msg, sizeof(msg), "method not found: %.200s", m->method);
+        srv__reply_error(s, &m->id, LSP_RPC_METHOD_NOT_FOUND, msg);
+    }
+}
+
+static void srv__handle_notification(srv_t *s, lsp_msg_t *m)
+{
+    size_t i;
+    if (m->m == LSP_M_EXIT) {
+        srv_exit(s, s->shutdown ? 0 : 1);
+        return;
+    }
+    if (!s->initialize_answered || s->shutdown)
+        return; /* LSP: notifications before initialize / after shutdown are dropped */
+    switch (m->m) {
+    case LSP_M_INITIALIZED:
+        srv__initialized(s);
+        break;
+    case LSP_M_DID_OPEN:
+        srv__did_open(s, &m->p);
+        break;
+    case LSP_M_DID_CHANGE:
+        srv__did_change(s, &m->p);
+        break;
+    case LSP_M_DID_SAVE:
+        srv__did_save(s, &m->p);
+        break;
+    case LSP_M_DID_CLOSE:
+        srv__did_close(s, &m->p);
+        break;
+    case LSP_M_DID_CHANGE_CONFIGURATION: {
+        lsp_settings_t before = s->settings;
+        srv__merge_settings(s, &m->p.settings);
+        /* a client with workspace/configuration sends an empty settings object: ask */
+        if (s->caps.configuration)
+            srv__request_configuration(s);
+        if (before.drift_severity != s->settings.drift_severity && s->startup_done)
+            srv_check_all(s, NULL);
+        break;
+    }
+    case LSP_M_DID_CHANGE_WATCHED_FILES:
+        for (i = 0; i < m->p.n_events; i++) {
+            char *path = srv_uri_to_path(m->p.events[i].uri);
+            if (path != NULL)
+                srv_check_path(s, path, SRV_EV_DISK);
+            free(path);
+        }
+        break;
+    case LSP_M_DID_CHANGE_WORKSPACE_FOLDERS:
+        for (i = 0; i < m->p.n_removed; i++)
+            srv__remove_folder(s, m->p.removed[i].uri);
+        for (i = 0; i < m->p.n_added; i++)
+            srv__add_folder(s, m->p.added[i].uri);
+        if (!s->watching_by_client)
+            srv_watch_folders(s);
+        srv_check_all(s, NULL);
+        break;
+    case LSP_M_SET_TRACE:
+        s->trace = m->p.trace;
+        break;
+    default:
+        break; /* $/cancelRequest is handled in the queue; others are optional */
+    }
+}
+
+static void srv__trace_in(srv_t *s, const lsp_msg_t *m)
+{
+    char msg[300];
+    lsp_out_t out;
+    if (s->trace == LSP_TRACE_OFF || !s->initialize_answered || m->kind == LSP_MSG_RESPONSE)
+        return;
+    snprintf(msg, sizeof(msg), "received %s '%.200s'",
+             m->kind == LSP_MSG_REQUEST ? "request" : "notification", m->method ? m->method : "?");
+    if (lsp_encode_log_trace(msg, &out) == 0)
+        srv_send(s, &out);
+}
+
+/* ----------------------------------------------------------------------- the queue */
+
+void srv_dispatch_body(srv_t *s, const char *body, size_t len)
+{
+    lsp_msg_t m;
+    int rc = lsp_decode(body, len, &m);
+    if (rc != 0) {
+        if (m.kind == LSP_MSG_REQUEST || rc == LSP_EPARSE || m.kind == LSP_MSG_RESPONSE ||
+            m.method == NULL) {
+            lsp_id_t id = m.id;
+            if (id.type == LSP_ID_NONE || m.kind == LSP_MSG_RESPONSE)
+                id.type = LSP_ID_NULL;
+            srv__reply_error(s, &id, lsp_rpc_code_for(rc), lsp_strerror(rc));
+        }
+        srv_log(s, 2, "bad message%s%s: %s", m.method ? " " : "", m.method ? m.method : "",
+                lsp_strerror(rc));
+        lsp_msg_free(&m);
+        return;
+    }
+    if (s->queue_len == s->queue_cap) {
+        size_t cap = s->queue_cap ? s->queue_cap * 2 : 16;
+        lsp_msg_t *nq = realloc(s->queue, cap * sizeof(*nq));
+        if (nq == NULL) {
+            if (m.kind == LSP_MSG_REQUEST)
+                srv__reply_error(s, &m.id, LSP_RPC_INTERNAL_ERROR, "out of memory");
+            lsp_msg_free(&m);
+            return;
+        }
+        s->queue = nq;
+        s->queue_cap = cap;
+    }
+    s->queue[s->queue_len++] = m;
+}
+
+void srv_dispatch_queue(srv_t *s)
+{
+    size_t i, j;
+    /* $/cancelRequest for a request still waiting in the queue: answer it as cancelled */
+    for (i = 0; i < s->queue_len; i++) {
+        lsp_msg_t *c = &s->queue[i];
+        if (c->kind != LSP_MSG_NOTIFICATION || c->m != LSP_M_CANCEL_REQUEST)
+            continue;
+        for (j = 0; j < i; j++) {
+            lsp_msg_t *r = &s->queue[j];
+            if (r->kind == LSP_MSG_REQUEST && r->m != LSP_M_INITIALIZE && r->m != LSP_M_SHUTDOWN &&
+                lsp_id_equal(&r->id, &c->p.cancel_id)) {
+                srv__reply_error(s, &r->id, LSP_RPC_REQUEST_CANCELLED, "request cancelled");
+                lsp_msg_free(r);
+                r->kind = LSP_MSG_RESPONSE; /* consumed: a response with no id is skipped */
+                r->id.type = LSP_ID_NONE;
+            }
+        }
+    }
+    for (i = 0; i < s->queue_len && !s->exiting; i++) {
+        lsp_msg_t *m = &s->queue[i];
+        srv__trace_in(s, m);
+        if (m->kind == LSP_MSG_REQUEST)
+            srv__handle_request(s, m);
+        else if (m->kind == LSP_MSG_NOTIFICATION)
+            srv__handle_notification(s, m);
+        else if (m->id.type != LSP_ID_NONE)
+            srv__on_response(s, m);
+    }
+    for (i = 0; i < s->queue_len; i++)
+        lsp_msg_free(&s->queue[i]);
+    s->queue_len = 0;
+}

@@ -1,0 +1,112 @@
+/* file:// URIs <-> absolute paths, and the "is this path inside that folder" test. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "srv_int.h"
+
+static int srv__hex(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Resolves "." and ".." and repeated slashes of an absolute path in place. ".." at the root
+ * stays at the root, as the kernel does. */
+static void srv__normalize(char *p)
+{
+    char *out = p, *in = p;
+    while (*in) {
+        while (*in == '/')
+            in++;
+        if (*in == '\0')
+            break;
+        {
+            char *seg = in;
+            size_t n;
+            while (*in && *in != '/')
+                in++;
+            n = (size_t)(in - seg);
+            if (n == 1 && seg[0] == '.')
+                continue;
+            if (n == 2 && seg[0] == '.' && seg[1] == '.') {
+                while (out > p && *--out != '/')
+                    ;
+                continue;
+            }
+            *out++ = '/';
+            memmove(out, seg, n);
+            out += n;
+        }
+    }
+    if (out == p)
+        *out++ = '/';
+    *out = '\0';
+}
+
+char *srv_uri_to_path(const char *uri)
+{
+    const char *s;
+    char *path, *o;
+    if (strncmp(uri, "file://", 7) != 0)
+        return NULL;
+    s = uri + 7;
+    if (strncmp(s, "localhost/", 10) == 0)
+        s += 9;
+    if (*s != '/')
+        return NULL; /* a remote host or a relative path */
+    path = malloc(strlen(s) + 2);
+    if (path == NULL)
+        return NULL;
+    for (o = path; *s && *s != '?' && *s != '#'; s++) {
+        if (*s == '%') {
+            int hi = srv__hex(s[1]), lo = hi >= 0 ? srv__hex(s[2]) : -1;
+            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+                free(path);
+                return NULL;
+            }
+            *o++ = (char)(hi * 16 + lo);
+            s += 2;
+        } else
+            *o++ = *s;
+    }
+    *o = '\0';
+    srv__normalize(path);
+    return path;
+}
+
+char *srv_path_to_uri(const char *path)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = strlen(path);
+    char *uri = malloc(7 + 3 * n + 1), *o;
+    if (uri == NULL)
+        return NULL;
+    memcpy(uri, "file://", 7);
+    o = uri + 7;
+    for (; *path; path++) {
+        unsigned char c = (unsigned char)*path;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            strchr("/-._~!$&'()*+,;=@", c) != NULL)
+            *o++ = (char)c;
+        else {
+            *o++ = '%';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15];
+        }
+    }
+    *o = '\0';
+    return uri;
+}
+
+bool srv_path_under(const char *path, const char *dir)
+{
+    size_t n = strlen(dir);
+    if (n == 1 && dir[0] == '/')
+        return path[0] == '/';
+    return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
