@@ -1,5 +1,4 @@
-/* The limiter's pure model: errors, allocation hook, clocks, limits, validation, exceeded results.
- */
+/* The limiter's pure model: errors, allocation, clocks, limits, validation, exceeded results. */
 #include "rl_types.h"
 
 #include <ctype.h>
@@ -147,6 +146,8 @@ int rl_validate_limit_name(const char *name)
 
 int rl_validate_resource(const char *resource)
 {
+    if (resource && strcmp(resource, RL_DEFAULT_RESOURCE) == 0)
+        return 0; /* the reserved default, which no user-chosen name can spell */
     return valid_chars(resource, RL_RESOURCE_MAX, "_.-/", true) ? 0 : RL_ERESOURCE;
 }
 
@@ -446,6 +447,12 @@ int rl_report_set(rl_report_t *report, int err, int cause, const char *fmt, ...)
     vsnprintf(report->message, sizeof report->message, fmt, ap);
     va_end(ap);
     return err;
+}
+
+void rl_options_init(rl_options_t *o)
+{
+    memset(o, 0, sizeof *o);
+    o->cache_ttl_ms = -1;
 }
 
 /* ------------------------------------------------------------------------------------------ */

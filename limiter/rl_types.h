@@ -211,6 +211,13 @@ typedef enum rl_config_kind {
     RL_CONFIG_ENTITY = 2,
 } rl_config_kind_t;
 
+/* Names one stored config. */
+typedef struct rl_config_key {
+    rl_config_kind_t kind;
+    const char *entity_id;
+    const char *resource;
+} rl_config_key_t;
+
 /* Builds a config from `n` limits, rejecting invalid ones, duplicates and n > RL_MAX_LIMITS
  * (RL_ETOOMANY). n == 0 is allowed (an empty config). */
 int rl_config_set(rl_config_t *cfg, const rl_limit_t *limits, size_t n);
@@ -290,6 +297,46 @@ int rl_report_set(rl_report_t *report, int err, int cause, const char *fmt, ...)
     ;
 
 /* ------------------------------------------------------------------------------------------ */
+/* Options                                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Options of a repository (backend); a NULL options pointer means all defaults. */
+typedef struct rl_options {
+    const rl_clock_t *clock; /* NULL: CLOCK_REALTIME. The pointee must outlive the repository. */
+    int64_t cache_ttl_ms;    /* config cache TTL; < 0: default 60 s; 0: no caching */
+    const char *key_prefix;  /* Redis: prefix of every key; NULL: "rl:" */
+    int64_t timeout_ms;      /* Redis: connect/command timeout; <= 0: 2000 ms */
+} rl_options_t;
+
+/* Fills o with the defaults (cache_ttl_ms -1, everything else 0/NULL). */
+void rl_options_init(rl_options_t *o);
+
+/* Options of one acquire; NULL means no override and on_unavailable from the system config. */
+typedef struct rl_acquire_options {
+    const rl_limit_t *limits; /* explicit override (applies to entity and parent) or NULL */
+    size_t nlimits;
+    rl_on_unavailable_t on_unavailable; /* UNSET: the system config's, else block */
+} rl_acquire_options_t;
+
+/* Whole tokens available per limit, as reported by rl_limiter_available. */
+typedef struct rl_capacity {
+    size_t count;
+    rl_limit_t limits[RL_MAX_LIMITS];
+    int64_t available[RL_MAX_LIMITS];
+} rl_capacity_t;
+
+/* The life of a lease (its struct lives in limiter.h; the states are shared by both APIs). */
+typedef enum rl_state {
+    RL_STATE_IDLE = 0,   /* never acquired */
+    RL_STATE_ACTIVE,     /* acquired; consume/adjust/release/commit/rollback allowed */
+    RL_STATE_COMMITTED,  /* commit wrote the changes */
+    RL_STATE_ROLLED_BACK /* rollback gave back the initial consumption */
+} rl_state_t;
+
+/* Where warnings go (a rollback that could not be written). NULL: stderr. */
+typedef void (*rl_warn_fn)(void *ctx, const char *message);
+
+/* ------------------------------------------------------------------------------------------ */
 /* Consumption requests                                                                         */
 /* ------------------------------------------------------------------------------------------ */
 
@@ -361,6 +408,32 @@ rl_cache_stats_t rl_cache_stats(const rl_cache_t *c);
 void rl_cache_key_config(char *buf, rl_config_kind_t kind, const char *entity_id,
                          const char *resource);
 void rl_cache_key_entity(char *buf, const char *entity_id);
+
+/* ------------------------------------------------------------------------------------------ */
+/* String-keyed hash map (for the in-memory backend; pure, the caller locks it)                 */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct rl_map_node rl_map_node_t;
+
+typedef struct rl_map {
+    size_t nslots;
+    size_t size;
+    rl_map_node_t **slots;
+} rl_map_t;
+
+/* 0 or RL_ENOMEM. */
+int rl_map_init(rl_map_t *m);
+/* Frees every node (values are plain bytes); NULL does nothing. */
+void rl_map_destroy(rl_map_t *m);
+/* The value stored under key, or NULL. Valid until the key is deleted or the map destroyed. */
+void *rl_map_get(const rl_map_t *m, const char *key);
+/* The value under key, created zero-filled with `size` bytes when absent (*created tells which;
+ * may be NULL). NULL when out of memory. */
+void *rl_map_put(rl_map_t *m, const char *key, size_t size, bool *created);
+/* Removes key; true when it was there. */
+bool rl_map_del(rl_map_t *m, const char *key);
+/* Calls fn for every entry; fn returns true to delete that entry. */
+void rl_map_sweep(rl_map_t *m, bool (*fn)(const char *key, void *value, void *ctx), void *ctx);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Backend URLs                                                                                 */

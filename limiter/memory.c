@@ -1,0 +1,408 @@
+/* The in-memory backend: hash maps of entities, configs and buckets behind one mutex. */
+#include "memory.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* A composite bucket: every limit of one (entity, resource), as the Redis hash holds it. */
+#define RL_MEMORY_SLOTS (2 * RL_MAX_LIMITS)
+
+typedef struct mem_slot {
+    char name[RL_LIMIT_NAME_MAX + 1];
+    rl_bucket_t bucket;
+} mem_slot_t;
+
+typedef struct mem_record {
+    size_t count;
+    mem_slot_t slots[RL_MEMORY_SLOTS];
+} mem_record_t;
+
+typedef struct rl_memory {
+    rl_repo_t base; /* first: a rl_repo_t * is a rl_memory_t * */
+    async_mutex_t lock;
+    rl_map_t entities; /* id -> rl_entity_t */
+    rl_map_t configs;  /* cache key -> rl_config_t */
+    rl_map_t buckets;  /* "entity#resource" -> mem_record_t */
+} rl_memory_t;
+
+#define RL_BUCKET_KEY_MAX (RL_ENTITY_ID_MAX + RL_RESOURCE_MAX + 2)
+
+static void bucket_key(char *buf, const char *entity_id, const char *resource)
+{
+    size_t a = strlen(entity_id), b = strlen(resource);
+    memcpy(buf, entity_id, a);
+    buf[a] = '#';
+    memcpy(buf + a + 1, resource, b + 1);
+}
+
+static int find_slot(const mem_record_t *rec, const char *name)
+{
+    for (size_t i = 0; i < rec->count; i++)
+        if (strcmp(rec->slots[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* The slot for limit l in rec, appended full at now_ms when missing; NULL when rec is full. */
+static mem_slot_t *slot_for(mem_record_t *rec, const rl_limit_t *l, int64_t now_ms)
+{
+    int i = find_slot(rec, l->name);
+    if (i >= 0)
+        return &rec->slots[i];
+    if (rec->count >= RL_MEMORY_SLOTS)
+        return NULL;
+    mem_slot_t *s = &rec->slots[rec->count++];
+    memcpy(s->name, l->name, sizeof s->name);
+    rl_bucket_init(&s->bucket, l, now_ms);
+    return s;
+}
+
+static async int lock_store(rl_memory_t *m)
+{
+    int rc = await async_mutex_lock(&m->lock);
+    return rc ? RL_EBACKEND : 0;
+}
+
+/* Copies every bucket of the sets, refilled to now_ms, into sets[].buckets. */
+static void load_sets(rl_memory_t *m, rl_bucket_set_t *sets, size_t n, int64_t now_ms)
+{
+    char key[RL_BUCKET_KEY_MAX];
+    for (size_t s = 0; s < n; s++) {
+        bucket_key(key, sets[s].entity_id, sets[s].resource);
+        const mem_record_t *rec = rl_map_get(&m->buckets, key);
+        for (size_t i = 0; i < sets[s].count; i++) {
+            int slot = rec ? find_slot(rec, sets[s].limits[i].name) : -1;
+            if (slot >= 0)
+                sets[s].buckets[i] = rec->slots[slot].bucket;
+            else
+                rl_bucket_init(&sets[s].buckets[i], &sets[s].limits[i], now_ms);
+            rl_bucket_refill(&sets[s].buckets[i], now_ms);
+        }
+    }
+}
+
+/* Finds or creates the records of all sets and checks they have room, before anything is
+ * written, so a failure leaves the store untouched. */
+static int prepare_records(rl_memory_t *m, rl_bucket_set_t *sets, size_t n, mem_record_t **recs)
+{
+    char key[RL_BUCKET_KEY_MAX];
+    for (size_t s = 0; s < n; s++) {
+        bucket_key(key, sets[s].entity_id, sets[s].resource);
+        recs[s] = rl_map_put(&m->buckets, key, sizeof(mem_record_t), NULL);
+        if (!recs[s])
+            return RL_ENOMEM;
+        size_t missing = 0;
+        for (size_t i = 0; i < sets[s].count; i++)
+            missing += find_slot(recs[s], sets[s].limits[i].name) < 0;
+        if (recs[s]->count + missing > RL_MEMORY_SLOTS)
+            return RL_ETOOMANY;
+    }
+    return 0;
+}
+
+static async int mem_consume(rl_repo_t *repo, rl_bucket_set_t *sets, size_t n, int64_t now_ms,
+                             bool *granted)
+{
+    rl_memory_t *m = (rl_memory_t *)repo;
+    mem_record_t *recs[2];
+    if (n > 2)
+        return RL_EINVAL;
+    int rc = await lock_store(m);
+    if (rc)
+        return rc;
+    load_sets(m, sets, n, now_ms);
+    *granted = rl_bucket_sets_fit(sets, n);
+    if (*granted)
+        rc = prepare_records(m, sets, n, recs);
+    if (*granted && rc == 0) {
+        for (size_t s = 0; s < n; s++) {
+            for (size_t i = 0; i < sets[s].count; i++) {
+                mem_slot_t *slot = slot_for(recs[s], &sets[s].limits[i], now_ms);
+                slot->bucket = sets[s].buckets[i];
+                rl_bucket_force(&slot->bucket, sets[s].delta_milli[i]);
+            }
+        }
+    }
+    async_mutex_unlock(&m->lock);
+    return rc;
+}
+
+static async int mem_adjust(rl_repo_t *repo, rl_bucket_set_t *sets, size_t n, int64_t now_ms)
+{
+    rl_memory_t *m = (rl_memory_t *)repo;
+    mem_record_t *recs[2];
+    if (n > 2)
+        return RL_EINVAL;
+    int rc = await lock_store(m);
+    if (rc)
+        return rc;
+    rc = prepare_records(m, sets, n, recs);
+    for (size_t s = 0; rc == 0 && s < n; s++) {
+        for (size_t i = 0; i < sets[s].count; i++) {
+            if (sets[s].delta_milli[i] == 0)
+                continue;
+            mem_slot_t *slot = slot_for(recs[s], &sets[s].limits[i], now_ms);
+            rl_bucket_force(&slot->bucket, sets[s].delta_milli[i]);
+        }
+    }
+    async_mutex_unlock(&m->lock);
+    return rc;
+}
+
+static async int mem_read(rl_repo_t *repo, rl_bucket_set_t *sets, size_t n, int64_t now_ms)
+{
+    rl_memory_t *m = (rl_memory_t *)repo;
+    int rc = await lock_store(m);
+    if (rc)
+        return rc;
+    load_sets(m, sets, n, now_ms);
+    async_mutex_unlock(&m->lock);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Configs                                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+static async int mem_config_put(rl_repo_t *repo, rl_config_kind_t kind, const char *entity_id,
+                                const char *resource, const rl_config_t *cfg)
+{
+    rl_memory_t *m = (rl_memory_t *)repo;
+    char key[RL_CACHE_KEY_MAX];
+    rl_cache_key_config(key, kind, entity_id, resource);
+    int rc = await lock_store(m);
+    if (rc)
+        return rc;
+    rl_config_t *stored = rl_map_put(&m->configs, key, sizeof *stored, NULL);
+    if (!stored) {
+        rc = RL_ENOMEM;
+    } else {
+        *stored = *cfg;
+    }
+    if (rc == 0 && kind == RL_CONFIG_ENTITY) {
+        /* Push the new parameters into existing buckets; their tokens stay. */
+        char bkey[RL_BUCKET_KEY_MAX];
+        bucket_key(bkey, entity_id, resource);
+        mem_record_t *rec = rl_map_get(&m->buckets, bkey);
+        for (size_t i = 0; rec && i < cfg->count; i++) {
+            int slot = find_slot(rec, cfg->limits[i].name);
+            if (slot < 0)
+                continue;
+            rl_bucket_t *b = &rec->slots[slot].bucket;
+            b->capacity_milli = cfg->limits[i].capacity * 1000;
+            b->refill_amount_milli = cfg->limits[i].refill_amount * 1000;
+            b->refill_period_ms = cfg->limits[i].refill_period_s * 1000;
+        }
+    }
+    async_mutex_unlock(&m->lock);
+    return rc;
+}
+
+static async int mem_config_get(rl_repo_t *repo, rl_config_kind_t kind, const char *entity_id,
+                                const char *resource, rl_config_t *out)
+{
+    rl_memory_t *m = (rl_memory_t *)repo;
+    char key[RL_CACHE_KEY_MAX];
+    rl_cache_key_config(key, kind, entity_id, resource);
+    int rc = await lock_store(m);
+    if (rc)
+        return rc;
+    const rl_config_t *stored = rl_map_get(&m->configs, key);
+    if (stored)
+        *out = *stored;
+    async_mutex_unlock(&m->lock);
+    return stored ? 0 : RL_ENOTFOUND;
+}
+
+static async int mem_config_delete(rl_repo_t *repo, rl_config_kind_t kind, const char *entity_id,
+                                   const char *resource)
+{
+    rl_memory_t *m = (rl_memory_t *)repo;
+    char key[RL_CACHE_KEY_MAX];
+    rl_cache_key_config(key, kind, entity_id, resource);
+    int rc = await lock_store(m);
+    if (rc)
+        return rc;
+    bool had = rl_map_del(&m->configs, key);
+    async_mutex_unlock(&m->lock);
+    return had ? 0 : RL_ENOTFOUND;
+}
+
+static async int mem_config_get_many(rl_repo_t *repo, size_t n, const rl_config_key_t *keys,
+                                     rl_config_t *outs, bool *found)
+{
+    rl_memory_t *m = (rl_memory_t *)repo;
+    char key[RL_CACHE_KEY_MAX];
+    int rc = await lock_store(m);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        rl_cache_key_config(key, keys[i].kind, keys[i].entity_id, keys[i].resource);
+        const rl_config_t *stored = rl_map_get(&m->configs, key);
+        found[i] = stored != NULL;
+        if (stored)
+            outs[i] = *stored;
+    }
+    async_mutex_unlock(&m->lock);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Entities                                                                                     */
+/* ------------------------------------------------------------------------------------------ */
+
+static async int mem_entity_put(rl_repo_t *repo, const rl_entity_t *entity, bool exclusive)
+{
+    rl_memory_t *m = (rl_memory_t *)repo;
+    int rc = await lock_store(m);
+    if (rc)
+        return rc;
+    bool created = false;
+    rl_entity_t *stored = rl_map_put(&m->entities, entity->id, sizeof *stored, &created);
+    if (!stored)
+        rc = RL_ENOMEM;
+    else if (!created && exclusive)
+        rc = RL_EEXIST;
+    else
+        *stored = *entity;
+    async_mutex_unlock(&m->lock);
+    return rc;
+}
+
+static async int mem_entity_get(rl_repo_t *repo, const char *id, rl_entity_t *out)
+{
+    rl_memory_t *m = (rl_memory_t *)repo;
+    int rc = await lock_store(m);
+    if (rc)
+        return rc;
+    const rl_entity_t *stored = rl_map_get(&m->entities, id);
+    if (stored)
+        *out = *stored;
+    async_mutex_unlock(&m->lock);
+    return stored ? 0 : RL_ENOTFOUND;
+}
+
+typedef struct prefix_ctx {
+    const char *prefix;
+    size_t len;
+} prefix_ctx_t;
+
+static bool has_prefix(const char *key, void *value, void *ctx)
+{
+    const prefix_ctx_t *p = ctx;
+    (void)value;
+    return strncmp(key, p->prefix, p->len) == 0;
+}
+
+static async int mem_entity_delete(rl_repo_t *repo, const char *id)
+{
+    rl_memory_t *m = (rl_memory_t *)repo;
+    char prefix[RL_CACHE_KEY_MAX];
+    int rc = await lock_store(m);
+    if (rc)
+        return rc;
+    bool had = rl_map_del(&m->entities, id);
+    snprintf(prefix, sizeof prefix, "e#%s#", id);
+    prefix_ctx_t cfg = {prefix, strlen(prefix)};
+    rl_map_sweep(&m->configs, has_prefix, &cfg);
+    snprintf(prefix, sizeof prefix, "%s#", id);
+    prefix_ctx_t bkt = {prefix, strlen(prefix)};
+    rl_map_sweep(&m->buckets, has_prefix, &bkt);
+    async_mutex_unlock(&m->lock);
+    return had ? 0 : RL_ENOTFOUND;
+}
+
+typedef struct children_ctx {
+    const char *parent_id;
+    rl_entity_t *out;
+    size_t max;
+    size_t n;
+} children_ctx_t;
+
+static bool collect_child(const char *key, void *value, void *ctx)
+{
+    children_ctx_t *c = ctx;
+    const rl_entity_t *e = value;
+    (void)key;
+    if (strcmp(e->parent_id, c->parent_id) == 0 && c->n < c->max)
+        c->out[c->n++] = *e;
+    return false;
+}
+
+static async int mem_entity_children(rl_repo_t *repo, const char *parent_id, rl_entity_t *out,
+                                     size_t max, size_t *n)
+{
+    rl_memory_t *m = (rl_memory_t *)repo;
+    int rc = await lock_store(m);
+    if (rc)
+        return rc;
+    children_ctx_t c = {parent_id, out, max, 0};
+    rl_map_sweep(&m->entities, collect_child, &c);
+    async_mutex_unlock(&m->lock);
+    *n = c.n;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Lifecycle                                                                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+static async int mem_ping(rl_repo_t *repo)
+{
+    (void)repo;
+    return 0;
+}
+
+static void mem_free(rl_memory_t *m)
+{
+    rl_map_destroy(&m->entities);
+    rl_map_destroy(&m->configs);
+    rl_map_destroy(&m->buckets);
+    async_mutex_destroy(&m->lock);
+    rl_repo_fini(&m->base);
+    rl_free(m);
+}
+
+static async int mem_close(rl_repo_t *repo)
+{
+    mem_free((rl_memory_t *)repo);
+    return 0;
+}
+
+static const rl_repo_ops_t rl_memory_ops = {
+    .name = "memory",
+    .ping = mem_ping,
+    .close = mem_close,
+    .entity_put = mem_entity_put,
+    .entity_get = mem_entity_get,
+    .entity_delete = mem_entity_delete,
+    .entity_children = mem_entity_children,
+    .config_put = mem_config_put,
+    .config_get = mem_config_get,
+    .config_delete = mem_config_delete,
+    .config_get_many = mem_config_get_many,
+    .consume = mem_consume,
+    .adjust = mem_adjust,
+    .read = mem_read,
+};
+
+int rl_memory_open(rl_repo_t **out, const rl_options_t *opts)
+{
+    rl_memory_t *m = rl_calloc(1, sizeof *m);
+    if (!m)
+        return RL_ENOMEM;
+    async_mutex_init(&m->lock);
+    int rc = rl_repo_init(&m->base, &rl_memory_ops, opts);
+    if (rc == 0)
+        rc = rl_map_init(&m->entities);
+    if (rc == 0)
+        rc = rl_map_init(&m->configs);
+    if (rc == 0)
+        rc = rl_map_init(&m->buckets);
+    if (rc) {
+        mem_free(m);
+        return rc;
+    }
+    *out = &m->base;
+    return 0;
+}

@@ -1,0 +1,107 @@
+/* Starting and stopping a private redis-server for the limiter tests, and unique key prefixes. */
+#include "rl_testutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <hiredis.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static void nap_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static int spawn(rl_test_redis_t *r)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        if (devnull >= 0) {
+            dup2(devnull, 1);
+            close(devnull);
+        }
+        execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", r->socket,
+               "--unixsocketperm", "700", "--save", "", "--appendonly", "no", "--dir", r->dir,
+               (char *)NULL);
+        _exit(127);
+    }
+    r->pid = pid;
+    /* Wait (at most ~10 s) until it answers; this is start-up, not a timed assertion. */
+    for (int i = 0; i < 1000; i++) {
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            fprintf(stderr, "redis-server exited at start (status %d)\n", status);
+            r->pid = 0;
+            return -1;
+        }
+        redisContext *c = redisConnectUnix(r->socket);
+        if (c && !c->err) {
+            redisReply *reply = redisCommand(c, "PING");
+            int ok = reply && reply->type == REDIS_REPLY_STATUS;
+            freeReplyObject(reply);
+            redisFree(c);
+            if (ok)
+                return 0;
+        } else if (c) {
+            redisFree(c);
+        }
+        nap_ms(10);
+    }
+    fprintf(stderr, "redis-server did not answer\n");
+    return -1;
+}
+
+int rl_test_redis_start(rl_test_redis_t *r)
+{
+    memset(r, 0, sizeof *r);
+    const char *tmp = getenv("TMPDIR");
+    snprintf(r->dir, sizeof r->dir, "%s/rl-redis-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+    if (!mkdtemp(r->dir)) {
+        perror("mkdtemp");
+        return -1;
+    }
+    snprintf(r->socket, sizeof r->socket, "%s/redis.sock", r->dir);
+    snprintf(r->url, sizeof r->url, "unix://%s", r->socket);
+    return spawn(r);
+}
+
+void rl_test_redis_kill(rl_test_redis_t *r, int hard)
+{
+    if (r->pid <= 0)
+        return;
+    kill(r->pid, hard ? SIGKILL : SIGTERM);
+    while (waitpid(r->pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    r->pid = 0;
+    unlink(r->socket);
+}
+
+int rl_test_redis_restart(rl_test_redis_t *r)
+{
+    return spawn(r);
+}
+
+void rl_test_redis_stop(rl_test_redis_t *r)
+{
+    rl_test_redis_kill(r, 0);
+    char path[320];
+    snprintf(path, sizeof path, "%s/dump.rdb", r->dir);
+    unlink(path);
+    rmdir(r->dir);
+}
+
+const char *rl_test_prefix(void)
+{
+    static char buf[64];
+    static int n;
+    snprintf(buf, sizeof buf, "t%ld-%d:", (long)getpid(), ++n);
+    return buf;
+}

@@ -1,0 +1,59 @@
+/* Helpers shared by the limiter's async tests and their generated sync twins (not a source). */
+#ifndef RL_TESTUTIL_H
+#define RL_TESTUTIL_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+/* Checks for test bodies that run inside a coroutine or a thread: on failure they print where
+ * and return -1 from the body (cmocka's longjmp must not cross a coroutine stack); the cmocka
+ * wrapper then fails the test. */
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
+            return -1;                                                                             \
+        }                                                                                          \
+    } while (0)
+
+#define CHECK_EQ(a, b)                                                                             \
+    do {                                                                                           \
+        long long check_a_ = (long long)(a), check_b_ = (long long)(b);                            \
+        if (check_a_ != check_b_) {                                                                \
+            fprintf(stderr, "%s:%d: check failed: %s == %s (%lld != %lld)\n", __FILE__, __LINE__,  \
+                    #a, #b, check_a_, check_b_);                                                   \
+            return -1;                                                                             \
+        }                                                                                          \
+    } while (0)
+
+#define CHECK_STR(a, b)                                                                            \
+    do {                                                                                           \
+        if (strcmp((a), (b)) != 0) {                                                               \
+            fprintf(stderr, "%s:%d: check failed: \"%s\" == \"%s\"\n", __FILE__, __LINE__, (a),    \
+                    (b));                                                                          \
+            return -1;                                                                             \
+        }                                                                                          \
+    } while (0)
+
+/* A redis-server of our own on a unix socket in a fresh temporary folder, without persistence. */
+typedef struct rl_test_redis {
+    pid_t pid;
+    char dir[256];
+    char socket[300];
+    char url[320];
+} rl_test_redis_t;
+
+/* Starts redis-server and waits until it answers PING. 0, or -1 (message on stderr). */
+int rl_test_redis_start(rl_test_redis_t *r);
+/* Stops it (SIGKILL when `hard`, as a crash would), waits for it; keeps the folder. */
+void rl_test_redis_kill(rl_test_redis_t *r, int hard);
+/* Starts it again on the same socket. 0 or -1. */
+int rl_test_redis_restart(rl_test_redis_t *r);
+/* Stops it and removes the folder. */
+void rl_test_redis_stop(rl_test_redis_t *r);
+
+/* A fresh key prefix per test ("t<pid>-<n>:") so tests sharing a server never share keys. */
+const char *rl_test_prefix(void);
+
+#endif /* RL_TESTUTIL_H */
