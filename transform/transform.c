@@ -884,14 +884,19 @@ static const char *resolve_include(const xf *x, const char *name, size_t n, int 
                     return pj->sources[k];
         }
     }
-    /* 2. relative to the project root, or 3. a unique source whose path ends with it */
+    /* 2. relative to the project root, or 3. a unique source whose path ends with it (never
+     * the including file itself, and for <...> only a name with a folder: a bare <errno.h> is
+     * far more likely the system's than a project file's) */
     const char *found = NULL;
+    int suffix_ok = quoted || memchr(name, '/', n) != NULL;
     for (size_t k = 0; k < pj->nsources; k++) {
         const char *s = pj->sources[k];
         size_t sl = strlen(s);
+        if (strcmp(s, x->path) == 0)
+            continue;
         if (sl == n && memcmp(s, name, n) == 0)
             return s;
-        if (sl > n && s[sl - n - 1] == '/' && memcmp(s + sl - n, name, n) == 0) {
+        if (suffix_ok && sl > n && s[sl - n - 1] == '/' && memcmp(s + sl - n, name, n) == 0) {
             if (found)
                 return NULL; /* ambiguous: leave it */
             found = s;
