@@ -607,6 +607,8 @@ int lsp_decode(const char *body, size_t len, lsp_msg_t *msg)
     }
     msg->m = lsp_method_from_name(msg->method);
     params = lsp__get(root, "params");
+    if (cJSON_IsNull(params))
+        params = NULL; /* Neovim sends "params": null for shutdown and exit */
     if (params != NULL && !cJSON_IsObject(params) && !cJSON_IsArray(params)) {
         rc = LSP_EPARAMS; /* JSON-RPC: params is structured when present */
         goto done;

@@ -367,6 +367,11 @@ static size_t srv__source_line(const ue_twin *t, size_t twin_line)
     return line ? line - 1 : 0;
 }
 
+static bool srv__header_hunk(const ua_hunk *h)
+{
+    return h->a_line == 0 && h->a_count == 1 && h->b_line == 0 && h->b_count == 1;
+}
+
 /* Turns one check result into the diagnostics of its source and its twin. */
 static void srv__diagnose(srv_t *s, ue_project *p, const ue_twin *t, srv_event_t ev)
 {
@@ -421,11 +426,21 @@ static void srv__diagnose(srv_t *s, ue_project *p, const ue_twin *t, srv_event_t
         break;
     case UE_STALE:
     case UE_EDITED: {
+        /* The header's body hash changes with every body change: that hunk is a consequence,
+         * not a drift of its own, unless it is the only one (a tampered header). */
+        size_t n_hunks = 0;
+        bool skip_header = false;
+        for (i = 0; i < t->diff.n; i++)
+            if (srv__header_hunk(&t->diff.hunks[i]))
+                skip_header = t->diff.n > 1;
+        n_hunks = t->diff.n - (skip_header ? 1 : 0);
         pstate = SRV_PAIR_STALE;
         srv__add_diag(fs, top, sev, t->state == UE_STALE ? "UA202" : "UA203", true,
-                      "%s is out of date: %zu hunk%s", tb, t->diff.n, t->diff.n == 1 ? "" : "s");
+                      "%s is out of date: %zu hunk%s", tb, n_hunks, n_hunks == 1 ? "" : "s");
         for (i = 0; i < t->diff.n; i++) {
             const ua_hunk *h = &t->diff.hunks[i];
+            if (skip_header && srv__header_hunk(h))
+                continue;
             size_t sl = srv__source_line(t, h->b_line);
             size_t sl_end = h->b_count ? srv__source_line(t, h->b_line + h->b_count - 1) : sl;
             lsp_range_t r = {srv__line_pos(h->a_line), srv__line_pos(h->a_line + h->a_count)};

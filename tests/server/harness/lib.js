@@ -57,6 +57,8 @@ function start(t, { env = {}, onRequest = {} } = {}) {
     if (method === 'textDocument/publishDiagnostics') diags.set(params.uri, params.diagnostics);
     wake();
   });
+  // vscode-jsonrpc routes $/progress by token; tokens nobody registered land here
+  conn.onUnhandledProgress((params) => { notes.push({ method: '$/progress', params }); wake(); });
   conn.onRequest((method, params) => {
     requests.push({ method, params });
     wake();
@@ -79,7 +81,9 @@ function start(t, { env = {}, onRequest = {} } = {}) {
 }
 
 /** initialize + initialized with the given client capabilities and folders. */
+const LITERALS = { codeAction: { codeActionLiteralSupport: { codeActionKind: { valueSet: ['quickfix', 'source'] } } } };
 async function init(s, dir, { caps = { general: { positionEncodings: ['utf-8', 'utf-16'] } }, options, folders } = {}) {
+  caps = { ...caps, textDocument: { ...LITERALS, ...(caps.textDocument || {}) } };
   const res = await s.conn.sendRequest('initialize', {
     processId: process.pid,
     rootUri: dir ? uri(dir) : null,
