@@ -29,8 +29,8 @@ static int spawn(rl_test_redis_t *r)
             close(devnull);
         }
         execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", r->socket,
-               "--unixsocketperm", "700", "--save", "", "--appendonly", "no", "--dir", r->dir,
-               (char *)NULL);
+               "--unixsocketperm", "700", "--save", "", "--appendonly", r->aof ? "yes" : "no",
+               "--appendfsync", "always", "--dir", r->dir, (char *)NULL);
         _exit(127);
     }
     r->pid = pid;
@@ -61,7 +61,12 @@ static int spawn(rl_test_redis_t *r)
 
 int rl_test_redis_start(rl_test_redis_t *r)
 {
+    /* A write to a server that was killed raises SIGPIPE in hiredis' blocking API; like every
+     * hiredis program, ours ignores it and gets the error instead (see docs/limiter.md). */
+    signal(SIGPIPE, SIG_IGN);
+    int aof = r->aof;
     memset(r, 0, sizeof *r);
+    r->aof = aof;
     const char *tmp = getenv("TMPDIR");
     snprintf(r->dir, sizeof r->dir, "%s/rl-redis-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
     if (!mkdtemp(r->dir)) {
@@ -89,13 +94,35 @@ int rl_test_redis_restart(rl_test_redis_t *r)
     return spawn(r);
 }
 
+int rl_test_redis_command(rl_test_redis_t *r, const char *command)
+{
+    redisContext *c = redisConnectUnix(r->socket);
+    if (!c || c->err) {
+        if (c)
+            redisFree(c);
+        return -1;
+    }
+    redisReply *reply = redisCommand(c, command);
+    int rc = reply && reply->type != REDIS_REPLY_ERROR ? 0 : -1;
+    freeReplyObject(reply);
+    redisFree(c);
+    return rc;
+}
+
+/* Removes the server's folder and whatever it wrote there (AOF folder, dump). */
+static void remove_tree(const char *path)
+{
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", path);
+}
+
 void rl_test_redis_stop(rl_test_redis_t *r)
 {
     rl_test_redis_kill(r, 0);
-    char path[320];
-    snprintf(path, sizeof path, "%s/dump.rdb", r->dir);
-    unlink(path);
-    rmdir(r->dir);
+    if (r->dir[0])
+        remove_tree(r->dir);
 }
 
 const char *rl_test_prefix(void)

@@ -38,18 +38,21 @@
 
 /* A redis-server of our own on a unix socket in a fresh temporary folder, without persistence. */
 typedef struct rl_test_redis {
+    int aof; /* set before start: keep data across kills in an fsync'd append-only file */
     pid_t pid;
     char dir[256];
     char socket[300];
     char url[320];
 } rl_test_redis_t;
 
-/* Starts redis-server and waits until it answers PING. 0, or -1 (message on stderr). */
+/* Ignores SIGPIPE, starts redis-server and waits until it answers PING. 0, or -1. */
 int rl_test_redis_start(rl_test_redis_t *r);
 /* Stops it (SIGKILL when `hard`, as a crash would), waits for it; keeps the folder. */
 void rl_test_redis_kill(rl_test_redis_t *r, int hard);
 /* Starts it again on the same socket. 0 or -1. */
 int rl_test_redis_restart(rl_test_redis_t *r);
+/* Sends one command on a connection of its own; 0 when the reply is not an error. */
+int rl_test_redis_command(rl_test_redis_t *r, const char *command);
 /* Stops it and removes the folder. */
 void rl_test_redis_stop(rl_test_redis_t *r);
 
