@@ -699,6 +699,29 @@ void ue_twin_free(ue_twin *t)
     memset(t, 0, sizeof *t);
 }
 
+/* A hunk that changes nothing but line 1 (the header: its body hash follows every change) is
+ * not a change a person made; it is left out of counts and positions. */
+static int header_only(const ua_hunk *h)
+{
+    return h->a_line == 0 && h->b_line == 0 && h->a_count <= 1 && h->b_count <= 1;
+}
+
+size_t ue_body_hunks(const ua_diff *d)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < d->n; i++)
+        n += !header_only(&d->hunks[i]);
+    return n;
+}
+
+size_t ue_first_body_hunk(const ua_diff *d)
+{
+    for (size_t i = 0; i < d->n; i++)
+        if (!header_only(&d->hunks[i]))
+            return i;
+    return d->n;
+}
+
 int ue_twin_findings(const ue_project *p, const ue_twin *t, ua_findings *f)
 {
     (void)p;
@@ -733,23 +756,27 @@ int ue_twin_findings(const ue_project *p, const ue_twin *t, ua_findings *f)
     case UE_EDITED: {
         unsigned line = 1;
         unsigned src_line = 1, c;
-        if (t->diff.n) {
-            line = (unsigned)t->diff.hunks[0].a_line + 1;
-            size_t off = ua_line_offset(t->expected, t->expected_len,
-                                        (unsigned)t->diff.hunks[0].b_line + 1);
+        size_t first = ue_first_body_hunk(&t->diff);
+        size_t nh = ue_body_hunks(&t->diff);
+        if (first < t->diff.n) {
+            const ua_hunk *h = &t->diff.hunks[first];
+            /* a hunk that starts on the header line but goes on into the body points at the body */
+            size_t a = h->a_line == 0 && h->a_count > 1 ? 1 : h->a_line;
+            size_t b = h->b_line == 0 && h->b_count > 1 ? 1 : h->b_line;
+            line = (unsigned)a + 1;
+            size_t off = ua_line_offset(t->expected, t->expected_len, (unsigned)b + 1);
             size_t so = ua_map_to_source(&t->out.map, off);
             ua_offset_to_linecol(t->src_bytes, t->src_len, so, &src_line, &c);
         }
         if (t->state == UE_STALE)
             rc = ua_findings_add(f, t->twin, line, 1, UA_ERROR, "UA202",
                                  "%s is out of date with %s (%zu hunk%s); run 'unasync --write'",
-                                 twin_base, src_base, t->diff.n, t->diff.n == 1 ? "" : "s");
+                                 twin_base, src_base, nh, nh == 1 ? "" : "s");
         else
             rc = ua_findings_add(f, t->twin, line, 1, UA_ERROR, "UA203",
                                  "%s was edited by hand (%zu hunk%s differ from %s); edit %s "
                                  "instead and run 'unasync --write'",
-                                 twin_base, t->diff.n, t->diff.n == 1 ? "" : "s", src_base,
-                                 src_base);
+                                 twin_base, nh, nh == 1 ? "" : "s", src_base, src_base);
         if (rc == 0) {
             ua_finding *last = &f->v[f->n - 1];
             last->related_file = sdup(t->source);

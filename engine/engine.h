@@ -106,6 +106,11 @@ void ue_twin_free(ue_twin *t);
  * prints them and the server publishes them. Appended to `f`. */
 int ue_twin_findings(const ue_project *p, const ue_twin *t, ua_findings *f);
 
+/* Hunks of t->diff other than one that only rewrites line 1 (the header, whose body hash follows
+ * every change), and the index of the first such hunk (d->n when none). */
+size_t ue_body_hunks(const ua_diff *d);
+size_t ue_first_body_hunk(const ua_diff *d);
+
 typedef struct ue_report {
     ue_twin *twins; /* sorted by twin path */
     size_t n;

@@ -1,0 +1,463 @@
+/* test_cli.c - the `unasync` command end to end on temporary projects: drift classification,
+ * exit codes, output formats, atomic writes, and refusals that protect hand-written files. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *unasync_bin;
+
+typedef struct proj {
+    char dir[256];
+    char out[65536];
+    char err[65536];
+} proj;
+
+static void put(const proj *p, const char *rel, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", p->dir, rel);
+    char *slash = strrchr(path, '/');
+    *slash = '\0';
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", path);
+    assert_int_equal(system(cmd), 0);
+    *slash = '/';
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static char *get(const proj *p, const char *rel)
+{
+    static char buf[65536];
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", p->dir, rel);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static int exists(const proj *p, const char *rel)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", p->dir, rel);
+    return access(path, F_OK) == 0;
+}
+
+static void slurp_into(const char *path, char *buf, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
+    buf[n] = '\0';
+    if (f)
+        fclose(f);
+}
+
+/* Runs `unasync ARGS` in p->dir (or its sub-folder `sub`); returns the exit status. */
+static int run_in(proj *p, const char *sub, const char *args)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "cd '%s/%s' && '%s' %s >'%s/.out' 2>'%s/.err' </dev/null", p->dir,
+             sub, unasync_bin, args, p->dir, p->dir);
+    int st = system(cmd);
+    char path[512];
+    snprintf(path, sizeof path, "%s/.out", p->dir);
+    slurp_into(path, p->out, sizeof p->out);
+    snprintf(path, sizeof path, "%s/.err", p->dir);
+    slurp_into(path, p->err, sizeof p->err);
+    assert_true(WIFEXITED(st));
+    return WEXITSTATUS(st);
+}
+
+static int run(proj *p, const char *args)
+{
+    return run_in(p, ".", args);
+}
+
+static int setup(void **state)
+{
+    proj *p = calloc(1, sizeof *p);
+    snprintf(p->dir, sizeof p->dir, "/tmp/unasync-cli-XXXXXX");
+    assert_non_null(mkdtemp(p->dir));
+    put(p, "unasync.json", "{\n  \"sources\": [\"src/*.c\", \"src/*.h\"]\n}\n");
+    put(p, "src/api.h", "#ifndef API_H\n#define API_H\nasync int api_get(int id);\n#endif\n");
+    put(p, "src/api.c", "#include \"api.h\"\n\nasync int api_get(int id)\n{\n"
+                        "    return await async_fetch(id);\n}\n");
+    *state = p;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    proj *p = *state;
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", p->dir);
+    if (system(cmd) != 0)
+        return -1;
+    free(p);
+    return 0;
+}
+
+static void check_reports_missing_twins(void **state)
+{
+    proj *p = *state;
+    assert_int_equal(run(p, "--check"), 1);
+    assert_non_null(strstr(p->out, "src/api.c:1:1: error: sync_api.c is missing; run "
+                                   "'unasync --write' to generate it [UA201]\n"));
+    assert_non_null(strstr(p->out, "src/api.h:1:1: error: sync_api.h is missing"));
+    /* stable order: api.c before api.h */
+    assert_true(strstr(p->out, "src/api.c") < strstr(p->out, "src/api.h"));
+    assert_non_null(strstr(p->err, "2 twins checked: 0 in sync, 2 missing"));
+}
+
+static void write_generates_and_check_is_then_clean(void **state)
+{
+    proj *p = *state;
+    assert_int_equal(run(p, "--write"), 0);
+    assert_non_null(strstr(p->err, "created src/sync_api.c"));
+    const char *t = get(p, "src/sync_api.c");
+    assert_non_null(strstr(t, "unasync:source=src/api.c body=sha256:"));
+    assert_non_null(strstr(t, "#include \"sync_api.h\"\n\nint api_get(int id)\n{\n"
+                              "    return sync_fetch(id);\n}\n"));
+    assert_non_null(strstr(get(p, "src/sync_api.h"), "#ifndef SYNC_API_H\n#define SYNC_API_H\n"));
+    assert_int_equal(run(p, "--check"), 0);
+    assert_string_equal(p->out, "");
+    assert_non_null(strstr(p->err, "2 twins checked: 2 in sync"));
+}
+
+static void write_twice_changes_nothing_and_keeps_mtime(void **state)
+{
+    proj *p = *state;
+    assert_int_equal(run(p, "--write -q"), 0);
+    char path[512];
+    snprintf(path, sizeof path, "%s/src/sync_api.c", p->dir);
+    struct timeval old[2] = {{1000000000, 0}, {1000000000, 0}};
+    assert_int_equal(utimes(path, old), 0);
+    char before[65536];
+    snprintf(before, sizeof before, "%s", get(p, "src/sync_api.c"));
+    assert_int_equal(run(p, "--write"), 0);
+    assert_null(strstr(p->err, "regenerated"));
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mtime, 1000000000);
+    assert_string_equal(get(p, "src/sync_api.c"), before);
+}
+
+static void check_reports_stale_twin_at_first_hunk(void **state)
+{
+    proj *p = *state;
+    assert_int_equal(run(p, "--write -q"), 0);
+    put(p, "src/api.c", "#include \"api.h\"\n\nasync int api_get(int id)\n{\n"
+                        "    return await async_fetch(id + 1);\n}\n");
+    assert_int_equal(run(p, "--check"), 1);
+    assert_non_null(strstr(p->out, "src/sync_api.c:6:1: error: sync_api.c is out of date with "
+                                   "api.c (1 hunk); run 'unasync --write' [UA202]"));
+    assert_int_equal(run(p, "--check --diff"), 1);
+    assert_non_null(strstr(p->out, "--- a/src/sync_api.c\n+++ b/src/sync_api.c\n"));
+    assert_non_null(strstr(p->out, "-    return sync_fetch(id);\n+    return sync_fetch(id + 1);\n"));
+    assert_int_equal(run(p, "--write"), 0);
+    assert_non_null(strstr(p->err, "regenerated src/sync_api.c"));
+    assert_int_equal(run(p, "--check"), 0);
+}
+
+static void check_reports_hand_edited_twin(void **state)
+{
+    proj *p = *state;
+    assert_int_equal(run(p, "--write -q"), 0);
+    char edited[65536];
+    snprintf(edited, sizeof edited, "%s", get(p, "src/sync_api.c"));
+    char *at = strstr(edited, "sync_fetch(id)");
+    memcpy(at, "sync_fetch(99)", 14);
+    put(p, "src/sync_api.c", edited);
+    assert_int_equal(run(p, "--check"), 1);
+    assert_non_null(strstr(p->out, "src/sync_api.c:6:1: error: sync_api.c was edited by hand (1 "
+                                   "hunk differ from api.c); edit api.c instead"));
+    assert_non_null(strstr(p->out, "[UA203]"));
+}
+
+static void check_and_prune_orphans(void **state)
+{
+    proj *p = *state;
+    assert_int_equal(run(p, "--write -q"), 0);
+    char path[512];
+    snprintf(path, sizeof path, "%s/src/api.c", p->dir);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(run(p, "--check"), 1);
+    assert_non_null(strstr(p->out, "src/sync_api.c:1:1: error: sync_api.c is orphaned: its "
+                                   "source src/api.c is gone"));
+    assert_int_equal(run(p, "--write"), 1); /* reported, not deleted without --prune */
+    assert_true(exists(p, "src/sync_api.c"));
+    assert_int_equal(run(p, "--write --prune"), 0);
+    assert_false(exists(p, "src/sync_api.c"));
+    assert_non_null(strstr(p->err, "deleted orphan src/sync_api.c"));
+}
+
+static void prune_keeps_hand_edited_orphans(void **state)
+{
+    proj *p = *state;
+    assert_int_equal(run(p, "--write -q"), 0);
+    char edited[65536];
+    snprintf(edited, sizeof edited, "%s// my notes\n", get(p, "src/sync_api.c"));
+    put(p, "src/sync_api.c", edited);
+    put(p, "unasync.json", "{\"sources\": [\"src/*.h\"]}");
+    assert_int_equal(run(p, "--write --prune"), 1);
+    assert_true(exists(p, "src/sync_api.c"));
+    assert_non_null(strstr(p->out, "orphaned twin was edited by hand; not deleted"));
+}
+
+static void write_refuses_a_file_it_did_not_generate(void **state)
+{
+    proj *p = *state;
+    put(p, "src/sync_api.c", "/* hand-written blocking client */\nint api_get(int id);\n");
+    assert_int_equal(run(p, "--check"), 1);
+    assert_non_null(strstr(p->out, "src/sync_api.c:1:1: error: sync_api.c exists but was not "
+                                   "generated by unasync; refusing to overwrite it"));
+    assert_int_equal(run(p, "--write"), 1);
+    assert_string_equal(get(p, "src/sync_api.c"),
+                        "/* hand-written blocking client */\nint api_get(int id);\n");
+    assert_true(exists(p, "src/sync_api.h")); /* the other twin was still written */
+    assert_int_equal(run(p, "--write --force"), 0);
+    assert_non_null(strstr(get(p, "src/sync_api.c"), "Generated by unasync"));
+}
+
+static void write_keeps_the_file_mode(void **state)
+{
+    proj *p = *state;
+    char path[512];
+    snprintf(path, sizeof path, "%s/src/api.c", p->dir);
+    assert_int_equal(chmod(path, 0640), 0);
+    assert_int_equal(run(p, "--write -q"), 0);
+    snprintf(path, sizeof path, "%s/src/sync_api.c", p->dir);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0640); /* a new twin takes its source's mode */
+    assert_int_equal(chmod(path, 0600), 0);
+    put(p, "src/api.c", "async int api_get(int id) { return id; }\n");
+    assert_int_equal(run(p, "--write -q"), 0);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600); /* a regenerated twin keeps its own */
+    /* no temporary file is left behind */
+    DIR *d = opendir(p->dir);
+    char sub[512];
+    snprintf(sub, sizeof sub, "%s/src", p->dir);
+    closedir(d);
+    d = opendir(sub);
+    struct dirent *e;
+    while ((e = readdir(d)))
+        assert_null(strstr(e->d_name, ".unasync-"));
+    closedir(d);
+}
+
+static void a_source_with_errors_gets_no_twin_others_do(void **state)
+{
+    proj *p = *state;
+    put(p, "src/bad.c", "int x;\n#if UNASYNC_ASYNC\nint y;\n#elif 1\n#endif\n");
+    assert_int_equal(run(p, "--write"), 1);
+    assert_non_null(strstr(p->out, "src/bad.c:4:1: error: #elif is not allowed in an escape "
+                                   "hatch; use #else [UA008]"));
+    assert_false(exists(p, "src/sync_bad.c"));
+    assert_true(exists(p, "src/sync_api.c"));
+    assert_int_equal(run(p, "--check"), 1);
+}
+
+static void binary_source_is_refused_with_a_location(void **state)
+{
+    proj *p = *state;
+    char path[512];
+    snprintf(path, sizeof path, "%s/src/blob.c", p->dir);
+    FILE *f = fopen(path, "wb");
+    fwrite("int a;\n\0\1\2", 1, 10, f);
+    fclose(f);
+    assert_int_equal(run(p, "--write"), 1);
+    assert_non_null(strstr(p->out, "src/blob.c:2:1: error: NUL byte: this is a binary file"));
+    assert_false(exists(p, "src/sync_blob.c"));
+}
+
+static void bad_configuration_is_an_error_with_a_location(void **state)
+{
+    proj *p = *state;
+    put(p, "unasync.json", "{\n  \"sources\": [\"src/*.c\"],\n  \"renames\": {}\n}\n");
+    assert_int_equal(run(p, "--write"), 2);
+    assert_non_null(strstr(p->out, "unasync.json:3:3: error: unknown key 'renames'"));
+    assert_false(exists(p, "src/sync_api.c"));
+    put(p, "unasync.json", "{\"sources\": [\"../elsewhere/*.c\"]}");
+    assert_int_equal(run(p, "--check"), 2);
+    assert_non_null(strstr(p->out, "'..' is refused"));
+    put(p, "unasync.json", "{\"sources\": [\"src/*.c\",]}");
+    assert_int_equal(run(p, "--check"), 2);
+    assert_non_null(strstr(p->out, "unasync.json:1:24: error: trailing comma"));
+}
+
+static void configuration_is_found_by_walking_up(void **state)
+{
+    proj *p = *state;
+    assert_int_equal(run_in(p, "src", "--write -q"), 0);
+    assert_int_equal(run_in(p, "src", "--check"), 0);
+    put(p, "src/api.c", "async int api_get(int id) { return id * 2; }\n");
+    /* output paths are relative to the working directory */
+    assert_int_equal(run_in(p, "src", "--check api.c"), 1);
+    assert_non_null(strstr(p->out, "sync_api.c:2:1: error: sync_api.c is out of date"));
+    assert_null(strstr(p->out, "src/"));
+    /* a filter selects what is checked */
+    assert_int_equal(run_in(p, "src", "--check api.h"), 0);
+}
+
+static void no_configuration_is_an_error(void **state)
+{
+    proj *p = *state;
+    char path[512];
+    snprintf(path, sizeof path, "%s/unasync.json", p->dir);
+    unlink(path);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "cd / && '%s' --check '%s/src' >/dev/null 2>'%s/.err'", unasync_bin,
+             p->dir, p->dir);
+    /* / may have no unasync.json above it; the temporary folder has none now */
+    int st = system(cmd);
+    assert_int_equal(WEXITSTATUS(st), 2);
+    snprintf(path, sizeof path, "%s/.err", p->dir);
+    slurp_into(path, p->err, sizeof p->err);
+    assert_non_null(strstr(p->err, "no unasync.json found"));
+}
+
+static void json_and_github_formats(void **state)
+{
+    proj *p = *state;
+    assert_int_equal(run(p, "--check --format=json"), 1);
+    cJSON *doc = cJSON_Parse(p->out);
+    assert_non_null(doc);
+    cJSON *fs = cJSON_GetObjectItem(doc, "findings");
+    assert_int_equal(cJSON_GetArraySize(fs), 2);
+    cJSON *f0 = cJSON_GetArrayItem(fs, 0);
+    assert_string_equal(cJSON_GetObjectItem(f0, "file")->valuestring, "src/api.c");
+    assert_string_equal(cJSON_GetObjectItem(f0, "code")->valuestring, "UA201");
+    assert_string_equal(cJSON_GetObjectItem(f0, "severity")->valuestring, "error");
+    assert_int_equal(cJSON_GetObjectItem(f0, "line")->valueint, 1);
+    cJSON_Delete(doc);
+    assert_int_equal(run(p, "--check --format=github"), 1);
+    assert_non_null(strstr(p->out, "::error file=src/api.c,line=1,col=1,endLine=1,endColumn=2,"
+                                   "title=unasync UA201::sync_api.c is missing"));
+    assert_int_equal(run(p, "--check --format=yaml"), 2);
+}
+
+static void unused_rules_warn_and_strict_fails(void **state)
+{
+    proj *p = *state;
+    put(p, "unasync.json", "{\"sources\": [\"src/*.c\", \"src/*.h\"],\n"
+                           " \"rename\": {\"never_used\": \"x_used\", \"api_get\": \"api_get_sync\"}}");
+    assert_int_equal(run(p, "--write -q"), 0);
+    assert_non_null(strstr(p->out, "unasync.json:2:13: warning: rename rule 'never_used' never "
+                                   "fires in any source [UA007]"));
+    assert_non_null(strstr(get(p, "src/sync_api.h"), "int api_get_sync(int id);"));
+    assert_int_equal(run(p, "--check"), 0);
+    assert_int_equal(run(p, "--check --strict"), 1);
+}
+
+static void print_writes_exactly_the_twin(void **state)
+{
+    proj *p = *state;
+    assert_int_equal(run(p, "--print src/api.c"), 0);
+    assert_int_equal(strncmp(p->out, "/* Generated by unasync from api.c", 34), 0);
+    assert_int_equal(run(p, "--write -q"), 0);
+    assert_string_equal(p->out, "");
+    assert_int_equal(run(p, "--print src/api.c"), 0);
+    assert_string_equal(p->out, get(p, "src/sync_api.c"));
+    assert_int_equal(run(p, "--print src/sync_api.c"), 2);
+    assert_non_null(strstr(p->err, "not an async source"));
+    assert_int_equal(run(p, "--print /etc/passwd"), 2);
+    assert_non_null(strstr(p->err, "no unasync.json found"));
+    put(p, "elsewhere/unasync.json", "{\"sources\": [\"*.c\"]}");
+    assert_int_equal(run(p, "--print src/api.c --config elsewhere/unasync.json"), 2);
+    assert_non_null(strstr(p->err, "outside the project"));
+}
+
+static void symlinks_that_leave_the_project_are_refused(void **state)
+{
+    proj *p = *state;
+    char target[512], link[512];
+    snprintf(target, sizeof target, "%s.outside.c", p->dir);
+    FILE *f = fopen(target, "w");
+    fputs("async int secret(void);\n", f);
+    fclose(f);
+    snprintf(link, sizeof link, "%s/src/escape.c", p->dir);
+    assert_int_equal(symlink(target, link), 0);
+    assert_int_equal(run(p, "--write"), 0);
+    assert_false(exists(p, "src/sync_escape.c"));
+    /* a twin path that is a link out of the project is never written through */
+    snprintf(link, sizeof link, "%s/src/sync_api.c", p->dir);
+    unlink(link);
+    assert_int_equal(symlink(target, link), 0);
+    put(p, "src/api.c", "async int api_get(int id) { return id + 3; }\n");
+    assert_int_equal(run(p, "--write --force"), 1);
+    assert_non_null(strstr(p->out, "refusing to write"));
+    f = fopen(target, "r");
+    char buf[128] = "";
+    assert_non_null(fgets(buf, sizeof buf, f));
+    fclose(f);
+    assert_string_equal(buf, "async int secret(void);\n");
+    unlink(target);
+}
+
+static void usage_errors_exit_2(void **state)
+{
+    proj *p = *state;
+    assert_int_equal(run(p, ""), 2);
+    assert_non_null(strstr(p->err, "nothing to do"));
+    assert_int_equal(run(p, "--check --write"), 2);
+    assert_int_equal(run(p, "--bogus"), 2);
+    assert_int_equal(run(p, "--write --diff"), 2);
+    assert_int_equal(run(p, "--version"), 0);
+    assert_int_equal(strncmp(p->out, "unasync ", 8), 0);
+    assert_int_equal(run(p, "--help"), 0);
+    assert_non_null(strstr(p->out, "--check"));
+    assert_int_equal(run(p, "--check no/such/path"), 2);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s UNASYNC_BINARY\n", argv[0]);
+        return 2;
+    }
+    unasync_bin = argv[1];
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(check_reports_missing_twins),
+        T(write_generates_and_check_is_then_clean),
+        T(write_twice_changes_nothing_and_keeps_mtime),
+        T(check_reports_stale_twin_at_first_hunk),
+        T(check_reports_hand_edited_twin),
+        T(check_and_prune_orphans),
+        T(prune_keeps_hand_edited_orphans),
+        T(write_refuses_a_file_it_did_not_generate),
+        T(write_keeps_the_file_mode),
+        T(a_source_with_errors_gets_no_twin_others_do),
+        T(binary_source_is_refused_with_a_location),
+        T(bad_configuration_is_an_error_with_a_location),
+        T(configuration_is_found_by_walking_up),
+        T(no_configuration_is_an_error),
+        T(json_and_github_formats),
+        T(unused_rules_warn_and_strict_fails),
+        T(print_writes_exactly_the_twin),
+        T(symlinks_that_leave_the_project_are_refused),
+        T(usage_errors_exit_2),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
