@@ -289,8 +289,8 @@ int lsp_result_settings(const lsp_msg_t *msg, size_t i, lsp_settings_t *out);
 /* Outgoing messages                                                                          */
 /* ------------------------------------------------------------------------------------------ */
 
-/* A framed outgoing message: "Content-Length: N\r\n\r\n{...}". Owned by the caller; release
- * with lsp_out_free (NULL data does nothing). */
+/* A framed outgoing message: "Content-Length: N\r\n\r\n{...}", followed by a NUL that len does
+ * not count. Owned by the caller; release with lsp_out_free (NULL data does nothing). */
 typedef struct lsp_out {
     char *data;
     size_t len;

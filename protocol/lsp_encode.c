@@ -29,7 +29,7 @@ static int lsp__finish(cJSON *root, lsp_out_t *out)
         return LSP_ENOMEM;
     blen = strlen(body);
     hlen = snprintf(head, sizeof(head), "Content-Length: %zu\r\n\r\n", blen);
-    out->data = lsp__malloc((size_t)hlen + blen);
+    out->data = lsp__malloc((size_t)hlen + blen + 1);
     if (out->data == NULL) {
         lsp__free(body);
         return LSP_ENOMEM;
@@ -37,6 +37,7 @@ static int lsp__finish(cJSON *root, lsp_out_t *out)
     memcpy(out->data, head, (size_t)hlen);
     memcpy(out->data + hlen, body, blen);
     out->len = (size_t)hlen + blen;
+    out->data[out->len] = '\0'; /* not counted: lets callers and tests use string functions */
     lsp__free(body);
     return 0;
 }

@@ -1,0 +1,129 @@
+// Benchmarks of the language server, measured by a client driving the real binary over stdio:
+// save -> publishDiagnostics latency on a 10,000-line async source over 200+ saves (p50/p99),
+// beside the round-trip of a no-op request in the same run; resident memory with 1,000
+// documents open, beside a fresh server. Prints the project's one-line format.
+// Usage: node bench_server.js SERVER_BINARY [SAVES]
+'use strict';
+const cp = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { pathToFileURL } = require('node:url');
+
+const SERVER = process.argv[2];
+const SAVES = Number(process.argv[3] || 200);
+
+function client() {
+  const proc = cp.spawn(SERVER, [], { stdio: ['pipe', 'pipe', 'ignore'] });
+  let buf = Buffer.alloc(0);
+  const waiters = [];
+  let nextId = 1;
+  proc.stdout.on('data', (d) => {
+    buf = Buffer.concat([buf, d]);
+    for (;;) {
+      const sep = buf.indexOf('\r\n\r\n');
+      if (sep < 0) break;
+      const len = Number(/Content-Length: (\d+)/i.exec(buf.subarray(0, sep).toString())[1]);
+      if (buf.length < sep + 4 + len) break;
+      const msg = JSON.parse(buf.subarray(sep + 4, sep + 4 + len).toString());
+      buf = buf.subarray(sep + 4 + len);
+      if (msg.method && msg.id !== undefined) send({ id: msg.id, result: msg.method === 'workspace/applyEdit' ? { applied: true } : null });
+      for (const w of waiters.splice(0)) if (!w(msg)) waiters.push(w);
+    }
+  });
+  const send = (m) => {
+    const b = Buffer.from(JSON.stringify({ jsonrpc: '2.0', ...m }));
+    proc.stdin.write(Buffer.concat([Buffer.from(`Content-Length: ${b.length}\r\n\r\n`), b]));
+  };
+  const next = (pred) => new Promise((res) => waiters.push((m) => (pred(m) ? (res(m), true) : false)));
+  const request = (method, params) => { const id = nextId++; const p = next((m) => m.id === id && !m.method); send({ id, method, params }); return p; };
+  const notify = (method, params) => send({ method, params });
+  const close = async () => { await request('shutdown'); notify('exit'); await new Promise((r) => proc.on('exit', r)); };
+  const rss = () => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${proc.pid}/status`, 'utf8'))[1]) / 1024;
+  return { proc, send, next, request, notify, close, rss };
+}
+
+const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]; };
+const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;
+const line = (name, v, unit, what, b, target) =>
+  console.log(`bench ${name}: ${v.toFixed(3)} ${unit} | baseline ${what}: ${b.toFixed(3)} ${unit} | ratio ${(v / b).toFixed(2)} | target ${target}`);
+
+function bigSource(lines) {
+  const out = ['#include <unasync/async.h>', ''];
+  for (let i = 0; out.length < lines - 6; i++) {
+    out.push(`async int fetch_${i}(client_t *c, int id) {`, `    await async_mutex_lock(&c->lock);`,
+      `    int rc = await async_tcp_write(c->conn, id); /* call ${i} */`, `    await async_sleep_ms(rc);`, '    return rc;', '}', '');
+  }
+  while (out.length < lines) out.push('');
+  return out.join('\n') + '\n';
+}
+
+async function main() {
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'ua-bench-')));
+  try {
+    const src = bigSource(10000);
+    fs.writeFileSync(path.join(dir, 'unasync.json'), '{ "sources": ["big.c"] }\n');
+    fs.writeFileSync(path.join(dir, 'big.c'), src);
+    const root = pathToFileURL(dir).href;
+    const initParams = { processId: process.pid, rootUri: root, workspaceFolders: [{ uri: root, name: 'b' }],
+      capabilities: { general: { positionEncodings: ['utf-8'] } } };
+
+    // generate the twin, then measure the baseline on a fresh server
+    let c = client();
+    await c.request('initialize', initParams);
+    c.notify('initialized', {});
+    await c.request('workspace/executeCommand', { command: 'unasync.regenerateAll', arguments: [] });
+    const noop = [];
+    for (let i = 0; i < SAVES; i++) {
+      const t0 = process.hrtime.bigint();
+      await c.request('unasync/noop', {}); // unknown request: -32601, the cheapest round-trip
+      noop.push(ms(t0));
+    }
+    await c.close();
+
+    // save -> publishDiagnostics on the twin: every save alternates drift and no drift, so
+    // every save changes the diagnostics and is published exactly once
+    c = client();
+    await c.request('initialize', initParams);
+    c.notify('initialized', {});
+    const srcUri = `${root}/big.c`, twinUri = `${root}/sync_big.c`;
+    c.notify('textDocument/didOpen', { textDocument: { uri: srcUri, languageId: 'c', version: 1, text: src } });
+    await c.request('unasync/noop', {});
+    const lat = [];
+    const lineNo = 6; // `    return rc;` of fetch_0
+    for (let i = 0; i < SAVES; i++) {
+      const text = i % 2 === 0 ? '    return rc + 1;' : '    return rc;';
+      const old = i % 2 === 0 ? '    return rc;' : '    return rc + 1;';
+      c.notify('textDocument/didChange', { textDocument: { uri: srcUri, version: i + 2 },
+        contentChanges: [{ range: { start: { line: lineNo, character: 0 }, end: { line: lineNo, character: old.length } }, text }] });
+      const want = i % 2 === 0 ? 1 : 0;
+      const published = c.next((m) => m.method === 'textDocument/publishDiagnostics' && m.params.uri === twinUri && m.params.diagnostics.length === want);
+      const t0 = process.hrtime.bigint();
+      c.notify('textDocument/didSave', { textDocument: { uri: srcUri } });
+      await published;
+      lat.push(ms(t0));
+    }
+    await c.close();
+    line('server_save_to_diagnostics_p50', pct(lat, 50), 'ms', 'no-op request round-trip p50', pct(noop, 50), 'p99 <= 10 ms');
+    line('server_save_to_diagnostics_p99', pct(lat, 99), 'ms', 'no-op request round-trip p99', pct(noop, 99), '<= 10 ms');
+
+    // resident memory with 1,000 documents open
+    c = client();
+    await c.request('initialize', initParams);
+    c.notify('initialized', {});
+    await c.request('unasync/noop', {});
+    const fresh = c.rss();
+    const doc = bigSource(200);
+    for (let i = 0; i < 1000; i++) {
+      c.notify('textDocument/didOpen', { textDocument: { uri: `${root}/doc_${i}.c`, languageId: 'c', version: 1, text: doc } });
+    }
+    await c.request('unasync/noop', {});
+    const full = c.rss();
+    await c.close();
+    line('server_rss_1000_docs', full, 'MiB', 'fresh server', fresh, `(none set; ${(doc.length * 1000 / 1048576).toFixed(1)} MiB of text open)`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });
