@@ -3,6 +3,9 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
+  ApplyWorkspaceEditParams,
+  ApplyWorkspaceEditRequest,
+  ApplyWorkspaceEditResult,
   DidChangeConfigurationNotification,
   ExecuteCommandRequest,
   LanguageClient,
@@ -10,6 +13,7 @@ import {
   RevealOutputChannelOn,
   ServerOptions,
   State,
+  TextDocumentEdit,
 } from 'vscode-languageclient/node';
 
 import { resolveServerPath } from './serverPath';
@@ -60,6 +64,8 @@ class UnasyncExtension implements vscode.Disposable {
   private client: LanguageClient | undefined;
   private state: ClientState = { kind: 'starting' };
   private stopping = false;
+  /** Server edits are applied one after another; a regenerate waits for this before saving. */
+  private edits: Promise<unknown> = Promise.resolve();
 
   constructor() {
     this.output = vscode.window.createOutputChannel(CLIENT_NAME);
@@ -122,6 +128,8 @@ class UnasyncExtension implements vscode.Disposable {
       outputChannel: this.output,
       revealOutputChannelOn: RevealOutputChannelOn.Never,
       initializationOptions: () => currentSettings(),
+      // Drift is decided on save: when the server offers pull diagnostics, pull on save too.
+      diagnosticPullOptions: { onChange: true, onSave: true },
       middleware: {
         workspace: {
           // Serve our section from the translated settings; anything else as VS Code would.
@@ -142,6 +150,7 @@ class UnasyncExtension implements vscode.Disposable {
         executeCommand: async (command, args, next) => {
           const cleanBefore = this.cleanTwinUris();
           const result = await next(command, args);
+          await this.edits;
           await this.saveEditedTwins(cleanBefore);
           return result;
         },
@@ -155,6 +164,10 @@ class UnasyncExtension implements vscode.Disposable {
         this.setState({ kind: 'running', status });
       }
     });
+    // Replaces the client's own handler (same conversion and version check) so that a regenerate
+    // can wait for the edits it caused: the server may answer executeCommand before VS Code has
+    // applied its workspace/applyEdit.
+    client.onRequest(ApplyWorkspaceEditRequest.type, (params) => this.applyServerEdit(client, params));
     client.onDidChangeState((e) => {
       if (this.client !== client) {
         return;
@@ -243,6 +256,25 @@ class UnasyncExtension implements vscode.Disposable {
     await vscode.commands.executeCommand('setContext', 'unasync.activeFileIsSource', role === 'source');
   }
 
+  private applyServerEdit(client: LanguageClient, params: ApplyWorkspaceEditParams): Promise<ApplyWorkspaceEditResult> {
+    const run = async (): Promise<ApplyWorkspaceEditResult> => {
+      const open = new Map(vscode.workspace.textDocuments.map((d) => [d.uri.toString(), d] as const));
+      for (const change of params.edit.documentChanges ?? []) {
+        if (TextDocumentEdit.is(change) && typeof change.textDocument.version === 'number' && change.textDocument.version >= 0) {
+          const doc = open.get(client.protocol2CodeConverter.asUri(change.textDocument.uri).toString());
+          if (doc !== undefined && doc.version !== change.textDocument.version) {
+            return { applied: false, failureReason: `${doc.uri.fsPath} changed since the server computed the edit` };
+          }
+        }
+      }
+      const edit = await client.protocol2CodeConverter.asWorkspaceEdit(params.edit);
+      return { applied: await vscode.workspace.applyEdit(edit) };
+    };
+    const result = this.edits.then(run, run);
+    this.edits = result.catch(() => undefined);
+    return result;
+  }
+
   private cleanTwinUris(): Set<string> {
     return new Set(vscode.workspace.textDocuments.filter((d) => !d.isDirty && isTwinDocument(d)).map((d) => d.uri.toString()));
   }
@@ -281,6 +313,7 @@ class UnasyncExtension implements vscode.Disposable {
       await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title }, () =>
         client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args }),
       );
+      await this.edits;
       await this.saveEditedTwins(cleanBefore);
     } catch (e) {
       void vscode.window.showErrorMessage(`unasync: ${title} failed: ${(e as Error).message}`);

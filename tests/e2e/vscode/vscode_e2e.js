@@ -1,0 +1,219 @@
+// Drives real VS Code (code-server in headless Chromium, through playwright-core) over a workspace
+// served by `unasync --stdio`: edit + save an async source -> drift in Problems -> quick fix
+// regenerates the twin on disk -> source.fixAll on save -> status bar text at each step.
+//
+// Run by run_vscode_e2e.sh, which sets: CS_URL, WS (a scratch copy of the workspace), E2E_SOURCE
+// (the async source, relative to WS), E2E_TWIN (its twin), SHOTS (screenshot folder), CHROME_PROFILE.
+// Exit 0 = pass, 1 = a step failed (the message names it), 3 = global timeout.
+'use strict';
+const { chromium } = require('playwright-core');
+const fs = require('fs');
+const path = require('path');
+
+const url = process.env.CS_URL;
+const ws = process.env.WS;
+const sourceRel = process.env.E2E_SOURCE;
+const twinRel = process.env.E2E_TWIN;
+const shots = process.env.SHOTS;
+const profile = process.env.CHROME_PROFILE;
+const t0 = Date.now();
+const log = (...a) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
+const STEP_TIMEOUT = 60000;
+const MARK1 = '// edited by the e2e test (quick fix)';
+const MARK2 = '// edited by the e2e test (fixAll on save)';
+
+let context;
+let page;
+let step = 'start';
+const timings = {};
+
+async function shot(name) {
+  await page.screenshot({ path: path.join(shots, name) });
+}
+
+/** Polls `fn` every 100 ms until it returns a truthy value; throws `what` on timeout. */
+async function until(what, fn, timeout = STEP_TIMEOUT) {
+  const end = Date.now() + timeout;
+  let last;
+  while (Date.now() < end) {
+    last = await fn();
+    if (last) return last;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`timed out after ${timeout / 1000} s waiting for ${what}`);
+}
+
+const readDisk = (rel) => fs.readFileSync(path.join(ws, rel), 'utf8');
+
+/** Text of our status bar item ('' while it is not shown). */
+async function statusText() {
+  const item = page.locator('#workbench\\.parts\\.statusbar .statusbar-item', { hasText: /unasync: / }).first();
+  if ((await item.count()) === 0) return '';
+  return (await item.innerText()).replace(/\s+/g, ' ').trim();
+}
+
+async function expectStatus(want) {
+  step = `status bar shows "${want}"`;
+  await until(`status bar "${want}" (last: "${timings.lastStatus}")`, async () => {
+    timings.lastStatus = await statusText();
+    return timings.lastStatus === want;
+  });
+  log(`status bar: ${want}`);
+}
+
+/** Opens `rel` by clicking through the Explorer tree (more deterministic than Ctrl+P headless). */
+async function openFromExplorer(rel) {
+  const parts = rel.split('/');
+  for (let i = 0; i < parts.length; i++) {
+    const row = page.locator('.explorer-folders-view .monaco-list-row', {
+      has: page.locator('.label-name', { hasText: new RegExp(`^${parts[i].replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }),
+    }).first();
+    await row.waitFor({ timeout: STEP_TIMEOUT });
+    const expanded = await row.getAttribute('aria-expanded');
+    if (i < parts.length - 1 && expanded === 'true') continue;
+    await row.click();
+  }
+  await page.locator('.tabs-container .tab.active', { hasText: path.basename(rel) }).waitFor({ timeout: STEP_TIMEOUT });
+}
+
+/** Focuses the editor of `rel`, goes to its end and types `text` on a new last line. */
+async function appendLine(rel, text) {
+  await page.locator('.tabs-container .tab', { hasText: path.basename(rel) }).first().click();
+  await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+  await page.keyboard.press('Control+End');
+  const before = await page.evaluate(() => document.activeElement && document.activeElement.tagName);
+  if (before !== 'TEXTAREA') throw new Error(`editor did not take focus (active element ${before})`);
+  // The file ends with a newline, so Control+End is on an empty last line.
+  await page.keyboard.type(text);
+  await page.keyboard.press('Enter');
+}
+
+async function saveAndWaitForDisk(rel, needle) {
+  await page.keyboard.press('Control+S');
+  await until(`${rel} saved to disk with "${needle}"`, () => readDisk(rel).includes(needle));
+}
+
+/** Runs a command by its title through the command palette (F1). */
+async function runCommand(title) {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ timeout: STEP_TIMEOUT });
+  await input.fill(`>${title}`);
+  const row = page.locator('.quick-input-widget .monaco-list-row.focused', { hasText: title });
+  await row.waitFor({ timeout: STEP_TIMEOUT });
+  await page.keyboard.press('Enter');
+}
+
+function driftRow() {
+  return page.locator('.markers-panel .monaco-list-row', { hasText: /out of date/ }).first();
+}
+
+async function main() {
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    viewport: { width: 1400, height: 900 },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  page = context.pages()[0] || (await context.newPage());
+  page.on('pageerror', (e) => log('pageerror:', e.message));
+
+  step = 'open the workspace';
+  await page.goto(`${url}/?folder=${encodeURIComponent(ws)}`);
+  await page.waitForSelector('.monaco-workbench', { timeout: STEP_TIMEOUT });
+  await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: STEP_TIMEOUT });
+  log('workbench loaded');
+
+  step = 'open the async source';
+  await openFromExplorer(sourceRel);
+  log(`opened ${sourceRel}`);
+  await expectStatus('unasync: in sync');
+  timings.firstStatus = (Date.now() - t0) / 1000;
+  await shot('vscode-1-in-sync.png');
+
+  step = 'Open generated twin / Open async source commands';
+  await runCommand('unasync: Open generated twin');
+  await page.locator('.tabs-container .tab.active', { hasText: path.basename(twinRel) }).waitFor({ timeout: STEP_TIMEOUT });
+  await runCommand('unasync: Open async source');
+  await page.locator('.tabs-container .tab.active', { hasText: new RegExp(`^${path.basename(sourceRel).replace('.', '\\.')}`) }).waitFor({ timeout: STEP_TIMEOUT });
+  log('navigated source -> twin -> source with the commands');
+
+  step = 'edit and save the async source';
+  const twinBefore = readDisk(twinRel);
+  await appendLine(sourceRel, MARK1);
+  await saveAndWaitForDisk(sourceRel, MARK1);
+  const saved = Date.now();
+  log('source saved');
+
+  step = 'drift diagnostic in Problems';
+  await page.keyboard.press('Control+Shift+M');
+  await driftRow().waitFor({ timeout: STEP_TIMEOUT });
+  timings.saveToProblems = (Date.now() - saved) / 1000;
+  log('Problems:', (await driftRow().innerText()).replace(/\s+/g, ' '));
+  await expectStatus('unasync: 1 out of date');
+  if (readDisk(twinRel) !== twinBefore) throw new Error('the twin changed on disk before the quick fix');
+  await shot('vscode-2-drift-in-problems.png');
+
+  step = 'quick fix "Regenerate ..." from the Problems panel';
+  await driftRow().dblclick();
+  await page.waitForTimeout(500);
+  await page.keyboard.press('Control+.');
+  const fixes = page.locator('.action-widget .monaco-list-row', { hasText: /^Regenerate / });
+  await fixes.first().waitFor({ timeout: STEP_TIMEOUT });
+  await shot('vscode-3-quick-fix.png');
+  // Mouse clicks in the action widget are swallowed by .context-view-pointerBlock: use keys.
+  for (let i = 0; i < 15; i++) {
+    const label = await page.locator('.action-widget .monaco-list-row.focused').first().getAttribute('aria-label');
+    if (label && label.startsWith('Regenerate ')) break;
+    await page.keyboard.press('ArrowDown');
+  }
+  const chosen = await page.locator('.action-widget .monaco-list-row.focused').first().getAttribute('aria-label');
+  if (!chosen || !chosen.startsWith('Regenerate ')) throw new Error(`no "Regenerate" action to select (focused: ${chosen})`);
+  log(`choosing quick fix: ${chosen}`);
+  await page.keyboard.press('Enter');
+  await until('the twin regenerated on disk', () => readDisk(twinRel).includes(MARK1));
+  await driftRow().waitFor({ state: 'detached', timeout: STEP_TIMEOUT });
+  await expectStatus('unasync: in sync');
+  log('twin regenerated on disk; diagnostic gone');
+  await shot('vscode-4-regenerated.png');
+
+  step = 'source.fixAll on save';
+  fs.mkdirSync(path.join(ws, '.vscode'), { recursive: true });
+  fs.writeFileSync(path.join(ws, '.vscode', 'settings.json'),
+    JSON.stringify({ 'editor.codeActionsOnSave': { 'source.fixAll': 'explicit' } }, null, 2));
+  // The Explorer shows .vscode once VS Code's watcher has seen it; settings load on that event.
+  await page.locator('.explorer-folders-view .monaco-list-row', { has: page.locator('.label-name', { hasText: /^\.vscode$/ }) })
+    .first().waitFor({ timeout: STEP_TIMEOUT });
+  await page.waitForTimeout(1000);
+  await appendLine(sourceRel, MARK2);
+  await saveAndWaitForDisk(sourceRel, MARK2);
+  await until('the twin regenerated by source.fixAll on save', () => readDisk(twinRel).includes(MARK2));
+  await expectStatus('unasync: in sync');
+  if (await driftRow().count()) throw new Error('a drift diagnostic remained after fixAll on save');
+  log('fixAll on save regenerated the twin');
+  await shot('vscode-5-fixall-on-save.png');
+}
+
+const guard = setTimeout(async () => {
+  log(`FAIL: global timeout during: ${step}`);
+  if (page) await shot('vscode-fail.png').catch(() => {});
+  if (context) await context.close().catch(() => {});
+  process.exit(3);
+}, 240000);
+
+main().then(async () => {
+  clearTimeout(guard);
+  log(`PASS (first status ${timings.firstStatus} s after start; save -> Problems ${timings.saveToProblems} s)`);
+  await context.close();
+  process.exit(0);
+}, async (e) => {
+  clearTimeout(guard);
+  log(`FAIL during: ${step}: ${e.message}`);
+  if (page) {
+    await shot('vscode-fail.png').catch(() => {});
+    log('status bar:', await statusText().catch(() => '?'));
+  }
+  if (context) await context.close().catch(() => {});
+  process.exit(1);
+});
