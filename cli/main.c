@@ -432,6 +432,7 @@ static int run_check_or_write(const opts *o, char **paths, int npaths, outcome *
     }
     if (o->format == FMT_JSON)
         printf("%s]}\n", oc->json_items ? "\n" : "");
+    fflush(stdout); /* findings first, then the summary, even when both go to one pipe */
     if (!o->quiet && o->format != FMT_JSON) {
         size_t total = 0;
         for (int k = 0; k < 8; k++)
