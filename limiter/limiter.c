@@ -72,14 +72,16 @@ static int check_ids(const char *entity_id, const char *resource, rl_report_t *r
 
 /* The limits for entity_id/resource: the override when given, else resolution. */
 static async int limits_for(rl_limiter_t *lim, const char *entity_id, const char *resource,
-                            const rl_config_t *override, rl_config_t *out, rl_report_t *report)
+                            int64_t now_ms, const rl_config_t *override, rl_config_t *out,
+                            rl_report_t *report)
 {
     if (override) {
-        *out = *override;
+        out->count = override->count;
+        memcpy(out->limits, override->limits, override->count * sizeof override->limits[0]);
         return 0;
     }
     rl_source_t source;
-    return await rl_repo_resolve(lim->repo, entity_id, resource, out, &source, report);
+    return await rl_repo_resolve(lim->repo, entity_id, resource, now_ms, out, &source, report);
 }
 
 static void fill_set(rl_bucket_set_t *set, const char *entity_id, const char *resource,
@@ -185,7 +187,6 @@ async int rl_limiter_acquire(rl_limiter_t *lim, rl_lease_t *lease, const char *e
     rl_config_t override_cfg;
     const rl_config_t *override = NULL;
     if (opts && opts->nlimits) {
-        memset(&override_cfg, 0, sizeof override_cfg);
         rc = rl_config_set(&override_cfg, opts->limits, opts->nlimits);
         if (rc)
             return rl_report_set(report, rc, 0, "invalid limits: %s", rl_strerror(rc));
@@ -195,8 +196,9 @@ async int rl_limiter_acquire(rl_limiter_t *lim, rl_lease_t *lease, const char *e
     memcpy(lease->resource, resource, strlen(resource) + 1);
 
     rl_repo_t *repo = lim->repo;
+    int64_t now = rl_repo_now(repo); /* one clock reading per acquire */
     rl_entity_t entity;
-    rc = await rl_repo_entity(repo, entity_id, &entity);
+    rc = await rl_repo_entity(repo, entity_id, now, &entity);
     bool cascade = rc == 0 && entity.cascade && entity.parent_id[0];
     if (rc == RL_ENOTFOUND)
         rc = 0;
@@ -204,14 +206,14 @@ async int rl_limiter_acquire(rl_limiter_t *lim, rl_lease_t *lease, const char *e
         goto backend_failed;
 
     rl_config_t cfg;
-    rc = await limits_for(lim, entity_id, resource, override, &cfg, report);
+    rc = await limits_for(lim, entity_id, resource, now, override, &cfg, report);
     if (rc == 0) {
         fill_set(&lease->sets[0], lease->entity_id, lease->resource, &cfg, consume, n, 1000);
         lease->nsets = 1;
     }
     if (rc == 0 && cascade) {
         memcpy(lease->parent_id, entity.parent_id, strlen(entity.parent_id) + 1);
-        rc = await limits_for(lim, lease->parent_id, resource, override, &cfg, report);
+        rc = await limits_for(lim, lease->parent_id, resource, now, override, &cfg, report);
         if (rc == 0) {
             fill_set(&lease->sets[1], lease->parent_id, lease->resource, &cfg, consume, n, 1000);
             lease->nsets = 2;
@@ -223,7 +225,7 @@ async int rl_limiter_acquire(rl_limiter_t *lim, rl_lease_t *lease, const char *e
         goto backend_failed;
 
     bool granted = false;
-    rc = await repo->ops->consume(repo, lease->sets, lease->nsets, rl_repo_now(repo), &granted);
+    rc = await repo->ops->consume(repo, lease->sets, lease->nsets, now, &granted);
     if (rc && !rl_is_backend_error(rc))
         return rl_report_set(report, rc, 0, "cannot consume: %s", rl_strerror(rc));
     if (rc)
@@ -353,20 +355,25 @@ int64_t rl_lease_consumed(const rl_lease_t *lease, const char *name, int level)
 /* Writes per-bucket deltas: commit (consumed - initial) or rollback (-initial). */
 static async int write_deltas(rl_lease_t *lease, bool commit, bool *wrote)
 {
-    rl_bucket_set_t sets[2];
     bool any = false;
+    for (size_t s = 0; s < lease->nsets; s++) {
+        for (size_t i = 0; i < lease->sets[s].count; i++) {
+            int64_t initial = lease->sets[s].delta_milli[i];
+            any = any || (commit ? lease->consumed_milli[s][i] != initial : initial != 0);
+        }
+    }
+    *wrote = any;
+    if (!any)
+        return 0; /* the common commit: nothing changed in the lease, nothing to write */
+    rl_bucket_set_t sets[2];
     lease_fix(lease);
     for (size_t s = 0; s < lease->nsets; s++) {
         sets[s] = lease->sets[s];
         for (size_t i = 0; i < sets[s].count; i++) {
             int64_t initial = lease->sets[s].delta_milli[i];
             sets[s].delta_milli[i] = commit ? lease->consumed_milli[s][i] - initial : -initial;
-            any = any || sets[s].delta_milli[i] != 0;
         }
     }
-    *wrote = any;
-    if (!any)
-        return 0;
     rl_repo_t *repo = lease->limiter->repo;
     return await repo->ops->adjust(repo, sets, lease->nsets, rl_repo_now(repo));
 }
@@ -421,11 +428,12 @@ static async int read_set(rl_limiter_t *lim, const char *entity_id, const char *
         if (rc)
             return rl_report_set(report, rc, 0, "invalid limits: %s", rl_strerror(rc));
     }
-    rc = await limits_for(lim, entity_id, resource, nlimits ? &cfg : NULL, &cfg, report);
+    int64_t now = rl_repo_now(lim->repo);
+    rc = await limits_for(lim, entity_id, resource, now, nlimits ? &cfg : NULL, &cfg, report);
     if (rc)
         return rc;
     fill_set(set, entity_id, resource, &cfg, NULL, 0, 0);
-    rc = await lim->repo->ops->read(lim->repo, set, 1, rl_repo_now(lim->repo));
+    rc = await lim->repo->ops->read(lim->repo, set, 1, now);
     if (rc)
         return rl_report_set(report, rc, lim->repo->last_cause, "cannot read %s/%s: %s", entity_id,
                              resource, rl_strerror(rc));

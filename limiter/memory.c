@@ -63,21 +63,26 @@ static async int lock_store(rl_memory_t *m)
     return rc ? RL_EBACKEND : 0;
 }
 
+/* Copies the buckets of set s, refilled to now_ms, into its buckets[] (rec may be NULL). */
+static void load_set(const mem_record_t *rec, rl_bucket_set_t *set, int64_t now_ms)
+{
+    for (size_t i = 0; i < set->count; i++) {
+        int slot = rec ? find_slot(rec, set->limits[i].name) : -1;
+        if (slot >= 0)
+            set->buckets[i] = rec->slots[slot].bucket;
+        else
+            rl_bucket_init(&set->buckets[i], &set->limits[i], now_ms);
+        rl_bucket_refill(&set->buckets[i], now_ms);
+    }
+}
+
 /* Copies every bucket of the sets, refilled to now_ms, into sets[].buckets. */
 static void load_sets(rl_memory_t *m, rl_bucket_set_t *sets, size_t n, int64_t now_ms)
 {
     char key[RL_BUCKET_KEY_MAX];
     for (size_t s = 0; s < n; s++) {
         bucket_key(key, sets[s].entity_id, sets[s].resource);
-        const mem_record_t *rec = rl_map_get(&m->buckets, key);
-        for (size_t i = 0; i < sets[s].count; i++) {
-            int slot = rec ? find_slot(rec, sets[s].limits[i].name) : -1;
-            if (slot >= 0)
-                sets[s].buckets[i] = rec->slots[slot].bucket;
-            else
-                rl_bucket_init(&sets[s].buckets[i], &sets[s].limits[i], now_ms);
-            rl_bucket_refill(&sets[s].buckets[i], now_ms);
-        }
+        load_set(rl_map_get(&m->buckets, key), &sets[s], now_ms);
     }
 }
 
@@ -110,11 +115,12 @@ static async int mem_consume(rl_repo_t *repo, rl_bucket_set_t *sets, size_t n, i
     int rc = await lock_store(m);
     if (rc)
         return rc;
-    load_sets(m, sets, n, now_ms);
-    *granted = rl_bucket_sets_fit(sets, n);
-    if (*granted)
-        rc = prepare_records(m, sets, n, recs);
-    if (*granted && rc == 0) {
+    /* An empty record left by a rejected request reads as full buckets: harmless. */
+    rc = prepare_records(m, sets, n, recs);
+    for (size_t s = 0; rc == 0 && s < n; s++)
+        load_set(recs[s], &sets[s], now_ms);
+    *granted = rc == 0 && rl_bucket_sets_fit(sets, n);
+    if (*granted) {
         for (size_t s = 0; s < n; s++) {
             for (size_t i = 0; i < sets[s].count; i++) {
                 mem_slot_t *slot = slot_for(recs[s], &sets[s].limits[i], now_ms);

@@ -45,7 +45,8 @@ int64_t rl_repo_now(rl_repo_t *repo)
 #define RL_SLOTS 4
 
 async int rl_repo_resolve(rl_repo_t *repo, const char *entity_id, const char *resource,
-                          rl_config_t *out, rl_source_t *source, rl_report_t *report)
+                          int64_t now_ms, rl_config_t *out, rl_source_t *source,
+                          rl_report_t *report)
 {
     static const rl_source_t sources[RL_SLOTS] = {RL_SOURCE_ENTITY, RL_SOURCE_ENTITY_DEFAULT,
                                                   RL_SOURCE_RESOURCE, RL_SOURCE_SYSTEM};
@@ -60,7 +61,7 @@ async int rl_repo_resolve(rl_repo_t *repo, const char *entity_id, const char *re
     rl_config_t cfgs[RL_SLOTS];
     bool found[RL_SLOTS] = {false, false, false, false};
     char key[RL_CACHE_KEY_MAX];
-    int64_t now = rl_repo_now(repo);
+    int64_t now = now_ms;
 
     int rc = await async_mutex_lock(&repo->cache_lock);
     if (rc)
@@ -136,11 +137,11 @@ async int rl_repo_system_on_unavailable(rl_repo_t *repo, rl_on_unavailable_t *ou
     return 0;
 }
 
-async int rl_repo_entity(rl_repo_t *repo, const char *entity_id, rl_entity_t *out)
+async int rl_repo_entity(rl_repo_t *repo, const char *entity_id, int64_t now_ms, rl_entity_t *out)
 {
     char key[RL_CACHE_KEY_MAX];
     bool found = false;
-    int64_t now = rl_repo_now(repo);
+    int64_t now = now_ms;
     rl_cache_key_entity(key, entity_id);
     int rc = await async_mutex_lock(&repo->cache_lock);
     if (rc)

@@ -80,16 +80,19 @@ async int rl_repo_close(rl_repo_t *repo);
 
 int64_t rl_repo_now(rl_repo_t *repo);
 
-/* Limit resolution, first match wins: the entity's config for the resource, the entity's
- * _default_ config, the resource's defaults, the system defaults. Reads go through the config
- * cache (a cached "nothing here" counts as found-empty). Sets *out and *source; RL_ENOLIMITS
- * when nothing is configured (report names entity and resource); backend errors pass through. */
+/* Limit resolution at now_ms (cache expiry), first match wins: the entity's config for the
+ * resource, the entity's _default_ config, the resource's defaults, the system defaults. Reads go
+ * through the config cache (a cached "nothing here" counts as found-empty). Sets *out and *source;
+ * RL_ENOLIMITS when nothing is configured (report names entity and resource); backend errors pass
+ * through. */
 async int rl_repo_resolve(rl_repo_t *repo, const char *entity_id, const char *resource,
-                          rl_config_t *out, rl_source_t *source, rl_report_t *report);
+                          int64_t now_ms, rl_config_t *out, rl_source_t *source,
+                          rl_report_t *report);
 /* The system config's on_unavailable, through the cache (UNSET when none is stored). */
 async int rl_repo_system_on_unavailable(rl_repo_t *repo, rl_on_unavailable_t *out);
-/* The entity record through the cache; RL_ENOTFOUND when there is none. */
-async int rl_repo_entity(rl_repo_t *repo, const char *entity_id, rl_entity_t *out);
+/* The entity record through the cache (now_ms: the caller's clock reading, for expiry);
+ * RL_ENOTFOUND when there is none. */
+async int rl_repo_entity(rl_repo_t *repo, const char *entity_id, int64_t now_ms, rl_entity_t *out);
 
 /* Drops one cached config slot / entity record, or everything. */
 async int rl_repo_evict_config(rl_repo_t *repo, rl_config_kind_t kind, const char *entity_id,

@@ -119,41 +119,54 @@ rl_clock_t rl_manual_clock(int64_t *ms)
 /* Validation                                                                                   */
 /* ------------------------------------------------------------------------------------------ */
 
-static bool valid_chars(const char *s, size_t max, const char *extra, bool letter_first)
+/* Character classes of the three alphabets, as bit flags per byte (no locale involved). */
+enum { C_ALPHA = 1, C_DIGIT = 2, C_NAME = 4, C_RESOURCE = 8, C_ENTITY = 16 };
+
+static unsigned char char_class(unsigned char c)
 {
-    if (!s || !s[0])
+    unsigned char k = 0;
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+        k |= C_ALPHA | C_NAME | C_RESOURCE | C_ENTITY;
+    if (c >= '0' && c <= '9')
+        k |= C_DIGIT | C_NAME | C_RESOURCE | C_ENTITY;
+    if (c == '_' || c == '.' || c == '-')
+        k |= C_NAME | C_RESOURCE | C_ENTITY;
+    if (c == '/')
+        k |= C_RESOURCE;
+    if (c == ':' || c == '@')
+        k |= C_ENTITY;
+    return k;
+}
+
+static bool valid_chars(const char *s, size_t max, unsigned char rest, unsigned char first)
+{
+    if (!s || !s[0] || !(char_class((unsigned char)s[0]) & first))
         return false;
-    size_t n = strlen(s);
-    if (n > max)
-        return false;
-    unsigned char c0 = (unsigned char)s[0];
-    if (letter_first ? !isalpha(c0) : !isalnum(c0))
-        return false;
-    for (size_t i = 1; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x80 || (!isalnum(c) && !strchr(extra, c)))
+    size_t n = 1;
+    for (; s[n]; n++)
+        if (n >= max || !(char_class((unsigned char)s[n]) & rest))
             return false;
-    }
     return true;
 }
 
 int rl_validate_limit_name(const char *name)
 {
-    if (!valid_chars(name, RL_LIMIT_NAME_MAX, "_.-", true) || strcmp(name, "wcu") == 0)
+    if (!valid_chars(name, RL_LIMIT_NAME_MAX, C_NAME, C_ALPHA) ||
+        (name[0] == 'w' && strcmp(name, "wcu") == 0))
         return RL_ENAME;
     return 0;
 }
 
 int rl_validate_resource(const char *resource)
 {
-    if (resource && strcmp(resource, RL_DEFAULT_RESOURCE) == 0)
+    if (resource && resource[0] == '_' && strcmp(resource, RL_DEFAULT_RESOURCE) == 0)
         return 0; /* the reserved default, which no user-chosen name can spell */
-    return valid_chars(resource, RL_RESOURCE_MAX, "_.-/", true) ? 0 : RL_ERESOURCE;
+    return valid_chars(resource, RL_RESOURCE_MAX, C_RESOURCE, C_ALPHA) ? 0 : RL_ERESOURCE;
 }
 
 int rl_validate_entity_id(const char *entity_id)
 {
-    return valid_chars(entity_id, RL_ENTITY_ID_MAX, "_.:@-", false) ? 0 : RL_EENTITY;
+    return valid_chars(entity_id, RL_ENTITY_ID_MAX, C_ENTITY, C_ALPHA | C_DIGIT) ? 0 : RL_EENTITY;
 }
 
 /* Bounds that keep every product of the bucket math, and the Redis script's doubles, exact:
@@ -174,8 +187,6 @@ int rl_limit_validate(const rl_limit_t *limit)
 {
     if (!limit)
         return RL_EINVAL;
-    if (memchr(limit->name, 0, sizeof limit->name) == NULL)
-        return RL_ENAME;
     int rc = rl_validate_limit_name(limit->name);
     return rc ? rc : check_values(limit->capacity, limit->refill_amount, limit->refill_period_s);
 }
@@ -263,18 +274,19 @@ int rl_config_set(rl_config_t *cfg, const rl_limit_t *limits, size_t n)
         return RL_EINVAL;
     if (n > RL_MAX_LIMITS)
         return RL_ETOOMANY;
-    rl_config_t tmp;
-    memset(&tmp, 0, sizeof tmp);
-    tmp.on_unavailable = cfg->on_unavailable;
+    /* Validate everything first so a failure leaves cfg unchanged (it is on hot paths: no
+     * scratch copy of the whole struct). */
     for (size_t i = 0; i < n; i++) {
         int rc = rl_limit_validate(&limits[i]);
         if (rc)
             return rc;
-        if (rl_config_find(&tmp, limits[i].name) >= 0)
-            return RL_EINVAL;
-        tmp.limits[tmp.count++] = limits[i];
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(limits[j].name, limits[i].name) == 0)
+                return RL_EINVAL;
     }
-    *cfg = tmp;
+    if (n)
+        memcpy(cfg->limits, limits, n * sizeof *limits);
+    cfg->count = n;
     return 0;
 }
 

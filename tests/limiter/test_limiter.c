@@ -691,16 +691,16 @@ TEST_TTL(cache_refetches_after_its_ttl, 1000)
     CHECK_EQ(await rl_limiter_set_system_defaults(w->lim, &l, 1, RL_ON_UNAVAILABLE_UNSET), 0);
     rl_config_t cfg;
     rl_source_t src;
-    CHECK_EQ(await rl_repo_resolve(repo, "key-1", "gpt-4", &cfg, &src, NULL), 0);
+    CHECK_EQ(await rl_repo_resolve(repo, "key-1", "gpt-4", w->now, &cfg, &src, NULL), 0);
     CHECK_EQ(src, RL_SOURCE_SYSTEM);
     /* all four slots missed: one batch asking for four keys */
     CHECK_EQ(repo->fetches, 1);
     CHECK_EQ(repo->fetched_keys, 4);
     w->now += 500;
-    CHECK_EQ(await rl_repo_resolve(repo, "key-1", "gpt-4", &cfg, &src, NULL), 0);
+    CHECK_EQ(await rl_repo_resolve(repo, "key-1", "gpt-4", w->now, &cfg, &src, NULL), 0);
     CHECK_EQ(repo->fetches, 1);
     w->now += 600;
-    CHECK_EQ(await rl_repo_resolve(repo, "key-1", "gpt-4", &cfg, &src, NULL), 0);
+    CHECK_EQ(await rl_repo_resolve(repo, "key-1", "gpt-4", w->now, &cfg, &src, NULL), 0);
     CHECK_EQ(repo->fetches, 2);
     return 0;
 }
@@ -710,8 +710,8 @@ TEST(cache_remembers_that_nothing_is_configured)
     rl_repo_t *repo = rl_limiter_repo(w->lim);
     rl_config_t cfg;
     rl_source_t src;
-    CHECK_EQ(await rl_repo_resolve(repo, "key-1", "gpt-4", &cfg, &src, NULL), RL_ENOLIMITS);
-    CHECK_EQ(await rl_repo_resolve(repo, "key-1", "gpt-4", &cfg, &src, NULL), RL_ENOLIMITS);
+    CHECK_EQ(await rl_repo_resolve(repo, "key-1", "gpt-4", w->now, &cfg, &src, NULL), RL_ENOLIMITS);
+    CHECK_EQ(await rl_repo_resolve(repo, "key-1", "gpt-4", w->now, &cfg, &src, NULL), RL_ENOLIMITS);
     CHECK_EQ(repo->fetches, 1);
     rl_cache_stats_t st;
     CHECK_EQ(await rl_limiter_cache_stats(w->lim, &st), 0);
@@ -727,7 +727,7 @@ TEST(invalidate_empties_the_cache_and_forces_fetches)
     rl_repo_t *repo = rl_limiter_repo(w->lim);
     rl_config_t cfg;
     rl_source_t src;
-    CHECK_EQ(await rl_repo_resolve(repo, "key-1", RL_DEFAULT_RESOURCE, &cfg, &src, NULL),
+    CHECK_EQ(await rl_repo_resolve(repo, "key-1", RL_DEFAULT_RESOURCE, w->now, &cfg, &src, NULL),
              RL_ENOLIMITS);
     rl_cache_stats_t st;
     CHECK_EQ(await rl_limiter_cache_stats(w->lim, &st), 0);
@@ -735,7 +735,7 @@ TEST(invalidate_empties_the_cache_and_forces_fetches)
     CHECK_EQ(await rl_limiter_invalidate_config_cache(w->lim), 0);
     CHECK_EQ(await rl_limiter_cache_stats(w->lim, &st), 0);
     CHECK_EQ(st.size, 0);
-    CHECK_EQ(await rl_repo_resolve(repo, "key-1", RL_DEFAULT_RESOURCE, &cfg, &src, NULL),
+    CHECK_EQ(await rl_repo_resolve(repo, "key-1", RL_DEFAULT_RESOURCE, w->now, &cfg, &src, NULL),
              RL_ENOLIMITS);
     CHECK_EQ(repo->fetches, 2);
     return 0;
@@ -748,12 +748,12 @@ TEST(batch_fetches_only_the_missing_slots)
     rl_config_t cfg;
     rl_source_t src;
     /* the entity slots become cached "nothing here"... */
-    CHECK_EQ(await rl_repo_resolve(repo, "key-1", "gpt-4", &cfg, &src, NULL), RL_ENOLIMITS);
+    CHECK_EQ(await rl_repo_resolve(repo, "key-1", "gpt-4", w->now, &cfg, &src, NULL), RL_ENOLIMITS);
     CHECK_EQ(repo->fetched_keys, 4);
     /* ...then resource and system change, which evicts just those slots */
     CHECK_EQ(await rl_limiter_set_resource_defaults(w->lim, "gpt-4", &l, 1), 0);
     CHECK_EQ(await rl_limiter_set_system_defaults(w->lim, &l, 1, RL_ON_UNAVAILABLE_UNSET), 0);
-    CHECK_EQ(await rl_repo_resolve(repo, "key-1", "gpt-4", &cfg, &src, NULL), 0);
+    CHECK_EQ(await rl_repo_resolve(repo, "key-1", "gpt-4", w->now, &cfg, &src, NULL), 0);
     CHECK_EQ(src, RL_SOURCE_RESOURCE);
     CHECK_EQ(repo->fetches, 2);
     CHECK_EQ(repo->fetched_keys, 6);
@@ -768,7 +768,7 @@ TEST_TTL(zero_ttl_fetches_every_time, 0)
     rl_config_t cfg;
     rl_source_t src;
     for (int i = 0; i < 3; i++)
-        CHECK_EQ(await rl_repo_resolve(repo, "key-1", "gpt-4", &cfg, &src, NULL), 0);
+        CHECK_EQ(await rl_repo_resolve(repo, "key-1", "gpt-4", w->now, &cfg, &src, NULL), 0);
     CHECK_EQ(repo->fetches, 3);
     return 0;
 }

@@ -1,0 +1,285 @@
+/* Limiter benchmarks: memory acquire+commit (sync and async) and Redis throughput beside
+ * redis-benchmark running the same script with the same concurrency, in the same run. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <unasync/async.h>
+#include <unasync/sync.h>
+
+#include "limiter.h"
+#include "memory.h"
+#include "redis.h"
+#include "rl_lua.h"
+#include "rl_testutil.h"
+#include "sync_limiter.h"
+#include "sync_memory.h"
+#include "sync_redis.h"
+
+#define RL_INFLIGHT 64
+
+static rl_test_redis_t server;
+static rl_limit_t big; /* never runs out during a run */
+static rl_amount_t one[] = {{"rpm", 1}};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU time of this thread: the memory loops are CPU-bound, and on a loaded machine wall time
+ * would mostly measure the other processes. */
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static long iterations(long dflt)
+{
+    const char *s = getenv("RL_BENCH_SCALE");
+    double scale = s ? atof(s) : 1.0;
+    return (long)((double)dflt * (scale > 0 ? scale : 1.0));
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Memory backend                                                                               */
+/* ------------------------------------------------------------------------------------------ */
+
+static int sync_memory_loop(long n, double *ns_per_op)
+{
+    rl_sync_repo_t *repo;
+    rl_sync_limiter_t *lim;
+    if (rl_sync_memory_open(&repo, NULL) || rl_sync_limiter_open(&lim, repo))
+        return -1;
+    rl_acquire_options_t o = {&big, 1, RL_ON_UNAVAILABLE_UNSET};
+    rl_sync_lease_t lease;
+    double best = 1e18;
+    for (int round = 0; round < 3; round++) {
+        double t0 = cpu_s();
+        for (long i = 0; i < n; i++) {
+            if (rl_sync_limiter_acquire(lim, &lease, "key-1", "gpt-4", one, 1, &o, NULL) ||
+                rl_sync_lease_commit(&lease, NULL))
+                return -1;
+        }
+        double dt = (cpu_s() - t0) * 1e9 / (double)n;
+        best = dt < best ? dt : best;
+    }
+    *ns_per_op = best;
+    return rl_sync_limiter_close(lim);
+}
+
+typedef struct async_args {
+    long n;
+    double ns_per_op;
+} async_args_t;
+
+static async int async_memory_loop(void *arg)
+{
+    async_args_t *a = arg;
+    rl_repo_t *repo;
+    rl_limiter_t *lim;
+    if (rl_memory_open(&repo, NULL) || rl_limiter_open(&lim, repo))
+        return -1;
+    rl_acquire_options_t o = {&big, 1, RL_ON_UNAVAILABLE_UNSET};
+    rl_lease_t lease;
+    double best = 1e18;
+    for (int round = 0; round < 3; round++) {
+        double t0 = cpu_s();
+        for (long i = 0; i < a->n; i++) {
+            if (await rl_limiter_acquire(lim, &lease, "key-1", "gpt-4", one, 1, &o, NULL) ||
+                await rl_lease_commit(&lease, NULL))
+                return -1;
+        }
+        double dt = (cpu_s() - t0) * 1e9 / (double)a->n;
+        best = dt < best ? dt : best;
+    }
+    a->ns_per_op = best;
+    return await rl_limiter_close(lim);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Redis backend                                                                                */
+/* ------------------------------------------------------------------------------------------ */
+
+static int open_sync_redis(rl_sync_limiter_t **lim)
+{
+    rl_options_t opts;
+    rl_options_init(&opts);
+    opts.key_prefix = "bench:";
+    rl_sync_repo_t *repo;
+    int rc = rl_sync_redis_open(&repo, server.url, &opts);
+    return rc ? rc : rl_sync_limiter_open(lim, repo);
+}
+
+static int sync_redis_loop(long n, double *ops)
+{
+    rl_sync_limiter_t *lim;
+    if (open_sync_redis(&lim))
+        return -1;
+    rl_acquire_options_t o = {&big, 1, RL_ON_UNAVAILABLE_UNSET};
+    rl_sync_lease_t lease;
+    double t0 = now_s();
+    for (long i = 0; i < n; i++) {
+        if (rl_sync_limiter_acquire(lim, &lease, "key-1", "gpt-4", one, 1, &o, NULL) ||
+            rl_sync_lease_commit(&lease, NULL))
+            return -1;
+    }
+    *ops = (double)n / (now_s() - t0);
+    return rl_sync_limiter_close(lim);
+}
+
+typedef struct flight {
+    rl_limiter_t *lim;
+    long n;
+    int rc;
+} flight_t;
+
+static async int one_flight(void *arg)
+{
+    flight_t *f = arg;
+    rl_acquire_options_t o = {&big, 1, RL_ON_UNAVAILABLE_UNSET};
+    for (long i = 0; i < f->n; i++) {
+        rl_lease_t lease;
+        int rc = await rl_limiter_acquire(f->lim, &lease, "key-1", "gpt-4", one, 1, &o, NULL);
+        if (rc == 0)
+            rc = await rl_lease_commit(&lease, NULL);
+        if (rc)
+            return f->rc = rc;
+    }
+    return 0;
+}
+
+typedef struct redis_args {
+    long n;
+    double ops;
+} redis_args_t;
+
+static async int async_redis_loop(void *arg)
+{
+    redis_args_t *a = arg;
+    rl_options_t opts;
+    rl_options_init(&opts);
+    opts.key_prefix = "bench:";
+    rl_repo_t *repo;
+    rl_limiter_t *lim;
+    if (await rl_redis_open(&repo, server.url, &opts) || rl_limiter_open(&lim, repo))
+        return -1;
+    /* warm the config cache outside the timed part, as the sync loop's first call does */
+    rl_acquire_options_t o = {&big, 1, RL_ON_UNAVAILABLE_UNSET};
+    rl_lease_t lease;
+    if (await rl_limiter_acquire(lim, &lease, "key-1", "gpt-4", one, 1, &o, NULL) ||
+        await rl_lease_commit(&lease, NULL))
+        return -1;
+    flight_t flights[RL_INFLIGHT];
+    async_task_t *tasks[RL_INFLIGHT];
+    double t0 = now_s();
+    for (int i = 0; i < RL_INFLIGHT; i++) {
+        flights[i].lim = lim;
+        flights[i].n = a->n / RL_INFLIGHT;
+        flights[i].rc = 0;
+        tasks[i] = async_spawn(one_flight, &flights[i]);
+    }
+    int failed = 0;
+    for (int i = 0; i < RL_INFLIGHT; i++) {
+        int result = 0;
+        if (!tasks[i] || await async_join(tasks[i], &result) || result)
+            failed = 1;
+    }
+    a->ops = (double)(a->n / RL_INFLIGHT * RL_INFLIGHT) / (now_s() - t0);
+    int rc = await rl_limiter_close(lim);
+    return failed ? -1 : rc;
+}
+
+/* redis-benchmark running the limiter's own script with the arguments of one acquire. */
+static double redis_benchmark(int clients, long n)
+{
+    char sha[64] = "";
+    /* load the script through redis-cli, as an operator would */
+    char path[400], cmd[1024];
+    snprintf(path, sizeof path, "%s/script.lua", server.dir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return 0;
+    fputs(rl_lua_script, f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "redis-cli -s '%s' SCRIPT LOAD \"$(cat '%s')\"", server.socket, path);
+    FILE *p = popen(cmd, "r");
+    if (!p || !fgets(sha, sizeof sha, p)) {
+        if (p)
+            pclose(p);
+        return 0;
+    }
+    pclose(p);
+    remove(path);
+    sha[strcspn(sha, "\r\n")] = 0;
+    /* KEYS[1] = the bucket hash; ARGV = consume now 1 {1 rpm cap amt period delta} */
+    snprintf(cmd, sizeof cmd,
+             "redis-benchmark -s '%s' -c %d -n %ld --csv EVALSHA %s 1 "
+             "bench-rb:b#key-1#gpt-4 consume %" PRId64 " 1 1 rpm %" PRId64 " %" PRId64 " %" PRId64
+             " 1000",
+             server.socket, clients, n, sha, rl_clock_now(NULL), big.capacity * 1000,
+             big.refill_amount * 1000, big.refill_period_s * 1000);
+    p = popen(cmd, "r");
+    if (!p)
+        return 0;
+    char line[512];
+    double rps = 0;
+    while (fgets(line, sizeof line, p)) {
+        char *q = strstr(line, "\",\"");
+        if (strncmp(line, "\"EVALSHA", 8) == 0 && q)
+            rps = atof(q + 3);
+    }
+    pclose(p);
+    return rps;
+}
+
+static void line(const char *name, double value, const char *unit, const char *base_name,
+                 double base, const char *target)
+{
+    printf("bench %s: %.1f %s | baseline %s: %.1f %s | ratio %.2f | target %s\n", name, value, unit,
+           base_name, base, unit, base > 0 ? value / base : 0.0, target);
+}
+
+int main(int argc, char **argv)
+{
+    rl_limit_per_minute(&big, "rpm", 1000000000000LL, 0);
+    int rc = 0;
+
+    double sync_ns = 0;
+    async_args_t am = {iterations(200000), 0};
+    if (sync_memory_loop(iterations(200000), &sync_ns) || async_run(async_memory_loop, &am)) {
+        fprintf(stderr, "memory benchmark failed\n");
+        return 1;
+    }
+    line("limiter_memory_sync_acquire_commit", sync_ns, "cpu-ns/op", "budget (DESIGN.md §11)", 300,
+         "ratio <= 1.0");
+    line("limiter_memory_async_acquire_commit", am.ns_per_op, "cpu-ns/op",
+         "limiter_memory_sync_acquire_commit", sync_ns, "ratio <= 2.0");
+
+    if (argc > 1 && strcmp(argv[1], "memory") == 0)
+        return 0;
+    if (rl_test_redis_start(&server) != 0)
+        return 1;
+    long n = iterations(20000);
+    double sync_ops = 0;
+    redis_args_t ar = {iterations(64000), 0};
+    if (sync_redis_loop(n, &sync_ops) || async_run(async_redis_loop, &ar)) {
+        fprintf(stderr, "redis benchmark failed\n");
+        rc = 1;
+    } else {
+        double rb1 = redis_benchmark(1, n);
+        double rb64 = redis_benchmark(RL_INFLIGHT, ar.n);
+        line("limiter_redis_sync_acquire_commit", sync_ops, "ops/s",
+             "redis-benchmark -c 1, same script", rb1, "ratio >= 0.8");
+        line("limiter_redis_async_64_in_flight", ar.ops, "ops/s",
+             "redis-benchmark -c 64, same script", rb64, "ratio >= 0.8");
+    }
+    rl_test_redis_stop(&server);
+    return rc;
+}
