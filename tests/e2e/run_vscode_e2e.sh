@@ -59,6 +59,7 @@ echo "vscode e2e: packaged the .vsix in $(since "$t") s"
 
 # A scratch copy: the test edits and regenerates files.
 mkdir -p "$tmp/ud/User" "$tmp/ext" "$artifacts"
+rm -f "$artifacts"/vscode-*.png "$artifacts"/*.log
 cp -R "$workspace" "$tmp/ws"
 rm -rf "$tmp/ws/.vscode"
 twin=

@@ -17,7 +17,7 @@ import {
 } from 'vscode-languageclient/node';
 
 import { resolveServerPath } from './serverPath';
-import { answerSection, SECTION, ServerSettings, toServerSettings } from './settings';
+import { answerSection, openPathSettingCommand, SECTION, ServerSettings, toServerSettings } from './settings';
 import { ClientState, COMMANDS, parseStatus, SERVER_COMMANDS, STATUS_NOTIFICATION, statusView } from './status';
 import { classify, FileRole, firstLineOf, loadConfigFor, parseSourceHeader } from './twins';
 
@@ -110,7 +110,8 @@ class UnasyncExtension implements vscode.Disposable {
       this.output.appendLine(resolved.message);
       void vscode.window.showErrorMessage(resolved.message, 'Open Setting', 'Show Output').then((choice) => {
         if (choice === 'Open Setting') {
-          void vscode.commands.executeCommand('workbench.action.openSettings', 'unasync.path');
+          const open = openPathSettingCommand(vscode.env.remoteName);
+          void vscode.commands.executeCommand(open.command, open.arg);
         } else if (choice === 'Show Output') {
           this.output.show(true);
         }

@@ -68,3 +68,13 @@ export function answerSection(section: string | undefined, settings: ServerSetti
   }
   return node;
 }
+
+/**
+ * The command and argument that open the Settings editor on `unasync.path`. In a remote window
+ * (code-server, SSH, WSL, containers) a machine-overridable setting is only listed under the
+ * Remote tab, so the User tab would show "No Settings Found".
+ */
+export function openPathSettingCommand(remoteName: string | undefined): { command: string; arg: { query: string } } {
+  const command = remoteName !== undefined && remoteName !== '' ? 'workbench.action.openRemoteSettings' : 'workbench.action.openSettings';
+  return { command, arg: { query: '@id:unasync.path' } };
+}

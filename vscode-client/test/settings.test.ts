@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { answerSection, DEFAULT_SETTINGS, toServerSettings } from '../src/settings';
+import { answerSection, DEFAULT_SETTINGS, openPathSettingCommand, toServerSettings } from '../src/settings';
 
 const from = (values: Record<string, unknown>) => (key: string) => values[key];
 
@@ -41,4 +41,10 @@ test('configuration_answers_null_for_unknown_keys_in_our_section', () => {
   assert.equal(answerSection('unasync.path', DEFAULT_SETTINGS), null, 'client-only, never sent');
   assert.equal(answerSection('unasync.lint.enable.deeper', DEFAULT_SETTINGS), null);
   assert.equal(answerSection('unasync.toString', DEFAULT_SETTINGS), null, 'no prototype keys');
+});
+
+test('open_setting_uses_the_remote_tab_in_remote_windows', () => {
+  assert.deepEqual(openPathSettingCommand(undefined), { command: 'workbench.action.openSettings', arg: { query: '@id:unasync.path' } });
+  assert.equal(openPathSettingCommand('').command, 'workbench.action.openSettings');
+  assert.equal(openPathSettingCommand('ssh-remote').command, 'workbench.action.openRemoteSettings');
 });
