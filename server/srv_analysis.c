@@ -35,10 +35,22 @@ typedef struct srv_watch {
     uv_fs_event_t *h;
 } srv_watch_t;
 
+/* The last engine result per source. ue_check_source is a pure function of the source bytes,
+ * the twin bytes and the configuration, so a result whose inputs are byte-for-byte unchanged
+ * is reused instead of transforming again (the transformer dominates a check's cost). */
+typedef struct srv_cached {
+    ue_project *p;
+    ue_twin t;
+} srv_cached_t;
+
 struct srv_engine {
     ue_project **projects;
     size_t n_projects;
     ua_ctx *ctx;
+    srv_cached_t *cache;
+    size_t n_cache;
+    uv_timer_t *idle; /* re-checks a source once typing pauses, so that its save is cheap */
+    char *idle_path;
     srv_file_t *files;
     size_t n_files;
     srv_watch_t *watches;
@@ -112,6 +124,103 @@ static char *srv__uri_for(srv_t *s, const char *path)
     return d ? strdup(d->uri) : srv_path_to_uri(path);
 }
 
+/* ----------------------------------------------------------------------------- cache */
+
+static void srv__cache_clear(struct srv_engine *e)
+{
+    size_t i;
+    for (i = 0; i < e->n_cache; i++)
+        ue_twin_free(&e->cache[i].t);
+    free(e->cache);
+    e->cache = NULL;
+    e->n_cache = 0;
+}
+
+/* The bytes ue_check_source would read for rel: the open document, else the file. Returns 0
+ * with *owned set when the bytes were read from disk (free them), 1 when rel does not exist. */
+static int srv__current_bytes(srv_ov_t *ov, const char *rel, const char **bytes, size_t *len,
+                              char **owned)
+{
+    char *abs;
+    int rc;
+    *owned = NULL;
+    if ((*bytes = srv__overlay_lookup(ov, rel, len)) != NULL)
+        return 0;
+    if ((abs = ue_abs(ov->p, rel)) == NULL)
+        return SRV_ENOMEM;
+    rc = ue_read_file(abs, owned, len);
+    free(abs);
+    if (rc != 0)
+        return 1;
+    *bytes = *owned;
+    return 0;
+}
+
+static bool srv__same(const char *a, size_t alen, const char *b, size_t blen)
+{
+    return alen == blen && (alen == 0 || memcmp(a, b, alen) == 0);
+}
+
+/* A cached result for rel whose source and twin bytes are still exactly what it was computed
+ * from, or NULL. */
+static const ue_twin *srv__cache_hit(srv_t *s, ue_project *p, const char *rel)
+{
+    struct srv_engine *e = s->engine;
+    srv_ov_t ovd = {s, p};
+    size_t i;
+    for (i = 0; i < e->n_cache; i++) {
+        const ue_twin *t = &e->cache[i].t;
+        const char *b;
+        size_t n;
+        char *owned;
+        bool same;
+        int rc;
+        if (e->cache[i].p != p || strcmp(t->source, rel) != 0)
+            continue;
+        if (t->state == UE_IO_ERROR || t->src_bytes == NULL)
+            return NULL;
+        if (srv__current_bytes(&ovd, rel, &b, &n, &owned) != 0)
+            return NULL;
+        same = srv__same(b, n, t->src_bytes, t->src_len);
+        free(owned);
+        if (!same)
+            return NULL;
+        rc = srv__current_bytes(&ovd, t->twin, &b, &n, &owned);
+        if (rc < 0)
+            return NULL;
+        same = rc == 1 ? t->actual == NULL
+                       : t->actual != NULL && srv__same(b, n, t->actual, t->actual_len);
+        free(owned);
+        return same ? t : NULL;
+    }
+    return NULL;
+}
+
+/* Keeps t (moved: the caller must not free it) as the latest result for its source. */
+static void srv__cache_put(srv_t *s, ue_project *p, ue_twin *t)
+{
+    struct srv_engine *e = s->engine;
+    srv_cached_t *nc;
+    size_t i;
+    for (i = 0; i < e->n_cache; i++)
+        if (e->cache[i].p == p && strcmp(e->cache[i].t.source, t->source) == 0) {
+            ue_twin_free(&e->cache[i].t);
+            e->cache[i].t = *t;
+            memset(t, 0, sizeof(*t));
+            return;
+        }
+    nc = realloc(e->cache, (e->n_cache + 1) * sizeof(*nc));
+    if (nc == NULL) {
+        ue_twin_free(t);
+        return;
+    }
+    e->cache = nc;
+    nc[e->n_cache].p = p;
+    nc[e->n_cache].t = *t;
+    memset(t, 0, sizeof(*t));
+    e->n_cache++;
+}
+
 /* -------------------------------------------------------------------------- projects */
 
 static ue_project *srv__project_by_config(srv_t *s, const char *config_path, bool reload)
@@ -124,6 +233,7 @@ static ue_project *srv__project_by_config(srv_t *s, const char *config_path, boo
         if (strcmp(e->projects[i]->config_path, config_path) == 0) {
             if (!reload)
                 return e->projects[i];
+            srv__cache_clear(e); /* results point into the project being replaced */
             ue_project_free(e->projects[i]);
             e->projects[i] = e->projects[--e->n_projects];
             break;
@@ -487,17 +597,78 @@ done:
     free(src_uri);
 }
 
-/* Checks one source of project p. Returns 0 or SRV_ENOMEM. */
-static int srv__check_source(srv_t *s, ue_project *p, const char *rel, srv_event_t ev)
+/* Checks one source of project p, reusing the last result when its inputs are unchanged.
+ * publish = false only fills the cache (the idle pre-check while typing). Returns 0 or
+ * SRV_ENOMEM. */
+static int srv__check_source_ex(srv_t *s, ue_project *p, const char *rel, srv_event_t ev,
+                                bool publish)
 {
     srv_ov_t ovd = {s, p};
     ue_overlay ov = {srv__overlay_lookup, &ovd};
+    const ue_twin *hit = srv__cache_hit(s, p, rel);
     ue_twin t;
-    int rc = ue_check_source(p, s->engine->ctx, rel, &ov, &t);
-    if (rc == 0)
+    int rc;
+    if (hit != NULL) {
+        if (publish)
+            srv__diagnose(s, p, hit, ev);
+        return 0;
+    }
+    rc = ue_check_source(p, s->engine->ctx, rel, &ov, &t);
+    if (rc == 0 && publish)
         srv__diagnose(s, p, &t, ev);
-    ue_twin_free(&t);
+    if (rc == 0)
+        srv__cache_put(s, p, &t);
+    else
+        ue_twin_free(&t);
     return rc == 0 ? 0 : SRV_ENOMEM;
+}
+
+static int srv__check_source(srv_t *s, ue_project *p, const char *rel, srv_event_t ev)
+{
+    return srv__check_source_ex(s, p, rel, ev, true);
+}
+
+/* Typing paused: check the edited source without publishing (drift is reported on save), so
+ * that the save finds the transformer's work done. */
+static void srv__on_idle(uv_timer_t *h)
+{
+    srv_t *s = h->data;
+    struct srv_engine *e = s->engine;
+    char *path = e->idle_path, *rel = NULL;
+    ue_project *p;
+    e->idle_path = NULL;
+    if (path == NULL || s->exiting)
+        goto done;
+    p = srv__project_for(s, path);
+    if (p != NULL && (rel = ue_rel(p, path)) != NULL && ue_is_source(p, rel, NULL))
+        srv__check_source_ex(s, p, rel, SRV_EV_CHANGE, false);
+done:
+    free(path);
+    free(rel);
+}
+
+/* How long typing must pause before the pre-check runs. */
+#define SRV_IDLE_MS 50
+
+static void srv__schedule_idle(srv_t *s, const char *path)
+{
+    struct srv_engine *e = s->engine;
+    char *copy = strdup(path);
+    if (copy == NULL)
+        return;
+    if (e->idle == NULL) {
+        e->idle = malloc(sizeof(*e->idle));
+        if (e->idle == NULL || uv_timer_init(s->loop, e->idle) != 0) {
+            free(e->idle);
+            e->idle = NULL;
+            free(copy);
+            return;
+        }
+        e->idle->data = s;
+    }
+    free(e->idle_path);
+    e->idle_path = copy;
+    uv_timer_start(e->idle, srv__on_idle, SRV_IDLE_MS, 0);
 }
 
 static void srv__watch_project(srv_t *s, ue_project *p);
@@ -610,6 +781,7 @@ void srv_check_path(srv_t *s, const char *path_in, srv_event_t ev)
         src = ue_source_of(p, rel);
         if (src == NULL && ev == SRV_EV_DISK) { /* maybe a new source: list them again */
             ua_findings f = {0};
+            srv__cache_clear(s->engine); /* the source list decides #include redirections */
             ue_project_rescan(p, &f);
             ua_findings_free(&f);
             if (!ue_is_source(p, rel, NULL))
@@ -618,9 +790,12 @@ void srv_check_path(srv_t *s, const char *path_in, srv_event_t ev)
         if (src == NULL && !ue_is_source(p, rel, NULL))
             goto done;
     }
-    /* typing in a source only changes its buffer: drift is checked on open and save */
-    if (ev == SRV_EV_CHANGE && src == NULL)
+    /* typing in a source only changes its buffer: drift is checked on open and save, and the
+     * check is prepared once typing pauses */
+    if (ev == SRV_EV_CHANGE && src == NULL) {
+        srv__schedule_idle(s, path);
         goto done;
+    }
     srv__check_source(s, p, src ? src : rel, ev);
     srv_update_status(s);
 done:
@@ -1031,9 +1206,13 @@ void srv_engine_free(srv_t *s)
     size_t i;
     if (e == NULL)
         return;
+    srv__cache_clear(e);
     for (i = 0; i < e->n_projects; i++)
         ue_project_free(e->projects[i]);
     free(e->projects);
+    free(e->idle_path);
+    if (e->idle != NULL)
+        uv_close((uv_handle_t *)e->idle, (uv_close_cb)free);
     for (i = 0; i < e->n_files; i++) {
         free(e->files[i].path);
         free(e->files[i].source);

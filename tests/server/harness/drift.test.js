@@ -201,3 +201,23 @@ test('pull diagnostics only when advertised', async (t) => {
   await assert.rejects(p.conn.sendRequest('textDocument/diagnostic', { textDocument: { uri: twin } }), (e) => e.code === -32601);
   assert.strictEqual(await shutdownExit(p), 0);
 });
+
+test('a check prepared while typing is not reused once the twin changed on disk', async (t) => {
+  const ws = await generated(t);
+  const s = start(t);
+  await init(s, ws.dir);
+  const src = ws.uri('x.c'), twin = ws.uri('sync_x.c');
+  await open(s, src, SOURCE);
+  await s.conn.sendNotification('textDocument/didChange', { textDocument: { uri: src, version: 2 }, contentChanges: [{ text: EDITED }] });
+  // let the server's idle pre-check run (either way the result below must be the same)
+  await new Promise((r) => setTimeout(r, 300));
+  const good = fs.readFileSync(ws.file('sync_x.c'), 'utf8');
+  fs.writeFileSync(ws.file('sync_x.c'), good.replace('int fetch', 'long fetch'));
+  fs.writeFileSync(ws.file('x.c'), EDITED);
+  await s.conn.sendNotification('textDocument/didSave', { textDocument: { uri: src } });
+  const d = await s.diagsOf(twin, (x) => x.length === 2);
+  assert.ok(d.every((e) => e.code === 'UA203')); // hand-edited: the body hash no longer matches
+  const sd = await s.diagsOf(src, (x) => x.length === 1);
+  assert.strictEqual(sd[0].message, 'sync_x.c is out of date: 2 hunks');
+  assert.strictEqual(await shutdownExit(s), 0);
+});
