@@ -741,8 +741,8 @@ async int rl_redis_open(rl_repo_t **out, const char *url, const rl_options_t *op
     r->timeout_ms = opts && opts->timeout_ms > 0 ? opts->timeout_ms : 2000;
     async_mutex_init(&r->conn_lock);
     rc = rl_repo_init(&r->base, &rl_redis_ops, opts);
-    if (rc == 0)
-        rc = await async_mutex_lock(&r->conn_lock);
+    if (rc == 0 && await async_mutex_lock(&r->conn_lock) != 0)
+        rc = RL_EBACKEND;
     if (rc == 0) {
         rc = await connect_locked(r);
         async_mutex_unlock(&r->conn_lock);

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -786,6 +787,77 @@ TEST(set_limits_evicts_the_cached_slot)
     return 0;
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* Allocation failures                                                                          */
+/* ------------------------------------------------------------------------------------------ */
+
+static long alloc_budget = -1; /* -1: unlimited */
+
+static void *budget_malloc(size_t n)
+{
+    if (alloc_budget == 0)
+        return NULL;
+    if (alloc_budget > 0)
+        alloc_budget--;
+    return malloc(n);
+}
+
+/* Opens a limiter and runs a small workload with the Nth allocation failing: every call either
+ * succeeds or reports RL_ENOMEM, and everything is freed (ASan's leak check runs at exit). */
+static async int workload_under_budget(long budget, int *saw_enomem)
+{
+    alloc_budget = budget;
+    rl_set_allocator(budget_malloc, NULL, NULL);
+    rl_repo_t *repo = NULL;
+    rl_limiter_t *lim = NULL;
+    rl_options_t opts;
+    rl_options_init(&opts);
+    opts.key_prefix = rl_test_prefix();
+    int rc = strcmp(backend, "redis") == 0 ? await rl_redis_open(&repo, server.url, &opts)
+                                           : rl_memory_open(&repo, &opts);
+    if (rc == 0)
+        rc = rl_limiter_open(&lim, repo);
+    else
+        repo = NULL;
+    if (rc == 0) {
+        rl_limit_t l = per_minute("rpm", 10);
+        rl_amount_t one[] = {{"rpm", 1}};
+        int steps[4];
+        steps[0] = await rl_limiter_create_entity(lim, "proj-1", NULL, NULL, false);
+        steps[1] = await rl_limiter_create_entity(lim, "key-1", NULL, "proj-1", true);
+        steps[2] = await rl_limiter_set_limits(lim, "key-1", NULL, &l, 1);
+        rl_lease_t lease;
+        steps[3] = await rl_limiter_acquire(lim, &lease, "key-1", NULL, one, 1, NULL, NULL);
+        if (steps[3] == 0)
+            steps[3] = await rl_lease_commit(&lease, NULL);
+        for (int i = 0; i < 4; i++) {
+            if (steps[i] == RL_ENOMEM || (i == 3 && steps[i] == RL_ENOLIMITS))
+                *saw_enomem = 1;
+            else if (steps[i] != 0 && steps[i] != RL_EEXIST && steps[i] != RL_ENOTFOUND) {
+                fprintf(stderr, "step %d: %s\n", i, rl_strerror(steps[i]));
+                rc = steps[i];
+            }
+        }
+    } else if (rc == RL_ENOMEM) {
+        *saw_enomem = 1;
+        rc = 0;
+    }
+    int rc2 = lim ? await rl_limiter_close(lim) : repo ? await rl_repo_close(repo) : 0;
+    rl_set_allocator(NULL, NULL, NULL);
+    alloc_budget = -1;
+    return rc ? rc : rc2;
+}
+
+TEST(allocation_failures_are_reported_and_leak_nothing)
+{
+    (void)w;
+    int saw = 0;
+    for (long budget = 0; budget < 40; budget++)
+        CHECK_EQ(await workload_under_budget(budget, &saw), 0);
+    CHECK(saw);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -826,6 +898,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(batch_fetches_only_the_missing_slots),
         cmocka_unit_test(zero_ttl_fetches_every_time),
         cmocka_unit_test(set_limits_evicts_the_cached_slot),
+        cmocka_unit_test(allocation_failures_are_reported_and_leak_nothing),
     };
     char name[64];
     snprintf(name, sizeof name, "limiter_%s", backend);
