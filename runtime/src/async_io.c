@@ -10,14 +10,14 @@
 
 struct async_tcp_s {
     uv_tcp_t handle;
-    async_task_t *reader;  /* parked in read or accept */
-    char *rbuf;            /* reader's buffer */
+    async_task_t *reader; /* parked in read or accept */
+    char *rbuf;           /* reader's buffer */
     size_t rlen;
-    ssize_t rresult;       /* bytes, 0 at EOF, or an error */
+    ssize_t rresult; /* bytes, 0 at EOF, or an error */
     int rdone;
-    int pending;           /* connections waiting for accept */
-    int listen_status;     /* an error reported by the connection callback */
-    async_task_t *closer;  /* parked in close */
+    int pending;          /* connections waiting for accept */
+    int listen_status;    /* an error reported by the connection callback */
+    async_task_t *closer; /* parked in close */
     int closed;
 };
 
@@ -365,8 +365,7 @@ static void ua_on_gai(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 static int ua_start_gai(uv_loop_t *loop, uv_req_t *req, void *arg)
 {
     struct ua_gai *g = arg;
-    return uv_getaddrinfo(loop, (uv_getaddrinfo_t *)req, ua_on_gai, g->node, g->service,
-                          g->hints);
+    return uv_getaddrinfo(loop, (uv_getaddrinfo_t *)req, ua_on_gai, g->node, g->service, g->hints);
 }
 
 static int ua_gai_error(int status)

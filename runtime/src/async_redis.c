@@ -169,25 +169,31 @@ static int ua_redis_wait(async_task_t *self, async_redis_t *r, struct redisReply
     return 0;
 }
 
-static struct ua_redis_cmd *ua_redis_cmd_new(async_task_t *self)
+/* The common start of a command: checks the caller and the connection, allocates the record.
+ * 0 with *self and *cmd set, or the error to return. */
+static int ua_redis_begin(const char *what, async_redis_t *r, struct redisReply **reply,
+                          async_task_t **self, struct ua_redis_cmd **cmd)
 {
-    struct ua_redis_cmd *cmd = calloc(1, sizeof *cmd);
-    if (cmd)
-        cmd->task = self;
-    return cmd;
+    *reply = NULL;
+    *self = ua_self(what);
+    if (!*self)
+        return UNASYNC_ENOTCORO;
+    if (!r->ac)
+        return UNASYNC_EREDIS;
+    *cmd = calloc(1, sizeof **cmd);
+    if (!*cmd)
+        return UNASYNC_ENOMEM;
+    (*cmd)->task = *self;
+    return 0;
 }
 
 int async_redis_command(async_redis_t *r, struct redisReply **reply, const char *fmt, ...)
 {
-    async_task_t *self = ua_self("async_redis_command outside a coroutine");
-    *reply = NULL;
-    if (!self)
-        return UNASYNC_ENOTCORO;
-    if (!r->ac)
-        return UNASYNC_EREDIS;
-    struct ua_redis_cmd *cmd = ua_redis_cmd_new(self);
-    if (!cmd)
-        return UNASYNC_ENOMEM;
+    async_task_t *self;
+    struct ua_redis_cmd *cmd;
+    int rc = ua_redis_begin("async_redis_command outside a coroutine", r, reply, &self, &cmd);
+    if (rc != 0)
+        return rc;
     va_list ap;
     va_start(ap, fmt);
     int sent = redisvAsyncCommand(r->ac, ua_redis_on_reply, cmd, fmt, ap);
@@ -198,15 +204,11 @@ int async_redis_command(async_redis_t *r, struct redisReply **reply, const char 
 int async_redis_command_argv(async_redis_t *r, struct redisReply **reply, int argc,
                              const char **argv, const size_t *argvlen)
 {
-    async_task_t *self = ua_self("async_redis_command_argv outside a coroutine");
-    *reply = NULL;
-    if (!self)
-        return UNASYNC_ENOTCORO;
-    if (!r->ac)
-        return UNASYNC_EREDIS;
-    struct ua_redis_cmd *cmd = ua_redis_cmd_new(self);
-    if (!cmd)
-        return UNASYNC_ENOMEM;
+    async_task_t *self;
+    struct ua_redis_cmd *cmd;
+    int rc = ua_redis_begin("async_redis_command_argv outside a coroutine", r, reply, &self, &cmd);
+    if (rc != 0)
+        return rc;
     int sent = redisAsyncCommandArgv(r->ac, ua_redis_on_reply, cmd, argc, argv, argvlen);
     return ua_redis_wait(self, r, reply, cmd, sent);
 }

@@ -78,5 +78,5 @@ unasync_misuse_fn unasync_set_misuse_handler(unasync_misuse_fn fn)
 
 void ua_misuse(const char *what)
 {
-    atomic_load(&ua_misuse_handler)(what);
+    atomic_load (&ua_misuse_handler)(what);
 }

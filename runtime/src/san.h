@@ -17,13 +17,13 @@ void __sanitizer_start_switch_fiber(void **fake_stack_save, const void *bottom, 
 void __sanitizer_finish_switch_fiber(void *fake_stack_save, const void **bottom_old,
                                      size_t *size_old);
 void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
-#define ua_san_start_switch(fake, bottom, size) __sanitizer_start_switch_fiber(fake, bottom, size)
+#define ua_san_start_switch(fake, bottom, size)  __sanitizer_start_switch_fiber(fake, bottom, size)
 #define ua_san_finish_switch(fake, bottom, size) __sanitizer_finish_switch_fiber(fake, bottom, size)
-#define ua_san_unpoison(addr, size) __asan_unpoison_memory_region(addr, size)
+#define ua_san_unpoison(addr, size)              __asan_unpoison_memory_region(addr, size)
 #else
-#define ua_san_start_switch(fake, bottom, size) ((void)(fake), (void)(bottom), (void)(size))
+#define ua_san_start_switch(fake, bottom, size)  ((void)(fake), (void)(bottom), (void)(size))
 #define ua_san_finish_switch(fake, bottom, size) ((void)(fake), (void)(bottom), (void)(size))
-#define ua_san_unpoison(addr, size) ((void)(addr), (void)(size))
+#define ua_san_unpoison(addr, size)              ((void)(addr), (void)(size))
 #endif
 
 /* LSan does not scan mmap'd memory, so a heap block referenced only from a parked coroutine's
@@ -46,10 +46,10 @@ static inline void ua_san_root_del(const void *p, size_t size)
 #ifdef UA_VALGRIND
 #include <valgrind/valgrind.h>
 #define ua_vg_stack_register(lo, hi) VALGRIND_STACK_REGISTER(lo, hi)
-#define ua_vg_stack_deregister(id) VALGRIND_STACK_DEREGISTER(id)
+#define ua_vg_stack_deregister(id)   VALGRIND_STACK_DEREGISTER(id)
 #else
 #define ua_vg_stack_register(lo, hi) ((void)(lo), (void)(hi), 0u)
-#define ua_vg_stack_deregister(id) ((void)(id))
+#define ua_vg_stack_deregister(id)   ((void)(id))
 #endif
 
 #endif /* UA_SAN_H */

@@ -319,8 +319,9 @@ uv_loop_t *async_loop(void)
 
 static void ua_break_deadlock(struct ua_rt *rt)
 {
-    fprintf(stderr, "unasync: %zu coroutine(s) wait for something that cannot happen; "
-                    "cancelling them\n",
+    fprintf(stderr,
+            "unasync: %zu coroutine(s) wait for something that cannot happen; "
+            "cancelling them\n",
             rt->live);
     for (async_task_t *t = rt->all; t; t = t->all_next) {
         t->cancel_pending = 1;

@@ -5,12 +5,12 @@
 #include <stddef.h>
 
 typedef struct ua_stack {
-    void *map;      /* the whole mapping, guard page included */
-    size_t map_len; /* its length */
-    void *bottom;   /* lowest usable address */
-    size_t size;    /* usable bytes */
-    unsigned vg_id; /* valgrind stack id */
-    int guard;      /* has a guard page */
+    void *map;             /* the whole mapping, guard page included */
+    size_t map_len;        /* its length */
+    void *bottom;          /* lowest usable address */
+    size_t size;           /* usable bytes */
+    unsigned vg_id;        /* valgrind stack id */
+    int guard;             /* has a guard page */
     struct ua_stack *next; /* cache link */
 } ua_stack_t;
 

@@ -29,8 +29,7 @@ static int ua_tcp_wrap(int fd, sync_tcp_t **out)
 
 static socklen_t ua_addr_len(const struct sockaddr *addr)
 {
-    return addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                       : sizeof(struct sockaddr_in);
+    return addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 }
 
 int sync_tcp_connect(sync_tcp_t **out, const struct sockaddr *addr)
@@ -107,8 +106,7 @@ int sync_tcp_accept(sync_tcp_t *server, sync_tcp_t **client)
     }
 }
 
-int sync_tcp_read_timed(sync_tcp_t *tcp, void *buf, size_t len, size_t *nread,
-                        uint64_t timeout_ms)
+int sync_tcp_read_timed(sync_tcp_t *tcp, void *buf, size_t len, size_t *nread, uint64_t timeout_ms)
 {
     *nread = 0;
     if (len == 0)

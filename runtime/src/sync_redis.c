@@ -48,8 +48,8 @@ int sync_redis_command(sync_redis_t *r, struct redisReply **reply, const char *f
     return *reply ? 0 : UNASYNC_EREDIS;
 }
 
-int sync_redis_command_argv(sync_redis_t *r, struct redisReply **reply, int argc,
-                            const char **argv, const size_t *argvlen)
+int sync_redis_command_argv(sync_redis_t *r, struct redisReply **reply, int argc, const char **argv,
+                            const size_t *argvlen)
 {
     *reply = redisCommandArgv(r->c, argc, argv, argvlen);
     return *reply ? 0 : UNASYNC_EREDIS;

@@ -21,7 +21,7 @@
         int check_rc_ = (expr);                                                                    \
         if (check_rc_ != (want)) {                                                                 \
             fprintf(stderr, "%s:%d: %s returned %d (%s), expected %d\n", __FILE__, __LINE__,       \
-                    #expr, check_rc_, unasync_err_name(check_rc_), (int)(want));                  \
+                    #expr, check_rc_, unasync_err_name(check_rc_), (int)(want));                   \
             return __LINE__;                                                                       \
         }                                                                                          \
     } while (0)

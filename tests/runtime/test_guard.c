@@ -74,7 +74,6 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(stack_overflow_dies_with_sigsegv_on_the_guard_page),
     };
-    return cmocka_run_group_tests_name(UNASYNC_ASYNC ? "runtime async guard"
-                                                     : "runtime sync guard",
+    return cmocka_run_group_tests_name(UNASYNC_ASYNC ? "runtime async guard" : "runtime sync guard",
                                        tests, NULL, NULL);
 }

@@ -189,7 +189,6 @@ int main(void)
         cmocka_unit_test(redis_cancel_drops_the_pending_reply),
 #endif
     };
-    return cmocka_run_group_tests_name(UNASYNC_ASYNC ? "runtime async redis"
-                                                     : "runtime sync redis",
+    return cmocka_run_group_tests_name(UNASYNC_ASYNC ? "runtime async redis" : "runtime sync redis",
                                        tests, start_server, stop_server);
 }

@@ -632,7 +632,6 @@ int main(void)
         cmocka_unit_test(run_does_not_nest),
 #endif
     };
-    return cmocka_run_group_tests_name(UNASYNC_ASYNC ? "runtime async tasks"
-                                                     : "runtime sync tasks",
+    return cmocka_run_group_tests_name(UNASYNC_ASYNC ? "runtime async tasks" : "runtime sync tasks",
                                        tests, NULL, NULL);
 }

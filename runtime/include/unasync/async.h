@@ -202,8 +202,8 @@ UA_ASYNC int async_tcp_close(async_tcp_t *tcp);
 
 /* getaddrinfo(3) off the loop. 0 and *res (free it with async_freeaddrinfo), UNASYNC_ENOTFOUND,
  * UNASYNC_EDNS, UNASYNC_ECANCELED (the lookup is abandoned, nothing to free). */
-UA_ASYNC int async_getaddrinfo(const char *node, const char *service,
-                               const struct addrinfo *hints, struct addrinfo **res);
+UA_ASYNC int async_getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+                               struct addrinfo **res);
 void async_freeaddrinfo(struct addrinfo *res);
 
 /* open(2)/pread(2)/pwrite(2)/close(2) in the thread pool. offset < 0 means the current file
@@ -248,8 +248,7 @@ UA_ASYNC int async_redis_connect_unix(async_redis_t **out, const char *path);
  * is owned by the caller: free it with freeReplyObject, exactly as with the blocking
  * redisCommand. On error *reply is NULL: UNASYNC_EREDIS (connection broken, see
  * async_redis_errstr) or UNASYNC_ECANCELED (the command was sent; its reply is discarded). */
-UA_ASYNC int async_redis_command(async_redis_t *r, struct redisReply **reply, const char *fmt,
-                                 ...);
+UA_ASYNC int async_redis_command(async_redis_t *r, struct redisReply **reply, const char *fmt, ...);
 UA_ASYNC int async_redis_command_argv(async_redis_t *r, struct redisReply **reply, int argc,
                                       const char **argv, const size_t *argvlen);
 /* Description of the connection's last error (never NULL). */

@@ -118,8 +118,7 @@ int sync_tcp_listen(sync_tcp_t **out, const struct sockaddr *addr, int backlog);
 int sync_tcp_port(sync_tcp_t *tcp, int *port);
 int sync_tcp_accept(sync_tcp_t *server, sync_tcp_t **client);
 int sync_tcp_read(sync_tcp_t *tcp, void *buf, size_t len, size_t *nread);
-int sync_tcp_read_timed(sync_tcp_t *tcp, void *buf, size_t len, size_t *nread,
-                        uint64_t timeout_ms);
+int sync_tcp_read_timed(sync_tcp_t *tcp, void *buf, size_t len, size_t *nread, uint64_t timeout_ms);
 int sync_tcp_write(sync_tcp_t *tcp, const void *buf, size_t len);
 int sync_tcp_shutdown(sync_tcp_t *tcp);
 int sync_tcp_close(sync_tcp_t *tcp);
@@ -158,8 +157,8 @@ int sync_redis_connect(sync_redis_t **out, const char *host, int port);
 int sync_redis_connect_unix(sync_redis_t **out, const char *path);
 /* A connection is used by one thread at a time (the blocking redisContext is not shared). */
 int sync_redis_command(sync_redis_t *r, struct redisReply **reply, const char *fmt, ...);
-int sync_redis_command_argv(sync_redis_t *r, struct redisReply **reply, int argc,
-                            const char **argv, const size_t *argvlen);
+int sync_redis_command_argv(sync_redis_t *r, struct redisReply **reply, int argc, const char **argv,
+                            const size_t *argvlen);
 const char *sync_redis_errstr(sync_redis_t *r);
 int sync_redis_close(sync_redis_t *r);
 
