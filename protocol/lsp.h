@@ -199,6 +199,7 @@ typedef struct lsp_initialize_params {
     bool code_action_literals; /* textDocument.codeAction.codeActionLiteralSupport */
     bool related_information;  /* textDocument.publishDiagnostics.relatedInformation */
     bool workspace_folders;    /* workspace.workspaceFolders */
+    bool diagnostic_refresh;   /* workspace.diagnostics.refreshSupport */
     lsp_settings_t settings;   /* from initializationOptions */
     bool has_trace;
     lsp_trace_t trace;
@@ -373,6 +374,8 @@ int lsp_encode_progress(const char *token, lsp_progress_kind_t kind, const char 
                         const char *message, int percentage, lsp_out_t *out);
 /* Server-to-client requests, with a numeric id chosen by the caller. */
 int lsp_encode_work_done_create(int64_t id, const char *token, lsp_out_t *out);
+/* A request without params (e.g. workspace/diagnostic/refresh). */
+int lsp_encode_request(int64_t id, const char *method, lsp_out_t *out);
 /* workspace/configuration asking for the "unasync" section for each scope URI (NULL = none). */
 int lsp_encode_configuration_request(int64_t id, const char *const *scope_uris, size_t n,
                                      lsp_out_t *out);

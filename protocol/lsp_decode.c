@@ -326,6 +326,7 @@ static int lsp__decode_initialize(const cJSON *params, lsp_initialize_params_t *
     ip->watched_relative_pattern =
         lsp__flag(lsp__get(ws, "didChangeWatchedFiles"), "relativePatternSupport");
     ip->document_changes = lsp__flag(lsp__get(ws, "workspaceEdit"), "documentChanges");
+    ip->diagnostic_refresh = lsp__flag(lsp__get(ws, "diagnostics"), "refreshSupport");
     win = lsp__get(caps, "window");
     ip->work_done_progress = lsp__flag(win, "workDoneProgress");
     td = lsp__get(caps, "textDocument");

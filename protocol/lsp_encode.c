@@ -395,6 +395,12 @@ int lsp_encode_work_done_create(int64_t id, const char *token, lsp_out_t *out)
     return lsp__done(&b, lsp__request(&b, id, "window/workDoneProgress/create", p), out);
 }
 
+int lsp_encode_request(int64_t id, const char *method, lsp_out_t *out)
+{
+    lsp_b_t b = {true};
+    return lsp__done(&b, lsp__request(&b, id, method, NULL), out);
+}
+
 int lsp_encode_configuration_request(int64_t id, const char *const *scope_uris, size_t n,
                                      lsp_out_t *out)
 {

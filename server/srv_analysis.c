@@ -223,6 +223,29 @@ static void srv__cache_put(srv_t *s, ue_project *p, ue_twin *t)
 
 /* -------------------------------------------------------------------------- projects */
 
+/* Publishes the configuration's findings (line:col) on unasync.json itself; [] when valid. */
+static void srv__publish_config(srv_t *s, const char *config_path, const ua_findings *f)
+{
+    lsp_diagnostic_t *d = calloc(f->n ? f->n : 1, sizeof(*d));
+    char *uri = srv__uri_for(s, config_path);
+    size_t i;
+    if (d != NULL && uri != NULL) {
+        for (i = 0; i < f->n; i++) {
+            const ua_finding *x = &f->v[i];
+            d[i].range.start.line = x->line ? x->line - 1 : 0;
+            d[i].range.start.character = x->col ? x->col - 1 : 0;
+            d[i].range.end = d[i].range.start;
+            d[i].range.end.character++;
+            d[i].severity = (lsp_severity_t)x->severity;
+            d[i].code = x->code[0] ? x->code : "UA300";
+            d[i].message = x->message;
+        }
+        srv_publish(s, uri, d, f->n);
+    }
+    free(d);
+    free(uri);
+}
+
 static ue_project *srv__project_by_config(srv_t *s, const char *config_path, bool reload)
 {
     struct srv_engine *e = s->engine;
@@ -241,9 +264,11 @@ static ue_project *srv__project_by_config(srv_t *s, const char *config_path, boo
     if (ue_project_open(config_path, &p, &f) != 0 || p == NULL) {
         srv_log(s, 2, "%s: %s", config_path,
                 f.n ? f.v[0].message : "cannot open the configuration");
+        srv__publish_config(s, config_path, &f);
         ua_findings_free(&f);
         return NULL;
     }
+    srv__publish_config(s, config_path, &f);
     ua_findings_free(&f);
     np = realloc(e->projects, (e->n_projects + 1) * sizeof(*np));
     if (np == NULL) {
@@ -358,42 +383,62 @@ static lsp_diagnostic_t *srv__to_lsp(const srv_file_t *f, lsp_related_t **rel_ou
     return out;
 }
 
-int srv_publish(srv_t *s, const char *uri, const lsp_diagnostic_t *d, size_t n)
+/* Remembers the encoded set last sent under key. Returns 1 when it differs from the one
+ * remembered (or there was none and the set is not empty), 0 when it is the same, or
+ * SRV_ENOMEM. */
+static int srv__remember(srv_t *s, const char *key, const lsp_out_t *out, size_t n)
 {
-    lsp_out_t out;
     srv_published_t *pub = NULL, *np;
     size_t i;
-    int rc = lsp_encode_publish_diagnostics(uri, -1, "unasync", d, n, &out);
-    if (rc != 0)
-        return SRV_ENOMEM;
     for (i = 0; i < s->n_published; i++)
-        if (strcmp(s->published[i].uri, uri) == 0)
+        if (strcmp(s->published[i].uri, key) == 0)
             pub = &s->published[i];
-    if (pub != NULL && pub->key_len == out.len && memcmp(pub->key, out.data, out.len) == 0) {
-        lsp_out_free(&out); /* the same set again: no publish, no flicker */
-        return 0;
-    }
-    if (pub == NULL && n == 0) {
-        lsp_out_free(&out); /* never published, still nothing to say */
-        return 0;
-    }
+    if (pub != NULL && pub->key_len == out->len && memcmp(pub->key, out->data, out->len) == 0)
+        return 0; /* the same set again: no publish, no flicker */
+    if (pub == NULL && n == 0)
+        return 0; /* never published, still nothing to say */
     if (pub == NULL) {
         np = realloc(s->published, (s->n_published + 1) * sizeof(*np));
-        if (np == NULL) {
-            lsp_out_free(&out);
+        if (np == NULL)
             return SRV_ENOMEM;
-        }
         s->published = np;
         pub = &np[s->n_published++];
         memset(pub, 0, sizeof(*pub));
-        pub->uri = strdup(uri);
+        pub->uri = strdup(key);
     }
     free(pub->key);
-    pub->key = malloc(out.len);
-    pub->key_len = pub->key ? out.len : 0;
+    pub->key = malloc(out->len);
+    pub->key_len = pub->key ? out->len : 0;
     if (pub->key)
-        memcpy(pub->key, out.data, out.len);
+        memcpy(pub->key, out->data, out->len);
+    return 1;
+}
+
+int srv_publish(srv_t *s, const char *uri, const lsp_diagnostic_t *d, size_t n)
+{
+    lsp_out_t out;
+    int rc;
+    if (lsp_encode_publish_diagnostics(uri, -1, "unasync", d, n, &out) != 0)
+        return SRV_ENOMEM;
+    rc = srv__remember(s, uri, &out, n);
+    if (rc != 1) {
+        lsp_out_free(&out);
+        return rc;
+    }
     return srv_send(s, &out);
+}
+
+/* Asks a pull client to pull again when an open document's diagnostics changed. */
+static void srv__refresh_pull(srv_t *s)
+{
+    lsp_out_t out;
+    int64_t id;
+    if (!s->pull_refresh || !s->caps.diagnostic_refresh)
+        return;
+    s->pull_refresh = false;
+    id = s->next_id++;
+    if (lsp_encode_request(id, "workspace/diagnostic/refresh", &out) == 0)
+        srv_request(s, SRV_PENDING_REFRESH, &out, id);
 }
 
 /* Publishes the file's current set (push), unless the client pulls diagnostics for open
@@ -405,13 +450,20 @@ static void srv__flush_file(srv_t *s, srv_file_t *f)
     char *uri = srv__uri_for(s, f->path);
     if (uri == NULL)
         return;
-    if (s->caps.pull_diagnostics && srv_doc_find_path(s, f->path) != NULL) {
-        srv_publish(s, uri, NULL, 0);
-        free(uri);
-        return;
-    }
     d = srv__to_lsp(f, &rel);
-    if (d != NULL)
+    if (d != NULL && s->caps.pull_diagnostics && srv_doc_find_path(s, f->path) != NULL) {
+        /* served by textDocument/diagnostic: clear what was pushed, note a change to pull */
+        lsp_out_t out;
+        char *key = malloc(strlen(uri) + 6);
+        srv_publish(s, uri, NULL, 0);
+        if (key != NULL && lsp_encode_diagnostic_report(NULL, d, f->n, &out) == 0) {
+            sprintf(key, "pull:%s", uri);
+            if (srv__remember(s, key, &out, f->n) == 1)
+                s->pull_refresh = true;
+            lsp_out_free(&out);
+        }
+        free(key);
+    } else if (d != NULL)
         srv_publish(s, uri, d, f->n);
     free(d);
     free(rel);
@@ -754,6 +806,7 @@ void srv_check_all(srv_t *s, const char *token)
             srv_send(s, &out);
     }
     srv_update_status(s);
+    srv__refresh_pull(s);
 }
 
 void srv_check_path(srv_t *s, const char *path_in, srv_event_t ev)
@@ -798,6 +851,7 @@ void srv_check_path(srv_t *s, const char *path_in, srv_event_t ev)
     }
     srv__check_source(s, p, src ? src : rel, ev);
     srv_update_status(s);
+    srv__refresh_pull(s);
 done:
     free(path);
     free(rel);

@@ -353,6 +353,8 @@ static void srv__on_response(srv_t *s, const lsp_msg_t *m)
             srv_log(s, 2, "the client did not apply a regenerate edit");
         break;
     }
+    case SRV_PENDING_REFRESH:
+        break;
     case SRV_PENDING_REGISTER:
         if (m->is_error) {
             srv_log(s, 2, "client refused file watching; watching with libuv");

@@ -67,6 +67,7 @@ typedef enum {
     SRV_PENDING_APPLY_EDIT,
     SRV_PENDING_REGISTER,
     SRV_PENDING_PROGRESS_CREATE,
+    SRV_PENDING_REFRESH,
 } srv_pending_kind_t;
 
 typedef struct srv_pending {
@@ -108,6 +109,7 @@ typedef struct srv {
     /* lifecycle */
     bool initialize_answered, initialized, shutdown, exiting;
     bool startup_done, progress_ok; /* the start-up check ran; progress token created */
+    bool pull_refresh;              /* an open document's pulled diagnostics changed */
     int exit_status;
     uv_timer_t parent_timer;
     int64_t parent_pid;

@@ -104,3 +104,36 @@ test('unasync.json is reloaded when it changes', async (t) => {
   await s.until('status stale', () => lastStatus(s).outOfDate === 1);
   assert.strictEqual(await shutdownExit(s), 0);
 });
+
+test('an invalid unasync.json is reported on the file with its line and column; fixed -> []', async (t) => {
+  const ws = workspace(t, { 'unasync.json': '{\n  "sources": ["*.c"],\n  "no_such_key": 1\n}\n' });
+  const s = start(t);
+  await init(s, ws.dir, { caps: { workspace: { didChangeWatchedFiles: { dynamicRegistration: true } } } });
+  const d = await s.diagsOf(ws.uri('unasync.json'), (x) => x.length >= 1);
+  assert.strictEqual(d[0].range.start.line, 2);
+  assert.match(d[0].message, /no_such_key/);
+  fs.writeFileSync(ws.file('unasync.json'), '{ "sources": ["*.c"] }\n');
+  await s.conn.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: ws.uri('unasync.json'), type: 2 }] });
+  await s.diagsOf(ws.uri('unasync.json'), (x) => x.length === 0);
+  await s.diagsOf(ws.uri('x.c'), (x) => x.length === 1 && /missing/.test(x[0].message));
+  assert.strictEqual(await shutdownExit(s), 0);
+});
+
+test('pull clients are asked to refresh when an open document\'s diagnostics change', async (t) => {
+  const ws = workspace(t);
+  await generateTwins(t, ws.dir);
+  const s = start(t);
+  await init(s, ws.dir, { caps: { textDocument: { diagnostic: {} }, workspace: { diagnostics: { refreshSupport: true } } } });
+  const twin = ws.uri('sync_x.c'), src = ws.uri('x.c');
+  await s.conn.sendNotification('textDocument/didOpen', { textDocument: { uri: twin, languageId: 'c', version: 1, text: fs.readFileSync(ws.file('sync_x.c'), 'utf8') } });
+  await s.conn.sendNotification('textDocument/didOpen', { textDocument: { uri: src, languageId: 'c', version: 1, text: SOURCE } });
+  assert.strictEqual((await s.conn.sendRequest('textDocument/diagnostic', { textDocument: { uri: twin } })).items.length, 0);
+  await s.conn.sendNotification('textDocument/didChange', { textDocument: { uri: src, version: 2 }, contentChanges: [{ text: EDITED }] });
+  await s.conn.sendNotification('textDocument/didSave', { textDocument: { uri: src } });
+  await s.until('workspace/diagnostic/refresh', () => s.requests.some((r) => r.method === 'workspace/diagnostic/refresh'));
+  const rep = await s.conn.sendRequest('textDocument/diagnostic', { textDocument: { uri: twin } });
+  assert.strictEqual(rep.items.length, 1);
+  // open documents are not pushed to a pull client (no duplicates in its Problems view)
+  assert.ok(!(s.diags.get(twin) || []).length);
+  assert.strictEqual(await shutdownExit(s), 0);
+});
