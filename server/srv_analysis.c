@@ -652,27 +652,39 @@ done:
 /* Checks one source of project p, reusing the last result when its inputs are unchanged.
  * publish = false only fills the cache (the idle pre-check while typing). Returns 0 or
  * SRV_ENOMEM. */
-static int srv__check_source_ex(srv_t *s, ue_project *p, const char *rel, srv_event_t ev,
-                                bool publish)
+/* The engine's result for source rel of p: the cached one when its inputs are unchanged, else
+ * a new check (then cached). The result belongs to the cache and stays valid until the next
+ * check of any source; NULL when out of memory. */
+static const ue_twin *srv__result(srv_t *s, ue_project *p, const char *rel)
 {
+    struct srv_engine *e = s->engine;
     srv_ov_t ovd = {s, p};
     ue_overlay ov = {srv__overlay_lookup, &ovd};
     const ue_twin *hit = srv__cache_hit(s, p, rel);
     ue_twin t;
-    int rc;
-    if (hit != NULL) {
-        if (publish)
-            srv__diagnose(s, p, hit, ev);
-        return 0;
-    }
-    rc = ue_check_source(p, s->engine->ctx, rel, &ov, &t);
-    if (rc == 0 && publish)
-        srv__diagnose(s, p, &t, ev);
-    if (rc == 0)
-        srv__cache_put(s, p, &t);
-    else
+    size_t i;
+    if (hit != NULL)
+        return hit;
+    if (ue_check_source(p, e->ctx, rel, &ov, &t) != 0) {
         ue_twin_free(&t);
-    return rc == 0 ? 0 : SRV_ENOMEM;
+        return NULL;
+    }
+    srv__cache_put(s, p, &t);
+    for (i = 0; i < e->n_cache; i++)
+        if (e->cache[i].p == p && strcmp(e->cache[i].t.source, rel) == 0)
+            return &e->cache[i].t;
+    return NULL;
+}
+
+static int srv__check_source_ex(srv_t *s, ue_project *p, const char *rel, srv_event_t ev,
+                                bool publish)
+{
+    const ue_twin *t = srv__result(s, p, rel);
+    if (t == NULL)
+        return SRV_ENOMEM;
+    if (publish)
+        srv__diagnose(s, p, t, ev);
+    return 0;
 }
 
 static int srv__check_source(srv_t *s, ue_project *p, const char *rel, srv_event_t ev)
@@ -963,21 +975,15 @@ done:
 /* Regenerates the twin of one source of p. */
 static int srv__regenerate_one(srv_t *s, ue_project *p, const char *rel)
 {
-    srv_ov_t ovd = {s, p};
-    ue_overlay ov = {srv__overlay_lookup, &ovd};
-    ue_twin t;
+    const ue_twin *tp = srv__result(s, p, rel);
     char *twin = NULL;
     srv_doc_t *doc;
-    int rc = ue_check_source(p, s->engine->ctx, rel, &ov, &t);
-    if (rc != 0) {
-        ue_twin_free(&t);
+    int rc = 0;
+    if (tp == NULL)
         return SRV_ENOMEM;
-    }
-    if (t.state == UE_OK || t.expected == NULL) {
-        rc = t.state == UE_OK ? 0 : SRV_EENGINE;
-        goto done;
-    }
-    twin = ue_abs(p, t.twin);
+    if (tp->state == UE_OK || tp->expected == NULL)
+        return tp->state == UE_OK ? 0 : SRV_EENGINE;
+    twin = ue_abs(p, tp->twin);
     if (twin == NULL) {
         rc = SRV_ENOMEM;
         goto done;
@@ -988,55 +994,54 @@ static int srv__regenerate_one(srv_t *s, ue_project *p, const char *rel)
         goto done;
     }
     doc = srv_doc_find_path(s, twin);
-    if (doc != NULL && t.actual != NULL && t.state != UE_UNMANAGED) {
+    if (doc != NULL && tp->actual != NULL && tp->state != UE_UNMANAGED) {
         /* open in the editor: minimal hunks as a workspace/applyEdit */
-        lsp_text_edit_t *edits = calloc(t.diff.n ? t.diff.n : 1, sizeof(*edits));
-        char **texts = calloc(t.diff.n ? t.diff.n : 1, sizeof(char *));
+        lsp_text_edit_t *edits = calloc(tp->diff.n ? tp->diff.n : 1, sizeof(*edits));
+        char **texts = calloc(tp->diff.n ? tp->diff.n : 1, sizeof(char *));
         lsp_out_t out;
         size_t i;
         int64_t id = s->next_id++;
         char label[300];
         rc = edits && texts ? 0 : SRV_ENOMEM;
-        for (i = 0; rc == 0 && i < t.diff.n; i++) {
-            const ua_hunk *h = &t.diff.hunks[i];
-            size_t a0 = ua_line_offset(t.actual, t.actual_len, (unsigned)h->a_line + 1);
+        for (i = 0; rc == 0 && i < tp->diff.n; i++) {
+            const ua_hunk *h = &tp->diff.hunks[i];
+            size_t a0 = ua_line_offset(tp->actual, tp->actual_len, (unsigned)h->a_line + 1);
             size_t a1 =
-                ua_line_offset(t.actual, t.actual_len, (unsigned)(h->a_line + h->a_count) + 1);
-            size_t b0 = ua_line_offset(t.expected, t.expected_len, (unsigned)h->b_line + 1);
-            size_t b1 =
-                ua_line_offset(t.expected, t.expected_len, (unsigned)(h->b_line + h->b_count) + 1);
-            edits[i].range.start = srv_text_position(t.actual, t.actual_len, a0, s->utf8);
-            edits[i].range.end = srv_text_position(t.actual, t.actual_len, a1, s->utf8);
-            texts[i] = strndup(t.expected + b0, b1 - b0);
+                ua_line_offset(tp->actual, tp->actual_len, (unsigned)(h->a_line + h->a_count) + 1);
+            size_t b0 = ua_line_offset(tp->expected, tp->expected_len, (unsigned)h->b_line + 1);
+            size_t b1 = ua_line_offset(tp->expected, tp->expected_len,
+                                       (unsigned)(h->b_line + h->b_count) + 1);
+            edits[i].range.start = srv_text_position(tp->actual, tp->actual_len, a0, s->utf8);
+            edits[i].range.end = srv_text_position(tp->actual, tp->actual_len, a1, s->utf8);
+            texts[i] = strndup(tp->expected + b0, b1 - b0);
             edits[i].new_text = texts[i];
             if (texts[i] == NULL)
                 rc = SRV_ENOMEM;
         }
-        snprintf(label, sizeof(label), "Regenerate %s", srv__base(t.twin));
+        snprintf(label, sizeof(label), "Regenerate %s", srv__base(tp->twin));
         if (rc == 0 &&
             lsp_encode_apply_edit(id, label, doc->uri, s->caps.document_changes ? doc->version : -1,
-                                  edits, t.diff.n, &out) == 0)
+                                  edits, tp->diff.n, &out) == 0)
             rc = srv_request(s, SRV_PENDING_APPLY_EDIT, &out, id);
-        for (i = 0; texts && i < t.diff.n; i++)
+        for (i = 0; texts && i < tp->diff.n; i++)
             free(texts[i]);
         free(texts);
         free(edits);
     } else {
         ua_findings f = {0};
         int wrote = 0;
-        rc = ue_write_twin(p, &t, 0, &wrote, &f);
+        rc = ue_write_twin(p, tp, 0, &wrote, &f);
         if (rc != 0) {
             srv_log(s, 1, "cannot write %s: %s", twin, f.n ? f.v[0].message : "error");
             rc = rc == 1 ? SRV_EINVAL : SRV_EIO;
         } else
             srv_log(s, 4, "%s %s", wrote ? "wrote" : "unchanged", twin);
         ua_findings_free(&f);
-        if (rc == 0)
+        if (rc == 0) /* re-checking replaces the cached result: t is not used after this */
             srv_check_path(s, twin, SRV_EV_DISK);
     }
 done:
     free(twin);
-    ue_twin_free(&t);
     return rc;
 }
 
@@ -1084,30 +1089,29 @@ int srv_regenerate(srv_t *s, const char *path)
 
 /* Maps a position in a twin to its source: the source's absolute path, its text (for the
  * encoding) and the byte offset. Returns 0, or 1 when the document is not a twin. */
-static int srv__twin_to_source(srv_t *s, const lsp_msg_t *m, char **src_abs, ue_twin *t,
+static int srv__twin_to_source(srv_t *s, const lsp_msg_t *m, char **src_abs, const ue_twin **tp,
                                size_t *src_off, size_t *twin_line)
 {
+    const ue_twin *t = NULL;
     char *path = srv_uri_to_path(m->p.uri), *c = path ? srv__canonical(path) : NULL;
     char *rel = NULL, *src = NULL;
     ue_project *p = c ? srv__project_for(s, c) : NULL;
     srv_doc_t *doc = srv_doc_find(s, m->p.uri);
     int rc = 1;
-    memset(t, 0, sizeof(*t));
     if (p == NULL || (rel = ue_rel(p, c)) == NULL || (src = ue_source_of(p, rel)) == NULL)
         goto done;
     {
-        srv_ov_t ovd = {s, p};
-        ue_overlay ov = {srv__overlay_lookup, &ovd};
         const char *text;
         size_t len, off;
-        if (ue_check_source(p, s->engine->ctx, src, &ov, t) != 0 || t->expected == NULL)
+        if ((t = srv__result(s, p, src)) == NULL || t->expected == NULL)
             goto done;
+        *tp = t;
         /* positions are in the client's buffer of the twin (else the file on disk) */
         text = doc ? doc->text : t->actual ? t->actual : t->expected;
         len = doc ? doc->len : t->actual ? t->actual_len : t->expected_len;
         off = srv_text_offset(text, len, m->p.position, s->utf8);
         *twin_line = (size_t)srv_text_position(text, len, off, true).line;
-        if (twin_line == 0 || off < t->out.header_len) {
+        if (*twin_line == 0 || off < t->out.header_len) {
             *src_off = 0;
         } else
             *src_off = ua_map_to_source(&t->out.map, off);
@@ -1125,48 +1129,42 @@ done:
 int srv_hover(srv_t *s, const lsp_msg_t *m, lsp_out_t *out)
 {
     char *src = NULL, *uri = NULL, md[1024];
-    ue_twin t;
+    const ue_twin *t = NULL;
     size_t off = 0, tl = 0;
     unsigned line = 1, col = 1;
     int rc;
-    if (srv__twin_to_source(s, m, &src, &t, &off, &tl) != 0) {
-        ue_twin_free(&t);
+    if (srv__twin_to_source(s, m, &src, &t, &off, &tl) != 0)
         return lsp_encode_null_result(&m->id, out) == 0 ? 0 : SRV_ENOMEM;
-    }
-    ua_offset_to_linecol(t.src_bytes, t.src_len, off, &line, &col);
+    ua_offset_to_linecol(t->src_bytes, t->src_len, off, &line, &col);
     uri = srv__uri_for(s, src);
     snprintf(md, sizeof(md), "generated from [%s:%u](%s#L%u)%s", srv__base(src), line,
              uri ? uri : "", line,
-             t.state == UE_OK ? "" : " (this twin is out of date: regenerate it)");
+             t->state == UE_OK ? "" : " (this twin is out of date: regenerate it)");
     rc = lsp_encode_hover(&m->id, md, NULL, out) == 0 ? 0 : SRV_ENOMEM;
     free(uri);
     free(src);
-    ue_twin_free(&t);
     return rc;
 }
 
 int srv_definition(srv_t *s, const lsp_msg_t *m, lsp_out_t *out)
 {
     char *src = NULL, *uri = NULL;
-    ue_twin t;
+    const ue_twin *t = NULL;
     size_t off = 0, tl = 0;
     int rc;
     lsp_location_t loc;
     srv_doc_t *sd;
-    if (srv__twin_to_source(s, m, &src, &t, &off, &tl) != 0) {
-        ue_twin_free(&t);
+    if (srv__twin_to_source(s, m, &src, &t, &off, &tl) != 0)
         return lsp_encode_null_result(&m->id, out) == 0 ? 0 : SRV_ENOMEM;
-    }
     uri = srv__uri_for(s, src);
     sd = srv_doc_find_path(s, src);
     loc.uri = uri;
     loc.range.start = sd ? srv_text_position(sd->text, sd->len, off, s->utf8)
-                         : srv_text_position(t.src_bytes, t.src_len, off, s->utf8);
+                         : srv_text_position(t->src_bytes, t->src_len, off, s->utf8);
     loc.range.end = loc.range.start;
     rc = uri && lsp_encode_locations(&m->id, &loc, 1, out) == 0 ? 0 : SRV_ENOMEM;
     free(uri);
     free(src);
-    ue_twin_free(&t);
     return rc;
 }
 
