@@ -20,38 +20,32 @@ export interface TwinConfig {
   error?: string;
 }
 
+/** True when `pattern` can name a twin: it must contain `{name}` or `{stem}`. */
+export function isTwinPattern(pattern: string): boolean {
+  return pattern.includes('{name}') || pattern.includes('{stem}');
+}
+
 /**
  * Returns the file name of the twin of `sourceBase` (a base name such as `limiter.c`) under the
- * naming `pattern` (the `twin` key), or undefined when the pattern has no `{name}` placeholder.
+ * naming `pattern` (the `twin` key): `{name}` is the base name, `{stem}` the name without its
+ * extension, `{ext}` the extension without the dot (as the transformer names twins). Undefined
+ * when the pattern has neither `{name}` nor `{stem}`.
  */
 export function twinBaseName(sourceBase: string, pattern: string = DEFAULT_TWIN_PATTERN): string | undefined {
-  if (!pattern.includes('{name}') || sourceBase === '') {
+  if (!isTwinPattern(pattern) || sourceBase === '') {
     return undefined;
   }
-  return pattern.split('{name}').join(sourceBase);
+  const dot = sourceBase.lastIndexOf('.');
+  const hasExt = dot > 0;
+  const stem = hasExt ? sourceBase.slice(0, dot) : sourceBase;
+  const ext = hasExt ? sourceBase.slice(dot + 1) : '';
+  return pattern.replace(/\{(name|stem|ext)\}/g, (_m, key: string) => (key === 'name' ? sourceBase : key === 'stem' ? stem : ext));
 }
 
 /** Returns the absolute path of the twin of `sourcePath`: beside it, named by `pattern`. */
 export function twinPathFor(sourcePath: string, pattern: string = DEFAULT_TWIN_PATTERN): string | undefined {
   const base = twinBaseName(path.basename(sourcePath), pattern);
   return base === undefined ? undefined : path.join(path.dirname(sourcePath), base);
-}
-
-/**
- * Inverse of twinBaseName: the source base name that `twinBase` was named after, or undefined when
- * the name does not follow `pattern`. Only a fallback: a twin's header is the authority.
- */
-export function sourceBaseNameFromTwin(twinBase: string, pattern: string = DEFAULT_TWIN_PATTERN): string | undefined {
-  const at = pattern.indexOf('{name}');
-  if (at < 0 || pattern.indexOf('{name}', at + 1) >= 0) {
-    return undefined;
-  }
-  const prefix = pattern.slice(0, at);
-  const suffix = pattern.slice(at + '{name}'.length);
-  if (twinBase.length <= prefix.length + suffix.length || !twinBase.startsWith(prefix) || !twinBase.endsWith(suffix)) {
-    return undefined;
-  }
-  return twinBase.slice(prefix.length, twinBase.length - suffix.length);
 }
 
 /**
@@ -96,10 +90,14 @@ export function sourcePathFromHeader(firstLine: string, configDir: string): stri
 }
 
 /**
- * Converts a glob of unasync.json (`*` and `?` within one path segment, `**` across segments) to a
- * regular expression that matches a whole '/'-separated relative path.
+ * Converts a glob of unasync.json to a regular expression that matches a whole '/'-separated
+ * relative path, with the engine's rules: `*` and `?` within one segment, `**` across segments
+ * (`**` + `/` matches zero or more whole segments), `[abc]`, `[a-z]` and `[!abc]` classes that
+ * never match '/', and a `[` without its `]` taken literally.
  */
 export function globToRegExp(glob: string): RegExp {
+  const lit = (c: string): string => c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  const inClass = (c: string): string => c.replace(/[\\\]^-]/g, '\\$&');
   let re = '';
   for (let i = 0; i < glob.length; i++) {
     const c = glob.charAt(i);
@@ -107,7 +105,7 @@ export function globToRegExp(glob: string): RegExp {
       i++;
       if (glob.charAt(i + 1) === '/') {
         i++;
-        re += '(?:[^/]*/)*'; // `**/` matches zero or more whole segments
+        re += '(?:[^/]*/)*';
       } else {
         re += '.*';
       }
@@ -115,8 +113,31 @@ export function globToRegExp(glob: string): RegExp {
       re += '[^/]*';
     } else if (c === '?') {
       re += '[^/]';
+    } else if (c === '[') {
+      let p = i + 1;
+      const neg = glob.charAt(p) === '!' || glob.charAt(p) === '^';
+      if (neg) p++;
+      const start = p;
+      let members = '';
+      while (p < glob.length && (glob.charAt(p) !== ']' || p === start)) {
+        if (glob.charAt(p + 1) === '-' && p + 2 < glob.length && glob.charAt(p + 2) !== ']') {
+          if (glob.charAt(p) <= glob.charAt(p + 2)) {
+            members += `${inClass(glob.charAt(p))}-${inClass(glob.charAt(p + 2))}`; // a reversed range matches nothing
+          }
+          p += 3;
+        } else {
+          members += inClass(glob.charAt(p));
+          p++;
+        }
+      }
+      if (p >= glob.length) {
+        re += lit(c); // no closing ']': a literal '['
+      } else {
+        re += neg ? `[^/${members}]` : `(?!/)[${members}]`;
+        i = p;
+      }
     } else {
-      re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+      re += lit(c);
     }
   }
   return new RegExp(`^${re}$`);
@@ -146,7 +167,7 @@ export function parseConfig(text: string, dir: string): TwinConfig {
     return config;
   }
   const obj = json as Record<string, unknown>;
-  if (typeof obj.twin === 'string' && obj.twin.includes('{name}')) {
+  if (typeof obj.twin === 'string' && isTwinPattern(obj.twin)) {
     config.twin = obj.twin;
   }
   const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : []);

@@ -15,7 +15,6 @@ import {
   matchesAny,
   parseConfig,
   parseSourceHeader,
-  sourceBaseNameFromTwin,
   sourcePathFromHeader,
   twinBaseName,
   twinPathFor,
@@ -33,17 +32,18 @@ test('twin_name_follows_a_configured_pattern', () => {
   assert.equal(twinPathFor('/p/src/io.c', '{name}.sync'), '/p/src/io.c.sync');
 });
 
-test('twin_name_is_undefined_without_a_name_placeholder', () => {
-  assert.equal(twinBaseName('io.c', 'sync_file'), undefined);
-  assert.equal(twinPathFor('/p/io.c', ''), undefined);
+test('twin_name_uses_stem_and_ext_like_the_transformer', () => {
+  assert.equal(twinBaseName('io.c', '{stem}_blocking.{ext}'), 'io_blocking.c');
+  assert.equal(twinBaseName('io.tar.gz', '{stem}_b.{ext}'), 'io.tar_b.gz', 'the last dot splits');
+  assert.equal(twinBaseName('Makefile', 'sync_{stem}{ext}'), 'sync_Makefile', 'no extension');
+  assert.equal(twinBaseName('.hidden', '{stem}_s.{ext}'), '.hidden_s.', 'a leading dot is no extension');
+  assert.equal(twinBaseName('a.c', '{name}-{name}'), 'a.c-a.c');
 });
 
-test('source_name_is_recovered_from_a_twin_name', () => {
-  assert.equal(sourceBaseNameFromTwin('sync_limiter.c'), 'limiter.c');
-  assert.equal(sourceBaseNameFromTwin('blocking_io.c', 'blocking_{name}'), 'io.c');
-  assert.equal(sourceBaseNameFromTwin('limiter.c'), undefined);
-  assert.equal(sourceBaseNameFromTwin('sync_'), undefined, 'an empty name is no twin');
-  assert.equal(sourceBaseNameFromTwin('a_b', '{name}_{name}'), undefined, 'ambiguous pattern');
+test('twin_name_is_undefined_without_a_name_placeholder', () => {
+  assert.equal(twinBaseName('io.c', 'sync_file'), undefined);
+  assert.equal(twinBaseName('io.c', 'sync_{ext}'), undefined);
+  assert.equal(twinPathFor('/p/io.c', ''), undefined);
 });
 
 test('header_gives_the_source_path_as_written', () => {
@@ -90,6 +90,21 @@ test('glob_double_star_crosses_segments', () => {
   assert.ok(!globToRegExp('src/**/*.c').test('lib/a.c'));
 });
 
+test('glob_classes_follow_the_engine', () => {
+  assert.ok(globToRegExp('[ab].c').test('a.c'));
+  assert.ok(!globToRegExp('[ab].c').test('c.c'));
+  assert.ok(globToRegExp('x[0-9].c').test('x7.c'));
+  assert.ok(globToRegExp('[!ab].c').test('c.c'));
+  assert.ok(!globToRegExp('[!ab].c').test('a.c'));
+  assert.ok(globToRegExp('[^ab].c').test('z.c'));
+  assert.ok(globToRegExp('[]].c').test(']].c'.slice(1)), 'a leading ] is a member');
+  assert.ok(!globToRegExp('a[!x]b').test('a/b'), 'a class never matches /');
+  assert.ok(!globToRegExp('a[/]b').test('a/b'));
+  assert.ok(globToRegExp('a[b.c').test('a[b.c'), 'unclosed [ is literal');
+  assert.ok(!globToRegExp('[z-a]').test('m'), 'a reversed range matches nothing');
+  assert.ok(globToRegExp('[a\\^-]').test('^'));
+});
+
 test('glob_escapes_regex_characters', () => {
   assert.ok(globToRegExp('a+b(1).c').test('a+b(1).c'));
   assert.ok(!globToRegExp('a.c').test('abc'));
@@ -108,6 +123,7 @@ test('config_falls_back_to_defaults_on_bad_input', () => {
   assert.match(parseConfig('[]', '/p').error ?? '', /object/);
   assert.equal(parseConfig('{"twin": 7}', '/p').twin, 'sync_{name}');
   assert.equal(parseConfig('{"twin": "nameless"}', '/p').twin, 'sync_{name}');
+  assert.equal(parseConfig('{"twin": "{stem}_b.{ext}"}', '/p').twin, '{stem}_b.{ext}');
 });
 
 function tempProject(): string {
