@@ -266,19 +266,30 @@ int main(int argc, char **argv)
         return 0;
     if (rl_test_redis_start(&server) != 0)
         return 1;
-    long n = iterations(20000);
-    double sync_ops = 0;
-    redis_args_t ar = {iterations(64000), 0};
-    if (sync_redis_loop(n, &sync_ops) || async_run(async_redis_loop, &ar)) {
-        fprintf(stderr, "redis benchmark failed\n");
-        rc = 1;
-    } else {
+    /* Alternate ours and redis-benchmark over several rounds and keep each side's best: on a
+     * shared machine the best round is the one least disturbed by other processes. */
+    long n = iterations(10000);
+    double sync_best = 0, async_best = 0, rb1_best = 0, rb64_best = 0;
+    for (int round = 0; round < 3 && rc == 0; round++) {
+        double sync_ops = 0;
+        redis_args_t ar = {iterations(32000), 0};
+        if (sync_redis_loop(n, &sync_ops) || async_run(async_redis_loop, &ar)) {
+            fprintf(stderr, "redis benchmark failed\n");
+            rc = 1;
+            break;
+        }
         double rb1 = redis_benchmark(1, n);
         double rb64 = redis_benchmark(RL_INFLIGHT, ar.n);
-        line("limiter_redis_sync_acquire_commit", sync_ops, "ops/s",
-             "redis-benchmark -c 1, same script", rb1, "ratio >= 0.8");
-        line("limiter_redis_async_64_in_flight", ar.ops, "ops/s",
-             "redis-benchmark -c 64, same script", rb64, "ratio >= 0.8");
+        sync_best = sync_ops > sync_best ? sync_ops : sync_best;
+        async_best = ar.ops > async_best ? ar.ops : async_best;
+        rb1_best = rb1 > rb1_best ? rb1 : rb1_best;
+        rb64_best = rb64 > rb64_best ? rb64 : rb64_best;
+    }
+    if (rc == 0) {
+        line("limiter_redis_sync_acquire_commit", sync_best, "ops/s",
+             "redis-benchmark -c 1, same script", rb1_best, "ratio >= 0.8");
+        line("limiter_redis_async_64_in_flight", async_best, "ops/s",
+             "redis-benchmark -c 64, same script", rb64_best, "ratio >= 0.8");
     }
     rl_test_redis_stop(&server);
     return rc;
