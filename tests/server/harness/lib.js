@@ -27,6 +27,12 @@ const SOURCE = [
 
 const uri = (p) => pathToFileURL(p).href;
 
+// Sanitizer builds print UBSan reports and keep going: any such report fails the test.
+const SANITIZER = /runtime error:|AddressSanitizer|LeakSanitizer/;
+const checkSanitizer = (stderr) => {
+  if (SANITIZER.test(stderr)) throw new Error(`sanitizer report from the server:\n${stderr}`);
+};
+
 /** A temporary project: unasync.json + x.c (+ more files). Removed by t.after. */
 function workspace(t, files = {}) {
   const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'ua-ws-')));
@@ -68,7 +74,7 @@ function start(t, { env = {}, onRequest = {} } = {}) {
   });
   conn.onError(() => {});
   conn.listen();
-  t.after(() => { conn.dispose(); if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL'); });
+  t.after(() => { conn.dispose(); if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL'); checkSanitizer(stderr); });
   /** Resolves when pred() is true; rejects after ms (a test timeout, never a timed assertion). */
   const until = (what, pred, ms = 10000) => new Promise((res, rej) => {
     const timer = setTimeout(() => rej(new Error(`timeout waiting for ${what}\nstderr:\n${stderr}`)), ms);
@@ -138,7 +144,7 @@ function startRaw(t, env = {}) {
     waiters.splice(0).forEach((w) => w());
   });
   const exited = new Promise((res) => proc.on('exit', (code, sig) => res(sig ? sig : code)));
-  t.after(() => { if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL'); });
+  t.after(() => { if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL'); checkSanitizer(stderr); });
   const until = (what, pred, ms = 10000) => new Promise((res, rej) => {
     const timer = setTimeout(() => rej(new Error(`timeout waiting for ${what}\nstderr:\n${stderr}`)), ms);
     const check = () => { const v = pred(); if (v) { clearTimeout(timer); res(v); } else waiters.push(check); };
