@@ -3,10 +3,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <hiredis.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,9 +31,11 @@ static int spawn(rl_test_redis_t *r)
             dup2(devnull, 1);
             close(devnull);
         }
-        execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", r->socket,
-               "--unixsocketperm", "700", "--save", "", "--appendonly", r->aof ? "yes" : "no",
-               "--appendfsync", "always", "--dir", r->dir, (char *)NULL);
+        char port[16];
+        snprintf(port, sizeof port, "%d", r->port);
+        execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1",
+               "--unixsocket", r->socket, "--unixsocketperm", "700", "--save", "", "--appendonly",
+               r->aof ? "yes" : "no", "--appendfsync", "always", "--dir", r->dir, (char *)NULL);
         _exit(127);
     }
     r->pid = pid;
@@ -59,14 +64,36 @@ static int spawn(rl_test_redis_t *r)
     return -1;
 }
 
+/* A loopback port that was free a moment ago (the server binds it right after). */
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    int port = -1;
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
 int rl_test_redis_start(rl_test_redis_t *r)
 {
     /* A write to a server that was killed raises SIGPIPE in hiredis' blocking API; like every
      * hiredis program, ours ignores it and gets the error instead (see docs/limiter.md). */
     signal(SIGPIPE, SIG_IGN);
-    int aof = r->aof;
+    int aof = r->aof, tcp = r->tcp;
     memset(r, 0, sizeof *r);
     r->aof = aof;
+    r->tcp = tcp;
+    if (tcp && (r->port = free_port()) <= 0)
+        return -1;
     const char *tmp = getenv("TMPDIR");
     snprintf(r->dir, sizeof r->dir, "%s/rl-redis-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
     if (!mkdtemp(r->dir)) {
@@ -74,7 +101,10 @@ int rl_test_redis_start(rl_test_redis_t *r)
         return -1;
     }
     snprintf(r->socket, sizeof r->socket, "%s/redis.sock", r->dir);
-    snprintf(r->url, sizeof r->url, "unix://%s", r->socket);
+    if (r->tcp)
+        snprintf(r->url, sizeof r->url, "redis://127.0.0.1:%d/1", r->port);
+    else
+        snprintf(r->url, sizeof r->url, "unix://%s", r->socket);
     return spawn(r);
 }
 

@@ -39,6 +39,8 @@
 /* A redis-server of our own on a unix socket in a fresh temporary folder, without persistence. */
 typedef struct rl_test_redis {
     int aof; /* set before start: keep data across kills in an fsync'd append-only file */
+    int tcp; /* set before start: also listen on a free loopback port; url uses it and db 1 */
+    int port;
     pid_t pid;
     char dir[256];
     char socket[300];

@@ -862,6 +862,10 @@ int main(int argc, char **argv)
 {
     if (argc > 1)
         backend = argv[1];
+    if (strcmp(backend, "redis-tcp") == 0) {
+        backend = "redis"; /* the same suite over TCP, in database 1 (SELECT) */
+        server.tcp = 1;
+    }
     if (strcmp(backend, "redis") == 0 && rl_test_redis_start(&server) != 0)
         return 1;
     const struct CMUnitTest tests[] = {
@@ -901,7 +905,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(allocation_failures_are_reported_and_leak_nothing),
     };
     char name[64];
-    snprintf(name, sizeof name, "limiter_%s", backend);
+    snprintf(name, sizeof name, "limiter_%s%s", backend, server.tcp ? "_tcp" : "");
     int failed = cmocka_run_group_tests_name(name, tests, NULL, NULL);
     if (strcmp(backend, "redis") == 0)
         rl_test_redis_stop(&server);
