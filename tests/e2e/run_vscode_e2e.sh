@@ -35,12 +35,26 @@ pw_modules=$cache/playwright-1.65.1/node_modules
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/unasync-e2e.XXXXXX")
 cs_pid=
 drv_pid=
+# Live (not zombie) processes whose process group is $1.
+group_members() {
+	for st in /proc/[0-9]*/stat; do
+		{ read -r line <"$st"; } 2>/dev/null || continue
+		set -- "$1" ${line##*) }
+		[ "$4" = "$1" ] && [ "$2" != Z ] && echo "${st%/stat}"
+	done
+}
 cleanup() {
+	rc=$?
 	# Both children lead their own process group: kill the groups, then anything still holding
 	# this run's scratch folder (Chromium helpers that re-parented).
-	for pid in $drv_pid $cs_pid; do kill -TERM -- "-$pid" 2>/dev/null || true; done
-	sleep 0.5
-	for pid in $drv_pid $cs_pid; do kill -KILL -- "-$pid" 2>/dev/null || true; done
+	for pid in $drv_pid $cs_pid; do kill -TERM "-$pid" 2>/dev/null || true; done
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		left=
+		for pid in $drv_pid $cs_pid; do left="$left$(group_members "$pid")"; done
+		[ -z "$left" ] && break
+		sleep 0.3
+	done
+	for pid in $drv_pid $cs_pid; do kill -KILL "-$pid" 2>/dev/null || true; done
 	for p in /proc/[0-9]*; do
 		if { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -qF "$tmp/"; then kill -KILL "${p#/proc/}" 2>/dev/null || true; fi
 	done
@@ -48,6 +62,14 @@ cleanup() {
 	cp "$tmp/code-server.log" "$artifacts/" 2>/dev/null || true
 	find "$tmp/ud/logs" -name '*unasync*.log' -exec cp {} "$artifacts/" \; 2>/dev/null || true
 	rm -rf "$tmp"
+	sleep 0.3
+	for pid in $drv_pid $cs_pid; do
+		if [ -n "$(group_members "$pid")" ]; then
+			echo "vscode e2e: processes of group $pid survived SIGKILL" >&2
+			rc=1
+		fi
+	done
+	exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

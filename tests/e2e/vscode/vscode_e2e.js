@@ -205,10 +205,23 @@ async function main() {
   await shot('vscode-5-fixall-on-save.png');
 }
 
+/** The contributed JSON Schema validates any unasync.json (VS Code's JSON support, no server). */
+async function schemaValidation() {
+  step = 'unasync.json validated by the contributed schema';
+  await page.keyboard.press('Escape'); // close whatever widget a failed step left open
+  // A second project in a sub-folder, written last so it does not change what the server checked.
+  fs.mkdirSync(path.join(ws, 'schema-check'), { recursive: true });
+  fs.writeFileSync(path.join(ws, 'schema-check', 'unasync.json'), '{\n  "sources": ["*.c"],\n  "e2e_unknown_key": true\n}\n');
+  await openFromExplorer('schema-check/unasync.json');
+  const row = page.locator('.markers-panel .monaco-list-row', { hasText: /e2e_unknown_key/ }).first();
+  await row.waitFor({ timeout: STEP_TIMEOUT });
+  log('schema:', (await row.innerText()).replace(/\s+/g, ' '));
+}
+
 /** Last, because it stops the server: a missing executable is reported with "Open Setting". */
 async function missingBinary() {
   step = 'a missing binary: error with a button that opens the setting';
-  await page.keyboard.press('Escape'); // close whatever widget a failed step left open
+  await page.keyboard.press('Escape');
   // unasync.path is machine-overridable, so the workspace's settings.json may set it.
   const wsSettingsFile = path.join(ws, '.vscode', 'settings.json');
   const wsSettings = fs.existsSync(wsSettingsFile) ? JSON.parse(fs.readFileSync(wsSettingsFile, 'utf8')) : {};
@@ -247,8 +260,9 @@ async function all() {
     log(`FAIL during: ${first.message}`);
     if (page) await shot('vscode-fail.png').catch(() => {});
     if (!page) throw first;
-    log('continuing with the missing-binary scenario');
+    log('continuing with the checks that need no server');
   }
+  await schemaValidation();
   await missingBinary();
   if (first) {
     step = 'drift scenario (see above)';
