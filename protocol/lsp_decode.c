@@ -1,6 +1,5 @@
 /* JSON-RPC 2.0 decoding: one framed body into an lsp_msg_t of plain C structs. */
 #include <cjson/cJSON.h>
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -66,12 +65,18 @@ bool lsp_id_equal(const lsp_id_t *a, const lsp_id_t *b)
 static bool lsp__int(const cJSON *j, int64_t *out)
 {
     double d;
+    int64_t v;
     if (!cJSON_IsNumber(j))
         return false;
     d = j->valuedouble;
-    if (!isfinite(d) || d != floor(d) || d > LSP_MAX_EXACT_INT || d < -LSP_MAX_EXACT_INT)
+    /* NaN compares unequal to itself; the range check also rejects infinities, and comes
+     * before the conversion, which is undefined for out-of-range values */
+    if (d != d || d > LSP_MAX_EXACT_INT || d < -LSP_MAX_EXACT_INT)
         return false;
-    *out = (int64_t)d;
+    v = (int64_t)d;
+    if ((double)v != d)
+        return false; /* not an integer */
+    *out = v;
     return true;
 }
 
