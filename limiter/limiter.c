@@ -672,6 +672,37 @@ async int rl_limiter_delete_system_defaults(rl_limiter_t *lim)
     return await delete_config(lim, RL_CONFIG_SYSTEM, NULL, NULL);
 }
 
+async int rl_limiter_list_resources_with_defaults(rl_limiter_t *lim, rl_config_ref_t *out,
+                                                  size_t max, size_t *n)
+{
+    if (!lim || !n || (max && !out))
+        return RL_EINVAL;
+    return await lim->repo->ops->config_list(lim->repo, RL_CONFIG_RESOURCE, NULL, NULL, out, max,
+                                             n);
+}
+
+async int rl_limiter_list_entities_with_custom_limits(rl_limiter_t *lim, const char *resource,
+                                                      rl_config_ref_t *out, size_t max, size_t *n)
+{
+    if (!lim || !n || (max && !out))
+        return RL_EINVAL;
+    if (resource && rl_validate_resource(resource))
+        return RL_ERESOURCE;
+    return await lim->repo->ops->config_list(lim->repo, RL_CONFIG_ENTITY, NULL, resource, out, max,
+                                             n);
+}
+
+async int rl_limiter_list_resources_with_entity_configs(rl_limiter_t *lim, const char *entity_id,
+                                                        rl_config_ref_t *out, size_t max, size_t *n)
+{
+    if (!lim || !n || (max && !out))
+        return RL_EINVAL;
+    if (rl_validate_entity_id(entity_id))
+        return RL_EENTITY;
+    return await lim->repo->ops->config_list(lim->repo, RL_CONFIG_ENTITY, entity_id, NULL, out, max,
+                                             n);
+}
+
 async int rl_limiter_invalidate_config_cache(rl_limiter_t *lim)
 {
     return lim ? await rl_repo_invalidate(lim->repo) : RL_EINVAL;

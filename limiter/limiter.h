@@ -132,6 +132,17 @@ async int rl_limiter_set_system_defaults(rl_limiter_t *lim, const rl_limit_t *li
 async int rl_limiter_get_system_defaults(rl_limiter_t *lim, rl_config_t *out);
 async int rl_limiter_delete_system_defaults(rl_limiter_t *lim);
 
+/* List queries over stored configs (at most max refs, in no order; *n how many):
+ * resources that have defaults; entities with their own limits for `resource` (NULL: any
+ * resource); resources for which `entity_id` has its own limits. */
+async int rl_limiter_list_resources_with_defaults(rl_limiter_t *lim, rl_config_ref_t *out,
+                                                  size_t max, size_t *n);
+async int rl_limiter_list_entities_with_custom_limits(rl_limiter_t *lim, const char *resource,
+                                                      rl_config_ref_t *out, size_t max, size_t *n);
+async int rl_limiter_list_resources_with_entity_configs(rl_limiter_t *lim, const char *entity_id,
+                                                        rl_config_ref_t *out, size_t max,
+                                                        size_t *n);
+
 /* Clears the config cache; stats reports hits, misses, size and ttl. */
 async int rl_limiter_invalidate_config_cache(rl_limiter_t *lim);
 async int rl_limiter_cache_stats(rl_limiter_t *lim, rl_cache_stats_t *out);

@@ -234,6 +234,44 @@ static async int mem_config_delete(rl_repo_t *repo, rl_config_kind_t kind, const
     return had ? 0 : RL_ENOTFOUND;
 }
 
+typedef struct list_ctx {
+    rl_config_kind_t kind;
+    const char *entity_id;
+    const char *resource;
+    rl_config_ref_t *out;
+    size_t max;
+    size_t n;
+} list_ctx_t;
+
+static bool collect_config(const char *key, void *value, void *ctx)
+{
+    list_ctx_t *c = ctx;
+    rl_config_ref_t ref;
+    (void)value;
+    if (key[0] != (c->kind == RL_CONFIG_ENTITY ? 'e' : 'r') || !rl_config_ref_parse(key, &ref))
+        return false;
+    if ((c->entity_id && strcmp(ref.entity_id, c->entity_id) != 0) ||
+        (c->resource && strcmp(ref.resource, c->resource) != 0))
+        return false;
+    if (c->n < c->max)
+        c->out[c->n++] = ref;
+    return false;
+}
+
+static async int mem_config_list(rl_repo_t *repo, rl_config_kind_t kind, const char *entity_id,
+                                 const char *resource, rl_config_ref_t *out, size_t max, size_t *n)
+{
+    rl_memory_t *m = (rl_memory_t *)repo;
+    int rc = await lock_store(m);
+    if (rc)
+        return rc;
+    list_ctx_t c = {kind, entity_id, resource, out, max, 0};
+    rl_map_sweep(&m->configs, collect_config, &c);
+    async_mutex_unlock(&m->lock);
+    *n = c.n;
+    return 0;
+}
+
 static async int mem_config_get_many(rl_repo_t *repo, size_t n, const rl_config_key_t *keys,
                                      rl_config_t *outs, bool *found)
 {
@@ -386,6 +424,7 @@ static const rl_repo_ops_t rl_memory_ops = {
     .config_put = mem_config_put,
     .config_get = mem_config_get,
     .config_delete = mem_config_delete,
+    .config_list = mem_config_list,
     .config_get_many = mem_config_get_many,
     .consume = mem_consume,
     .adjust = mem_adjust,

@@ -581,8 +581,11 @@ static async int rds_entity_get(rl_repo_t *repo, const char *id, rl_entity_t *ou
     return rc;
 }
 
-/* Deletes every key matching prefix + pattern (SCAN, so the server never blocks on KEYS). */
-static async int delete_matching(rl_redis_t *r, const char *kind, const char *id)
+/* Calls batch(r, keys, ctx) for every SCAN page of keys matching `pattern` (SCAN, so the server
+ * never blocks as it would on KEYS). Stops at the first error. */
+static async int scan(rl_redis_t *r, const char *pattern,
+                      async int (*batch)(rl_redis_t *r, const redisReply *keys, void *ctx),
+                      void *ctx)
 {
     char cursor[32] = "0";
     do {
@@ -591,7 +594,7 @@ static async int delete_matching(rl_redis_t *r, const char *kind, const char *id
         arg_str(&a, "SCAN");
         arg_str(&a, cursor);
         arg_str(&a, "MATCH");
-        arg_key(&a, r, kind, id, "*");
+        arg_str(&a, pattern);
         arg_str(&a, "COUNT");
         arg_str(&a, "1000");
         redisReply *reply;
@@ -605,20 +608,75 @@ static async int delete_matching(rl_redis_t *r, const char *kind, const char *id
             return RL_EPROTO;
         }
         copy_field(cursor, sizeof cursor, reply->element[0]);
-        const redisReply *keys = reply->element[1];
-        args_init(&a, 0);
-        arg_str(&a, "DEL");
-        for (size_t i = 0; i < keys->elements; i++)
-            arg_mem(&a, keys->element[i]->str, keys->element[i]->len);
+        rc = await batch(r, reply->element[1], ctx);
         freeReplyObject(reply);
-        if (a.argc > 1) {
-            rc = await command(r, &reply, &a);
-            if (rc)
-                return rc;
-            freeReplyObject(reply);
-        }
+        if (rc)
+            return rc;
     } while (strcmp(cursor, "0") != 0);
     return 0;
+}
+
+static async int delete_keys(rl_redis_t *r, const redisReply *keys, void *ctx)
+{
+    (void)ctx;
+    args_t a;
+    args_init(&a, 0);
+    arg_str(&a, "DEL");
+    for (size_t i = 0; i < keys->elements; i++)
+        arg_mem(&a, keys->element[i]->str, keys->element[i]->len);
+    if (a.argc == 1)
+        return 0;
+    redisReply *reply;
+    int rc = await command(r, &reply, &a);
+    if (rc == 0)
+        freeReplyObject(reply);
+    return rc;
+}
+
+/* Deletes every key of `kind` whose next part is `id`. */
+static async int delete_matching(rl_redis_t *r, const char *kind, const char *id)
+{
+    char pattern[RL_KEY_MAX];
+    snprintf(pattern, sizeof pattern, "%s%s#%s#*", r->prefix, kind, id);
+    return await scan(r, pattern, delete_keys, NULL);
+}
+
+typedef struct list_ctx {
+    size_t prefix_len;
+    rl_config_ref_t *out;
+    size_t max;
+    size_t n;
+} list_ctx_t;
+
+static async int collect_refs(rl_redis_t *r, const redisReply *keys, void *ctx)
+{
+    list_ctx_t *c = ctx;
+    (void)r;
+    for (size_t i = 0; i < keys->elements && c->n < c->max; i++) {
+        const redisReply *k = keys->element[i];
+        /* prefix + "c#" + the cache key form ("r#res" or "e#entity#res") */
+        if (k->type != REDIS_REPLY_STRING || k->len < c->prefix_len + 2 || k->len >= RL_KEY_MAX)
+            continue;
+        if (rl_config_ref_parse(k->str + c->prefix_len + 2, &c->out[c->n]))
+            c->n++;
+    }
+    return 0;
+}
+
+static async int rds_config_list(rl_repo_t *repo, rl_config_kind_t kind, const char *entity_id,
+                                 const char *resource, rl_config_ref_t *out, size_t max, size_t *n)
+{
+    rl_redis_t *r = (rl_redis_t *)repo;
+    char pattern[RL_KEY_MAX];
+    if (kind == RL_CONFIG_ENTITY)
+        snprintf(pattern, sizeof pattern, "%sc#e#%s#%s", r->prefix, entity_id ? entity_id : "*",
+                 resource ? resource : "*");
+    else
+        snprintf(pattern, sizeof pattern, "%sc#r#%s", r->prefix, resource ? resource : "*");
+    list_ctx_t c = {strlen(r->prefix), out, max, 0};
+    int rc = await scan(r, pattern, collect_refs, &c);
+    *n = c.n;
+    return rc;
 }
 
 static async int rds_entity_delete(rl_repo_t *repo, const char *id)
@@ -724,6 +782,7 @@ static const rl_repo_ops_t rl_redis_ops = {
     .config_put = rds_config_put,
     .config_get = rds_config_get,
     .config_delete = rds_config_delete,
+    .config_list = rds_config_list,
     .config_get_many = rds_config_get_many,
     .consume = rds_consume,
     .adjust = rds_adjust,

@@ -41,6 +41,10 @@ typedef struct rl_repo_ops {
                             const char *resource, rl_config_t *out);
     async int (*config_delete)(rl_repo_t *repo, rl_config_kind_t kind, const char *entity_id,
                                const char *resource);
+    /* Lists stored configs of one kind (RESOURCE or ENTITY), optionally only those of entity_id
+     * or of resource (NULL: any): at most max refs, in no order; *n tells how many. */
+    async int (*config_list)(rl_repo_t *repo, rl_config_kind_t kind, const char *entity_id,
+                             const char *resource, rl_config_ref_t *out, size_t max, size_t *n);
     /* Reads n configs in one batch (one round trip where the backend allows): found[i] tells
      * whether outs[i] was filled. */
     async int (*config_get_many)(rl_repo_t *repo, size_t n, const rl_config_key_t *keys,

@@ -185,3 +185,26 @@ void rl_cache_key_entity(char *buf, const char *entity_id)
     p = put(p, entity_id);
     *p = 0;
 }
+
+bool rl_config_ref_parse(const char *key, rl_config_ref_t *out)
+{
+    const char *res = NULL;
+    memset(out, 0, sizeof *out);
+    if (key[0] == 'r' && key[1] == '#') {
+        res = key + 2;
+    } else if (key[0] == 'e' && key[1] == '#') {
+        const char *sep = strchr(key + 2, '#');
+        size_t n = sep ? (size_t)(sep - key - 2) : 0;
+        if (!sep || n == 0 || n > RL_ENTITY_ID_MAX)
+            return false;
+        memcpy(out->entity_id, key + 2, n);
+        res = sep + 1;
+    } else {
+        return false;
+    }
+    size_t n = strlen(res);
+    if (n == 0 || n > RL_RESOURCE_MAX)
+        return false;
+    memcpy(out->resource, res, n);
+    return true;
+}

@@ -218,6 +218,15 @@ typedef struct rl_config_key {
     const char *resource;
 } rl_config_key_t;
 
+/* Where a stored config lives, as list queries report it. */
+typedef struct rl_config_ref {
+    char entity_id[RL_ENTITY_ID_MAX + 1]; /* "" for resource defaults */
+    char resource[RL_RESOURCE_MAX + 1];
+} rl_config_ref_t;
+
+/* Parses a config cache key ("r#res", "e#entity#res") into *out; false for other keys. */
+bool rl_config_ref_parse(const char *key, rl_config_ref_t *out);
+
 /* Builds a config from `n` limits, rejecting invalid ones, duplicates and n > RL_MAX_LIMITS
  * (RL_ETOOMANY). n == 0 is allowed (an empty config). */
 int rl_config_set(rl_config_t *cfg, const rl_limit_t *limits, size_t n);

@@ -681,6 +681,46 @@ TEST(system_defaults_keep_on_unavailable)
     return 0;
 }
 
+static bool has_ref(const rl_config_ref_t *refs, size_t n, const char *entity, const char *res)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(refs[i].entity_id, entity) == 0 && strcmp(refs[i].resource, res) == 0)
+            return true;
+    return false;
+}
+
+TEST(list_queries_find_stored_configs)
+{
+    rl_limit_t l = per_minute("rpm", 10);
+    CHECK_EQ(await rl_limiter_set_resource_defaults(w->lim, "gpt-4", &l, 1), 0);
+    CHECK_EQ(await rl_limiter_set_resource_defaults(w->lim, "openai/o1", &l, 1), 0);
+    CHECK_EQ(await rl_limiter_set_limits(w->lim, "key-1", "gpt-4", &l, 1), 0);
+    CHECK_EQ(await rl_limiter_set_limits(w->lim, "key-1", NULL, &l, 1), 0);
+    CHECK_EQ(await rl_limiter_set_limits(w->lim, "key:2", "gpt-4", &l, 1), 0);
+    CHECK_EQ(await rl_limiter_set_system_defaults(w->lim, &l, 1, RL_ON_UNAVAILABLE_UNSET), 0);
+    rl_config_ref_t refs[8];
+    size_t n = 0;
+    CHECK_EQ(await rl_limiter_list_resources_with_defaults(w->lim, refs, 8, &n), 0);
+    CHECK_EQ(n, 2);
+    CHECK(has_ref(refs, n, "", "gpt-4"));
+    CHECK(has_ref(refs, n, "", "openai/o1"));
+    CHECK_EQ(await rl_limiter_list_entities_with_custom_limits(w->lim, "gpt-4", refs, 8, &n), 0);
+    CHECK_EQ(n, 2);
+    CHECK(has_ref(refs, n, "key-1", "gpt-4"));
+    CHECK(has_ref(refs, n, "key:2", "gpt-4"));
+    CHECK_EQ(await rl_limiter_list_entities_with_custom_limits(w->lim, NULL, refs, 8, &n), 0);
+    CHECK_EQ(n, 3);
+    CHECK_EQ(await rl_limiter_list_resources_with_entity_configs(w->lim, "key-1", refs, 8, &n), 0);
+    CHECK_EQ(n, 2);
+    CHECK(has_ref(refs, n, "key-1", RL_DEFAULT_RESOURCE));
+    CHECK_EQ(await rl_limiter_list_resources_with_entity_configs(w->lim, "key-1", refs, 1, &n), 0);
+    CHECK_EQ(n, 1);
+    CHECK_EQ(await rl_limiter_delete_limits(w->lim, "key-1", "gpt-4"), 0);
+    CHECK_EQ(await rl_limiter_list_resources_with_entity_configs(w->lim, "key-1", refs, 8, &n), 0);
+    CHECK_EQ(n, 1);
+    return 0;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Config cache (§4 #54-#58)                                                                    */
 /* ------------------------------------------------------------------------------------------ */
@@ -896,6 +936,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(stored_parameters_win_until_set_limits_pushes_new_ones),
         cmocka_unit_test(entities_are_created_listed_and_deleted),
         cmocka_unit_test(system_defaults_keep_on_unavailable),
+        cmocka_unit_test(list_queries_find_stored_configs),
         cmocka_unit_test(cache_refetches_after_its_ttl),
         cmocka_unit_test(cache_remembers_that_nothing_is_configured),
         cmocka_unit_test(invalidate_empties_the_cache_and_forces_fetches),
