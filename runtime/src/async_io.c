@@ -1,5 +1,5 @@
 /* Async I/O on libuv: TCP streams, DNS and files, each a coroutine parked until its callback. */
-#include "sched.h"
+#include "rt_sched.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* Awaited Redis commands over hiredis' async API and its libuv adapter, returning replies the
  * caller owns, like the blocking redisCommand. */
-#include "sched.h"
+#include "rt_sched.h"
 
 #include <hiredis/adapters/libuv.h>
 #include <hiredis/async.h>

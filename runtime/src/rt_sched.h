@@ -1,7 +1,7 @@
 /* Internal to the async runtime: the task (coroutine) record, the per-thread scheduler and the
  * park/wake protocol that every async primitive is built on. */
-#ifndef UA_SCHED_H
-#define UA_SCHED_H
+#ifndef UA_RT_SCHED_H
+#define UA_RT_SCHED_H
 
 #include <unasync/async.h>
 
@@ -45,6 +45,7 @@ struct ua_rt {
     size_t sched_size;
     void *sched_fake;
     ua_stack_cache_t stacks;
+    unsigned colour; /* next stack colour, see ua_task_new */
 };
 
 extern _Thread_local struct ua_rt *ua_rt_cur;
@@ -64,4 +65,4 @@ void ua_wake_now(async_task_t *t, int reason);
 /* Consumes the running task's pending cancellation; returns UNASYNC_ECANCELED. */
 int ua_cancelled(async_task_t *self);
 
-#endif /* UA_SCHED_H */
+#endif /* UA_RT_SCHED_H */

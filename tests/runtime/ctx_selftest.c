@@ -3,6 +3,7 @@
  * ping-pongs keep counting. Small enough to cross-compile for aarch64 and run under qemu-user
  * (see docs/runtime.md); also run natively by meson. */
 #include "ctx.h"
+#include "san.h"
 
 #include <stdalign.h>
 #include <stdint.h>
@@ -51,6 +52,7 @@ int main(void)
     void *stack = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (stack == MAP_FAILED)
         return 2;
+    unsigned vg_id = ua_vg_stack_register(stack, (char *)stack + size);
     ua_ctx_make(&co_ctx, stack, size, entry, (void *)&pings);
     long r1 = 101, r2 = 202, r3 = 303, r4 = 404, r5 = 505, r6 = 606;
     double f1 = 1.5, f2 = -2.25, f3 = 3.125;
@@ -66,6 +68,7 @@ int main(void)
     EXPECT(r1 == 101 + 1000000 && r2 == 202 + 2000000 && r3 == 303 + 3000000);
     EXPECT(r4 == 404 + 4000000 && r5 == 505 + 5000000 && r6 == 606 + 6000000);
     EXPECT(f1 == 1.5 + 1000000.0 && f2 == -2.25 - 1000000.0 && f3 == 3.125);
+    ua_vg_stack_deregister(vg_id);
     munmap(stack, size);
     printf("ctx_selftest: %ld switches, %d failures\n", 2 * (long)pings, failures);
     return failures != 0;
