@@ -607,6 +607,20 @@ static void run_does_not_nest(void **state)
 {
     assert_int_equal(async_run(nested_run, NULL), 0);
 }
+
+static int wait_forever(void *arg)
+{
+    async_event_t never;
+    async_event_init(&never);
+    return await async_event_wait(&never);
+}
+
+/* When every coroutine waits for something no callback can deliver, async_run cancels them
+ * instead of returning with coroutines suspended (or hanging). */
+static void a_deadlocked_run_cancels_its_waiters(void **state)
+{
+    assert_int_equal(async_run(wait_forever, NULL), UNASYNC_ECANCELED);
+}
 #endif
 
 int main(void)
@@ -630,6 +644,7 @@ int main(void)
 #if UNASYNC_ASYNC
         cmocka_unit_test(async_calls_outside_a_coroutine_return_enotcoro),
         cmocka_unit_test(run_does_not_nest),
+        cmocka_unit_test(a_deadlocked_run_cancels_its_waiters),
 #endif
     };
     return cmocka_run_group_tests_name(UNASYNC_ASYNC ? "runtime async tasks" : "runtime sync tasks",

@@ -51,7 +51,9 @@ typedef struct async_task_s async_task_t;
  * when this returns) and runs the loop until every coroutine has finished. Returns fn's result,
  * or UNASYNC_EBUSY when called from inside a coroutine (async_run does not nest), or
  * UNASYNC_ENOMEM. Tasks still running when fn returns keep running until they finish; their
- * results are lost unless someone joins them. */
+ * results are lost unless someone joins them. If every remaining coroutine waits for something
+ * that no libuv callback can deliver (a deadlock), async_run cancels them all (a message goes to
+ * stderr) rather than return with coroutines suspended; it aborts if they keep waiting. */
 int async_run(int (*fn)(void *), void *arg);
 
 /* Starts fn(arg) in a new coroutine on this thread's loop; it first runs at the next scheduling
@@ -69,7 +71,8 @@ UA_ASYNC int async_join(async_task_t *task, int *result);
 /* async_join with a timeout: UNASYNC_ETIMEDOUT after timeout_ms, the task left untouched. */
 UA_ASYNC int async_join_timed(async_task_t *task, int *result, uint64_t timeout_ms);
 
-/* Gives up ownership of `task`: it is freed when it finishes; its result is dropped. */
+/* Gives up ownership of `task`: it is freed when it finishes; its result is dropped. A finished
+ * task keeps its stack mapping (its record lives there) until it is joined or detached. */
 void async_detach(async_task_t *task);
 
 /* Requests cancellation of `task`. Cancellation is one-shot and cooperative: the task's current
@@ -207,9 +210,10 @@ UA_ASYNC int async_getaddrinfo(const char *node, const char *service, const stru
 void async_freeaddrinfo(struct addrinfo *res);
 
 /* open(2)/pread(2)/pwrite(2)/close(2) in the thread pool. offset < 0 means the current file
- * position. read stores the byte count (0 at end of file), write stores the count written. A
- * cancelled operation that had already started in the pool completes before this returns
- * UNASYNC_ECANCELED (open's fd is then closed for you). */
+ * position. read stores the byte count (0 at end of file), write stores the count written.
+ * Cancellation withdraws an operation still queued in the pool (UNASYNC_ECANCELED, nothing was
+ * done); one already running completes and its result is returned, with the cancellation left
+ * pending for the next suspension (the rule of async_await_req). */
 UA_ASYNC int async_file_open(const char *path, int flags, int mode, int *fd);
 UA_ASYNC int async_file_read(int fd, void *buf, size_t len, int64_t offset, size_t *nread);
 UA_ASYNC int async_file_write(int fd, const void *buf, size_t len, int64_t offset,
