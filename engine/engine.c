@@ -412,10 +412,19 @@ static int list_sources(ue_project *p, ua_findings *f)
         if (rc)
             goto done;
     }
-    /* files named like twins beside every source are candidates for the orphan check */
+    /* files named like twins beside every source are candidates for the orphan check; each
+     * folder is read once (sources are sorted, so one folder's sources are adjacent) */
+    vec_sort_unique(&src);
     for (size_t i = 0; i < src.n && !rc; i++) {
         const char *slash = strrchr(src.v[i], '/');
-        char *dir = slash ? dupn(src.v[i], (size_t)(slash - src.v[i])) : sdup("");
+        size_t dl = slash ? (size_t)(slash - src.v[i]) : 0;
+        if (i > 0) {
+            const char *ps = strrchr(src.v[i - 1], '/');
+            size_t pl = ps ? (size_t)(ps - src.v[i - 1]) : 0;
+            if (pl == dl && strncmp(src.v[i - 1], src.v[i], dl) == 0)
+                continue;
+        }
+        char *dir = slash ? dupn(src.v[i], dl) : sdup("");
         char *abs = dir && *dir ? join(p->root, dir) : sdup(p->root);
         DIR *d = abs ? opendir(abs) : NULL;
         struct dirent *e;
@@ -428,7 +437,6 @@ static int list_sources(ue_project *p, ua_findings *f)
         free(abs);
     }
     vec_sort_unique(&cand);
-    vec_sort_unique(&src);
     if (src.n == 0)
         ua_findings_add(f, "unasync.json", p->cfg->sources_line, p->cfg->sources_col, UA_WARNING,
                         "UA300", "\"sources\" matches no file");
@@ -811,6 +819,18 @@ static void *worker(void *arg)
         if (i >= j->n || stop)
             break;
         int rc = ue_check_source(j->p, ctx, j->todo[i], j->ov, &j->twins[i]);
+        ue_twin *t = &j->twins[i];
+        if (rc == 0 && t->state == UE_OK && t->out.findings.n == 0) {
+            /* nothing will read a clean twin's bytes again: keep memory flat on big trees */
+            size_t *hits = t->out.rule_hits;
+            t->out.rule_hits = NULL;
+            free(t->actual);
+            free(t->src_bytes);
+            ua_output_free(&t->out);
+            t->out.rule_hits = hits;
+            t->actual = t->src_bytes = t->expected = NULL;
+            t->actual_len = t->src_len = t->expected_len = 0;
+        }
         if (rc) {
             pthread_mutex_lock(&j->lock);
             j->rc = rc;
@@ -853,16 +873,20 @@ int ue_check(ue_project *p, const char *const *filters, size_t nfilters, const u
             goto done;
     }
     /* orphans: generated files whose source is not (or no longer) a source */
-    strvec orphans = {0};
+    strvec orphans = {0}, twins = {0};
+    for (size_t i = 0; i < p->nsources && !rc; i++)
+        rc = vec_push(&twins, ue_twin_of(p, p->sources[i]));
+    if (rc) {
+        vec_free(twins.v, twins.n);
+        goto done;
+    }
+    vec_sort_unique(&twins);
     for (size_t i = 0; i < p->ncandidates; i++) {
         const char *rel = p->candidates[i];
         if (!selected(rel, filters, nfilters))
             continue;
-        char *src = ue_source_of(p, rel);
-        if (src) {
-            free(src);
+        if (bsearch(&rel, twins.v, twins.n, sizeof *twins.v, cmp_str))
             continue;
-        }
         char *abs = ue_abs(p, rel), *bytes = NULL;
         size_t len = 0;
         ua_header h;
@@ -871,6 +895,7 @@ int ue_check(ue_project *p, const char *const *filters, size_t nfilters, const u
         free(abs);
         free(bytes);
     }
+    vec_free(twins.v, twins.n);
     r->n = todo.n + orphans.n;
     r->twins = calloc(r->n ? r->n : 1, sizeof *r->twins);
     if (!r->twins) {

@@ -119,7 +119,9 @@ typedef struct ue_report {
 
 /* Checks every source (or only those under the `nfilters` rel paths: a file or a folder) plus
  * orphans, and reports rules that never fire (only when unfiltered). Uses up to `jobs` threads
- * (0: one per core). Returns 0 or UA_ENOMEM. */
+ * (0: one per core). A twin that is in sync and has no findings keeps only its paths, state and
+ * rule hits in the report (its bytes are released early); every other twin keeps everything.
+ * Returns 0 or UA_ENOMEM. */
 int ue_check(ue_project *p, const char *const *filters, size_t nfilters, const ue_overlay *ov,
              int jobs, ue_report *r);
 void ue_report_free(ue_report *r);

@@ -157,6 +157,9 @@ static int parse_rename(cfg_parser *cp, const uj_value *v, ua_config *cfg)
         r->is_glob = ks;
         if (!r->from || !r->to)
             return -1;
+        r->from_len = strlen(r->from);
+        r->prefix_len = ks ? (size_t)(strchr(r->from, '*') - r->from) : r->from_len;
+        r->suffix_len = ks ? r->from_len - r->prefix_len - 1 : 0;
     }
     return 0;
 }
@@ -419,23 +422,23 @@ typedef struct rule_match {
     size_t lit, prefix;
 } rule_match;
 
-/* Whether `name` matches rule pattern `from`; on success fills the capture and its specificity. */
-static int rule_matches(const char *from, int is_glob, const char *name, size_t len,
-                        size_t *cap_off, size_t *cap_len, rule_match *m)
+/* Whether `name` matches rule `r`; on success fills the capture and its specificity. */
+static int rule_matches(const ua_rule *r, const char *name, size_t len, size_t *cap_off,
+                        size_t *cap_len, rule_match *m)
 {
-    if (!is_glob) {
-        if (strlen(from) != len || memcmp(from, name, len) != 0)
+    if (!r->is_glob) {
+        if (r->from_len != len || memcmp(r->from, name, len) != 0)
             return 0;
         m->lit = len + 1000000; /* exact beats every glob */
         m->prefix = len;
         *cap_off = *cap_len = 0;
         return 1;
     }
-    const char *star = strchr(from, '*');
-    size_t pre = (size_t)(star - from), suf = strlen(star + 1);
+    size_t pre = r->prefix_len, suf = r->suffix_len;
     if (len < pre + suf) /* the '*' matches zero or more characters */
         return 0;
-    if (memcmp(name, from, pre) != 0 || memcmp(name + len - suf, star + 1, suf) != 0)
+    if (memcmp(name, r->from, pre) != 0 ||
+        memcmp(name + len - suf, r->from + pre + 1, suf) != 0)
         return 0;
     m->lit = pre + suf;
     m->prefix = pre;
@@ -473,7 +476,7 @@ int ua_rename(const ua_config *cfg, const char *name, size_t len, char *out, siz
         const ua_rule *r = &cfg->rules[i];
         size_t co, cl;
         rule_match m;
-        if (!rule_matches(r->from, r->is_glob, name, len, &co, &cl, &m))
+        if (!rule_matches(r, name, len, &co, &cl, &m))
             continue;
         if (best == (size_t)-1 || m.lit > bm.lit || (m.lit == bm.lit && m.prefix > bm.prefix)) {
             best = i;

@@ -225,8 +225,14 @@ int ua_diff_unified(const char *a, size_t alen, const char *b, size_t blen, cons
         if (b_end > nb)
             b_end = nb;
         size_t ac = a_end - a_start, bc = b_end - b_start;
-        ua_buf_addf(&o, "@@ -%zu,%zu +%zu,%zu @@\n", ac ? a_start + 1 : a_start, ac,
-                    bc ? b_start + 1 : b_start, bc);
+        /* GNU diff's form: a count of 1 is left out */
+        ua_buf_addf(&o, "@@ -%zu", ac ? a_start + 1 : a_start);
+        if (ac != 1)
+            ua_buf_addf(&o, ",%zu", ac);
+        ua_buf_addf(&o, " +%zu", bc ? b_start + 1 : b_start);
+        if (bc != 1)
+            ua_buf_addf(&o, ",%zu", bc);
+        ua_buf_adds(&o, " @@\n");
         size_t ai = a_start;
         for (size_t k = h; k <= last; k++) {
             const ua_hunk *hk = &d->hunks[k];

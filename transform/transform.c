@@ -40,6 +40,7 @@ enum {
     F_MACRO_NAME = 2, /* the name in #define/#undef/#ifdef/#ifndef/defined: markers stay */
     F_MESSAGE = 4,    /* inside #error/#warning: prose, may hold a lone quote */
     F_SPLICED = 8,    /* raw bytes differ from the spelling (backslash-newline or trigraph) */
+    F_CHANGED = 16,   /* renamed or stripped */
 };
 
 typedef struct tok {
@@ -69,6 +70,7 @@ typedef struct strset {
     char **keys;
     char **vals; /* for the rename map: the first source name; NULL in a plain set */
     size_t *offs;
+    size_t *lens;
     size_t cap, n;
 } strset;
 
@@ -93,8 +95,8 @@ typedef struct xf {
     ua_output *out;
     int errors;
     char guard_from[256], guard_to[300];
-    strset renamed;   /* target -> first source name */
-    strset unchanged; /* identifiers left as they are */
+    size_t guard_len, async_len, await_len;
+    strset renamed; /* target -> first source name */
     int oom;
 } xf;
 
@@ -114,7 +116,7 @@ static long set_find(const strset *s, const char *k, size_t n)
         return -1;
     size_t i = fnv(k, n) & (s->cap - 1);
     while (s->keys[i]) {
-        if (strlen(s->keys[i]) == n && memcmp(s->keys[i], k, n) == 0)
+        if (s->lens[i] == n && memcmp(s->keys[i], k, n) == 0)
             return (long)i;
         i = (i + 1) & (s->cap - 1);
     }
@@ -130,26 +132,29 @@ static long set_put(strset *s, const char *k, size_t n, const char *val, size_t 
     if ((s->n + 1) * 2 > s->cap) {
         size_t ncap = s->cap ? s->cap * 2 : 64;
         strset t = {calloc(ncap, sizeof(char *)), calloc(ncap, sizeof(char *)),
-                    calloc(ncap, sizeof(size_t)), ncap, 0};
-        if (!t.keys || !t.vals || !t.offs) {
+                    calloc(ncap, sizeof(size_t)), calloc(ncap, sizeof(size_t)), ncap, 0};
+        if (!t.keys || !t.vals || !t.offs || !t.lens) {
             free(t.keys);
             free(t.vals);
             free(t.offs);
+            free(t.lens);
             return -1;
         }
         for (size_t i = 0; i < s->cap; i++)
             if (s->keys[i]) {
-                size_t j = fnv(s->keys[i], strlen(s->keys[i])) & (ncap - 1);
+                size_t j = fnv(s->keys[i], s->lens[i]) & (ncap - 1);
                 while (t.keys[j])
                     j = (j + 1) & (ncap - 1);
                 t.keys[j] = s->keys[i];
                 t.vals[j] = s->vals[i];
                 t.offs[j] = s->offs[i];
+                t.lens[j] = s->lens[i];
                 t.n++;
             }
         free(s->keys);
         free(s->vals);
         free(s->offs);
+        free(s->lens);
         *s = t;
     }
     size_t i = fnv(k, n) & (s->cap - 1);
@@ -158,6 +163,7 @@ static long set_put(strset *s, const char *k, size_t n, const char *val, size_t 
     s->keys[i] = ua_strndup(k, n);
     s->vals[i] = val ? ua_strdup(val) : NULL;
     s->offs[i] = off;
+    s->lens[i] = n;
     if (!s->keys[i] || (val && !s->vals[i]))
         return -1;
     s->n++;
@@ -173,6 +179,7 @@ static void set_free(strset *s)
     free(s->keys);
     free(s->vals);
     free(s->offs);
+    free(s->lens);
     memset(s, 0, sizeof *s);
 }
 
@@ -274,21 +281,47 @@ static int tokenize(xf *x, ua_ctx *ctx)
                                      clang_getLocationForOffset(x->tu, file, (unsigned)x->len));
     unsigned n = 0;
     clang_tokenize(x->tu, r, &x->cxtoks, &n);
-    x->toks = calloc(n ? n : 1, sizeof *x->toks);
+    x->toks = malloc((n ? n : 1) * sizeof *x->toks); /* every field is set below */
     if (!x->toks)
         return UA_ENOMEM;
+    /* Token positions. clang_getTokenExtent re-lexes every token to measure it (about half of
+     * all the time spent here), but clang_tokenize already stored each token's length and raw
+     * location in the CXToken (int_data[2] and int_data[1], stable since libclang 2.x). Use them
+     * when they agree with the public API on this file's first and last tokens; otherwise fall
+     * back to the extents. Any error here would also show as non-blank bytes between tokens. */
+    int fast = n > 0;
+    unsigned base = 0;
+    if (fast) {
+        unsigned idx[2] = {0, n - 1};
+        for (int k = 0; k < 2 && fast; k++) {
+            CXToken tk = x->cxtoks[idx[k]];
+            CXSourceRange e = clang_getTokenExtent(x->tu, tk);
+            unsigned s0, e0;
+            clang_getFileLocation(clang_getRangeStart(e), NULL, NULL, NULL, &s0);
+            clang_getFileLocation(clang_getRangeEnd(e), NULL, NULL, NULL, &e0);
+            if (k == 0)
+                base = tk.int_data[1] - s0;
+            fast = tk.int_data[1] - base == s0 && tk.int_data[2] == e0 - s0;
+        }
+    }
     size_t prev_end = 0;
     for (unsigned i = 0; i < n; i++) {
-        CXSourceRange e = clang_getTokenExtent(x->tu, x->cxtoks[i]);
         unsigned s, en;
-        clang_getFileLocation(clang_getRangeStart(e), NULL, NULL, NULL, &s);
-        clang_getFileLocation(clang_getRangeEnd(e), NULL, NULL, NULL, &en);
+        if (fast) {
+            s = x->cxtoks[i].int_data[1] - base;
+            en = s + x->cxtoks[i].int_data[2];
+        } else {
+            CXSourceRange e = clang_getTokenExtent(x->tu, x->cxtoks[i]);
+            clang_getFileLocation(clang_getRangeStart(e), NULL, NULL, NULL, &s);
+            clang_getFileLocation(clang_getRangeEnd(e), NULL, NULL, NULL, &en);
+        }
         if (en < s || en > x->len || s < prev_end)
             continue; /* defensive: never trust an extent that goes backwards */
         tok *t = &x->toks[x->ntoks++];
         t->off = s;
         t->len = en - s;
         t->dir = (size_t)-1;
+        t->flags = 0;
         switch (clang_getTokenKind(x->cxtoks[i])) {
         case CXToken_Keyword:
             t->kind = T_KEYWORD;
@@ -749,6 +782,7 @@ static void process_conditionals(xf *x)
             snprintf(x->guard_to, sizeof x->guard_to, "%s", buf);
         else
             snprintf(x->guard_to, sizeof x->guard_to, "SYNC_%s", x->guard_from);
+        x->guard_len = strlen(x->guard_from);
     }
 }
 
@@ -953,35 +987,49 @@ static void rewrite_include(xf *x, const directive *d)
     free(tw);
 }
 
-static void rename_ident(xf *x, size_t i)
+/* The identifier's text: the raw bytes, or its spelling when a backslash-newline splits it. */
+static const char *ident_text(const xf *x, size_t i, char *buf, size_t cap, size_t *len)
 {
-    char name[512], to[600];
-    size_t n = spelling(x, i, name, sizeof name);
+    const tok *t = &x->toks[i];
+    if (!(t->flags & F_SPLICED)) {
+        *len = t->len;
+        return x->src + t->off;
+    }
+    *len = spelling(x, i, buf, cap);
+    return buf;
+}
+
+static void rename_ident(xf *x, size_t i, const char *name, size_t n)
+{
+    char to[600];
     size_t rule = (size_t)-1;
     int m;
-    if (x->guard_from[0] && strcmp(name, x->guard_from) == 0) {
+    if (x->guard_len && n == x->guard_len && memcmp(name, x->guard_from, n) == 0) {
         m = snprintf(to, sizeof to, "%s", x->guard_to);
     } else {
         m = ua_rename(x->cfg, name, n, to, sizeof to, &rule);
     }
     if (m < 0) {
         finding(x, x->toks[i].off, x->toks[i].len, UA_ERROR, "UA006",
-                "renaming '%s' gives a name that is too long", name);
+                "renaming '%.*s' gives a name that is too long", (int)n, name);
         return;
     }
-    if (m == 0) {
-        if (set_put(&x->unchanged, name, n, NULL, x->toks[i].off) < 0)
-            x->oom = 1;
+    if (m == 0)
         return;
-    }
+    x->toks[i].flags |= F_CHANGED;
     if (rule != (size_t)-1)
         x->out->rule_hits[rule]++;
     long slot = set_find(&x->renamed, to, (size_t)m);
-    if (slot >= 0 && strcmp(x->renamed.vals[slot], name) != 0) {
+    if (slot >= 0 && (strlen(x->renamed.vals[slot]) != n ||
+                      memcmp(x->renamed.vals[slot], name, n) != 0)) {
         finding(x, x->toks[i].off, x->toks[i].len, UA_ERROR, "UA006",
-                "'%s' and '%s' are both renamed to '%s'", x->renamed.vals[slot], name, to);
-    } else if (slot < 0 && set_put(&x->renamed, to, (size_t)m, name, x->toks[i].off) < 0) {
-        x->oom = 1;
+                "'%s' and '%.*s' are both renamed to '%s'", x->renamed.vals[slot], (int)n, name,
+                to);
+    } else if (slot < 0) {
+        char nm[512];
+        snprintf(nm, sizeof nm, "%.*s", (int)n, name);
+        if (set_put(&x->renamed, to, (size_t)m, nm, x->toks[i].off) < 0)
+            x->oom = 1;
     }
     /* keep the line count when the identifier was spliced over lines */
     char text[700];
@@ -1024,34 +1072,49 @@ static void collect_edits(xf *x)
             continue;
         if (t->off < edits_end(x))
             continue; /* already covered (an include header name) */
-        char name[512];
-        spelling(x, i, name, sizeof name);
-        int is_async = strcmp(name, x->cfg->marker_async) == 0;
-        int is_await = strcmp(name, x->cfg->marker_await) == 0;
+        char buf[512];
+        size_t n;
+        const char *name = ident_text(x, i, buf, sizeof buf, &n);
+        int is_async = n == x->async_len && memcmp(name, x->cfg->marker_async, n) == 0;
+        int is_await = n == x->await_len && memcmp(name, x->cfg->marker_await, n) == 0;
         if ((is_async || is_await) && !(t->flags & F_MACRO_NAME)) {
+            t->flags |= F_CHANGED;
             strip_marker(x, i, is_await);
             continue;
         }
-        rename_ident(x, i);
+        rename_ident(x, i, name, n);
     }
     for (; r < x->nremoved; r++)
         if (edits_end(x) <= x->removed[r].off)
             add_edit(x, x->removed[r].off, x->removed[r].len, NULL, 0);
 }
 
+/* A rename target that the file already uses unrenamed: in the twin both are one name. */
 static void report_existing_targets(xf *x)
 {
-    for (size_t k = 0; k < x->renamed.cap; k++) {
-        const char *target = x->renamed.keys[k];
-        if (!target)
+    if (x->renamed.n == 0)
+        return;
+    char *reported = calloc(x->renamed.cap, 1);
+    if (!reported) {
+        x->oom = 1;
+        return;
+    }
+    for (size_t i = 0; i < x->ntoks; i++) {
+        const tok *t = &x->toks[i];
+        if (t->kind != T_IDENT || (t->flags & (F_CHANGED | F_NORENAME)))
             continue;
-        long u = set_find(&x->unchanged, target, strlen(target));
-        if (u < 0)
+        char buf[512];
+        size_t n;
+        const char *name = ident_text(x, i, buf, sizeof buf, &n);
+        long k = set_find(&x->renamed, name, n);
+        if (k < 0 || reported[k])
             continue;
+        reported[k] = 1;
         finding(x, x->renamed.offs[k], strlen(x->renamed.vals[k]), UA_WARNING, "UA006",
                 "'%s' becomes '%s', which this file already uses; in the twin both are one name",
-                x->renamed.vals[k], target);
+                x->renamed.vals[k], x->renamed.keys[k]);
     }
+    free(reported);
 }
 
 /* ---- stage 5: output ---- */
@@ -1138,6 +1201,8 @@ int ua_transform(ua_ctx *ctx, const ua_project *proj, const char *src_rel, const
     x.src = src ? src : "";
     x.len = len;
     x.out = out;
+    x.async_len = strlen(x.cfg->marker_async);
+    x.await_len = strlen(x.cfg->marker_await);
     int rc = build_lines(&x);
     if (rc)
         goto done;
@@ -1176,7 +1241,6 @@ done:
     free(x.toks);
     free(x.line_starts);
     set_free(&x.renamed);
-    set_free(&x.unchanged);
     if (x.cxtoks)
         clang_disposeTokens(x.tu, x.cxtoks, (unsigned)x.ntoks);
     if (x.tu)

@@ -96,6 +96,7 @@ typedef struct ua_rule {
     char *from, *to;
     unsigned line, col;
     int is_glob;
+    size_t from_len, prefix_len, suffix_len; /* literal parts around the '*' (glob) */
 } ua_rule;
 
 typedef struct ua_lint_level {
