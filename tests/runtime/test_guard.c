@@ -31,7 +31,7 @@ static int overflow_body(void *arg)
     return recurse(0);
 }
 
-static int overflow_main(void *arg)
+static async int overflow_main(void *arg)
 {
     async_task_t *t = async_spawn(overflow_body, NULL);
     CHECK(t != NULL);

@@ -30,7 +30,7 @@ static struct sockaddr_in loopback(int port)
 }
 
 /* Reads exactly len bytes. */
-static int read_full(async_tcp_t *c, char *buf, size_t len)
+static async int read_full(async_tcp_t *c, char *buf, size_t len)
 {
     size_t got = 0;
     while (got < len) {
@@ -47,7 +47,7 @@ static int read_full(async_tcp_t *c, char *buf, size_t len)
 
 /* ---- TCP echo ---- */
 
-static int echo_conn(void *arg)
+static async int echo_conn(void *arg)
 {
     async_tcp_t *c = arg;
     char buf[4096];
@@ -61,7 +61,7 @@ static int echo_conn(void *arg)
     return await async_tcp_close(c);
 }
 
-static int echo_server(void *arg)
+static async int echo_server(void *arg)
 {
     async_tcp_t *server = arg;
     async_task_t *conns[NCLIENTS];
@@ -76,7 +76,7 @@ static int echo_server(void *arg)
     return 0;
 }
 
-static int echo_client(void *arg)
+static async int echo_client(void *arg)
 {
     int port = (int)(intptr_t)arg;
     struct sockaddr_in addr = loopback(port);
@@ -87,7 +87,7 @@ static int echo_client(void *arg)
         for (int j = 0; j < CHUNK; j++)
             out[j] = (char)(i * 31 + j + port);
         CHECK_RC(await async_tcp_write(c, out, sizeof out), 0);
-        CHECK_RC(read_full(c, in, sizeof in), 0);
+        CHECK_RC(await read_full(c, in, sizeof in), 0);
         CHECK(memcmp(in, out, sizeof out) == 0);
     }
     CHECK_RC(await async_tcp_shutdown(c), 0);
@@ -98,7 +98,7 @@ static int echo_client(void *arg)
     return 0;
 }
 
-static int echo_main(void *arg)
+static async int echo_main(void *arg)
 {
     struct sockaddr_in addr = loopback(0);
     async_tcp_t *server = NULL;
@@ -127,7 +127,7 @@ static void tcp_echo_serves_concurrent_clients(void **state)
     assert_int_equal(async_run(echo_main, NULL), 0);
 }
 
-static int refused_main(void *arg)
+static async int refused_main(void *arg)
 {
     struct sockaddr_in addr = loopback(0);
     async_tcp_t *server = NULL;
@@ -153,13 +153,13 @@ struct pair {
     async_tcp_t *server, *a, *b; /* a and b are the two ends of one connection */
 };
 
-static int accept_one(void *arg)
+static async int accept_one(void *arg)
 {
     struct pair *p = arg;
     return await async_tcp_accept(p->server, &p->b);
 }
 
-static int make_pair(struct pair *p)
+static async int make_pair(struct pair *p)
 {
     struct sockaddr_in addr = loopback(0);
     CHECK_RC(async_tcp_listen(&p->server, (const struct sockaddr *)&addr, 4), 0);
@@ -174,7 +174,7 @@ static int make_pair(struct pair *p)
     return 0;
 }
 
-static int blocked_reader(void *arg)
+static async int blocked_reader(void *arg)
 {
     async_tcp_t *c = arg;
     char buf[16];
@@ -186,7 +186,7 @@ static int blocked_reader(void *arg)
     return 0;
 }
 
-static int blocked_acceptor(void *arg)
+static async int blocked_acceptor(void *arg)
 {
     async_tcp_t *server = arg;
     async_tcp_t *c = NULL;
@@ -195,11 +195,11 @@ static int blocked_acceptor(void *arg)
     return 0;
 }
 
-static int cancel_io_main(void *arg)
+static async int cancel_io_main(void *arg)
 {
     struct pair p;
     memset(&p, 0, sizeof p);
-    int rc = make_pair(&p);
+    int rc = await make_pair(&p);
     if (rc != 0)
         return rc;
     char buf[16];
@@ -235,7 +235,7 @@ static void tcp_read_and_accept_time_out_and_cancel(void **state)
 
 /* ---- DNS ---- */
 
-static int dns_main(void *arg)
+static async int dns_main(void *arg)
 {
     struct addrinfo hints;
     memset(&hints, 0, sizeof hints);
@@ -265,7 +265,7 @@ static void dns_resolves_localhost_to_loopback(void **state)
 
 /* ---- files ---- */
 
-static int file_main(void *arg)
+static async int file_main(void *arg)
 {
     const char *dir = arg;
     char path[512];
@@ -301,6 +301,65 @@ static void file_round_trip_reads_back_what_was_written(void **state)
     assert_int_equal(rc, 0);
 }
 
+/* ---- an adapter over a libuv request (the recipe of docs/runtime.md) ---- */
+
+struct stat_req {
+    uv_fs_t req;
+    const char *path;
+};
+
+static void on_stat(uv_fs_t *req)
+{
+    async_req_done((uv_req_t *)req, (int)req->result);
+}
+
+static int start_stat(uv_loop_t *loop, uv_req_t *req, void *arg)
+{
+    return uv_fs_stat(loop, (uv_fs_t *)req, ((struct stat_req *)arg)->path, on_stat);
+}
+
+/* The size of the file at path, through libuv's thread pool. */
+static async int file_size(const char *path, int64_t *size)
+{
+    struct stat_req r = {.path = path};
+    int rc = await async_await_req((uv_req_t *)&r.req, start_stat, &r);
+    if (rc == 0)
+        *size = (int64_t)r.req.statbuf.st_size;
+    uv_fs_req_cleanup(&r.req);
+    return rc;
+}
+
+static async int adapter_main(void *arg)
+{
+    const char *dir = arg;
+    char path[512];
+    snprintf(path, sizeof path, "%s/sized", dir);
+    int fd = -1;
+    size_t n = 0;
+    CHECK_RC(await async_file_open(path, O_CREAT | O_TRUNC | O_WRONLY, 0600, &fd), 0);
+    CHECK_RC(await async_file_write(fd, "twelve bytes", 12, 0, &n), 0);
+    CHECK_RC(await async_file_close(fd), 0);
+    int64_t size = -1;
+    CHECK_RC(await file_size(path, &size), 0);
+    CHECK(size == 12);
+    snprintf(path, sizeof path, "%s/absent", dir);
+    CHECK_RC(await file_size(path, &size), -ENOENT);
+    CHECK(async_loop() != NULL);
+    return 0;
+}
+
+static void adapter_awaits_any_libuv_request(void **state)
+{
+    char dir[] = "/tmp/unasync-rt-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    int rc = async_run(adapter_main, dir);
+    char path[512];
+    snprintf(path, sizeof path, "%s/sized", dir);
+    unlink(path);
+    rmdir(dir);
+    assert_int_equal(rc, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -309,6 +368,7 @@ int main(void)
         cmocka_unit_test(tcp_read_and_accept_time_out_and_cancel),
         cmocka_unit_test(dns_resolves_localhost_to_loopback),
         cmocka_unit_test(file_round_trip_reads_back_what_was_written),
+        cmocka_unit_test(adapter_awaits_any_libuv_request),
     };
     return cmocka_run_group_tests_name(UNASYNC_ASYNC ? "runtime async io" : "runtime sync io",
                                        tests, NULL, NULL);

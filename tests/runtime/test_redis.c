@@ -34,7 +34,7 @@ static int stop_server(void **state)
     return 0;
 }
 
-static int round_trip_main(void *arg)
+static async int round_trip_main(void *arg)
 {
     async_redis_t *r = NULL;
     CHECK_RC(await async_redis_connect_unix(&r, server.sock), 0);
@@ -76,7 +76,7 @@ struct incr {
     int seen[NWORKERS + 1];
 };
 
-static int incr_worker(void *arg)
+static async int incr_worker(void *arg)
 {
     struct incr *ctx = arg;
     async_redis_t *r = ctx->shared;
@@ -99,7 +99,7 @@ static int incr_worker(void *arg)
     return 0;
 }
 
-static int many_main(void *arg)
+static async int many_main(void *arg)
 {
     static struct incr ctx;
     memset(&ctx, 0, sizeof ctx);
@@ -129,7 +129,7 @@ static void redis_serves_many_tasks_each_its_own_reply(void **state)
     assert_int_equal(async_run(many_main, NULL), 0);
 }
 
-static int refused_main(void *arg)
+static async int refused_main(void *arg)
 {
     async_redis_t *r = NULL;
     CHECK_RC(await async_redis_connect_unix(&r, "/nonexistent/redis.sock"), UNASYNC_EREDIS);
@@ -143,7 +143,7 @@ static void redis_connect_to_a_missing_socket_fails(void **state)
 }
 
 #if UNASYNC_ASYNC
-static int blpop_body(void *arg)
+static async int blpop_body(void *arg)
 {
     async_redis_t *r = arg;
     redisReply *reply = (redisReply *)&reply;
@@ -153,7 +153,7 @@ static int blpop_body(void *arg)
 }
 
 /* A cancelled command's reply is dropped (freed) when it arrives; the connection lives on. */
-static int cancel_main(void *arg)
+static async int cancel_main(void *arg)
 {
     async_redis_t *r = NULL;
     CHECK_RC(await async_redis_connect_unix(&r, server.sock), 0);

@@ -34,7 +34,7 @@ static void run_returns_the_main_result(void **state)
     assert_int_equal(async_run(return_arg, (void *)42), 42);
 }
 
-static int spawn_join_body(void *arg)
+static async int spawn_join_body(void *arg)
 {
     async_task_t *tasks[10];
     for (int i = 0; i < 10; i++) {
@@ -59,14 +59,14 @@ static void join_returns_each_spawned_result(void **state)
     assert_int_equal(async_run(spawn_join_body, NULL), 0);
 }
 
-static int yield_body(void *arg)
+static async int yield_body(void *arg)
 {
     for (int i = 0; i < 100; i++)
         CHECK_RC(await async_yield(), 0);
     return 7;
 }
 
-static int yield_main(void *arg)
+static async int yield_main(void *arg)
 {
     async_task_t *a = async_spawn(yield_body, NULL);
     async_task_t *b = async_spawn(yield_body, NULL);
@@ -82,7 +82,7 @@ static void yield_lets_others_run_and_returns_zero(void **state)
     assert_int_equal(async_run(yield_main, NULL), 0);
 }
 
-static int sleep_body(void *arg)
+static async int sleep_body(void *arg)
 {
     uint64_t start = now_ms();
     CHECK_RC(await async_sleep_ms(20), 0);
@@ -104,7 +104,7 @@ static int deep_stack_body(void *arg)
     return buf[sizeof buf - 1];
 }
 
-static int stack_size_main(void *arg)
+static async int stack_size_main(void *arg)
 {
     CHECK_RC(async_set_stack_size(1), UNASYNC_EINVAL);
     CHECK_RC(async_set_stack_size(512 * 1024), 0);
@@ -135,7 +135,7 @@ struct counter {
 
 static struct counter counter;
 
-static int increment_body(void *arg)
+static async int increment_body(void *arg)
 {
     for (int i = 0; i < NROUNDS; i++) {
         CHECK_RC(await async_mutex_lock(&counter.lock), 0);
@@ -150,7 +150,7 @@ static int increment_body(void *arg)
     return 0;
 }
 
-static int contended_main(void *arg)
+static async int contended_main(void *arg)
 {
     memset(&counter, 0, sizeof counter);
     CHECK_RC(async_mutex_init(&counter.lock), 0);
@@ -173,7 +173,7 @@ static void contended_mutex_counts_exactly_with_one_holder(void **state)
     assert_int_equal(async_run(contended_main, NULL), 0);
 }
 
-static int fifo_body(void *arg)
+static async int fifo_body(void *arg)
 {
     CHECK_RC(await async_mutex_lock(&counter.lock), 0);
     counter.order[counter.next++] = (int)(intptr_t)arg;
@@ -181,7 +181,7 @@ static int fifo_body(void *arg)
     return 0;
 }
 
-static int fifo_main(void *arg)
+static async int fifo_main(void *arg)
 {
     memset(&counter, 0, sizeof counter);
     async_mutex_init(&counter.lock);
@@ -214,7 +214,7 @@ static int try_from_other(void *arg)
     return 0;
 }
 
-static int misuse_main(void *arg)
+static async int misuse_main(void *arg)
 {
     async_mutex_t m;
     async_mutex_init(&m);
@@ -245,7 +245,7 @@ struct queue {
     int closed;
 };
 
-static int consumer_body(void *arg)
+static async int consumer_body(void *arg)
 {
     struct queue *q = arg;
     int sum = 0;
@@ -261,7 +261,7 @@ static int consumer_body(void *arg)
     return sum;
 }
 
-static int cond_main(void *arg)
+static async int cond_main(void *arg)
 {
     struct queue q;
     memset(&q, 0, sizeof q);
@@ -306,7 +306,7 @@ struct pool {
     int most;
 };
 
-static int pool_body(void *arg)
+static async int pool_body(void *arg)
 {
     struct pool *p = arg;
     CHECK_RC(await async_sem_wait(&p->slots), 0);
@@ -322,7 +322,7 @@ static int pool_body(void *arg)
     return 0;
 }
 
-static int sem_main(void *arg)
+static async int sem_main(void *arg)
 {
     struct pool p;
     memset(&p, 0, sizeof p);
@@ -348,12 +348,12 @@ static void semaphore_limits_concurrency(void **state)
     assert_int_equal(async_run(sem_main, NULL), 0);
 }
 
-static int event_waiter(void *arg)
+static async int event_waiter(void *arg)
 {
     return await async_event_wait(arg);
 }
 
-static int event_main(void *arg)
+static async int event_main(void *arg)
 {
     async_event_t e;
     async_event_init(&e);
@@ -380,12 +380,12 @@ static void event_wakes_every_waiter_and_stays_set(void **state)
 
 /* ---- timeouts ---- */
 
-static int sleep_long(void *arg)
+static async int sleep_long(void *arg)
 {
     return await async_sleep_ms(60000);
 }
 
-static int timeout_main(void *arg)
+static async int timeout_main(void *arg)
 {
     async_mutex_t m;
     async_cond_t c;
@@ -426,12 +426,12 @@ static void timed_waits_expire_and_leave_primitives_usable(void **state)
 
 static async_mutex_t held;
 
-static int lock_timed_body(void *arg)
+static async int lock_timed_body(void *arg)
 {
     return await async_mutex_lock_timed(&held, 10);
 }
 
-static int mutex_timeout_main(void *arg)
+static async int mutex_timeout_main(void *arg)
 {
     async_mutex_init(&held);
     CHECK_RC(await async_mutex_lock(&held), 0);
@@ -462,7 +462,7 @@ struct blocked {
 };
 
 /* Blocks on one primitive, expects the cancellation, then checks that it was one-shot. */
-static int blocked_body(void *arg)
+static async int blocked_body(void *arg)
 {
     struct blocked *b = arg;
     int rc = 0;
@@ -503,7 +503,7 @@ static int blocked_body(void *arg)
     return 0;
 }
 
-static int cancel_main(void *arg)
+static async int cancel_main(void *arg)
 {
     for (int kind = 0; kind < NBLOCKERS; kind++) {
         struct blocked b;
@@ -544,7 +544,7 @@ static void cancel_interrupts_a_task_blocked_on_each_primitive(void **state)
     assert_int_equal(async_run(cancel_main, NULL), 0);
 }
 
-static int granted_body(void *arg)
+static async int granted_body(void *arg)
 {
     CHECK_RC(await async_mutex_lock(&held), 0);
     CHECK_RC(async_mutex_unlock(&held), 0);
@@ -552,7 +552,7 @@ static int granted_body(void *arg)
     return 0;
 }
 
-static int granted_main(void *arg)
+static async int granted_main(void *arg)
 {
     async_mutex_init(&held);
     CHECK_RC(await async_mutex_lock(&held), 0);
@@ -608,7 +608,7 @@ static void run_does_not_nest(void **state)
     assert_int_equal(async_run(nested_run, NULL), 0);
 }
 
-static int wait_forever(void *arg)
+static async int wait_forever(void *arg)
 {
     async_event_t never;
     async_event_init(&never);
