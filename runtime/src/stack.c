@@ -9,10 +9,7 @@
 
 size_t ua_page_size(void)
 {
-    static size_t page;
-    if (!page)
-        page = (size_t)sysconf(_SC_PAGESIZE);
-    return page;
+    return (size_t)getpagesize(); /* libc caches it; no shared static to race on */
 }
 
 static void ua_stack_unmap(ua_stack_t *st)
