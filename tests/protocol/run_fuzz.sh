@@ -19,5 +19,5 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # new inputs go to the temp dir (first); the committed corpus is read-only input
-"$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$out/" \
+"$bin" -max_total_time="$secs" -error_exitcode=1 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$out/" \
     "$work" "$src/tests/protocol/corpus"

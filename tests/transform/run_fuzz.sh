@@ -23,5 +23,5 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # libclang keeps per-process caches that LeakSanitizer cannot see through: leaks are checked by
 # the cmocka suites under ASan instead.
-ASAN_OPTIONS=detect_leaks=0 "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+ASAN_OPTIONS=detect_leaks=0 "$bin" -max_total_time="$secs" -error_exitcode=1 -timeout=10 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$out/" "$work" "$src/tests/transform/fuzz_corpus"

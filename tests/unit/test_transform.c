@@ -281,8 +281,7 @@ static void diff_finds_minimal_hunks(void **state)
     assert_int_equal(ua_diff_unified(a, strlen(a), b, strlen(b), &d, "a/x", "b/x", 1, &text, &len),
                      0);
     assert_string_equal(text, "--- a/x\n+++ b/x\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n"
-                              "@@ -6 +6,2 @@\n f\n+g\n"
-                              + 0);
+                              "@@ -6 +6,2 @@\n f\n+g\n");
     free(text);
     ua_diff_free(&d);
 }
