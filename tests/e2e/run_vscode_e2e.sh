@@ -136,7 +136,7 @@ echo "vscode e2e: code-server ready on 127.0.0.1:$port in $(since "$t") s"
 t=$(now)
 rc=0
 CS_URL="http://127.0.0.1:$port" WS="$tmp/ws" E2E_SOURCE="$source" E2E_TWIN="$twin" SHOTS="$artifacts" \
-	CHROME_PROFILE="$tmp/chromium" NODE_PATH="$pw_modules" setsid node "$here/vscode/vscode_e2e.js" &
+	USER_DATA_DIR="$tmp/ud" CHROME_PROFILE="$tmp/chromium" NODE_PATH="$pw_modules" setsid node "$here/vscode/vscode_e2e.js" &
 drv_pid=$!
 wait "$drv_pid" || rc=$?
 echo "vscode e2e: browser scenario took $(since "$t") s (exit $rc); artifacts in $artifacts"
