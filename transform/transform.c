@@ -518,9 +518,7 @@ static int find_directives(xf *x)
             x->toks[k].dir = x->ndirs;
         x->dirs[x->ndirs++] = d;
         bol = 1;
-        prev_end = e > i ? x->toks[e - 1].off + x->toks[e - 1].len : prev_end;
-        /* the newline that ended the directive has been consumed */
-        prev_end = d.end_off;
+        prev_end = d.end_off; /* the newline that ended the directive has been consumed */
         i = e;
     }
     return 0;
@@ -598,23 +596,21 @@ static int hatch_kind(const xf *x, const directive *d)
             return dir_is(d, "ifdef") ? H_ASYNC : H_SYNC;
         return H_BAD;
     }
-    if (!dir_is(d, "if"))
+    if (!dir_is(d, "if") || n > 5) /* the longest accepted form: ! defined ( X ) */
         return H_BAD;
     size_t i = 0;
-    int neg = 0;
-    if (i < n && tok_is(x, v[i], "!")) {
-        neg = 1;
-        i++;
-    }
+    int neg = tok_is(x, v[0], "!");
+    i += (size_t)neg;
     if (i < n && tok_is(x, v[i], "defined")) {
         i++;
-        if (i + 2 < n + 1 && i < n && tok_is(x, v[i], "(")) {
-            if (i + 2 < n && tok_is(x, v[i + 1], HATCH) && tok_is(x, v[i + 2], ")") && i + 3 == n)
-                return neg ? H_SYNC : H_ASYNC;
-            return H_BAD;
-        }
+        int paren = i < n && tok_is(x, v[i], "(");
+        i += (size_t)paren;
+        if (i < n && tok_is(x, v[i], HATCH) && i + 1 + (size_t)paren == n &&
+            (!paren || tok_is(x, v[i + 1], ")")))
+            return neg ? H_SYNC : H_ASYNC;
+        return H_BAD;
     }
-    if (i + 1 == n && n <= 8 && tok_is(x, v[i], HATCH))
+    if (i + 1 == n && tok_is(x, v[i], HATCH))
         return neg ? H_SYNC : H_ASYNC;
     return H_BAD;
 }

@@ -1,0 +1,3 @@
+#if (UNASYNC_ASYNC)
+int a;
+#endif
