@@ -72,7 +72,6 @@ class UnasyncExtension implements vscode.Disposable {
     this.statusItem = vscode.window.createStatusBarItem('unasync.status', vscode.StatusBarAlignment.Left, 10);
     this.statusItem.name = 'unasync';
     this.render();
-    this.statusItem.show();
 
     const reg = (id: string, fn: (...args: unknown[]) => unknown): void => {
       this.disposables.push(vscode.commands.registerCommand(id, fn));
@@ -236,6 +235,11 @@ class UnasyncExtension implements vscode.Disposable {
     this.statusItem.text = view.text;
     this.statusItem.tooltip = view.tooltip;
     this.statusItem.command = view.command;
+    if (view.visible) {
+      this.statusItem.show();
+    } else {
+      this.statusItem.hide();
+    }
     this.statusItem.backgroundColor =
       view.severity === 'ok' ? undefined : new vscode.ThemeColor(view.severity === 'warning' ? 'statusBarItem.warningBackground' : 'statusBarItem.errorBackground');
   }

@@ -21,6 +21,8 @@ export interface StatusView {
   severity: 'ok' | 'warning' | 'error';
   /** The extension command run on click. */
   command: string;
+  /** False when there is nothing to say: a folder with no unasync project (no twins at all). */
+  visible: boolean;
 }
 
 /** Command ids the extension contributes (package.json `contributes.commands`). */
@@ -66,28 +68,29 @@ function plural(n: number, one: string, many: string): string {
 export function statusView(state: ClientState): StatusView {
   switch (state.kind) {
     case 'starting':
-      return { text: 'unasync: starting', tooltip: 'The unasync language server is starting', severity: 'ok', command: COMMANDS.showOutput };
+      return { text: 'unasync: starting', tooltip: 'The unasync language server is starting', severity: 'ok', command: COMMANDS.showOutput, visible: true };
     case 'running': {
       const s = state.status;
       if (s === undefined) {
-        return { text: 'unasync: checking', tooltip: 'Checking the twins of this workspace', severity: 'ok', command: COMMANDS.showOutput };
+        return { text: 'unasync: checking', tooltip: 'Checking the twins of this workspace', severity: 'ok', command: COMMANDS.showOutput, visible: true };
       }
       if (s.outOfDate === 0) {
         const tooltip = s.twins === 0 ? 'No generated twins in this workspace' : `All ${plural(s.twins, 'twin is', 'twins are')} in sync with their async sources`;
-        return { text: 'unasync: in sync', tooltip, severity: 'ok', command: COMMANDS.regenerateAll };
+        return { text: 'unasync: in sync', tooltip, severity: 'ok', command: COMMANDS.regenerateAll, visible: s.twins > 0 };
       }
       return {
         text: `unasync: ${s.outOfDate} out of date`,
         tooltip: `${s.outOfDate} of ${plural(s.twins, 'twin', 'twins')} out of date. Click to regenerate all twins.`,
         severity: 'warning',
         command: COMMANDS.regenerateAll,
+        visible: true,
       };
     }
     case 'missing':
-      return { text: 'unasync: not found', tooltip: state.detail, severity: 'error', command: COMMANDS.restart };
+      return { text: 'unasync: not found', tooltip: state.detail, severity: 'error', command: COMMANDS.restart, visible: true };
     case 'failed':
-      return { text: 'unasync: stopped', tooltip: state.detail, severity: 'error', command: COMMANDS.showOutput };
+      return { text: 'unasync: stopped', tooltip: state.detail, severity: 'error', command: COMMANDS.showOutput, visible: true };
     case 'stopped':
-      return { text: 'unasync: stopped', tooltip: 'The unasync language server is not running', severity: 'error', command: COMMANDS.restart };
+      return { text: 'unasync: stopped', tooltip: 'The unasync language server is not running', severity: 'error', command: COMMANDS.restart, visible: true };
   }
 }

@@ -22,10 +22,13 @@ test('status_counts_out_of_date_twins', () => {
   assert.match(statusView({ kind: 'running', status: { twins: 1, outOfDate: 1 } }).tooltip, /1 of 1 twin out/);
 });
 
-test('status_without_twins_is_in_sync', () => {
+test('status_without_twins_is_hidden', () => {
   const v = statusView({ kind: 'running', status: { twins: 0, outOfDate: 0 } });
   assert.equal(v.text, 'unasync: in sync');
   assert.match(v.tooltip, /No generated twins/);
+  assert.equal(v.visible, false, 'a C folder without an unasync project gets no status item');
+  assert.equal(statusView({ kind: 'running', status: { twins: 1, outOfDate: 0 } }).visible, true);
+  assert.equal(statusView({ kind: 'running', status: { twins: 2, outOfDate: 2 } }).visible, true);
 });
 
 test('status_before_the_first_report_says_checking', () => {
@@ -41,6 +44,9 @@ test('status_of_a_missing_binary_is_an_error_that_restarts', () => {
   assert.equal(v.command, COMMANDS.restart);
   assert.equal(statusView({ kind: 'failed', detail: 'x' }).severity, 'error');
   assert.equal(statusView({ kind: 'stopped' }).text, 'unasync: stopped');
+  for (const st of [{ kind: 'starting' }, { kind: 'missing', detail: '' }, { kind: 'failed', detail: '' }, { kind: 'stopped' }] as const) {
+    assert.equal(statusView(st).visible, true, st.kind);
+  }
 });
 
 test('status_params_are_accepted_when_well_formed', () => {
