@@ -683,7 +683,11 @@ int ue_check_source(ue_project *p, ua_ctx *ctx, const char *src_rel, const ue_ov
     }
     ua_header h;
     if (ua_header_parse(t->actual, t->actual_len, &h) != 0) {
-        t->state = UE_UNMANAGED;
+        /* a header that a formatter wrapped is still ours: an edit, not a hand-written file */
+        t->state = ua_header_looks_generated(t->actual, t->actual_len) ? UE_EDITED : UE_UNMANAGED;
+        if (t->state == UE_EDITED)
+            return ua_diff_lines(t->actual, t->actual_len, t->expected, t->expected_len,
+                                 &t->diff);
         return 0;
     }
     if (t->actual_len == t->expected_len && memcmp(t->actual, t->expected, t->actual_len) == 0) {
@@ -1046,7 +1050,8 @@ int ue_write_twin(ue_project *p, const ue_twin *t, int force, int *wrote, ua_fin
             free(abs);
             return 0; /* up to date: keep the mtime */
         }
-        if (!force && ua_header_parse(cur, cur_len, &h) != 0) {
+        if (!force && ua_header_parse(cur, cur_len, &h) != 0 &&
+            !ua_header_looks_generated(cur, cur_len)) {
             free(cur);
             free(abs);
             ua_findings_add(f, t->twin, 1, 1, UA_ERROR, "UA204",

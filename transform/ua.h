@@ -219,6 +219,9 @@ typedef struct ua_header {
 
 /* Parses line 1 of `buf`. Returns 0, or UA_EHEADER when the file is not one of ours. */
 int ua_header_parse(const char *buf, size_t len, ua_header *h);
+/* Whether `buf` still carries our header's words near its start even though line 1 no longer
+ * parses (a formatter wrapped it, say): such a file is ours, edited, not a hand-written one. */
+int ua_header_looks_generated(const char *buf, size_t len);
 /* Whether the body of `buf` (everything after line 1) still hashes to the header's value. */
 int ua_header_body_intact(const char *buf, size_t len, const ua_header *h);
 

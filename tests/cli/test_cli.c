@@ -97,7 +97,10 @@ static int setup(void **state)
     proj *p = calloc(1, sizeof *p);
     snprintf(p->dir, sizeof p->dir, "/tmp/unasync-cli-XXXXXX");
     assert_non_null(mkdtemp(p->dir));
-    put(p, "unasync.json", "{\n  \"sources\": [\"src/*.c\", \"src/*.h\"]\n}\n");
+    /* api_get keeps its name in the twin on purpose (the tests read it); its link-time
+     * collision lint (UA005) is switched off the way a user would */
+    put(p, "unasync.json",
+        "{\n  \"sources\": [\"src/*.c\", \"src/*.h\"],\n  \"lint\": {\"UA005\": \"off\"}\n}\n");
     put(p, "src/api.h", "#ifndef API_H\n#define API_H\nasync int api_get(int id);\n#endif\n");
     put(p, "src/api.c", "#include \"api.h\"\n\nasync int api_get(int id)\n{\n"
                         "    return await async_fetch(id);\n}\n");
@@ -191,6 +194,22 @@ static void check_reports_hand_edited_twin(void **state)
     assert_non_null(strstr(p->out, "src/sync_api.c:6:1: error: sync_api.c was edited by hand (1 "
                                    "hunk differ from api.c); edit api.c instead"));
     assert_non_null(strstr(p->out, "[UA203]"));
+}
+
+static void a_reformatted_header_is_an_edit_not_a_foreign_file(void **state)
+{
+    proj *p = *state;
+    assert_int_equal(run(p, "--write -q"), 0);
+    char wrapped[65536];
+    snprintf(wrapped, sizeof wrapped, "%s", get(p, "src/sync_api.c"));
+    char *cut = strstr(wrapped, " unasync:source=");
+    memmove(cut + 4, cut + 1, strlen(cut + 1) + 1); /* a formatter broke line 1 in two */
+    memcpy(cut, "\n * ", 4);
+    put(p, "src/sync_api.c", wrapped);
+    assert_int_equal(run(p, "--check"), 1);
+    assert_non_null(strstr(p->out, "src/sync_api.c:2:1: error: sync_api.c was edited by hand"));
+    assert_int_equal(run(p, "--write"), 0); /* ours: regenerated without --force */
+    assert_int_equal(run(p, "--check"), 0);
 }
 
 static void check_and_prune_orphans(void **state)
@@ -444,6 +463,7 @@ int main(int argc, char **argv)
         T(write_twice_changes_nothing_and_keeps_mtime),
         T(check_reports_stale_twin_at_first_hunk),
         T(check_reports_hand_edited_twin),
+        T(a_reformatted_header_is_an_edit_not_a_foreign_file),
         T(check_and_prune_orphans),
         T(prune_keeps_hand_edited_orphans),
         T(write_refuses_a_file_it_did_not_generate),
