@@ -15,6 +15,7 @@ struct async_task_s {
     ua_ctx_t ctx;
     ua_stack_t *stack;
     void *asan_fake;
+    void *tsan_fiber;
     uv_timer_t timer; /* for timeouts and sleeps: a sleep allocates nothing */
     int (*fn)(void *);
     void *arg;
@@ -44,6 +45,7 @@ struct ua_rt {
     const void *sched_bottom; /* scheduler stack bounds, for ASan */
     size_t sched_size;
     void *sched_fake;
+    void *sched_tsan; /* the scheduler's TSan fiber (the thread's own) */
     ua_stack_cache_t stacks;
     unsigned colour; /* next stack colour, see ua_task_new */
 };

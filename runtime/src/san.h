@@ -26,6 +26,31 @@ void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
 #define ua_san_unpoison(addr, size)              ((void)(addr), (void)(size))
 #endif
 
+#if defined(__SANITIZE_THREAD__)
+#define UA_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define UA_TSAN 1
+#endif
+#endif
+
+#ifdef UA_TSAN
+/* TSan must know which fiber runs, or it sees one thread's stacks change under it. */
+void *__tsan_get_current_fiber(void);
+void *__tsan_create_fiber(unsigned flags);
+void __tsan_destroy_fiber(void *fiber);
+void __tsan_switch_to_fiber(void *fiber, unsigned flags);
+#define ua_tsan_current()  __tsan_get_current_fiber()
+#define ua_tsan_create()   __tsan_create_fiber(0)
+#define ua_tsan_destroy(f) __tsan_destroy_fiber(f)
+#define ua_tsan_switch(f)  __tsan_switch_to_fiber(f, 0)
+#else
+#define ua_tsan_current()  ((void *)0)
+#define ua_tsan_create()   ((void *)0)
+#define ua_tsan_destroy(f) ((void)(f))
+#define ua_tsan_switch(f)  ((void)(f))
+#endif
+
 /* LSan does not scan mmap'd memory, so a heap block referenced only from a parked coroutine's
  * stack would be a false leak. Weak symbols: present with -fsanitize=address or leak. */
 void __lsan_register_root_region(const void *p, size_t size) __attribute__((weak));

@@ -45,6 +45,7 @@ static void ua_task_finished(struct ua_rt *rt, async_task_t *t)
     if (t->all_next)
         t->all_next->all_prev = t->all_prev;
     rt->live--;
+    ua_tsan_destroy(t->tsan_fiber);
     uv_close((uv_handle_t *)&t->timer, ua_on_timer_closed);
 }
 
@@ -55,6 +56,7 @@ static void ua_resume(async_task_t *t)
     rt->current = t;
     t->state = UA_RUNNING;
     ua_san_start_switch(&rt->sched_fake, t->stack->bottom, t->stack->size);
+    ua_tsan_switch(t->tsan_fiber);
     ua_ctx_switch(&rt->sched_ctx, &t->ctx);
     ua_san_finish_switch(rt->sched_fake, NULL, NULL);
     rt->current = NULL;
@@ -67,6 +69,7 @@ static void ua_suspend(async_task_t *t)
 {
     struct ua_rt *rt = t->rt;
     ua_san_start_switch(&t->asan_fake, rt->sched_bottom, rt->sched_size);
+    ua_tsan_switch(rt->sched_tsan);
     ua_ctx_switch(&t->ctx, &rt->sched_ctx);
     ua_san_finish_switch(t->asan_fake, &rt->sched_bottom, &rt->sched_size);
 }
@@ -81,6 +84,7 @@ static void ua_entry(void *arg)
     t->state = UA_DONE;
     /* NULL: this fiber is gone, ASan may free its fake stack. */
     ua_san_start_switch(NULL, rt->sched_bottom, rt->sched_size);
+    ua_tsan_switch(rt->sched_tsan);
     ua_ctx_switch(&t->ctx, &rt->sched_ctx);
     abort(); /* a finished task is never resumed */
 }
@@ -192,6 +196,7 @@ static async_task_t *ua_task_new(struct ua_rt *rt, int (*fn)(void *), void *arg)
     async_task_t *t = (async_task_t *)((char *)st->bottom + st->size - rec - colour);
     memset(t, 0, sizeof *t);
     t->stack = st;
+    t->tsan_fiber = ua_tsan_create();
     t->fn = fn;
     t->arg = arg;
     t->rt = rt;
@@ -348,6 +353,7 @@ int async_run(int (*fn)(void *), void *arg)
     }
     uv_idle_init(&rt->loop, &rt->idle);
     rt->idle.data = rt;
+    rt->sched_tsan = ua_tsan_current();
     ua_rt_cur = rt;
     async_task_t *main_task = ua_task_new(rt, fn, arg);
     if (!main_task) {
