@@ -1,0 +1,160 @@
+/* ul.h - the async-correctness lint: parses an async source with libclang and the project's real
+ * compile flags, and reports await misuse, blocking calls in async code and link collisions.
+ *
+ * Rules (docs/lint/UA00N.md): UA001 a call to an async function without await; UA002 await on a
+ * call that is not async; UA003 await or an async call inside a function that is not async;
+ * UA004 a blocking call inside an async function; UA005 an external symbol that the rename rules
+ * leave unchanged (its twin collides with it at link time). UA000 says, once, that the lint is
+ * limited (no compile flags, or headers not found) instead of reporting false errors. UA006 and
+ * UA008 come from the transformer and UA007 from the engine; ul_apply_levels and ul_apply_ignores
+ * make every UA0xx code honour the "lint" severities of unasync.json and the
+ * `// unasync: ignore[UA004]` comment.
+ *
+ * The lint is not pure: libclang reads headers and compile_commands.json from disk. It never
+ * writes a file. Ownership follows ua.h: what an out-parameter receives belongs to the caller;
+ * *_free(NULL) does nothing. Lines and columns are 1-based, columns count bytes. */
+#ifndef UNASYNC_UL_H
+#define UNASYNC_UL_H
+
+#include "engine.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Errors ------------------------------------------------------------------------------- */
+
+#define UL_ERRNO_MAP(X)                                                                            \
+    X(NOMEM, -1, "out of memory")                                                                  \
+    X(INVAL, -2, "invalid argument")                                                               \
+    X(CLANG, -3, "libclang could not parse the source")                                            \
+    X(NOFIX, -4, "no such quick fix")
+
+enum {
+#define UL_ERR_ENUM(name, value, text) UL_E##name = value,
+    UL_ERRNO_MAP(UL_ERR_ENUM)
+#undef UL_ERR_ENUM
+};
+
+/* A static description of an error code returned by a ul_* function. Never NULL. */
+const char *ul_strerror(int err);
+
+/* The documentation link of a code: UL_DOCS_BASE (set by lint/meson.build to the installed
+ * docs/lint folder as a file:// URI) + "UA004.md". A static string, or NULL for codes without a
+ * page (only UA000..UA008 have one). */
+const char *ul_code_href(const char *code);
+
+/* ---- Blocking calls (UA004) --------------------------------------------------------------- */
+
+/* One blocking function. `twin` names its async replacement (NULL when there is none). `fix`
+ * says how the quick fix rewrites the call: NULL offers none, "" replaces the callee's name with
+ * `await <twin>` (same signature), and any other string is a template for the whole call in
+ * which "%s" stands for the argument text (one argument only). */
+typedef struct ul_blocking {
+    const char *name;
+    const char *twin;
+    const char *fix;
+} ul_blocking;
+
+/* The default list: sleep/usleep/nanosleep, pthread mutex/cond/join, blocking socket and file
+ * I/O, getaddrinfo, system, hiredis' blocking API. *n receives its length. */
+const ul_blocking *ul_default_blocking(size_t *n);
+
+/* ---- Quick fixes -------------------------------------------------------------------------- */
+
+/* One edit that fixes one finding. The finding is named by code and position (findings are
+ * sorted and filtered after the lint, so an index would not survive). The edit replaces bytes
+ * [off, off+len) of `file` (a project-relative path: the source, or "unasync.json") with `text`;
+ * start/end give the same range as lines and byte columns (exclusive end). */
+typedef struct ul_fix {
+    char code[8];
+    unsigned line, col; /* the finding's position */
+    char *title;
+    char *file;
+    size_t off, len;
+    unsigned start_line, start_col, end_line, end_col;
+    char *text;
+} ul_fix;
+
+typedef struct ul_fixes {
+    ul_fix *v;
+    size_t n, cap;
+} ul_fixes;
+
+void ul_fixes_free(ul_fixes *fx);
+
+/* Applies one fix to `len` bytes of its file, returning a new buffer in *out (NUL-terminated,
+ * length *out_len). Returns 0, UL_EINVAL when the range lies outside the bytes, or UL_ENOMEM. */
+int ul_fix_apply(const ul_fix *fx, const char *bytes, size_t len, char **out, size_t *out_len);
+
+/* ---- Linting ------------------------------------------------------------------------------ */
+
+/* Options of a lint context. Zero-initialise. `keep` makes the context keep each source's
+ * translation unit and reparse it on the next call with a precompiled preamble (the language
+ * server); without it every call parses afresh and frees the unit (the CLI). `blocking`
+ * replaces the default UA004 list when not NULL. */
+typedef struct ul_options {
+    int keep;
+    const ul_blocking *blocking;
+    size_t nblocking;
+} ul_options;
+
+/* Lint state: a libclang index, compilation databases by folder, and (with keep) translation
+ * units by file. One per thread. */
+typedef struct ul_ctx ul_ctx;
+
+/* A new context (options copied; the blocking list is referenced and must outlive it), or NULL
+ * when out of memory. */
+ul_ctx *ul_ctx_new(const ul_options *opt);
+void ul_ctx_free(ul_ctx *ctx);
+/* Forgets the translation units kept for sources of project p (its configuration or compile
+ * database changed). */
+void ul_ctx_forget(ul_ctx *ctx, const ue_project *p);
+
+/* The outcome of linting one source. `limited` is 1 when the lint could not run fully (the
+ * UA000 finding says why); no rule finding is reported then. */
+typedef struct ul_result {
+    ua_findings findings;
+    ul_fixes fixes;
+    int limited;
+} ul_result;
+
+void ul_result_free(ul_result *r);
+
+/* Lints `len` bytes of source `rel` of project `p` (the bytes are what the editor or the disk
+ * holds; headers are read from disk). Compile flags come from the configuration's
+ * compile_commands or compile_flags, else from a compile_commands.json found in the source's
+ * folder, its parents up to the project root, or their build/ folders. `ov` (may be NULL)
+ * overrides unasync.json's bytes for the rename-rule fix. Findings carry raw severities (apply
+ * ul_apply_levels and ul_apply_ignores to honour the configuration). Returns 0, UL_ENOMEM or
+ * UL_EINVAL; a source libclang cannot parse yields a UA000 finding and 0. */
+int ul_lint_source(ul_ctx *ctx, const ue_project *p, const char *rel, const char *bytes, size_t len,
+                   const ue_overlay *ov, ul_result *out);
+
+/* ---- Severities and ignore comments ------------------------------------------------------- */
+
+/* Gives each UA0xx finding the severity that the configuration's "lint" object names for its
+ * code, and drops findings whose code is "off". Fixes of dropped findings are dropped too when
+ * `fx` is not NULL. */
+void ul_apply_levels(const ua_config *cfg, ua_findings *fs, ul_fixes *fx);
+
+/* Drops each UA0xx finding of file `rel` whose line carries an ignore comment for its code:
+ * `// unasync: ignore[UA004]`, `ignore[UA001,UA002]`, or a bare `// unasync: ignore` for
+ * every code (the comment may also be a block comment). `bytes` are the file's contents. */
+void ul_apply_ignores(const char *rel, const char *bytes, size_t len, ua_findings *fs,
+                      ul_fixes *fx);
+
+/* ---- Whole projects (unasync --check) ----------------------------------------------------- */
+
+/* Lints every source selected by `filters` (as for ue_check: empty = all) on up to `jobs`
+ * threads, appends the findings to r->findings (one UA000 for the whole run when the lint is
+ * limited, naming how many sources it concerns), then applies severities and ignore comments to
+ * r->findings and to each twin's transform findings and sorts r->findings again. With `lint`
+ * 0 only the severities and ignore comments are applied. Returns 0 or UL_ENOMEM. */
+int ul_check_report(ue_project *p, const char *const *filters, size_t nfilters, int lint, int jobs,
+                    ue_report *r);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
