@@ -13,6 +13,9 @@
 #ifdef UNASYNC_HAVE_SERVER
 #include "server.h"
 #endif
+#ifdef UNASYNC_HAVE_LINT
+#include "ul.h"
+#endif
 
 #ifndef UNASYNC_VERSION
 #define UNASYNC_VERSION "0.0.0"
@@ -24,7 +27,7 @@ enum { FMT_TEXT, FMT_JSON, FMT_GITHUB };
 
 typedef struct opts {
     int mode;
-    int diff, force, prune, strict, quiet;
+    int diff, force, prune, strict, quiet, no_lint;
     int format;
     int jobs;
     const char *config;
@@ -32,7 +35,8 @@ typedef struct opts {
 } opts;
 
 static const char usage[] =
-    "usage: unasync --check [--diff] [--format=text|json|github] [--strict] [PATH...]\n"
+    "usage: unasync --check [--diff] [--format=text|json|github] [--strict] [--no-lint] "
+    "[PATH...]\n"
     "       unasync --write [--force] [--prune] [PATH...]\n"
     "       unasync --print FILE\n"
     "       unasync --stdio\n"
@@ -48,6 +52,7 @@ static const char usage[] =
     "  --format=FMT      text (file:line:col: severity: message [code]), json, or github\n"
     "                    (workflow annotations)\n"
     "  --strict          with --check: warnings count as findings too\n"
+    "  --no-lint         with --check: skip the async-correctness lint (UA000-UA005)\n"
     "  --write           regenerate the twins that are out of date (atomic, only on change)\n"
     "  --force           with --write: overwrite a file that unasync did not generate\n"
     "  --prune           with --write: delete orphaned twins (only if not edited by hand)\n"
@@ -350,6 +355,14 @@ static int run_check_or_write(const opts *o, char **paths, int npaths, outcome *
             ue_project_free(p);
             continue;
         }
+#ifdef UNASYNC_HAVE_LINT
+        /* lint findings join the report; severities and ignore comments apply to every code */
+        if (ul_check_report(p, filters, ts[i].whole ? 0 : ts[i].nfilters,
+                            o->mode == MODE_CHECK && !o->no_lint, o->jobs, &r)) {
+            fprintf(stderr, "unasync: out of memory\n");
+            oc->fatal = 1;
+        }
+#endif
         for (size_t k = 0; k < r.n; k++)
             counts[r.twins[k].state]++;
         if (o->mode == MODE_CHECK) {
@@ -527,7 +540,7 @@ int main(int argc, char **argv)
     opts o = {0};
     o.format = FMT_TEXT;
     enum { O_CHECK = 256, O_WRITE, O_PRINT, O_STDIO, O_VERSION, O_HELP, O_DIFF, O_FORMAT,
-           O_FORCE, O_PRUNE, O_CONFIG, O_STRICT };
+           O_FORCE, O_PRUNE, O_CONFIG, O_STRICT, O_NO_LINT };
     static const struct option longopts[] = {
         {"check", no_argument, NULL, O_CHECK},     {"write", no_argument, NULL, O_WRITE},
         {"print", required_argument, NULL, O_PRINT}, {"stdio", no_argument, NULL, O_STDIO},
@@ -536,6 +549,7 @@ int main(int argc, char **argv)
         {"force", no_argument, NULL, O_FORCE},     {"prune", no_argument, NULL, O_PRUNE},
         {"config", required_argument, NULL, O_CONFIG}, {"strict", no_argument, NULL, O_STRICT},
         {"jobs", required_argument, NULL, 'j'},    {"quiet", no_argument, NULL, 'q'},
+        {"no-lint", no_argument, NULL, O_NO_LINT},
         {NULL, 0, NULL, 0}};
     int c;
     int modes = 0;
@@ -592,6 +606,9 @@ int main(int argc, char **argv)
         case O_STRICT:
             o.strict = 1;
             break;
+        case O_NO_LINT:
+            o.no_lint = 1;
+            break;
         case 'j': {
             char *end;
             long j = strtol(optarg, &end, 10);
@@ -617,8 +634,8 @@ int main(int argc, char **argv)
                 usage);
         return EXIT_ERROR;
     }
-    if ((o.diff || o.strict) && o.mode != MODE_CHECK) {
-        fprintf(stderr, "unasync: --diff and --strict go with --check\n");
+    if ((o.diff || o.strict || o.no_lint) && o.mode != MODE_CHECK) {
+        fprintf(stderr, "unasync: --diff, --strict and --no-lint go with --check\n");
         return EXIT_ERROR;
     }
     if ((o.force || o.prune) && o.mode != MODE_WRITE) {
