@@ -47,6 +47,11 @@ apt_install() {
 command -v node >/dev/null || die "node (20.x) is not installed"
 command -v npm >/dev/null || die "npm is not installed"
 mkdir -p "$cache"
+# One installer at a time per cache (two build folders may run their e2e tests together).
+if command -v flock >/dev/null; then
+	exec 9>"$cache/.lock"
+	flock 9
+fi
 
 apt_install chromium
 [ -x /usr/bin/chromium ] || die "/usr/bin/chromium is missing after installing the chromium package"
