@@ -23,8 +23,8 @@ export const DEFAULT_SETTINGS: ServerSettings = {
   trace: { server: 'off' },
 };
 
-const SEVERITIES: readonly DriftSeverity[] = ['error', 'warning', 'information', 'hint'];
-const TRACES: readonly TraceLevel[] = ['off', 'messages', 'verbose'];
+export const SEVERITIES: readonly DriftSeverity[] = ['error', 'warning', 'information', 'hint'];
+export const TRACES: readonly TraceLevel[] = ['off', 'messages', 'verbose'];
 
 function oneOf<T extends string>(value: unknown, allowed: readonly T[], fallback: T): T {
   return typeof value === 'string' && (allowed as readonly string[]).includes(value) ? (value as T) : fallback;
