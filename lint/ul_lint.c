@@ -436,7 +436,11 @@ static void suggest_target(const char *name, char *out, size_t cap)
 static void check_external(walker *w, CXCursor c)
 {
     enum CXCursorKind k = clang_getCursorKind(c);
-    if ((k != CXCursor_FunctionDecl && k != CXCursor_VarDecl) || !clang_isCursorDefinition(c) ||
+    /* a variable without `extern` is a definition (tentative ones too: -fno-common links them
+     * as strong symbols) */
+    int defines = k == CXCursor_VarDecl ? clang_Cursor_getStorageClass(c) != CX_SC_Extern
+                                        : clang_isCursorDefinition(c);
+    if ((k != CXCursor_FunctionDecl && k != CXCursor_VarDecl) || !defines ||
         clang_getCursorLinkage(c) != CXLinkage_External)
         return;
     char *name = cursor_name(c);
@@ -916,35 +920,50 @@ void ul_ctx_free(ul_ctx *ctx)
     free(ctx);
 }
 
-/* The first fatal diagnostic of the unit as "file:line: message" (new string), or NULL. */
+/* What makes the parse unusable, as "file:line: message" (new string), or NULL: the first
+ * missing header (KeepGoing reports those as plain errors), else the first fatal diagnostic. */
 static char *first_fatal(CXTranslationUnit tu, const ue_project *p)
 {
     unsigned n = clang_getNumDiagnostics(tu);
+    char *fatal = NULL;
     for (unsigned i = 0; i < n; i++) {
         CXDiagnostic d = clang_getDiagnostic(tu, i);
+        enum CXDiagnosticSeverity sv = clang_getDiagnosticSeverity(d);
+        CXString msg = clang_getDiagnosticSpelling(d);
+        const char *m = clang_getCString(msg);
+        size_t ml = strlen(m);
+        int missing =
+            sv >= CXDiagnostic_Error && ml > 14 && strcmp(m + ml - 14, "file not found") == 0;
         char *out = NULL;
-        if (clang_getDiagnosticSeverity(d) >= CXDiagnostic_Fatal) {
+        if (missing || (sv >= CXDiagnostic_Fatal && !fatal)) {
             CXFile f;
             unsigned line, col, off;
             clang_getFileLocation(clang_getDiagnosticLocation(d), &f, &line, &col, &off);
-            CXString fn = clang_getFileName(f), msg = clang_getDiagnosticSpelling(d);
-            const char *path = f ? clang_getCString(fn) : "?";
+            CXString fn = clang_getFileName(f);
+            const char *path = f ? clang_getCString(fn) : NULL;
             size_t rl = strlen(p->root);
-            if (strncmp(path, p->root, rl) == 0 && path[rl] == '/')
+            if (path && strncmp(path, p->root, rl) == 0 && path[rl] == '/')
                 path += rl + 1;
             char buf[2048];
-            snprintf(buf, sizeof buf, "%s:%u: %s", path, line, clang_getCString(msg));
+            if (path)
+                snprintf(buf, sizeof buf, "%s:%u: %s", path, line, m);
+            else
+                snprintf(buf, sizeof buf, "%s", m);
             clang_disposeString(fn);
-            clang_disposeString(msg);
             out = ul__dup(buf);
             if (!out)
                 out = ul__dup("");
         }
+        clang_disposeString(msg);
         clang_disposeDiagnostic(d);
-        if (out)
+        if (missing) {
+            free(fatal);
             return out;
+        }
+        if (out)
+            fatal = out;
     }
-    return NULL;
+    return fatal;
 }
 
 /* Reads the configuration bytes (overlay first) for the rename-rule fix. */

@@ -1,0 +1,26 @@
+/* UA003: await or an async call inside a function that is not async. */
+#include <unasync/async.h>
+
+static async int fetch(int x) { return await async_sleep_ms((uint64_t)x); }
+
+static int entry_without_marker(void *arg)
+{
+    (void)arg;
+    return await fetch(1);
+}
+
+static int direct_call(void)
+{
+    return fetch(2);
+}
+
+static async int entry(void *arg)
+{
+    (void)arg;
+    return await fetch(3);
+}
+
+int run_all(void)
+{
+    return async_run(entry, NULL) + async_run(entry_without_marker, NULL) + direct_call();
+}

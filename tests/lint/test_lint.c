@@ -1,0 +1,472 @@
+/* test_lint.c - the lint's tests: data-driven cases (every folder under cases/ is a small project
+ * whose expected findings and quick-fix results are in `expected`; UNASYNC_UPDATE_GOLDEN=1
+ * rewrites them), plus the repository's own sources, a planted mutation in the limiter, reparsing
+ * and compile_commands.json. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "ul.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *cases_dir, *repo_root;
+static char runtime_include[4096];
+static int update;
+
+/* ---- small file helpers ---- */
+
+static char *slurp(const char *path, size_t *len)
+{
+    char *b;
+    size_t n;
+    if (ue_read_file(path, &b, &n) != 0)
+        return NULL;
+    if (len)
+        *len = n;
+    return b;
+}
+
+static void spit(const char *path, const char *bytes, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        fprintf(stderr, "cannot write %s\n", path);
+    assert_non_null(f);
+    assert_int_equal(fwrite(bytes, 1, len, f), len);
+    fclose(f);
+}
+
+/* Appends printf output to a growing string. */
+typedef struct sbuf {
+    char *s;
+    size_t n;
+} sbuf;
+
+static void sb_printf(sbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int need = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    b->s = realloc(b->s, b->n + (size_t)need + 1);
+    assert_non_null(b->s);
+    va_start(ap, fmt);
+    vsnprintf(b->s + b->n, (size_t)need + 1, fmt, ap);
+    va_end(ap);
+    b->n += (size_t)need;
+}
+
+/* Copies case folder `src` to a new temporary folder, replacing @RUNTIME_INCLUDE@ in
+ * unasync.json. Returns the folder (static buffer). */
+static const char *stage(const char *src)
+{
+    static char dir[4096];
+    snprintf(dir, sizeof dir, "/tmp/unasync-lint-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    DIR *d = opendir(src);
+    assert_non_null(d);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.' || strcmp(e->d_name, "expected") == 0)
+            continue;
+        char from[8192 + 512], to[4096 + 512];
+        snprintf(from, sizeof from, "%s/%s", src, e->d_name);
+        snprintf(to, sizeof to, "%s/%s", dir, e->d_name);
+        size_t len = 0;
+        char *b = slurp(from, &len);
+        assert_non_null(b);
+        char *at = strstr(b, "@RUNTIME_INCLUDE@");
+        if (at) {
+            sbuf o = {0};
+            sb_printf(&o, "%.*s%s%s", (int)(at - b), b, runtime_include, at + 17);
+            spit(to, o.s, o.n);
+            free(o.s);
+        } else {
+            spit(to, b, len);
+        }
+        free(b);
+    }
+    closedir(d);
+    return dir;
+}
+
+static void unstage(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char p[8192];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        unlink(p);
+    }
+    if (d)
+        closedir(d);
+    rmdir(dir);
+}
+
+static const char *sev(ua_severity s)
+{
+    return s == UA_ERROR ? "error" : s == UA_WARNING ? "warning" : s == UA_INFO ? "info" : "hint";
+}
+
+/* The line of `bytes` that holds offset `off`, without its end of line. */
+static void line_at(sbuf *o, const char *bytes, size_t len, size_t off)
+{
+    size_t s = off, e = off;
+    while (s > 0 && bytes[s - 1] != '\n')
+        s--;
+    while (e < len && bytes[e] != '\n')
+        e++;
+    sb_printf(o, "%.*s", (int)(e - s), bytes + s);
+}
+
+/* ---- the data-driven cases ---- */
+
+/* Runs one case: writes the twins (so that only lint and transform findings remain), runs
+ * --check's engine + lint, then each quick fix of each source. Returns the report text. */
+static char *run_case(const char *dir)
+{
+    char cfg[8192];
+    snprintf(cfg, sizeof cfg, "%s/unasync.json", dir);
+    ua_findings f = {0};
+    ue_project *p = NULL;
+    int rc = ue_project_open(cfg, &p, &f);
+    sbuf o = {0};
+    for (size_t i = 0; i < f.n; i++)
+        sb_printf(&o, "config %s:%u:%u: %s [%s]\n", f.v[i].file, f.v[i].line, f.v[i].col,
+                  sev(f.v[i].severity), f.v[i].code);
+    ua_findings_free(&f);
+    assert_int_equal(rc, 0);
+    ue_report r;
+    assert_int_equal(ue_check(p, NULL, 0, NULL, 1, &r), 0);
+    for (size_t i = 0; i < r.n; i++) {
+        int wrote;
+        ua_findings wf = {0};
+        if (r.twins[i].expected)
+            ue_write_twin(p, &r.twins[i], 0, &wrote, &wf);
+        ua_findings_free(&wf);
+    }
+    ue_report_free(&r);
+    assert_int_equal(ue_check(p, NULL, 0, NULL, 1, &r), 0);
+    assert_int_equal(ul_check_report(p, NULL, 0, 1, 2, &r), 0);
+    for (size_t i = 0; i < r.findings.n; i++) {
+        const ua_finding *x = &r.findings.v[i];
+        sb_printf(&o, "%s:%u:%u: %s: %s [%s]\n", x->file, x->line, x->col, sev(x->severity),
+                  x->message, x->code);
+    }
+    ue_report_free(&r);
+    /* every fix the editor would offer, applied: the changed line shows the result */
+    ul_ctx *ctx = ul_ctx_new(NULL);
+    assert_non_null(ctx);
+    for (size_t s = 0; s < p->nsources; s++) {
+        char *abs = ue_abs(p, p->sources[s]);
+        size_t len = 0;
+        char *bytes = slurp(abs, &len);
+        assert_non_null(bytes);
+        ul_result res = {0};
+        assert_int_equal(ul_lint_source(ctx, p, p->sources[s], bytes, len, NULL, &res), 0);
+        ul_apply_ignores(p->sources[s], bytes, len, &res.findings, &res.fixes);
+        ul_apply_levels(p->cfg, &res.findings, &res.fixes);
+        for (size_t k = 0; k < res.fixes.n; k++) {
+            const ul_fix *x = &res.fixes.v[k];
+            size_t flen = 0;
+            char *fabs = ue_abs(p, x->file);
+            char *fbytes = slurp(fabs, &flen), *out;
+            size_t out_len;
+            assert_non_null(fbytes);
+            assert_int_equal(ul_fix_apply(x, fbytes, flen, &out, &out_len), 0);
+            sb_printf(&o, "fix %s:%u:%u [%s] %s\n    %s:%u: ", p->sources[s], x->line, x->col,
+                      x->code, x->title, x->file, x->start_line);
+            line_at(&o, out, out_len, x->off);
+            sb_printf(&o, "\n");
+            free(out);
+            free(fbytes);
+            free(fabs);
+        }
+        ul_result_free(&res);
+        free(bytes);
+        free(abs);
+    }
+    ul_ctx_free(ctx);
+    ue_project_free(p);
+    /* the expectations must not depend on where the repository is checked out */
+    sbuf clean = {0};
+    size_t rl = strlen(runtime_include);
+    for (const char *q = o.s ? o.s : ""; *q;) {
+        if (strncmp(q, runtime_include, rl) == 0) {
+            sb_printf(&clean, "@RUNTIME_INCLUDE@");
+            q += rl;
+        } else {
+            sb_printf(&clean, "%c", *q++);
+        }
+    }
+    free(o.s);
+    return clean.s ? clean.s : calloc(1, 1);
+}
+
+static void lint_cases_match_expected(void **state)
+{
+    (void)state;
+    DIR *d = opendir(cases_dir);
+    assert_non_null(d);
+    char **names = NULL;
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.') {
+            names = realloc(names, (n + 1) * sizeof *names);
+            names[n++] = strdup(e->d_name);
+        }
+    closedir(d);
+    assert_true(n >= 10);
+    int failed = 0;
+    for (size_t i = 0; i < n; i++) {
+        char src[8192], exp_path[8448];
+        snprintf(src, sizeof src, "%s/%s", cases_dir, names[i]);
+        snprintf(exp_path, sizeof exp_path, "%s/expected", src);
+        const char *dir = stage(src);
+        char *got = run_case(dir);
+        unstage(dir);
+        if (update) {
+            spit(exp_path, got, strlen(got));
+        } else {
+            char *want = slurp(exp_path, NULL);
+            if (!want || strcmp(want, got) != 0) {
+                fprintf(stderr, "case %s differs.\n--- expected\n%s--- got\n%s", names[i],
+                        want ? want : "(missing)\n", got);
+                failed++;
+            }
+            free(want);
+        }
+        free(got);
+        free(names[i]);
+    }
+    free(names);
+    assert_int_equal(failed, 0);
+}
+
+/* ---- the repository's own sources ---- */
+
+static ue_project *open_repo(void)
+{
+    char cfg[4096];
+    snprintf(cfg, sizeof cfg, "%s/unasync.json", repo_root);
+    ua_findings f = {0};
+    ue_project *p = NULL;
+    assert_int_equal(ue_project_open(cfg, &p, &f), 0);
+    ua_findings_free(&f);
+    return p;
+}
+
+static void repository_sources_have_no_lint_findings(void **state)
+{
+    (void)state;
+    ue_project *p = open_repo();
+    ue_report r;
+    assert_int_equal(ue_check(p, NULL, 0, NULL, 0, &r), 0);
+    assert_int_equal(ul_check_report(p, NULL, 0, 1, 0, &r), 0);
+    for (size_t i = 0; i < r.findings.n; i++)
+        fprintf(stderr, "%s:%u:%u: %s [%s]\n", r.findings.v[i].file, r.findings.v[i].line,
+                r.findings.v[i].col, r.findings.v[i].message, r.findings.v[i].code);
+    assert_true(p->nsources >= 10);
+    assert_int_equal(r.findings.n, 0);
+    ue_report_free(&r);
+    ue_project_free(p);
+}
+
+/* The runtime's async implementation files are no sources of unasync.json, but they are async C
+ * and must pass the await rules too. */
+static void runtime_async_files_have_no_await_findings(void **state)
+{
+    (void)state;
+    static const char *const files[] = {"runtime/src/async_prims.c", "runtime/src/async_redis.c"};
+    ue_project *p = open_repo();
+    ul_ctx *ctx = ul_ctx_new(NULL);
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        char *abs = ue_abs(p, files[i]);
+        size_t len = 0;
+        char *bytes = slurp(abs, &len);
+        assert_non_null(bytes);
+        ul_result r = {0};
+        assert_int_equal(ul_lint_source(ctx, p, files[i], bytes, len, NULL, &r), 0);
+        for (size_t k = 0; k < r.findings.n; k++)
+            fprintf(stderr, "%s:%u: %s [%s]\n", files[i], r.findings.v[k].line,
+                    r.findings.v[k].message, r.findings.v[k].code);
+        assert_int_equal(r.limited, 0);
+        assert_int_equal(r.findings.n, 0);
+        ul_result_free(&r);
+        free(bytes);
+        free(abs);
+    }
+    ul_ctx_free(ctx);
+    ue_project_free(p);
+}
+
+/* Removing one `await` from the real limiter gives exactly one UA001 at that call, and the
+ * quick fix gives back the original bytes; the same holds after reparsing a kept unit. */
+static void planted_missing_await_in_limiter_is_found_and_fixed(void **state)
+{
+    (void)state;
+    ue_project *p = open_repo();
+    const char *rel = "limiter/limiter.c";
+    char *abs = ue_abs(p, rel);
+    size_t len = 0;
+    char *orig = slurp(abs, &len);
+    assert_non_null(orig);
+    char *at = strstr(orig, "await ");
+    assert_non_null(at);
+    size_t off = (size_t)(at - orig);
+    char *mut = malloc(len);
+    memcpy(mut, orig, off);
+    memcpy(mut + off, orig + off + 6, len - off - 6);
+    size_t mlen = len - 6;
+    for (int keep = 0; keep <= 1; keep++) {
+        ul_options opt = {0};
+        opt.keep = keep;
+        ul_ctx *ctx = ul_ctx_new(&opt);
+        ul_result r = {0};
+        /* keep: first the original (builds the preamble), then the edit is a reparse */
+        if (keep) {
+            assert_int_equal(ul_lint_source(ctx, p, rel, orig, len, NULL, &r), 0);
+            assert_int_equal(r.findings.n, 0);
+            ul_result_free(&r);
+        }
+        assert_int_equal(ul_lint_source(ctx, p, rel, mut, mlen, NULL, &r), 0);
+        assert_int_equal(r.findings.n, 1);
+        assert_string_equal(r.findings.v[0].code, "UA001");
+        unsigned line, col;
+        ua_offset_to_linecol(orig, len, off, &line, &col);
+        assert_int_equal(r.findings.v[0].line, line);
+        assert_int_equal(r.findings.v[0].col, col);
+        assert_int_equal(r.fixes.n, 1);
+        char *fixed;
+        size_t flen = 0;
+        assert_int_equal(ul_fix_apply(&r.fixes.v[0], mut, mlen, &fixed, &flen), 0);
+        assert_int_equal(flen, len);
+        assert_memory_equal(fixed, orig, len);
+        free(fixed);
+        ul_result_free(&r);
+        ul_ctx_free(ctx);
+    }
+    free(mut);
+    free(orig);
+    free(abs);
+    ue_project_free(p);
+}
+
+/* Flags from a compile_commands.json named by the configuration: a database that puts the
+ * runtime on the include path lints cleanly; without it the include fails and UA000 says so. */
+static void compile_commands_json_supplies_the_flags(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/unasync-lint-db-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[8192];
+    sbuf b = {0};
+    snprintf(path, sizeof path, "%s/unasync.json", dir);
+    sb_printf(&b, "{\"sources\": [\"a.c\"], \"compile_commands\": \"out/compile_commands.json\"}");
+    spit(path, b.s, b.n);
+    b.n = 0;
+    snprintf(path, sizeof path, "%s/a.c", dir);
+    sb_printf(&b, "#include <unasync/async.h>\nstatic async int f(void) { return 0; }\n"
+                  "static async int g(void) { return f(); }\n");
+    spit(path, b.s, b.n);
+    snprintf(path, sizeof path, "%s/out", dir);
+    assert_int_equal(mkdir(path, 0755), 0);
+    b.n = 0;
+    sb_printf(&b,
+              "[{\"directory\": \"%s/out\", \"file\": \"../a.c\", "
+              "\"command\": \"cc -I%s -DX=1 -o a.o -c ../a.c\"}]",
+              dir, runtime_include);
+    snprintf(path, sizeof path, "%s/out/compile_commands.json", dir);
+    spit(path, b.s, b.n);
+    snprintf(path, sizeof path, "%s/unasync.json", dir);
+    ua_findings f = {0};
+    ue_project *p = NULL;
+    assert_int_equal(ue_project_open(path, &p, &f), 0);
+    ul_ctx *ctx = ul_ctx_new(NULL);
+    snprintf(path, sizeof path, "%s/a.c", dir);
+    size_t len = 0;
+    char *src = slurp(path, &len);
+    ul_result r = {0};
+    assert_int_equal(ul_lint_source(ctx, p, "a.c", src, len, NULL, &r), 0);
+    assert_int_equal(r.findings.n, 1); /* only the planted UA001 */
+    assert_string_equal(r.findings.v[0].code, "UA001");
+    ul_result_free(&r);
+    ul_ctx_free(ctx);
+    /* the same database without the include path: one UA000, nothing else */
+    b.n = 0;
+    sb_printf(&b,
+              "[{\"directory\": \"%s/out\", \"file\": \"../a.c\", "
+              "\"command\": \"cc -o a.o -c ../a.c\"}]",
+              dir);
+    snprintf(path, sizeof path, "%s/out/compile_commands.json", dir);
+    spit(path, b.s, b.n);
+    ctx = ul_ctx_new(NULL);
+    assert_int_equal(ul_lint_source(ctx, p, "a.c", src, len, NULL, &r), 0);
+    assert_int_equal(r.findings.n, 1);
+    assert_string_equal(r.findings.v[0].code, "UA000");
+    assert_non_null(strstr(r.findings.v[0].message, "unasync/async.h"));
+    assert_int_equal(r.limited, 1);
+    ul_result_free(&r);
+    ul_ctx_free(ctx);
+    free(src);
+    free(b.s);
+    ua_findings_free(&f);
+    ue_project_free(p);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/out", dir);
+    rmdir(path);
+    snprintf(path, sizeof path, "%s/a.c", dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/unasync.json", dir);
+    unlink(path);
+    rmdir(dir);
+}
+
+static void every_rule_code_has_a_docs_link(void **state)
+{
+    (void)state;
+    for (int i = 0; i <= 8; i++) {
+        char code[8];
+        snprintf(code, sizeof code, "UA00%d", i);
+        const char *href = ul_code_href(code);
+        assert_non_null(href);
+        assert_true(strncmp(href, "file://", 7) == 0);
+        assert_non_null(strstr(href, code));
+    }
+    assert_null(ul_code_href("UA201"));
+    assert_null(ul_code_href("UA0099"));
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: test_lint CASES_DIR REPO_ROOT\n");
+        return 2;
+    }
+    cases_dir = argv[1];
+    repo_root = argv[2];
+    snprintf(runtime_include, sizeof runtime_include, "%s/runtime/include", repo_root);
+    update = getenv("UNASYNC_UPDATE_GOLDEN") != NULL;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(lint_cases_match_expected),
+        cmocka_unit_test(repository_sources_have_no_lint_findings),
+        cmocka_unit_test(runtime_async_files_have_no_await_findings),
+        cmocka_unit_test(planted_missing_await_in_limiter_is_found_and_fixed),
+        cmocka_unit_test(compile_commands_json_supplies_the_flags),
+        cmocka_unit_test(every_rule_code_has_a_docs_link),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
