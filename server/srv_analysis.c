@@ -3,6 +3,7 @@
  * source map, file watching with libuv, and the unasync/status counts. */
 #include <limits.h>
 #include <stdarg.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include "engine.h"
 #include "srv_int.h"
+#include "ul.h"
 
 /* One diagnostic as the server keeps it (owned strings). */
 typedef struct srv_diag {
@@ -20,6 +22,8 @@ typedef struct srv_diag {
     char *rel_uri; /* related information: the source lines; NULL = none */
     lsp_range_t rel_range;
     bool drift; /* offers the Regenerate quick fix */
+    bool lint;  /* from the lint: replaced when typing pauses, may offer lint quick fixes */
+    unsigned f_line, f_col; /* the lint finding's position (names its quick fixes) */
 } srv_diag_t;
 
 /* The diagnostics of one file, from the checks of every pair that touches it. */
@@ -29,6 +33,16 @@ typedef struct srv_file {
     srv_diag_t *d;
     size_t n;
 } srv_file_t;
+
+/* The last lint result per source, with the bytes it was computed from (quick fixes are byte
+ * edits of those bytes; an unchanged buffer is not linted again). */
+typedef struct srv_lint {
+    ue_project *p;
+    char *path; /* absolute */
+    char *bytes;
+    size_t len;
+    ul_result r;
+} srv_lint_t;
 
 typedef struct srv_watch {
     char *dir;
@@ -55,6 +69,9 @@ struct srv_engine {
     size_t n_files;
     srv_watch_t *watches;
     size_t n_watches;
+    ul_ctx *lint; /* keeps a translation unit per source: reparse with a precompiled preamble */
+    srv_lint_t *lints;
+    size_t n_lints;
 };
 
 typedef struct srv_ov {
@@ -221,6 +238,106 @@ static void srv__cache_put(srv_t *s, ue_project *p, ue_twin *t)
     e->n_cache++;
 }
 
+/* ------------------------------------------------------------------------------ lint */
+
+static void srv__lint_forget(struct srv_engine *e, const ue_project *p)
+{
+    size_t i = 0;
+    ul_ctx_forget(e->lint, p);
+    while (i < e->n_lints) {
+        if (p != NULL && e->lints[i].p != p) {
+            i++;
+            continue;
+        }
+        free(e->lints[i].path);
+        free(e->lints[i].bytes);
+        ul_result_free(&e->lints[i].r);
+        e->lints[i] = e->lints[--e->n_lints];
+    }
+}
+
+static srv_lint_t *srv__lint_find(struct srv_engine *e, const char *path)
+{
+    size_t i;
+    for (i = 0; i < e->n_lints; i++)
+        if (strcmp(e->lints[i].path, path) == 0)
+            return &e->lints[i];
+    return NULL;
+}
+
+/* The lint of source rel of p over its current bytes (open buffer, else disk), with the
+ * configuration's severities and the ignore comments applied; the cached one when the bytes
+ * did not change. NULL when out of memory or unreadable. */
+static const srv_lint_t *srv__lint(srv_t *s, ue_project *p, const char *rel)
+{
+    struct srv_engine *e = s->engine;
+    srv_ov_t ovd = {s, p};
+    ue_overlay ov = {srv__overlay_lookup, &ovd};
+    const char *b;
+    size_t n;
+    char *owned = NULL, *path = ue_abs(p, rel);
+    srv_lint_t *l;
+    ul_result r = {0};
+    if (path == NULL)
+        return NULL;
+    if (e->lint == NULL) {
+        ul_options opt = {0};
+        opt.keep = 1;
+        e->lint = ul_ctx_new(&opt);
+    }
+    if (e->lint == NULL || srv__current_bytes(&ovd, rel, &b, &n, &owned) != 0) {
+        free(path);
+        return NULL;
+    }
+    l = srv__lint_find(e, path);
+    if (l != NULL && l->p == p && srv__same(l->bytes, l->len, b, n)) {
+        free(owned);
+        free(path);
+        return l;
+    }
+    if (ul_lint_source(e->lint, p, rel, b, n, &ov, &r) != 0) {
+        ul_result_free(&r);
+        free(owned);
+        free(path);
+        return NULL;
+    }
+    ul_apply_ignores(rel, b, n, &r.findings, &r.fixes);
+    ul_apply_levels(p->cfg, &r.findings, &r.fixes);
+    if (l == NULL) {
+        srv_lint_t *nl = realloc(e->lints, (e->n_lints + 1) * sizeof(*nl));
+        if (nl == NULL) {
+            ul_result_free(&r);
+            free(owned);
+            free(path);
+            return NULL;
+        }
+        e->lints = nl;
+        l = &nl[e->n_lints++];
+        memset(l, 0, sizeof(*l));
+        l->path = path;
+    } else {
+        free(path);
+        free(l->bytes);
+        ul_result_free(&l->r);
+    }
+    l->p = p;
+    l->bytes = owned != NULL ? owned : malloc(n + 1);
+    if (l->bytes != NULL && owned == NULL) {
+        memcpy(l->bytes, b, n);
+        l->bytes[n] = '\0';
+    }
+    l->len = l->bytes != NULL ? n : 0;
+    l->r = r;
+    return l;
+}
+
+/* The LSP position of a 1-based line and byte column of bytes. */
+static lsp_position_t srv__lc_pos(srv_t *s, const char *b, size_t n, unsigned line, unsigned col)
+{
+    size_t off = ua_line_offset(b, n, line ? line : 1) + (col ? col - 1 : 0);
+    return srv_text_position(b, n, off > n ? n : off, s->utf8);
+}
+
 /* -------------------------------------------------------------------------- projects */
 
 /* Publishes the configuration's findings (line:col) on unasync.json itself; [] when valid. */
@@ -257,6 +374,7 @@ static ue_project *srv__project_by_config(srv_t *s, const char *config_path, boo
             if (!reload)
                 return e->projects[i];
             srv__cache_clear(e); /* results point into the project being replaced */
+            srv__lint_forget(e, e->projects[i]);
             ue_project_free(e->projects[i]);
             e->projects[i] = e->projects[--e->n_projects];
             break;
@@ -354,6 +472,35 @@ static int srv__add_diag(srv_file_t *f, lsp_range_t r, lsp_severity_t sev, const
         return SRV_ENOMEM;
     f->n++;
     return 0;
+}
+
+/* Replaces the lint diagnostics of file f (source rel of p) with a fresh lint's. */
+static void srv__lint_diags(srv_t *s, ue_project *p, const char *rel, srv_file_t *f)
+{
+    const srv_lint_t *l;
+    size_t i, w = 0;
+    for (i = 0; i < f->n; i++) {
+        if (f->d[i].lint) {
+            free(f->d[i].message);
+            free(f->d[i].rel_uri);
+        } else
+            f->d[w++] = f->d[i];
+    }
+    f->n = w;
+    if (!s->settings.lint_enable || (l = srv__lint(s, p, rel)) == NULL)
+        return;
+    for (i = 0; i < l->r.findings.n; i++) {
+        const ua_finding *x = &l->r.findings.v[i];
+        lsp_range_t r;
+        r.start = srv__lc_pos(s, l->bytes, l->len, x->line, x->col);
+        r.end = srv__lc_pos(s, l->bytes, l->len, x->end_line, x->end_col);
+        if (srv__add_diag(f, r, (lsp_severity_t)x->severity, x->code, false, "%s", x->message) ==
+            0) {
+            f->d[f->n - 1].lint = true;
+            f->d[f->n - 1].f_line = x->line;
+            f->d[f->n - 1].f_col = x->col;
+        }
+    }
 }
 
 static lsp_diagnostic_t *srv__to_lsp(const srv_file_t *f, lsp_related_t **rel_out)
@@ -565,9 +712,16 @@ static void srv__diagnose(srv_t *s, ue_project *p, const ue_twin *t, srv_event_t
     top.end.line = 1;
     twin_doc = srv_doc_find_path(s, twin);
 
-    /* the transformer's findings (errors in the source, unused rules, lint) on the source */
-    for (i = 0; i < t->out.findings.n; i++) {
-        const ua_finding *f = &t->out.findings.v[i];
+    /* the transformer's findings (errors in the source, unused rules) on the source, with the
+     * lint's severities and ignore comments, then the lint's own */
+    ua_findings tf = {0};
+    for (i = 0; i < t->out.findings.n; i++)
+        ua_findings_copy(&tf, &t->out.findings.v[i]);
+    if (t->src_bytes != NULL)
+        ul_apply_ignores(t->source, t->src_bytes, t->src_len, &tf, NULL);
+    ul_apply_levels(p->cfg, &tf, NULL);
+    for (i = 0; i < tf.n; i++) {
+        const ua_finding *f = &tf.v[i];
         lsp_range_t r;
         if (f->file == NULL || strcmp(f->file, t->source) != 0)
             continue;
@@ -579,6 +733,8 @@ static void srv__diagnose(srv_t *s, ue_project *p, const ue_twin *t, srv_event_t
         r.end.character = f->end_col ? f->end_col - 1 : r.start.character + 1;
         srv__add_diag(fs, r, (lsp_severity_t)f->severity, f->code, false, "%s", f->message);
     }
+    ua_findings_free(&tf);
+    srv__lint_diags(s, p, t->source, fs);
     switch (t->state) {
     case UE_OK:
         break;
@@ -704,8 +860,16 @@ static void srv__on_idle(uv_timer_t *h)
     if (path == NULL || s->exiting)
         goto done;
     p = srv__project_for(s, path);
-    if (p != NULL && (rel = ue_rel(p, path)) != NULL && ue_is_source(p, rel, NULL))
+    if (p != NULL && (rel = ue_rel(p, path)) != NULL && ue_is_source(p, rel, NULL)) {
+        srv_file_t *f;
         srv__check_source_ex(s, p, rel, SRV_EV_CHANGE, false);
+        /* lint while typing: only the lint diagnostics change, drift waits for the save */
+        if ((f = srv__file(s, path, true)) != NULL) {
+            srv__lint_diags(s, p, rel, f);
+            srv__flush_file(s, f);
+            srv__refresh_pull(s);
+        }
+    }
 done:
     free(path);
     free(rel);
@@ -909,20 +1073,77 @@ static bool srv__overlaps(lsp_range_t a, lsp_range_t b)
     return true;
 }
 
+/* Appends the lint quick fixes of the lint diagnostics of f that overlap the range. */
+static int srv__lint_actions(srv_t *s, const lsp_msg_t *m, srv_file_t *f, lsp_diagnostic_t *d,
+                             lsp_code_action_t **acts, size_t *n, char ***args, size_t *nargs)
+{
+    const srv_lint_t *l = srv__lint_find(s->engine, f->path);
+    size_t i, k;
+    if (l == NULL || !srv__kind_allowed(&m->p, "quickfix"))
+        return 0;
+    for (i = 0; i < f->n; i++) {
+        if (!f->d[i].lint || !srv__overlaps(f->d[i].range, m->p.range))
+            continue;
+        for (k = 0; k < l->r.fixes.n; k++) {
+            const ul_fix *x = &l->r.fixes.v[k];
+            lsp_code_action_t *na;
+            char **nargs_v, *arg;
+            if (strcmp(x->code, f->d[i].code) != 0 || x->line != f->d[i].f_line ||
+                x->col != f->d[i].f_col)
+                continue;
+            na = realloc(*acts, (*n + 1) * sizeof(*na));
+            if (na == NULL)
+                return SRV_ENOMEM;
+            *acts = na;
+            nargs_v = realloc(*args, (*nargs + 1) * sizeof(*nargs_v));
+            if (nargs_v == NULL)
+                return SRV_ENOMEM;
+            *args = nargs_v;
+            /* the command argument names the fix: <document URI>#<line>:<col>:<code>:<index> */
+            arg = malloc(strlen(m->p.uri) + 64);
+            if (arg == NULL)
+                return SRV_ENOMEM;
+            sprintf(arg, "%s#%u:%u:%s:%zu", m->p.uri, x->line, x->col, x->code, k);
+            (*args)[(*nargs)++] = arg;
+            memset(&na[*n], 0, sizeof(na[*n]));
+            na[*n].title = x->title;
+            na[*n].kind = "quickfix";
+            na[*n].is_preferred = strcmp(x->code, "UA001") == 0 || strcmp(x->code, "UA002") == 0;
+            na[*n].diagnostics = &d[i];
+            na[*n].n_diagnostics = 1;
+            na[*n].command = "unasync.lintFix";
+            na[*n].command_title = x->title;
+            na[*n].arg_uri = arg;
+            (*n)++;
+        }
+    }
+    return 0;
+}
+
 int srv_code_actions(srv_t *s, const lsp_msg_t *m, lsp_out_t *out)
 {
     char *path = srv_uri_to_path(m->p.uri), *c = path ? srv__canonical(path) : NULL;
     srv_file_t *f = c ? srv__file(s, c, false) : NULL;
-    lsp_code_action_t acts[2];
+    lsp_code_action_t *acts = calloc(2, sizeof(*acts));
     lsp_diagnostic_t *d = NULL, *sel = NULL;
     lsp_related_t *rel = NULL;
-    size_t n = 0, i, nsel = 0;
-    char title[300], *src_uri = NULL;
-    int rc;
+    size_t n = 0, i, nsel = 0, nargs = 0;
+    char title[300], *src_uri = NULL, **args = NULL;
+    int rc = 0;
     bool drift = false;
-    if (f != NULL)
+    if (acts == NULL) {
+        rc = SRV_ENOMEM;
+        goto done;
+    }
+    if (f != NULL) {
         for (i = 0; i < f->n; i++)
             drift = drift || f->d[i].drift;
+        d = srv__to_lsp(f, &rel);
+        if (d == NULL) {
+            rc = SRV_ENOMEM;
+            goto done;
+        }
+    }
     if (f != NULL && drift && f->source != NULL) {
         char *twin_base = NULL;
         size_t k;
@@ -930,9 +1151,8 @@ int srv_code_actions(srv_t *s, const lsp_msg_t *m, lsp_out_t *out)
             if (strcmp(s->pairs[k].source, f->source) == 0)
                 twin_base = s->pairs[k].twin;
         src_uri = srv__uri_for(s, f->source);
-        d = srv__to_lsp(f, &rel);
         sel = calloc(f->n, sizeof(*sel));
-        if (src_uri == NULL || d == NULL || sel == NULL || twin_base == NULL) {
+        if (src_uri == NULL || sel == NULL || twin_base == NULL) {
             rc = SRV_ENOMEM;
             goto done;
         }
@@ -959,16 +1179,102 @@ int srv_code_actions(srv_t *s, const lsp_msg_t *m, lsp_out_t *out)
             n++;
         }
     }
+    if (f != NULL && (rc = srv__lint_actions(s, m, f, d, &acts, &n, &args, &nargs)) != 0)
+        goto done;
     rc = lsp_encode_code_actions(&m->id, acts, n, s->caps.code_action_literals, out) == 0
              ? 0
              : SRV_ENOMEM;
 done:
     free(path);
     free(c);
+    free(acts);
     free(d);
     free(sel);
     free(rel);
     free(src_uri);
+    for (i = 0; i < nargs; i++)
+        free(args[i]);
+    free(args);
+    return rc;
+}
+
+/* Sends one text edit of an open document as workspace/applyEdit. */
+static int srv__apply_one(srv_t *s, srv_doc_t *doc, const char *label, size_t off, size_t del,
+                          const char *text)
+{
+    lsp_text_edit_t ed;
+    lsp_out_t out;
+    int64_t id = s->next_id++;
+    if (off > doc->len || del > doc->len - off)
+        return SRV_EINVAL;
+    ed.range.start = srv_text_position(doc->text, doc->len, off, s->utf8);
+    ed.range.end = srv_text_position(doc->text, doc->len, off + del, s->utf8);
+    ed.new_text = text;
+    if (lsp_encode_apply_edit(id, label, doc->uri, s->caps.document_changes ? doc->version : -1,
+                              &ed, 1, &out) != 0)
+        return SRV_ENOMEM;
+    return srv_request(s, SRV_PENDING_APPLY_EDIT, &out, id);
+}
+
+int srv_lint_fix(srv_t *s, const char *arg)
+{
+    const char *hash = arg ? strrchr(arg, '#') : NULL;
+    char *uri = NULL, *path = NULL, *c = NULL, *target = NULL, code[8] = "";
+    unsigned line = 0, col = 0;
+    size_t k = 0;
+    const srv_lint_t *l;
+    const ul_fix *x;
+    srv_doc_t *doc;
+    int rc = SRV_EINVAL;
+    if (hash == NULL || sscanf(hash + 1, "%u:%u:%7[A-Z0-9]:%zu", &line, &col, code, &k) != 4)
+        return SRV_EINVAL;
+    if ((uri = strndup(arg, (size_t)(hash - arg))) == NULL)
+        return SRV_ENOMEM;
+    path = srv_uri_to_path(uri);
+    c = path ? srv__canonical(path) : NULL;
+    l = c ? srv__lint_find(s->engine, c) : NULL;
+    if (l == NULL || k >= l->r.fixes.n)
+        goto done;
+    x = &l->r.fixes.v[k];
+    if (strcmp(x->code, code) != 0 || x->line != line || x->col != col)
+        goto done;
+    rc = SRV_ENOMEM;
+    if ((target = ue_abs(l->p, x->file)) == NULL)
+        goto done;
+    if (!srv__in_folders(s, target)) {
+        rc = SRV_EOUTSIDE;
+        goto done;
+    }
+    doc = srv_doc_find_path(s, target);
+    if (doc != NULL && strcmp(target, c) == 0 &&
+        !srv__same(doc->text, doc->len, l->bytes, l->len)) {
+        rc = SRV_EINVAL; /* typed since the lint ran: its offsets no longer apply */
+        srv_log(s, 2, "%s changed since the lint ran; try the quick fix again", target);
+    } else if (doc != NULL) {
+        rc = srv__apply_one(s, doc, x->title, x->off, x->len, x->text);
+    } else {
+        /* not open (unasync.json, usually): edit the file on disk, atomically */
+        char *bytes = NULL, *fixed = NULL;
+        size_t len = 0, flen = 0;
+        struct stat st;
+        rc = ue_read_file(target, &bytes, &len) == 0 &&
+                     ul_fix_apply(x, bytes, len, &fixed, &flen) == 0 &&
+                     ue_write_atomic(target, fixed, flen,
+                                     stat(target, &st) == 0 ? st.st_mode & 07777 : 0644) == 0
+                 ? 0
+                 : SRV_EIO;
+        free(bytes);
+        free(fixed);
+        if (rc == 0) {
+            srv_log(s, 4, "%s: %s", target, x->title);
+            srv_check_path(s, target, SRV_EV_DISK);
+        }
+    }
+done:
+    free(uri);
+    free(path);
+    free(c);
+    free(target);
     return rc;
 }
 
@@ -1278,6 +1584,9 @@ void srv_engine_free(srv_t *s)
     }
     free(e->watches);
     ua_ctx_free(e->ctx);
+    srv__lint_forget(e, NULL);
+    free(e->lints);
+    ul_ctx_free(e->lint);
     free(e);
     s->engine = NULL;
 }

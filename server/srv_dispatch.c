@@ -10,7 +10,8 @@
  * window/workDoneProgress/create) before it checks the workspace anyway. */
 #define SRV_STARTUP_WAIT_MS 1500
 
-static const char *const srv__commands[] = {"unasync.regenerate", "unasync.regenerateAll"};
+static const char *const srv__commands[] = {"unasync.regenerate", "unasync.regenerateAll",
+                                            "unasync.lintFix"};
 
 void srv_watch_parent(srv_t *s, int64_t pid);
 void srv_watch_folders(srv_t *s);
@@ -398,7 +399,8 @@ static void srv__initialize(srv_t *s, lsp_msg_t *m)
     caps.pull_diagnostics = ip->pull_diagnostics;
     caps.workspace_folders_notify = ip->workspace_folders;
     caps.version = "0.1.0";
-    if (lsp_encode_initialize_result(&m->id, &caps, srv__commands, 2, &out) != 0) {
+    if (lsp_encode_initialize_result(&m->id, &caps, srv__commands,
+                                     sizeof(srv__commands) / sizeof(*srv__commands), &out) != 0) {
         srv__reply_error(s, &m->id, LSP_RPC_INTERNAL_ERROR, "out of memory");
         return;
     }
@@ -413,6 +415,8 @@ static void srv__execute_command(srv_t *s, lsp_msg_t *m)
     int rc;
     if (strcmp(m->p.command, "unasync.regenerateAll") == 0)
         rc = srv_regenerate(s, NULL);
+    else if (strcmp(m->p.command, "unasync.lintFix") == 0)
+        rc = srv_lint_fix(s, m->p.arg_uri);
     else if (strcmp(m->p.command, "unasync.regenerate") == 0) {
         char *path = m->p.arg_uri ? srv_uri_to_path(m->p.arg_uri) : NULL;
         if (path == NULL) {

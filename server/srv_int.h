@@ -191,6 +191,10 @@ int srv_code_actions(srv_t *s, const lsp_msg_t *m, lsp_out_t *out);
 /* Regenerates the twin of path (a source or a twin), or all when path is NULL. Open twins get
  * workspace/applyEdit, unopened ones are written by the engine. Returns 0 or SRV_E*. */
 int srv_regenerate(srv_t *s, const char *path);
+/* Applies the lint quick fix named by arg ("<document URI>#<line>:<col>:<code>:<index>", as the
+ * code action's command argument gives it): a workspace/applyEdit for an open file, an atomic
+ * write for one that is not open (unasync.json). Returns 0 or SRV_E*. */
+int srv_lint_fix(srv_t *s, const char *arg);
 /* Hover and definition inside a twin. */
 int srv_hover(srv_t *s, const lsp_msg_t *m, lsp_out_t *out);
 int srv_definition(srv_t *s, const lsp_msg_t *m, lsp_out_t *out);

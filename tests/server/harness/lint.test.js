@@ -1,0 +1,92 @@
+// Lint diagnostics and their quick fixes against the real binary: a project whose compile flags
+// put the repository's runtime on the include path, so libclang sees the `async` annotations.
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert');
+const fs = require('node:fs');
+const path = require('node:path');
+const { workspace, start, init, shutdownExit, generateTwins } = require('./lib');
+
+const RUNTIME_INCLUDE = path.resolve(__dirname, '..', '..', '..', 'runtime', 'include');
+const CONFIG = JSON.stringify({ sources: ['*.c'], compile_flags: [`-I${RUNTIME_INCLUDE}`] }, null, 2) + '\n';
+const LINTED = [
+  '#include <unasync/async.h>',
+  '',
+  'static async int fetch(int id) { return await async_sleep_ms((uint64_t)id); }',
+  '',
+  'static async int body(void) {',
+  '    return fetch(1);',
+  '}',
+  '',
+  'int exported(void) { return 0; }',
+  'static int (*keep)(void) = body;',
+  '',
+].join('\n');
+const open = (s, u, text, version = 1) => s.conn.sendNotification('textDocument/didOpen', { textDocument: { uri: u, languageId: 'c', version, text } });
+const CAPS = { workspace: { applyEdit: true, workspaceEdit: { documentChanges: true } } };
+
+test('lint diagnostics on open carry the rule code; typing re-lints; quick fixes edit the source and unasync.json', async (t) => {
+  const ws = workspace(t, { 'unasync.json': CONFIG, 'x.c': LINTED });
+  await generateTwins(t, ws.dir);
+  const s = start(t, { onRequest: { 'workspace/applyEdit': () => ({ applied: true }) } });
+  await init(s, ws.dir, { caps: CAPS });
+  const src = ws.uri('x.c');
+  await open(s, src, LINTED);
+  const d = await s.diagsOf(src, (x) => x.some((e) => e.code === 'UA001') && x.some((e) => e.code === 'UA005'));
+  const ua001 = d.find((e) => e.code === 'UA001');
+  assert.deepStrictEqual(ua001.range, { start: { line: 5, character: 11 }, end: { line: 5, character: 16 } });
+  assert.strictEqual(ua001.severity, 1);
+  assert.match(ua001.message, /call to async function 'fetch' without await/);
+  const ua005 = d.find((e) => e.code === 'UA005');
+  assert.strictEqual(ua005.range.start.line, 8);
+
+  // the quick fix for UA001 inserts await in the open document
+  const acts = await s.conn.sendRequest('textDocument/codeAction', {
+    textDocument: { uri: src }, range: ua001.range, context: { diagnostics: [ua001] },
+  });
+  const insert = acts.find((a) => a.title === "Insert 'await'");
+  assert.ok(insert, `no Insert 'await' among ${JSON.stringify(acts.map((a) => a.title))}`);
+  assert.strictEqual(insert.kind, 'quickfix');
+  assert.strictEqual(insert.command.command, 'unasync.lintFix');
+  await s.conn.sendRequest('workspace/executeCommand', insert.command);
+  const edit = await s.until('applyEdit', () => s.requests.find((r) => r.method === 'workspace/applyEdit'));
+  const change = edit.params.edit.documentChanges[0];
+  assert.strictEqual(change.textDocument.uri, src);
+  assert.deepStrictEqual(change.edits, [{ range: { start: { line: 5, character: 11 }, end: { line: 5, character: 11 } }, newText: 'await ' }]);
+
+  // typing the fix in: the UA001 diagnostic goes away once typing pauses (no save needed)
+  const fixed = LINTED.replace('return fetch(1);', 'return await fetch(1);');
+  await s.conn.sendNotification('textDocument/didChange', { textDocument: { uri: src, version: 2 }, contentChanges: [{ text: fixed }] });
+  await s.diagsOf(src, (x) => !x.some((e) => e.code === 'UA001') && x.some((e) => e.code === 'UA005'));
+
+  // the UA005 fix adds a rename rule to unasync.json, which is not open: written to disk
+  const ua005now = (await s.diagsOf(src, (x) => x.some((e) => e.code === 'UA005'))).find((e) => e.code === 'UA005');
+  const acts5 = await s.conn.sendRequest('textDocument/codeAction', {
+    textDocument: { uri: src }, range: ua005now.range, context: { diagnostics: [ua005now] },
+  });
+  const rule = acts5.find((a) => a.title.startsWith('Add rename rule "exported"'));
+  assert.ok(rule, `no rename-rule fix among ${JSON.stringify(acts5.map((a) => a.title))}`);
+  await s.conn.sendRequest('workspace/executeCommand', rule.command);
+  const cfg = JSON.parse(fs.readFileSync(ws.file('unasync.json'), 'utf8'));
+  assert.deepStrictEqual(cfg.rename, { exported: 'sync_exported' });
+  // the configuration is reloaded: the collision is gone
+  await s.diagsOf(src, (x) => !x.some((e) => e.code === 'UA005'));
+  await shutdownExit(s);
+});
+
+test('an ignore comment and an "off" severity silence lint diagnostics in the editor', async (t) => {
+  const text = LINTED.replace('return fetch(1);', 'return fetch(1); // unasync: ignore[UA001]');
+  const cfg = JSON.stringify({ sources: ['*.c'], compile_flags: [`-I${RUNTIME_INCLUDE}`], lint: { UA005: 'off' } });
+  const ws = workspace(t, { 'unasync.json': cfg, 'x.c': text });
+  await generateTwins(t, ws.dir);
+  const s = start(t);
+  await init(s, ws.dir, { caps: CAPS });
+  const src = ws.uri('x.c');
+  await open(s, src, text);
+  // a UA001 on another line proves the lint ran
+  const more = text.replace('static int (*keep)', 'static async int more(void) { return fetch(2); }\nstatic int (*keep)');
+  await s.conn.sendNotification('textDocument/didChange', { textDocument: { uri: src, version: 2 }, contentChanges: [{ text: more }] });
+  const d = await s.diagsOf(src, (x) => x.some((e) => e.code === 'UA001'));
+  assert.deepStrictEqual(d.filter((e) => e.code.startsWith('UA0')).map((e) => [e.code, e.range.start.line]), [['UA001', 9]]);
+  await shutdownExit(s);
+});
