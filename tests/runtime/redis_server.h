@@ -17,5 +17,35 @@ struct redis_server {
 int redis_server_start(struct redis_server *s);
 /* Stops the server with SIGTERM, reaps it and removes its directory. */
 void redis_server_stop(struct redis_server *s);
+/* Kills the server with SIGKILL, as a crash would, then cleans up as redis_server_stop. */
+void redis_server_kill(struct redis_server *s);
+
+/* A "server" that never answers: a unix socket listening in a new temporary directory. The
+ * kernel completes connections (they wait in the backlog), nobody reads them. */
+struct mute_server {
+    int fd;
+    char dir[64];
+    char sock[128];
+};
+
+/* 0, or -1 with nothing left open. */
+int mute_server_open(struct mute_server *m);
+/* Takes the oldest pending connection and shuts down its reading side: the client's next write
+ * fails with EPIPE (and raises SIGPIPE unless the writer prevents it). Returns the accepted
+ * descriptor (close it when done) or -1. */
+int mute_server_accept_deaf(struct mute_server *m);
+void mute_server_close(struct mute_server *m);
+
+/* A TCP listener on 127.0.0.1 whose accept queue is full: Linux drops further SYNs, so a connect
+ * to `port` stays in SYN-SENT until the client gives up (a black hole on loopback). */
+struct black_hole {
+    int listen_fd;
+    int filler_fd;
+    int port;
+};
+
+/* 0, or -1 with nothing left open. */
+int black_hole_open(struct black_hole *b);
+void black_hole_close(struct black_hole *b);
 
 #endif /* RUNTIME_TEST_REDIS_SERVER_H */

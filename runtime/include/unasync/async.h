@@ -244,14 +244,36 @@ void async_req_done(uv_req_t *req, int status);
 struct redisReply;
 typedef struct async_redis_s async_redis_t;
 
-/* Connects over TCP or a unix socket. 0 and *out, or UNASYNC_EREDIS / a negative errno. */
+/* Connects over TCP or a unix socket. 0 and *out (the caller owns it: async_redis_close), or
+ * UNASYNC_EREDIS / a negative errno (nothing to free). Without a deadline: prefer the _timed
+ * forms when the server may not answer. Cancellation abandons the connect (UNASYNC_ECANCELED). */
 UA_ASYNC int async_redis_connect(async_redis_t **out, const char *host, int port);
 UA_ASYNC int async_redis_connect_unix(async_redis_t **out, const char *path);
+/* The same, giving up after timeout_ms (> 0; UNASYNC_FOREVER: never): UNASYNC_ETIMEDOUT, the
+ * half-open connection is closed and *out is NULL. A TCP server whose accept queue is full (SYN
+ * dropped) times out; a unix socket whose queue is full fails at once (UNASYNC_EREDIS, EAGAIN).
+ * UNASYNC_EINVAL for a timeout of 0. The timeout covers the connect only; see
+ * async_redis_set_timeout. */
+UA_ASYNC int async_redis_connect_timed(async_redis_t **out, const char *host, int port,
+                                       uint64_t timeout_ms);
+UA_ASYNC int async_redis_connect_unix_timed(async_redis_t **out, const char *path,
+                                            uint64_t timeout_ms);
+/* Sets how long each later command on r may wait for its reply (> 0 ms; UNASYNC_FOREVER, the
+ * default: no limit). A command that times out returns UNASYNC_ETIMEDOUT and **breaks the
+ * connection**: hiredis cannot drop one pending reply, so the connection is closed at once,
+ * every other command waiting on it returns UNASYNC_EREDIS, and every later command returns
+ * UNASYNC_EREDIS ("command timed out" in async_redis_errstr). Open a new connection then; r
+ * must still be closed. A command the server had received may still be executed by it. 0,
+ * UNASYNC_EINVAL for 0 ms, or UNASYNC_EREDIS when the connection is already broken. */
+int async_redis_set_timeout(async_redis_t *r, uint64_t timeout_ms);
 /* Sends one command (printf-like format as redisCommand) and waits for its reply. Many tasks may
  * share one connection; their commands are pipelined and replies matched in order. On 0, *reply
  * is owned by the caller: free it with freeReplyObject, exactly as with the blocking
  * redisCommand. On error *reply is NULL: UNASYNC_EREDIS (connection broken, see
- * async_redis_errstr) or UNASYNC_ECANCELED (the command was sent; its reply is discarded). */
+ * async_redis_errstr), UNASYNC_ETIMEDOUT (see async_redis_set_timeout) or UNASYNC_ECANCELED
+ * (the command was sent; its reply is discarded; the connection lives on). A write to a server
+ * that went away fails with an error, never with SIGPIPE (it is blocked in the thread around
+ * hiredis' writes; the process' signal disposition is left alone). */
 UA_ASYNC int async_redis_command(async_redis_t *r, struct redisReply **reply, const char *fmt, ...);
 UA_ASYNC int async_redis_command_argv(async_redis_t *r, struct redisReply **reply, int argc,
                                       const char **argv, const size_t *argvlen);

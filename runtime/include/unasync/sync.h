@@ -155,7 +155,17 @@ typedef struct sync_redis_s sync_redis_t;
 
 int sync_redis_connect(sync_redis_t **out, const char *host, int port);
 int sync_redis_connect_unix(sync_redis_t **out, const char *path);
-/* A connection is used by one thread at a time (the blocking redisContext is not shared). */
+/* hiredis' redisConnectWithTimeout / redisConnectUnixWithTimeout; the connect timeout does not
+ * stay on the socket. Not interruptible by sync_cancel. */
+int sync_redis_connect_timed(sync_redis_t **out, const char *host, int port, uint64_t timeout_ms);
+int sync_redis_connect_unix_timed(sync_redis_t **out, const char *path, uint64_t timeout_ms);
+/* redisSetTimeout: SO_RCVTIMEO and SO_SNDTIMEO, so the limit applies to each read(2) and
+ * write(2) of a command, not to the command as a whole (a reply trickling in can take longer).
+ * A timed-out command breaks the connection as in the async API. */
+int sync_redis_set_timeout(sync_redis_t *r, uint64_t timeout_ms);
+/* A connection is used by one thread at a time (the blocking redisContext is not shared).
+ * SIGPIPE is blocked in the calling thread during the command (and one it raised is consumed),
+ * so a write to a server that went away returns UNASYNC_EREDIS instead of killing the process. */
 int sync_redis_command(sync_redis_t *r, struct redisReply **reply, const char *fmt, ...);
 int sync_redis_command_argv(sync_redis_t *r, struct redisReply **reply, int argc, const char **argv,
                             const size_t *argvlen);
