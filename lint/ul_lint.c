@@ -721,7 +721,8 @@ static void mark_async_fix(walker *w, const char *code, size_t at, const fn_rec 
 /* Matches calls with awaits and applies UA001..UA004. */
 static void judge(walker *w)
 {
-    qsort(w->awaits, w->nawaits, sizeof *w->awaits, cmp_await);
+    if (w->nawaits > 1)
+        qsort(w->awaits, w->nawaits, sizeof *w->awaits, cmp_await);
     const char *aw = w->p->cfg->marker_await;
     for (size_t i = 0; i < w->ncalls && !w->rc; i++) {
         call_rec *r = &w->calls[i];
