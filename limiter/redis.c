@@ -1,7 +1,7 @@
 /* The Redis backend: hashes under a key prefix, bucket work in one Lua script run with EVALSHA. */
 #include "redis.h"
 
-#include <hiredis.h>
+#include <hiredis/hiredis.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,17 +107,25 @@ static int backend_error(rl_redis_t *r, int cause)
     return RL_EBACKEND;
 }
 
-/* Connects, selects the database and loads the script. Called with conn_lock held. */
+/* Connects, selects the database and loads the script. Called with conn_lock held. The connect
+ * and every command on the connection are bounded by timeout_ms; a command that times out breaks
+ * the connection (the runtime closes it), so command() drops it and the next call reconnects. */
 static async int connect_locked(rl_redis_t *r)
 {
     async_redis_t *c = NULL;
+    uint64_t timeout = (uint64_t)r->timeout_ms;
     int rc;
     if (r->url.is_unix)
-        rc = await async_redis_connect_unix(&c, r->url.path);
+        rc = await async_redis_connect_unix_timed(&c, r->url.path, timeout);
     else
-        rc = await async_redis_connect(&c, r->url.host, r->url.port);
+        rc = await async_redis_connect_timed(&c, r->url.host, r->url.port, timeout);
     if (rc)
         return backend_error(r, rc);
+    rc = async_redis_set_timeout(c, timeout);
+    if (rc) {
+        await async_redis_close(c);
+        return backend_error(r, rc);
+    }
     redisReply *reply = NULL;
     if (r->url.db) {
         rc = await async_redis_command(c, &reply, "SELECT %d", r->url.db);

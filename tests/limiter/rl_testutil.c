@@ -85,9 +85,6 @@ static int free_port(void)
 
 int rl_test_redis_start(rl_test_redis_t *r)
 {
-    /* A write to a server that was killed raises SIGPIPE in hiredis' blocking API; like every
-     * hiredis program, ours ignores it and gets the error instead (see docs/limiter.md). */
-    signal(SIGPIPE, SIG_IGN);
     int aof = r->aof, tcp = r->tcp;
     memset(r, 0, sizeof *r);
     r->aof = aof;
@@ -113,10 +110,17 @@ void rl_test_redis_kill(rl_test_redis_t *r, int hard)
     if (r->pid <= 0)
         return;
     kill(r->pid, hard ? SIGKILL : SIGTERM);
+    kill(r->pid, SIGCONT); /* a paused server acts on SIGTERM only once resumed */
     while (waitpid(r->pid, NULL, 0) < 0 && errno == EINTR)
         ;
     r->pid = 0;
     unlink(r->socket);
+}
+
+void rl_test_redis_pause(rl_test_redis_t *r, int paused)
+{
+    if (r->pid > 0)
+        kill(r->pid, paused ? SIGSTOP : SIGCONT);
 }
 
 int rl_test_redis_restart(rl_test_redis_t *r)

@@ -47,10 +47,14 @@ typedef struct rl_test_redis {
     char url[320];
 } rl_test_redis_t;
 
-/* Ignores SIGPIPE, starts redis-server and waits until it answers PING. 0, or -1. */
+/* Starts redis-server and waits until it answers PING. 0, or -1. SIGPIPE keeps its default
+ * action: the runtime's Redis clients must not raise it when the server dies. */
 int rl_test_redis_start(rl_test_redis_t *r);
 /* Stops it (SIGKILL when `hard`, as a crash would), waits for it; keeps the folder. */
 void rl_test_redis_kill(rl_test_redis_t *r, int hard);
+/* Freezes it with SIGSTOP (paused != 0), as a hung server: the kernel still completes new
+ * connections, nothing answers. SIGCONT (paused == 0) resumes it; harmless when running. */
+void rl_test_redis_pause(rl_test_redis_t *r, int paused);
 /* Starts it again on the same socket. 0 or -1. */
 int rl_test_redis_restart(rl_test_redis_t *r);
 /* Sends one command on a connection of its own; 0 when the reply is not an error. */

@@ -1,6 +1,7 @@
-/* Redis faults, written async with a generated sync twin: the server is killed mid-run and brought
- * back; calls fail with RL_EUNAVAILABLE (or get an empty lease under allow), nothing leaks, and
- * the limiter recovers without being reopened. The server keeps its data in an fsync'd AOF. */
+/* Redis faults, written async with a generated sync twin: the server is killed or frozen mid-run
+ * and brought back; calls fail with RL_EUNAVAILABLE (or get an empty lease under allow), nothing
+ * leaks, and the limiter recovers without being reopened. The server keeps its data in an fsync'd
+ * AOF. SIGPIPE keeps its default action throughout: the runtime must not raise it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 
 #include "limiter.h"
 #include "redis.h"
+#include "redis_server.h"
 #include "rl_testutil.h"
 
 static rl_test_redis_t server;
@@ -26,6 +28,7 @@ static void count_warning(void *ctx, const char *message)
 }
 
 typedef struct world {
+    int64_t timeout_ms; /* rl_options_t.timeout_ms; 0: the default */
     int64_t now;
     rl_clock_t clock;
     rl_limiter_t *lim;
@@ -40,6 +43,7 @@ static async int run_world(void *arg)
     w->clock = rl_manual_clock(&w->now);
     opts.clock = &w->clock;
     opts.key_prefix = rl_test_prefix();
+    opts.timeout_ms = w->timeout_ms;
     rl_repo_t *repo;
     int rc = await rl_redis_open(&repo, server.url, &opts);
     if (rc == 0)
@@ -52,27 +56,32 @@ static async int run_world(void *arg)
     return rc ? rc : rc2;
 }
 
-static void run(async int (*body)(world_t *w))
+static void run(async int (*body)(world_t *w), int64_t timeout_ms)
 {
     world_t w;
     memset(&w, 0, sizeof w);
+    w.timeout_ms = timeout_ms;
     w.now = 1700000000000LL;
     w.body = body;
     warnings = 0;
     int rc = async_run(run_world, &w);
+    rl_test_redis_pause(&server, 0);
     if (server.pid == 0)
         rl_test_redis_restart(&server); /* a failed body must not leave the next test without */
     assert_int_equal(rc, 0);
 }
 
-#define TEST(name)                                                                                 \
+/* A test whose limiter waits at most timeout_ms for the server (0: the default). */
+#define TEST_TIMEOUT(name, timeout_ms)                                                             \
     static async int name##_body(world_t *w);                                                      \
     static void name(void **state)                                                                 \
     {                                                                                              \
         (void)state;                                                                               \
-        run(name##_body);                                                                          \
+        run(name##_body, timeout_ms);                                                              \
     }                                                                                              \
     static async int name##_body(world_t *w)
+
+#define TEST(name) TEST_TIMEOUT(name, 0)
 
 static rl_limit_t rpm100(void)
 {
@@ -235,6 +244,66 @@ TEST(graceful_restart_costs_one_failed_call)
     return 0;
 }
 
+TEST_TIMEOUT(frozen_server_times_out_under_block_and_allow_then_recovers, 100)
+{
+    rl_limit_t l = rpm100();
+    rl_amount_t one[] = {{"rpm", 1}};
+    rl_acquire_options_t block = {&l, 1, RL_ON_UNAVAILABLE_BLOCK};
+    rl_acquire_options_t allow = {&l, 1, RL_ON_UNAVAILABLE_ALLOW};
+    rl_lease_t lease;
+    rl_report_t report;
+    CHECK_EQ(await rl_limiter_acquire(w->lim, &lease, "key-1", "gpt-4", one, 1, &block, NULL), 0);
+    CHECK_EQ(await rl_lease_commit(&lease, NULL), 0);
+
+    /* The server accepts connections and never answers: without timeout_ms this would hang. */
+    rl_test_redis_pause(&server, 1);
+    /* on the live connection: the consuming script times out */
+    CHECK_EQ(await rl_limiter_acquire(w->lim, &lease, "key-1", "gpt-4", one, 1, &block, &report),
+             RL_EUNAVAILABLE);
+    CHECK_EQ(report.cause, UNASYNC_ETIMEDOUT);
+    CHECK_EQ(lease.state, RL_STATE_IDLE);
+    /* on a new connection (the kernel completes it): loading the script times out */
+    CHECK_EQ(await rl_limiter_acquire(w->lim, &lease, "key-1", "gpt-4", one, 1, &block, &report),
+             RL_EUNAVAILABLE);
+    CHECK_EQ(report.cause, UNASYNC_ETIMEDOUT);
+    CHECK_EQ(await rl_limiter_acquire(w->lim, &lease, "key-1", "gpt-4", one, 1, &allow, NULL), 0);
+    CHECK(lease.noop);
+    CHECK_EQ(await rl_lease_commit(&lease, NULL), 0);
+    CHECK(!await rl_limiter_is_available(w->lim));
+
+    rl_test_redis_pause(&server, 0);
+    CHECK(await rl_limiter_is_available(w->lim));
+    CHECK_EQ(await rl_limiter_acquire(w->lim, &lease, "key-1", "gpt-4", one, 1, &block, NULL), 0);
+    CHECK(!lease.noop);
+    CHECK_EQ(await rl_lease_commit(&lease, NULL), 0);
+    return 0;
+}
+
+/* Opening against a black hole (SYNs dropped) ends after timeout_ms instead of the kernel's
+ * minutes of retries. */
+static async int open_black_hole_body(void *arg)
+{
+    struct black_hole *hole = arg;
+    char url[64];
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d", hole->port);
+    rl_options_t opts;
+    rl_options_init(&opts);
+    opts.timeout_ms = 100;
+    rl_repo_t *repo = (rl_repo_t *)&repo;
+    CHECK_EQ(await rl_redis_open(&repo, url, &opts), RL_EBACKEND);
+    return 0;
+}
+
+static void open_against_a_black_hole_fails_after_the_timeout(void **state)
+{
+    (void)state;
+    struct black_hole hole;
+    assert_int_equal(black_hole_open(&hole), 0);
+    int rc = async_run(open_black_hole_body, &hole);
+    black_hole_close(&hole);
+    assert_int_equal(rc, 0);
+}
+
 int main(void)
 {
     server.aof = 1;
@@ -247,6 +316,8 @@ int main(void)
         cmocka_unit_test(failed_rollback_warns_and_returns_zero),
         cmocka_unit_test(script_is_reloaded_after_script_flush),
         cmocka_unit_test(graceful_restart_costs_one_failed_call),
+        cmocka_unit_test(frozen_server_times_out_under_block_and_allow_then_recovers),
+        cmocka_unit_test(open_against_a_black_hole_fails_after_the_timeout),
     };
     int failed = cmocka_run_group_tests_name("limiter_faults", tests, NULL, NULL);
     rl_test_redis_stop(&server);

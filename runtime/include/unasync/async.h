@@ -238,7 +238,7 @@ UA_ASYNC int async_await_req(uv_req_t *req, int (*start)(uv_loop_t *, uv_req_t *
 void async_req_done(uv_req_t *req, int status);
 
 /* ------------------------------------------------------------------------------------------ */
-/* Redis (hiredis' libuv adapter)                                                              */
+/* Redis (hiredis' async API on the loop)                                                     */
 /* ------------------------------------------------------------------------------------------ */
 
 struct redisReply;
