@@ -1179,6 +1179,34 @@ int srv_code_actions(srv_t *s, const lsp_msg_t *m, lsp_out_t *out)
             n++;
         }
     }
+    /* Fix-on-save: editors ask for source.fixAll *before* they save, so drift found at the last
+     * save says nothing about the buffer being saved. Check the open buffer itself (the engine
+     * reads open documents through the overlay; the result is cached per content). */
+    if (c != NULL && src_uri == NULL && m->p.has_only &&
+        srv__kind_allowed(&m->p, "source.fixAll.unasync")) {
+        ue_project *p = srv__project_for(s, c);
+        char *prel = p ? ue_rel(p, c) : NULL, *src = NULL;
+        if (prel != NULL)
+            src = ue_is_source(p, prel, NULL) ? strdup(prel) : ue_source_of(p, prel);
+        const ue_twin *t = src ? srv__result(s, p, src) : NULL;
+        if (t != NULL && t->expected != NULL &&
+            (t->state == UE_MISSING || t->state == UE_STALE || t->state == UE_EDITED)) {
+            char *abs = ue_abs(p, src);
+            src_uri = abs ? srv__uri_for(s, abs) : NULL;
+            free(abs);
+            if (src_uri != NULL) {
+                snprintf(title, sizeof(title), "Regenerate %s", srv__base(t->twin));
+                memset(&acts[n], 0, sizeof(acts[n]));
+                acts[n].title = title;
+                acts[n].kind = "source.fixAll.unasync";
+                acts[n].command = "unasync.regenerate";
+                acts[n].arg_uri = src_uri;
+                n++;
+            }
+        }
+        free(prel);
+        free(src);
+    }
     if (f != NULL && (rc = srv__lint_actions(s, m, f, d, &acts, &n, &args, &nargs)) != 0)
         goto done;
     rc = lsp_encode_code_actions(&m->id, acts, n, s->caps.code_action_literals, out) == 0

@@ -42,6 +42,8 @@ group_members() {
 		set -- "$1" ${line##*) }
 		[ "$4" = "$1" ] && [ "$2" != Z ] && echo "${st%/stat}"
 	done
+	# the loop's status is its last test's: under set -e a failed test in $(...) would abort cleanup
+	return 0
 }
 cleanup() {
 	rc=$?

@@ -221,3 +221,22 @@ test('a check prepared while typing is not reused once the twin changed on disk'
   assert.strictEqual(sd[0].message, 'sync_x.c is out of date: 2 hunks');
   assert.strictEqual(await shutdownExit(s), 0);
 });
+
+test('fix on save: source.fixAll asked before the save regenerates from the unsaved buffer', async (t) => {
+  const ws = await generated(t);
+  const s = start(t);
+  await init(s, ws.dir);
+  const src = ws.uri('x.c');
+  await open(s, src, SOURCE);
+  // nothing to fix while the buffer matches the twin
+  const clean = await s.conn.sendRequest('textDocument/codeAction', { textDocument: { uri: src }, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, context: { diagnostics: [], only: ['source.fixAll'] } });
+  assert.deepStrictEqual(clean, []);
+  // the editor changed the buffer and, before saving, asks for source.fixAll (codeActionsOnSave)
+  await s.conn.sendNotification('textDocument/didChange', { textDocument: { uri: src, version: 2 }, contentChanges: [{ text: EDITED }] });
+  const fix = await s.conn.sendRequest('textDocument/codeAction', { textDocument: { uri: src }, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, context: { diagnostics: [], only: ['source.fixAll'] } });
+  assert.deepStrictEqual(fix.map((a) => [a.kind, a.title]), [['source.fixAll.unasync', 'Regenerate sync_x.c']]);
+  await s.conn.sendRequest('workspace/executeCommand', fix[0].command);
+  // the twin (not open) is written from the buffer's text, before the source itself is saved
+  assert.match(fs.readFileSync(ws.file('sync_x.c'), 'utf8'), /return id \+ 1;/);
+  assert.strictEqual(await shutdownExit(s), 0);
+});
