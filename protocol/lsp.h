@@ -316,6 +316,7 @@ typedef struct lsp_diagnostic {
     const char *message;
     const lsp_related_t *related;
     size_t n_related;
+    const char *code_href; /* codeDescription.href: the rule's documentation; NULL = none */
 } lsp_diagnostic_t;
 
 /* What the server advertises in its initialize result. */

@@ -157,6 +157,11 @@ static cJSON *lsp__diag_json(lsp_b_t *b, const lsp_diagnostic_t *d, const char *
     lsp__add(b, o, "severity", cJSON_CreateNumber(d->severity));
     if (d->code)
         lsp__add(b, o, "code", cJSON_CreateString(d->code));
+    if (d->code && d->code_href) {
+        cJSON *cd = lsp__chk(b, cJSON_CreateObject());
+        lsp__add(b, cd, "href", cJSON_CreateString(d->code_href));
+        lsp__add(b, o, "codeDescription", cd);
+    }
     lsp__add(b, o, "source", cJSON_CreateString(source ? source : "unasync"));
     lsp__add(b, o, "message", cJSON_CreateString(d->message ? d->message : ""));
     if (d->n_related > 0) {

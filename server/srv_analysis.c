@@ -517,6 +517,7 @@ static lsp_diagnostic_t *srv__to_lsp(const srv_file_t *f, lsp_related_t **rel_ou
         out[i].range = f->d[i].range;
         out[i].severity = f->d[i].severity;
         out[i].code = f->d[i].code[0] ? f->d[i].code : NULL;
+        out[i].code_href = out[i].code ? ul_code_href(out[i].code) : NULL;
         out[i].message = f->d[i].message;
         if (f->d[i].rel_uri) {
             rel[i].location.uri = f->d[i].rel_uri;

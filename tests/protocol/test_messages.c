@@ -273,13 +273,23 @@ static void encode_should_build_diagnostics_with_related_information(void **stat
 {
     lsp_out_t out;
     lsp_related_t rel = {{"file:///w/x.c", {{3, 0}, {4, 0}}}, "source lines"};
-    lsp_diagnostic_t d = {{{4, 0}, {5, 0}}, LSP_SEVERITY_WARNING, "drift", "out of date", &rel, 1};
+    lsp_diagnostic_t d = {{{4, 0}, {5, 0}}, LSP_SEVERITY_WARNING, "drift", "out of date", &rel, 1,
+                          NULL};
     assert_int_equal(
         lsp_encode_publish_diagnostics("file:///w/sync_x.c", -1, "unasync", &d, 1, &out), 0);
     assert_non_null(
         strstr(out.data, "\"relatedInformation\":[{\"location\":{\"uri\":\"file:///w/x.c\""));
     assert_non_null(strstr(out.data, "\"severity\":2"));
     assert_null(strstr(out.data, "\"version\""));
+    assert_null(strstr(out.data, "codeDescription"));
+    lsp_out_free(&out);
+    /* a rule with a documentation page links to it */
+    d.code = "UA004";
+    d.code_href = "file:///usr/share/doc/unasync/lint/UA004.md";
+    assert_int_equal(
+        lsp_encode_publish_diagnostics("file:///w/x.c", -1, "unasync", &d, 1, &out), 0);
+    assert_non_null(strstr(out.data, "\"codeDescription\":{\"href\":"
+                                     "\"file:///usr/share/doc/unasync/lint/UA004.md\"}"));
     lsp_out_free(&out);
 }
 
@@ -305,7 +315,7 @@ static void decode_and_encode_should_survive_every_failed_allocation(void **stat
         lsp_msg_t m;
         lsp_out_t out;
         lsp_related_t rel = {{"file:///w/x.c", {{3, 0}, {4, 0}}}, "src"};
-        lsp_diagnostic_t d = {{{4, 0}, {5, 0}}, LSP_SEVERITY_WARNING, "drift", "m", &rel, 1};
+        lsp_diagnostic_t d = {{{4, 0}, {5, 0}}, LSP_SEVERITY_WARNING, "drift", "m", &rel, 1, NULL};
         int rc;
         fail_after = i;
         rc = decode(json, &m);

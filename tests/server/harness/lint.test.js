@@ -34,6 +34,8 @@ test('lint diagnostics on open carry the rule code; typing re-lints; quick fixes
   await open(s, src, LINTED);
   const d = await s.diagsOf(src, (x) => x.some((e) => e.code === 'UA001') && x.some((e) => e.code === 'UA005'));
   const ua001 = d.find((e) => e.code === 'UA001');
+  // every lint diagnostic links to its rule's page
+  assert.match(ua001.codeDescription.href, /^file:\/\/.*\/lint\/UA001\.md$/);
   assert.deepStrictEqual(ua001.range, { start: { line: 5, character: 11 }, end: { line: 5, character: 16 } });
   assert.strictEqual(ua001.severity, 1);
   assert.match(ua001.message, /call to async function 'fetch' without await/);
