@@ -232,6 +232,7 @@ typedef struct walker {
     ul_result *out;
     const char *cfg_bytes; /* unasync.json, for the rename-rule fix */
     size_t cfg_len;
+    ul_blocking project_entry; /* a "blocking" entry of unasync.json, as the list's type */
 } walker;
 
 static int grow(void **v, size_t *cap, size_t n, size_t size)
@@ -641,6 +642,17 @@ static const ul_blocking *blocking_entry(walker *w, const char *name)
 {
     const ul_blocking *list = w->ctx->opt.blocking;
     size_t n = w->ctx->opt.nblocking;
+    /* the project's "blocking" entries come first: they add functions or take defaults off */
+    const ua_config *cfg = w->p ? w->p->cfg : NULL;
+    for (size_t i = 0; cfg && i < cfg->nblocking; i++)
+        if (strcmp(cfg->blocking[i].name, name) == 0) {
+            if (!cfg->blocking[i].blocking)
+                return NULL;
+            w->project_entry.name = cfg->blocking[i].name;
+            w->project_entry.twin = cfg->blocking[i].twin;
+            w->project_entry.fix = cfg->blocking[i].twin ? "" : NULL;
+            return &w->project_entry;
+        }
     if (!list)
         list = ul_default_blocking(&n);
     for (size_t i = 0; i < n; i++)

@@ -232,6 +232,43 @@ static int parse_lint(cfg_parser *cp, const uj_value *v, ua_config *cfg)
     return 0;
 }
 
+/* "blocking": {"name": "async_twin" | null | false} */
+static int parse_blocking(cfg_parser *cp, const uj_value *v, ua_config *cfg)
+{
+    if (!want(cp, v, UJ_OBJECT, "blocking"))
+        return 0;
+    cfg->blocking = calloc(v->nmembers ? v->nmembers : 1, sizeof *cfg->blocking);
+    if (!cfg->blocking)
+        return -1;
+    for (size_t i = 0; i < v->nmembers; i++) {
+        const uj_member *m = &v->members[i];
+        const uj_value *t = m->value;
+        if (!ua_is_ident(m->key, strlen(m->key))) {
+            cfg_error(cp, m->line, m->col, "blocking: '%s' is not a C identifier", m->key);
+            continue;
+        }
+        if (!(t->type == UJ_STRING || t->type == UJ_NULL ||
+              (t->type == UJ_BOOL && !t->boolean))) {
+            cfg_error(cp, t->line, t->col,
+                      "blocking: the value for '%s' must be its async twin (a string), null (no "
+                      "twin), or false (not blocking)",
+                      m->key);
+            continue;
+        }
+        if (t->type == UJ_STRING && !ua_is_ident(t->string, strlen(t->string))) {
+            cfg_error(cp, t->line, t->col, "blocking: '%s' is not a C identifier", t->string);
+            continue;
+        }
+        ua_blocking_rule *b = &cfg->blocking[cfg->nblocking++];
+        b->name = ua_strdup(m->key);
+        b->twin = t->type == UJ_STRING ? ua_strdup(t->string) : NULL;
+        b->blocking = t->type != UJ_BOOL;
+        if (!b->name || (t->type == UJ_STRING && !b->twin))
+            return -1;
+    }
+    return 0;
+}
+
 static int check_twin_pattern(cfg_parser *cp, const uj_value *v)
 {
     const char *t = v->string;
@@ -316,10 +353,12 @@ int ua_config_parse(const char *json, size_t len, const char *display_path, ua_c
                              &cfg->ncompile_flags, 0);
         } else if (strcmp(m->key, "lint") == 0) {
             rc = parse_lint(&cp, v, cfg);
+        } else if (strcmp(m->key, "blocking") == 0) {
+            rc = parse_blocking(&cp, v, cfg);
         } else {
             cfg_error(&cp, m->line, m->col,
                       "unknown key '%s' (expected sources, exclude, twin, rename, markers, "
-                      "compile_commands, compile_flags, lint)",
+                      "compile_commands, compile_flags, lint, blocking)",
                       m->key);
         }
         if (rc < 0)
@@ -366,6 +405,11 @@ void ua_config_free(ua_config *cfg)
     free(cfg->compile_commands);
     free_list(cfg->compile_flags, cfg->ncompile_flags);
     free(cfg->lint);
+    for (size_t i = 0; i < cfg->nblocking; i++) {
+        free(cfg->blocking[i].name);
+        free(cfg->blocking[i].twin);
+    }
+    free(cfg->blocking);
     free(cfg);
 }
 

@@ -104,6 +104,14 @@ typedef struct ua_lint_level {
     int severity; /* ua_severity, or 0 for "off" */
 } ua_lint_level;
 
+/* One entry of "blocking" (the lint's UA004 list): `name` blocks the event loop; `twin` is its
+ * async replacement (NULL when none is known); `blocking` is 0 when the entry takes a function
+ * off the built-in list. */
+typedef struct ua_blocking_rule {
+    char *name, *twin;
+    int blocking;
+} ua_blocking_rule;
+
 /* A parsed, validated unasync.json. Paths inside are as written (relative to the file). */
 typedef struct ua_config {
     char *path; /* the configuration file, as given to ua_config_parse (for findings) */
@@ -120,6 +128,8 @@ typedef struct ua_config {
     size_t ncompile_flags;
     ua_lint_level *lint;
     size_t nlint;
+    ua_blocking_rule *blocking;
+    size_t nblocking;
     unsigned sources_line, sources_col; /* where "sources" stands, for findings about it */
 } ua_config;
 

@@ -55,7 +55,9 @@ static void config_parses_every_key(void **state)
                               "  \"markers\": {\"async\": \"UA_ASYNC\", \"await\": \"UA_AWAIT\"},\n"
                               "  \"compile_commands\": \"build/compile_commands.json\",\n"
                               "  \"compile_flags\": [\"-Iinclude\", \"-DX=1\"],\n"
-                              "  \"lint\": {\"UA004\": \"warning\", \"UA005\": \"off\"}\n"
+                              "  \"lint\": {\"UA004\": \"warning\", \"UA005\": \"off\"},\n"
+                              "  \"blocking\": {\"db_query\": \"async_db_query\", \"x\": null, "
+                              "\"sleep\": false}\n"
                               "}\n");
     assert_int_equal(cfg->nsources, 2);
     assert_string_equal(cfg->sources[1], "limiter/*.h");
@@ -70,6 +72,11 @@ static void config_parses_every_key(void **state)
     assert_int_equal(cfg->nlint, 2);
     assert_int_equal(cfg->lint[0].severity, UA_WARNING);
     assert_int_equal(cfg->lint[1].severity, 0);
+    assert_int_equal(cfg->nblocking, 3);
+    assert_string_equal(cfg->blocking[0].twin, "async_db_query");
+    assert_null(cfg->blocking[1].twin);
+    assert_true(cfg->blocking[1].blocking);
+    assert_false(cfg->blocking[2].blocking);
     ua_config_free(cfg);
 }
 
@@ -156,6 +163,10 @@ static void config_validates_rules_and_markers(void **state)
                         "not a C identifier");
     expect_config_error("{\"sources\": [\"a.c\"], \"lint\": {\"UA004\": \"loud\"}}", 1, 40,
                         "not one of off");
+    expect_config_error("{\"sources\": [\"a.c\"], \"blocking\": {\"f\": true}}", 1, 40,
+                        "must be its async twin");
+    expect_config_error("{\"sources\": [\"a.c\"], \"blocking\": {\"f-g\": null}}", 1, 35,
+                        "not a C identifier");
 }
 
 /* ---- rules ---- */
