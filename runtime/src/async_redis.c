@@ -240,12 +240,12 @@ static int ua_redis_valid_timeout(uint64_t timeout_ms)
 
 int async_redis_connect(async_redis_t **out, const char *host, int port)
 {
-    return async_redis_connect_timed(out, host, port, UNASYNC_FOREVER);
+    return await async_redis_connect_timed(out, host, port, UNASYNC_FOREVER);
 }
 
 int async_redis_connect_unix(async_redis_t **out, const char *path)
 {
-    return async_redis_connect_unix_timed(out, path, UNASYNC_FOREVER);
+    return await async_redis_connect_unix_timed(out, path, UNASYNC_FOREVER);
 }
 
 int async_redis_connect_timed(async_redis_t **out, const char *host, int port, uint64_t timeout_ms)
