@@ -258,7 +258,7 @@ int async_tcp_read_timed(async_tcp_t *tcp, void *buf, size_t len, size_t *nread,
 
 int async_tcp_read(async_tcp_t *tcp, void *buf, size_t len, size_t *nread)
 {
-    return async_tcp_read_timed(tcp, buf, len, nread, UNASYNC_FOREVER);
+    return await async_tcp_read_timed(tcp, buf, len, nread, UNASYNC_FOREVER);
 }
 
 /* A write or shutdown request in flight; waited for without cancellation (it cannot be
@@ -388,7 +388,7 @@ int async_getaddrinfo(const char *node, const char *service, const struct addrin
 {
     struct ua_gai g = {.node = node, .service = service, .hints = hints};
     *res = NULL;
-    int rc = async_await_req((uv_req_t *)&g.req, ua_start_gai, &g);
+    int rc = await async_await_req((uv_req_t *)&g.req, ua_start_gai, &g);
     if (rc == 0) {
         *res = g.res;
         return 0;
@@ -440,9 +440,9 @@ static int ua_start_fs(uv_loop_t *loop, uv_req_t *req, void *arg)
 }
 
 /* Runs one fs operation in the pool; returns its result (>= 0) or a negative error. */
-static int ua_fs_run(struct ua_fs *f)
+static async int ua_fs_run(struct ua_fs *f)
 {
-    int rc = async_await_req((uv_req_t *)&f->req, ua_start_fs, f);
+    int rc = await async_await_req((uv_req_t *)&f->req, ua_start_fs, f);
     if (rc != UNASYNC_ENOTCORO)
         uv_fs_req_cleanup(&f->req);
     return rc;
@@ -452,7 +452,7 @@ int async_file_open(const char *path, int flags, int mode, int *fd)
 {
     struct ua_fs f = {.op = 'o', .path = path, .flags = flags, .mode = mode};
     *fd = -1;
-    int rc = ua_fs_run(&f);
+    int rc = await ua_fs_run(&f);
     if (rc < 0)
         return rc;
     *fd = rc;
@@ -464,7 +464,7 @@ int async_file_read(int fd, void *buf, size_t len, int64_t offset, size_t *nread
     struct ua_fs f = {.op = 'r', .fd = fd, .offset = offset};
     f.buf = uv_buf_init(buf, len > INT32_MAX ? INT32_MAX : (unsigned)len);
     *nread = 0;
-    int rc = ua_fs_run(&f);
+    int rc = await ua_fs_run(&f);
     if (rc < 0)
         return rc;
     *nread = (size_t)rc;
@@ -476,7 +476,7 @@ int async_file_write(int fd, const void *buf, size_t len, int64_t offset, size_t
     struct ua_fs f = {.op = 'w', .fd = fd, .offset = offset};
     f.buf = uv_buf_init((char *)(uintptr_t)buf, len > INT32_MAX ? INT32_MAX : (unsigned)len);
     *nwritten = 0;
-    int rc = ua_fs_run(&f);
+    int rc = await ua_fs_run(&f);
     if (rc < 0)
         return rc;
     *nwritten = (size_t)rc;
@@ -486,6 +486,6 @@ int async_file_write(int fd, const void *buf, size_t len, int64_t offset, size_t
 int async_file_close(int fd)
 {
     struct ua_fs f = {.op = 'c', .fd = fd};
-    int rc = ua_fs_run(&f);
+    int rc = await ua_fs_run(&f);
     return rc < 0 ? rc : 0;
 }
