@@ -411,7 +411,8 @@ static void compile_commands_json_supplies_the_flags(void **state)
     assert_string_equal(r.findings.v[0].code, "UA001");
     ul_result_free(&r);
     ul_ctx_free(ctx);
-    /* the same database without the include path: one UA000, nothing else */
+    /* the same database without the include path: the runtime's own headers are still found
+     * (they come with the tool, searched last), so the lint is not limited */
     b.n = 0;
     sb_printf(&b,
               "[{\"directory\": \"%s/out\", \"file\": \"../a.c\", "
@@ -422,9 +423,8 @@ static void compile_commands_json_supplies_the_flags(void **state)
     ctx = ul_ctx_new(NULL);
     assert_int_equal(ul_lint_source(ctx, p, "a.c", src, len, NULL, &r), 0);
     assert_int_equal(r.findings.n, 1);
-    assert_string_equal(r.findings.v[0].code, "UA000");
-    assert_non_null(strstr(r.findings.v[0].message, "unasync/async.h"));
-    assert_int_equal(r.limited, 1);
+    assert_string_equal(r.findings.v[0].code, "UA001");
+    assert_int_equal(r.limited, 0);
     ul_result_free(&r);
     ul_ctx_free(ctx);
     free(src);
