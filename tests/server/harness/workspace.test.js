@@ -98,7 +98,7 @@ test('unasync.json is reloaded when it changes', async (t) => {
   await init(s, ws.dir, { caps: { workspace: { didChangeWatchedFiles: { dynamicRegistration: true } } } });
   await s.until('status clean', () => lastStatus(s) && lastStatus(s).twins === 1 && lastStatus(s).outOfDate === 0);
   // a rename rule changes what the twin must contain
-  fs.writeFileSync(ws.file('unasync.json'), '{ "sources": ["*.c"], "rename": { "fetch": "fetch_sync" }, "lint": { "UA000": "off" } }\n');
+  fs.writeFileSync(ws.file('unasync.json'), '{ "sources": ["*.c"], "rename": { "fetch": "fetch_sync" }, "lint": { "UA000": "off", "UA005": "off" } }\n');
   await s.conn.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: ws.uri('unasync.json'), type: 2 }] });
   await s.diagsOf(ws.uri('x.c'), (d) => d.length === 1 && /out of date/.test(d[0].message));
   await s.until('status stale', () => lastStatus(s).outOfDate === 1);
@@ -112,7 +112,7 @@ test('an invalid unasync.json is reported on the file with its line and column; 
   const d = await s.diagsOf(ws.uri('unasync.json'), (x) => x.length >= 1);
   assert.strictEqual(d[0].range.start.line, 2);
   assert.match(d[0].message, /no_such_key/);
-  fs.writeFileSync(ws.file('unasync.json'), '{ "sources": ["*.c"], "lint": { "UA000": "off" } }\n');
+  fs.writeFileSync(ws.file('unasync.json'), '{ "sources": ["*.c"], "lint": { "UA000": "off", "UA005": "off" } }\n');
   await s.conn.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: ws.uri('unasync.json'), type: 2 }] });
   await s.diagsOf(ws.uri('unasync.json'), (x) => x.length === 0);
   await s.diagsOf(ws.uri('x.c'), (x) => x.length === 1 && /missing/.test(x[0].message));
