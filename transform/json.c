@@ -124,38 +124,6 @@ static void put_utf8(ua_buf *b, unsigned cp)
     ua_buf_add(b, t, n);
 }
 
-/* Length of the valid UTF-8 sequence at s (max n bytes), or 0 when invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    if (s[0] < 0x80)
-        return 1;
-    size_t need;
-    unsigned cp;
-    if ((s[0] & 0xE0) == 0xC0) {
-        need = 2;
-        cp = s[0] & 0x1F;
-    } else if ((s[0] & 0xF0) == 0xE0) {
-        need = 3;
-        cp = s[0] & 0x0F;
-    } else if ((s[0] & 0xF8) == 0xF0) {
-        need = 4;
-        cp = s[0] & 0x07;
-    } else {
-        return 0;
-    }
-    if (need > n)
-        return 0;
-    for (size_t i = 1; i < need; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if ((need == 2 && cp < 0x80) || (need == 3 && cp < 0x800) || (need == 4 && cp < 0x10000) ||
-        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return need;
-}
-
 static char *parse_string_raw(uj_parser *p)
 {
     ua_buf b = {0};
@@ -247,7 +215,7 @@ static char *parse_string_raw(uj_parser *p)
             }
             break;
         }
-        size_t n = utf8_len((const unsigned char *)p->s + p->pos, p->len - p->pos);
+        size_t n = ua_utf8_len((const unsigned char *)p->s + p->pos, p->len - p->pos);
         if (n == 0) {
             fail(p, "invalid UTF-8 in string");
             break;

@@ -411,22 +411,6 @@ static void check_gaps(xf *x)
     }
 }
 
-/* Length of a valid UTF-8 sequence at s (n bytes available) or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    if (s[0] < 0x80)
-        return 1;
-    size_t need = (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3 : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
-    if (!need || need > n)
-        return 0;
-    for (size_t i = 1; i < need; i++)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    if (need == 2 && s[0] < 0xC2)
-        return 0;
-    return need;
-}
-
 /* Literal-looking punctuation is an unterminated literal; other stray bytes are errors too. */
 static void check_tokens(xf *x)
 {
@@ -450,7 +434,7 @@ static void check_tokens(xf *x)
                     s[k] == '"' ? "string" : "character", s[k]);
             continue;
         }
-        if ((unsigned char)s[0] >= 0x80 && !utf8_seq((const unsigned char *)s, t->len))
+        if ((unsigned char)s[0] >= 0x80 && !ua_utf8_len((const unsigned char *)s, t->len))
             finding(x, t->off, 1, UA_ERROR, "UA100", "invalid UTF-8 byte 0x%02x",
                     (unsigned char)s[0]);
     }

@@ -32,6 +32,10 @@ char *ua_strndup(const char *s, size_t n);
 /* Grows *v (element size `elem`) so that it holds at least `need` elements. 0 or UA_ENOMEM. */
 int ua_grow(void **v, size_t *cap, size_t need, size_t elem);
 
+/* Length of the valid UTF-8 sequence at s (n bytes available): 1-4, or 0 when it is invalid
+ * (overlong forms, surrogates and code points past U+10FFFF included). */
+size_t ua_utf8_len(const unsigned char *s, size_t n);
+
 /* Whether [s, s+n) is a C identifier (ASCII letters, digits, '_'; not starting with a digit). */
 int ua_is_ident(const char *s, size_t n);
 

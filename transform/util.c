@@ -123,6 +123,38 @@ char *ua_strdup(const char *s)
     return s ? ua_strndup(s, strlen(s)) : NULL;
 }
 
+/* Length of the valid UTF-8 sequence at s (max n bytes), or 0 when invalid. */
+size_t ua_utf8_len(const unsigned char *s, size_t n)
+{
+    if (s[0] < 0x80)
+        return 1;
+    size_t need;
+    unsigned cp;
+    if ((s[0] & 0xE0) == 0xC0) {
+        need = 2;
+        cp = s[0] & 0x1F;
+    } else if ((s[0] & 0xF0) == 0xE0) {
+        need = 3;
+        cp = s[0] & 0x0F;
+    } else if ((s[0] & 0xF8) == 0xF0) {
+        need = 4;
+        cp = s[0] & 0x07;
+    } else {
+        return 0;
+    }
+    if (need > n)
+        return 0;
+    for (size_t i = 1; i < need; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if ((need == 2 && cp < 0x80) || (need == 3 && cp < 0x800) || (need == 4 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return need;
+}
+
 int ua_is_ident(const char *s, size_t n)
 {
     if (n == 0 || (s[0] >= '0' && s[0] <= '9'))
