@@ -25,6 +25,18 @@ typedef struct ul__db {
     CXCompilationDatabase db;
 } ul__db;
 
+/* What one walk of a unit produced, for the incremental lint (ul_inc.c): where its findings
+ * and fixes start (f0/x0), where the judged calls' start (f2/x2) and where the stray awaits'
+ * start (f3/x3), and the byte offsets of the '{' and '}' of every function body of the main
+ * file (two per body, in source order). `walked` is 0 when the walk did not run (limited). */
+typedef struct ul__marks {
+    size_t f0, f2, f3, x0, x2, x3;
+    size_t *body;
+    size_t nbody, capbody;
+    int walked;
+    int body_bad; /* a body whose braces are not plain '{' and '}' bytes of the source */
+} ul__marks;
+
 /* A translation unit kept for reparsing (ul_options.keep). */
 typedef struct ul__tu {
     const ue_project *p;
@@ -34,6 +46,14 @@ typedef struct ul__tu {
     char **names; /* async functions its headers declare (see header_names) */
     size_t nnames;
     int names_done;
+    /* the last lint of this unit, for the incremental lint: its bytes, result and marks (with
+     * f0 = x0 = 0); inc_ok is 0 when there is none */
+    char *inc_bytes;
+    size_t inc_len;
+    ul_result inc_res;
+    ul__marks inc_m;
+    const ua_config *inc_cfg;
+    int inc_ok;
 } ul__tu;
 
 struct ul_ctx {
@@ -44,6 +64,7 @@ struct ul_ctx {
     size_t ndbs;
     ul__tu *tus;
     size_t ntus;
+    unsigned long inc_hits; /* lints answered by the incremental lint (for the tests) */
 };
 
 /* Fills *a with the compile arguments for absolute source path `abs` of project p. Returns 0 or
@@ -54,6 +75,9 @@ int ul__flags(ul_ctx *ctx, const ue_project *p, const char *abs, ul__args *a);
 char *ul__dupn(const char *s, size_t n);
 char *ul__dup(const char *s);
 
+/* The zeroed slot after the last fix (room made, fx->n unchanged), or NULL when out of memory. */
+ul_fix *ul__fix_slot(ul_fixes *fx);
+
 /* Appends a fix. Returns 0 or UL_ENOMEM. */
 int ul__fix_add(ul_fixes *fx, const char *code, unsigned line, unsigned col, const char *title,
                 const char *file, const char *bytes, size_t len, size_t off, size_t del,
@@ -63,5 +87,33 @@ int ul__fix_add(ul_fixes *fx, const char *code, unsigned line, unsigned col, con
 int ul__fix_rename_rule(ul_fixes *fx, unsigned line, unsigned col, const char *title,
                         const char *cfg_bytes, size_t cfg_len, const char *name,
                         const char *target);
+
+/* The kept unit of abs in project p with exactly these arguments, or NULL. */
+ul__tu *ul__tu_find(ul_ctx *ctx, const ue_project *p, const char *abs, const ul__args *args);
+/* Frees a kept unit and removes it from the context (after a failed reparse). */
+void ul__tu_drop(ul_ctx *ctx, ul__tu *t);
+
+/* Lints the parsed unit tu (owned by the caller; kept is its ul__tu or NULL) over the `len`
+ * source bytes: the UA000 preamble (`why`, `guessed` from the arguments), the walk and the rules.
+ * Appends to out and fills *m (m->body is a new array the caller frees). Returns 0 or
+ * UL_ENOMEM. */
+int ul__lint_unit(ul_ctx *ctx, const ue_project *p, const char *rel, CXTranslationUnit tu,
+                  ul__tu *kept, const char *bytes, size_t len, const char *why, int guessed,
+                  const ue_overlay *ov, ul_result *out, ul__marks *m);
+
+/* ---- incremental lint (ul_inc.c) ---- */
+
+/* Lints an edit that lies inside one function body of a kept unit by reparsing it with every
+ * other body blanked and merging the previous result for the others. Returns 0 when out holds
+ * the result, 1 when a full parse is needed instead, or UL_ENOMEM. */
+int ul__inc_try(ul_ctx *ctx, const ue_project *p, const char *abs, const ul__args *args,
+                const char *rel, const char *bytes, size_t len, const ue_overlay *ov,
+                ul_result *out);
+/* Remembers a full lint of kept unit t (bytes, the findings and fixes appended to out from
+ * m->f0/m->x0 on, the marks; m->body moves to t). */
+void ul__inc_record(ul__tu *t, const ue_project *p, const char *bytes, size_t len,
+                    const ul_result *out, ul__marks *m);
+/* Forgets what ul__inc_record remembered. */
+void ul__inc_free(ul__tu *t);
 
 #endif

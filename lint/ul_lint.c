@@ -120,22 +120,29 @@ void ul_fixes_free(ul_fixes *fx)
     memset(fx, 0, sizeof *fx);
 }
 
+ul_fix *ul__fix_slot(ul_fixes *fx)
+{
+    if (fx->n == fx->cap) {
+        size_t nc = fx->cap ? fx->cap * 2 : 8;
+        ul_fix *v = realloc(fx->v, nc * sizeof *v);
+        if (!v)
+            return NULL;
+        fx->v = v;
+        fx->cap = nc;
+    }
+    memset(&fx->v[fx->n], 0, sizeof *fx->v);
+    return &fx->v[fx->n];
+}
+
 int ul__fix_add(ul_fixes *fx, const char *code, unsigned line, unsigned col, const char *title,
                 const char *file, const char *bytes, size_t len, size_t off, size_t del,
                 const char *text)
 {
     if (off > len || del > len - off)
         return UL_EINVAL;
-    if (fx->n == fx->cap) {
-        size_t nc = fx->cap ? fx->cap * 2 : 8;
-        ul_fix *v = realloc(fx->v, nc * sizeof *v);
-        if (!v)
-            return UL_ENOMEM;
-        fx->v = v;
-        fx->cap = nc;
-    }
-    ul_fix *f = &fx->v[fx->n];
-    memset(f, 0, sizeof *f);
+    ul_fix *f = ul__fix_slot(fx);
+    if (!f)
+        return UL_ENOMEM;
     snprintf(f->code, sizeof f->code, "%s", code);
     f->line = line;
     f->col = col;
@@ -234,6 +241,7 @@ typedef struct walker {
     const char *cfg_bytes; /* unasync.json, for the rename-rule fix */
     size_t cfg_len;
     ul_blocking project_entry; /* a "blocking" entry of unasync.json, as the list's type */
+    ul__marks *marks;          /* phases and function bodies, for the incremental lint */
 } walker;
 
 static int grow(void **v, size_t *cap, size_t n, size_t size)
@@ -476,6 +484,33 @@ static void check_external(walker *w, CXCursor c)
     free(name);
 }
 
+/* Records the body (the CompoundStmt child) of a function definition in w->marks. */
+static enum CXChildVisitResult body_of(CXCursor c, CXCursor parent, CXClientData d)
+{
+    (void)parent;
+    walker *w = d;
+    if (clang_getCursorKind(c) != CXCursor_CompoundStmt)
+        return CXChildVisit_Continue;
+    ul__marks *m = w->marks;
+    CXSourceRange ext = clang_getCursorExtent(c);
+    int ok1, ok2;
+    size_t lb = main_off(clang_getRangeStart(ext), &ok1);
+    size_t re = main_off(clang_getRangeEnd(ext), &ok2);
+    if (!ok1 || !ok2 || re == 0 || re > w->len || lb >= re - 1 || w->src[lb] != '{' ||
+        w->src[re - 1] != '}' || (m->nbody && m->body[2 * m->nbody - 1] >= lb)) {
+        m->body_bad = 1;
+        return CXChildVisit_Break;
+    }
+    if (grow((void **)&m->body, &m->capbody, 2 * m->nbody + 1, sizeof *m->body)) {
+        w->rc = UL_ENOMEM;
+        return CXChildVisit_Break;
+    }
+    m->body[2 * m->nbody] = lb;
+    m->body[2 * m->nbody + 1] = re - 1;
+    m->nbody++;
+    return CXChildVisit_Break;
+}
+
 static enum CXChildVisitResult top_visit(CXCursor c, CXCursor parent, CXClientData d)
 {
     (void)parent;
@@ -523,6 +558,8 @@ static enum CXChildVisitResult top_visit(CXCursor c, CXCursor parent, CXClientDa
         if (!ok1 || !ok2)
             f->start = f->end = 0;
         w->cur_fn = (long)w->nfns++;
+        if (w->marks)
+            clang_visitChildren(c, body_of, w);
         clang_visitChildren(c, body_visit, w);
         w->cur_fn = -1;
     }
@@ -737,6 +774,8 @@ static void judge(walker *w)
     if (w->nawaits > 1)
         qsort(w->awaits, w->nawaits, sizeof *w->awaits, cmp_await);
     const char *aw = w->p->cfg->marker_await;
+    w->marks->f2 = w->out->findings.n;
+    w->marks->x2 = w->out->fixes.n;
     for (size_t i = 0; i < w->ncalls && !w->rc; i++) {
         call_rec *r = &w->calls[i];
         await_rec *a = await_before(w, r->off);
@@ -774,6 +813,8 @@ static void judge(walker *w)
         }
     }
     /* awaits that precede no async call in a function that is not async */
+    w->marks->f3 = w->out->findings.n;
+    w->marks->x3 = w->out->fixes.n;
     for (size_t i = 0; i < w->nawaits && !w->rc; i++) {
         await_rec *a = &w->awaits[i];
         if (a->matched)
@@ -816,6 +857,7 @@ static unsigned parse_options(const ul_ctx *ctx)
 
 static void tu_free(ul__tu *t)
 {
+    ul__inc_free(t);
     clang_disposeTranslationUnit(t->tu);
     ul__args_free(&t->args);
     free(t->abs);
@@ -832,6 +874,23 @@ static int same_args(const ul__args *a, const ul__args *b)
         if (strcmp(a->v[i], b->v[i]) != 0)
             return 0;
     return 1;
+}
+
+ul__tu *ul__tu_find(ul_ctx *ctx, const ue_project *p, const char *abs, const ul__args *args)
+{
+    for (size_t i = 0; i < ctx->ntus; i++) {
+        ul__tu *t = &ctx->tus[i];
+        if (t->p == p && strcmp(t->abs, abs) == 0)
+            return same_args(&t->args, args) ? t : NULL;
+    }
+    return NULL;
+}
+
+void ul__tu_drop(ul_ctx *ctx, ul__tu *t)
+{
+    size_t i = (size_t)(t - ctx->tus);
+    tu_free(t);
+    ctx->tus[i] = ctx->tus[--ctx->ntus];
 }
 
 /* A parsed unit for abs with the given contents: a kept one reparsed, or a new one. *kept says
@@ -994,6 +1053,54 @@ static char *config_bytes(const ue_project *p, const ue_overlay *ov, size_t *len
     return bytes;
 }
 
+int ul__lint_unit(ul_ctx *ctx, const ue_project *p, const char *rel, CXTranslationUnit tu,
+                  ul__tu *kept, const char *bytes, size_t len, const char *why, int guessed,
+                  const ue_overlay *ov, ul_result *out, ul__marks *m)
+{
+    int rc = 0;
+    memset(m, 0, sizeof *m);
+    m->f0 = out->findings.n;
+    m->x0 = out->fixes.n;
+    char *fatal = first_fatal(tu, p);
+    if (fatal || why) {
+        const char *hint = guessed ? "; set \"compile_commands\" or \"compile_flags\" in "
+                                     "unasync.json (see docs/lint/UA000.md)"
+                                   : "; check the compile flags (see docs/lint/UA000.md)";
+        if (fatal)
+            rc = ua_findings_add(&out->findings, rel, 1, 1, UA_WARNING, "UA000",
+                                 "lint is limited: %s%s%s%s", why ? why : "", why ? "; " : "",
+                                 fatal, hint);
+        else
+            rc = ua_findings_add(&out->findings, rel, 1, 1, UA_WARNING, "UA000",
+                                 "lint is limited: %s (default flags used)", why);
+        out->limited = fatal != NULL;
+    }
+    free(fatal);
+    if (rc || out->limited)
+        return rc ? UL_ENOMEM : 0;
+    walker w = {0};
+    w.ctx = ctx;
+    w.p = p;
+    w.rel = rel;
+    w.src = bytes ? bytes : "";
+    w.len = len;
+    w.tu = tu;
+    w.kept = kept;
+    w.cur_fn = -1;
+    w.out = out;
+    w.marks = m;
+    char *cfg = config_bytes(p, ov, &w.cfg_len);
+    w.cfg_bytes = cfg;
+    clang_visitChildren(clang_getTranslationUnitCursor(tu), top_visit, &w);
+    if (!w.rc)
+        judge(&w);
+    m->walked = !w.rc;
+    rc = w.rc;
+    walker_free(&w);
+    free(cfg);
+    return rc;
+}
+
 int ul_lint_source(ul_ctx *ctx, const ue_project *p, const char *rel, const char *bytes, size_t len,
                    const ue_overlay *ov, ul_result *out)
 {
@@ -1004,6 +1111,15 @@ int ul_lint_source(ul_ctx *ctx, const ue_project *p, const char *rel, const char
     if (!abs)
         return UL_ENOMEM;
     int rc = ul__flags(ctx, p, abs, &args);
+    if (!rc && ctx->opt.keep) {
+        rc = ul__inc_try(ctx, p, abs, &args, rel, bytes ? bytes : "", len, ov, out);
+        if (rc <= 0) {
+            free(abs);
+            ul__args_free(&args);
+            return rc;
+        }
+        rc = 0;
+    }
     if (rc) {
         free(abs);
         ul__args_free(&args);
@@ -1022,45 +1138,14 @@ int ul_lint_source(ul_ctx *ctx, const ue_project *p, const char *rel, const char
         free(why);
         return rc ? UL_ENOMEM : 0;
     }
-    char *fatal = first_fatal(tu, p);
-    if (fatal || why) {
-        const char *hint = guessed ? "; set \"compile_commands\" or \"compile_flags\" in "
-                                     "unasync.json (see docs/lint/UA000.md)"
-                                   : "; check the compile flags (see docs/lint/UA000.md)";
-        if (fatal)
-            rc = ua_findings_add(&out->findings, rel, 1, 1, UA_WARNING, "UA000",
-                                 "lint is limited: %s%s%s%s", why ? why : "", why ? "; " : "",
-                                 fatal, hint);
-        else
-            rc = ua_findings_add(&out->findings, rel, 1, 1, UA_WARNING, "UA000",
-                                 "lint is limited: %s (default flags used)", why);
-        out->limited = fatal != NULL;
-    }
-    free(fatal);
+    ul__marks m;
+    rc = ul__lint_unit(ctx, p, rel, tu, kept, bytes, len, why, guessed, ov, out, &m);
     free(why);
-    if (rc || out->limited) {
-        if (!kept)
-            clang_disposeTranslationUnit(tu);
-        return rc ? UL_ENOMEM : 0;
-    }
-    walker w = {0};
-    w.ctx = ctx;
-    w.p = p;
-    w.rel = rel;
-    w.src = bytes ? bytes : "";
-    w.len = len;
-    w.tu = tu;
-    w.kept = kept;
-    w.cur_fn = -1;
-    w.out = out;
-    char *cfg = config_bytes(p, ov, &w.cfg_len);
-    w.cfg_bytes = cfg;
-    clang_visitChildren(clang_getTranslationUnitCursor(tu), top_visit, &w);
-    if (!w.rc)
-        judge(&w);
-    rc = w.rc;
-    walker_free(&w);
-    free(cfg);
+    if (kept && !rc)
+        ul__inc_record(kept, p, bytes ? bytes : "", len, out, &m);
+    else if (kept)
+        ul__inc_free(kept);
+    free(m.body);
     if (!kept)
         clang_disposeTranslationUnit(tu);
     return rc;

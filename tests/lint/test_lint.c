@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "ul.h"
+#include "ul_int.h" /* ul_ctx.inc_hits: which lints were incremental */
 
 #include <dirent.h>
 #include <stdio.h>
@@ -441,6 +441,164 @@ static void compile_commands_json_supplies_the_flags(void **state)
     rmdir(dir);
 }
 
+/* ---- the incremental lint: edits inside one body equal a fresh full lint ---- */
+
+/* Fails with a readable difference unless two results are the same (order included). */
+static void assert_same_result(const ul_result *a, const ul_result *b, const char *step)
+{
+    int same =
+        a->findings.n == b->findings.n && a->fixes.n == b->fixes.n && a->limited == b->limited;
+    for (size_t i = 0; same && i < a->findings.n; i++) {
+        const ua_finding *x = &a->findings.v[i], *y = &b->findings.v[i];
+        same = strcmp(x->file, y->file) == 0 && x->line == y->line && x->col == y->col &&
+               x->end_line == y->end_line && x->end_col == y->end_col &&
+               x->severity == y->severity && strcmp(x->code, y->code) == 0 &&
+               strcmp(x->message, y->message) == 0;
+    }
+    for (size_t i = 0; same && i < a->fixes.n; i++) {
+        const ul_fix *x = &a->fixes.v[i], *y = &b->fixes.v[i];
+        same = strcmp(x->code, y->code) == 0 && x->line == y->line && x->col == y->col &&
+               strcmp(x->title, y->title) == 0 && strcmp(x->file, y->file) == 0 &&
+               x->off == y->off && x->len == y->len && x->start_line == y->start_line &&
+               x->start_col == y->start_col && x->end_line == y->end_line &&
+               x->end_col == y->end_col && strcmp(x->text, y->text) == 0;
+    }
+    if (same)
+        return;
+    fprintf(stderr, "step %s: incremental and full results differ\n", step);
+    const ul_result *r[2] = {a, b};
+    for (int k = 0; k < 2; k++) {
+        fprintf(stderr, "%s:\n", k ? "full" : "incremental");
+        for (size_t i = 0; i < r[k]->findings.n; i++) {
+            const ua_finding *x = &r[k]->findings.v[i];
+            fprintf(stderr, "  %u:%u-%u:%u %s %s\n", x->line, x->col, x->end_line, x->end_col,
+                    x->code, x->message);
+        }
+        for (size_t i = 0; i < r[k]->fixes.n; i++) {
+            const ul_fix *x = &r[k]->fixes.v[i];
+            fprintf(stderr, "  fix %u:%u %s %s %zu+%zu %u:%u-%u:%u '%s'\n", x->line, x->col,
+                    x->code, x->file, x->off, x->len, x->start_line, x->start_col, x->end_line,
+                    x->end_col, x->text);
+        }
+    }
+    fail_msg("step %s", step);
+}
+
+/* Replaces the first `from` of *buf with `to`. */
+static void replace_in(char **buf, size_t *len, const char *from, const char *to)
+{
+    char *at = strstr(*buf, from);
+    if (!at)
+        fprintf(stderr, "no '%s' in the source\n", from);
+    assert_non_null(at);
+    sbuf o = {0};
+    sb_printf(&o, "%.*s%s%s", (int)(at - *buf), *buf, to, at + strlen(from));
+    free(*buf);
+    *buf = o.s;
+    *len = o.n;
+}
+
+static void incremental_lint_equals_full_lint(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/unasync-lint-inc-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[4096 + 64];
+    sbuf b = {0};
+    sb_printf(&b, "{\"sources\": [\"m.c\"], \"compile_flags\": [\"-I%s\"]}\n", runtime_include);
+    snprintf(path, sizeof path, "%s/unasync.json", dir);
+    spit(path, b.s, b.n);
+    free(b.s);
+    /* 60 functions with every rule's findings and fixes: UA001 (missing await), UA002 (await on
+     * a sync function), UA003 (async call or stray await outside a coroutine), UA004 (sleep),
+     * UA005 (external symbols) */
+    sbuf s = {0};
+    sb_printf(&s, "#include <unasync/async.h>\n#include <stdint.h>\n#include <unistd.h>\n\n"
+                  "int exported_counter;\nstatic int plain(int x) { return x + 1; }\n"
+                  "static async int step0(int x) { return await async_sleep_ms((uint64_t)x); }\n");
+    for (int i = 1; i < 60; i++) {
+        int k = i % 6;
+        sb_printf(&s, "%s int step%d(int x)\n{\n", k == 3 || k == 5 ? "static" : "static async", i);
+        if (k == 1)
+            sb_printf(&s, "    int r = step%d(x);\n", i - 1);
+        else if (k == 2)
+            sb_printf(&s, "    sleep(1);\n    int r = await step%d(x);\n", i - 1);
+        else if (k == 3)
+            sb_printf(&s, "    int r = step%d(x);\n", i - 1);
+        else if (k == 5)
+            sb_printf(&s, "    int r = await (plain(x));\n    r += step%d(x);\n", i - 1);
+        else
+            sb_printf(&s, "    int r = await step%d(x);\n", i - 1);
+        sb_printf(&s, "    /* edit point %d */\n    r += x * %d;\n    return r;\n}\n", i, i);
+    }
+    sb_printf(&s, "int exported_fn(void) { return step1(2); }\n");
+    char *src = s.s;
+    size_t len = s.n;
+    snprintf(path, sizeof path, "%s/m.c", dir);
+    spit(path, src, len);
+    snprintf(path, sizeof path, "%s/unasync.json", dir);
+    ua_findings cf = {0};
+    ue_project *p = NULL;
+    assert_int_equal(ue_project_open(path, &p, &cf), 0);
+    ul_options opt = {0};
+    opt.keep = 1;
+    ul_ctx *keep = ul_ctx_new(&opt);
+    assert_non_null(keep);
+    /* each edit applies to the previous text; `inc` says whether the lint may answer it
+     * incrementally (0: it must fall back to a full parse) */
+    static const struct {
+        const char *from, *to;
+        int inc;
+    } edits[] = {
+        {NULL, NULL, 0},
+        {"/* edit point 10 */", "r += step0(1); /* e10 */\n    r += step0(2);", 1},
+        {"/* edit point 3 */", "x += 1;\n    x += 2;\n    x += 3;", 1},
+        {"r += step0(1); /* e10 */\n    r += step0(2);", "/* edit point 10 */", 1},
+        {"/* edit point 20 */", "r += await plain(2);", 1},
+        {"/* edit point 30 */", "return r;\n}\nstatic int extra(int x)\n{\n    int r = x;", 0},
+        {"/* edit point 40 */", "r += step1(3);", 1},
+        {"static int step45(", "static int added_global;\nstatic int step45(", 0},
+        {"/* edit point 55 */", "sleep(2);", 1},
+        {"/* edit point 12 */", "#define Q 1\n    r += Q;", 0},
+        {"/* edit point 8 */", "", 1},
+        {"/* edit point 58 */", "{ r += await step2(1); }", 1},
+    };
+    unsigned long hits = 0;
+    size_t total = 0;
+    for (size_t e = 0; e < sizeof edits / sizeof *edits; e++) {
+        char step[16];
+        snprintf(step, sizeof step, "%zu", e);
+        if (edits[e].from)
+            replace_in(&src, &len, edits[e].from, edits[e].to);
+        ul_result inc = {0}, full = {0};
+        assert_int_equal(ul_lint_source(keep, p, "m.c", src, len, NULL, &inc), 0);
+        hits += (unsigned long)edits[e].inc;
+        if (keep->inc_hits != hits)
+            fprintf(stderr, "step %s: %lu incremental lints, expected %lu\n", step, keep->inc_hits,
+                    hits);
+        assert_int_equal(keep->inc_hits, hits);
+        ul_ctx *fresh = ul_ctx_new(NULL);
+        assert_non_null(fresh);
+        assert_int_equal(ul_lint_source(fresh, p, "m.c", src, len, NULL, &full), 0);
+        ul_ctx_free(fresh);
+        assert_int_equal(full.limited, 0);
+        assert_same_result(&inc, &full, step);
+        total += full.findings.n;
+        ul_result_free(&inc);
+        ul_result_free(&full);
+    }
+    assert_true(total > 12 * 20); /* every step has findings of every rule to move */
+    ul_ctx_free(keep);
+    free(src);
+    ue_project_free(p);
+    ua_findings_free(&cf);
+    snprintf(path, sizeof path, "%s/m.c", dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/unasync.json", dir);
+    unlink(path);
+    rmdir(dir);
+}
+
 static void every_rule_code_has_a_docs_link(void **state)
 {
     (void)state;
@@ -473,6 +631,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(planted_missing_await_in_limiter_is_found_and_fixed),
         cmocka_unit_test(compile_commands_json_supplies_the_flags),
         cmocka_unit_test(every_rule_code_has_a_docs_link),
+        cmocka_unit_test(incremental_lint_equals_full_lint),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
