@@ -3,9 +3,11 @@
 #include "ul_int.h"
 
 #include <stdarg.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- errors, links, defaults ---- */
 
@@ -27,15 +29,43 @@ const char *ul_strerror(int err)
 #ifndef UL_DOCS_BASE
 #define UL_DOCS_BASE "file:///usr/local/share/doc/unasync/lint/"
 #endif
+#ifndef UL_DOCS_SOURCE
+#define UL_DOCS_SOURCE UL_DOCS_BASE
+#endif
+
+static const char *docs_base = UL_DOCS_BASE;
+static pthread_once_t docs_once = PTHREAD_ONCE_INIT;
+
+/* The installed pages when unasync was installed, else those of the source tree it was built
+ * from (a developer build), so that a diagnostic's link opens a page that exists. */
+static void pick_docs_base(void)
+{
+    const char *bases[] = {UL_DOCS_BASE, UL_DOCS_SOURCE};
+    for (size_t i = 0; i < 2; i++) {
+        char probe[4096];
+        snprintf(probe, sizeof probe, "%sUA000.md", bases[i] + strlen("file://"));
+        if (access(probe, R_OK) == 0) {
+            docs_base = bases[i];
+            return;
+        }
+    }
+}
+
+static char links[9][4096];
+static pthread_once_t links_once = PTHREAD_ONCE_INIT;
+
+static void fill_links(void)
+{
+    for (int i = 0; i <= 8; i++)
+        snprintf(links[i], sizeof links[i], "%sUA00%d.md", docs_base, i);
+}
 
 const char *ul_code_href(const char *code)
 {
-    static const char *const links[] = {
-        UL_DOCS_BASE "UA000.md", UL_DOCS_BASE "UA001.md", UL_DOCS_BASE "UA002.md",
-        UL_DOCS_BASE "UA003.md", UL_DOCS_BASE "UA004.md", UL_DOCS_BASE "UA005.md",
-        UL_DOCS_BASE "UA006.md", UL_DOCS_BASE "UA007.md", UL_DOCS_BASE "UA008.md"};
     if (!code || strncmp(code, "UA00", 4) != 0 || code[4] < '0' || code[4] > '8' || code[5])
         return NULL;
+    pthread_once(&docs_once, pick_docs_base);
+    pthread_once(&links_once, fill_links);
     return links[code[4] - '0'];
 }
 

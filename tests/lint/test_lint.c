@@ -609,6 +609,8 @@ static void every_rule_code_has_a_docs_link(void **state)
         assert_non_null(href);
         assert_true(strncmp(href, "file://", 7) == 0);
         assert_non_null(strstr(href, code));
+        /* the link opens a page that exists (installed, or this source tree's) */
+        assert_int_equal(access(href + 7, R_OK), 0);
     }
     assert_null(ul_code_href("UA201"));
     assert_null(ul_code_href("UA0099"));
