@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "testfs.h"
 #include "ul_int.h" /* ul_ctx.inc_hits: which lints were incremental */
 
 #include <dirent.h>
@@ -22,28 +23,7 @@ static const char *cases_dir, *repo_root;
 static char runtime_include[4096];
 static int update;
 
-/* ---- small file helpers ---- */
-
-static char *slurp(const char *path, size_t *len)
-{
-    char *b;
-    size_t n;
-    if (ue_read_file(path, &b, &n) != 0)
-        return NULL;
-    if (len)
-        *len = n;
-    return b;
-}
-
-static void spit(const char *path, const char *bytes, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        fprintf(stderr, "cannot write %s\n", path);
-    assert_non_null(f);
-    assert_int_equal(fwrite(bytes, 1, len, f), len);
-    fclose(f);
-}
+/* ---- helpers ---- */
 
 /* Appends printf output to a growing string. */
 typedef struct sbuf {
@@ -82,16 +62,16 @@ static const char *stage(const char *src)
         snprintf(from, sizeof from, "%s/%s", src, e->d_name);
         snprintf(to, sizeof to, "%s/%s", dir, e->d_name);
         size_t len = 0;
-        char *b = slurp(from, &len);
+        char *b = testfs_slurp(from, &len);
         assert_non_null(b);
         char *at = strstr(b, "@RUNTIME_INCLUDE@");
         if (at) {
             sbuf o = {0};
             sb_printf(&o, "%.*s%s%s", (int)(at - b), b, runtime_include, at + 17);
-            spit(to, o.s, o.n);
+            testfs_spit(to, o.s, o.n);
             free(o.s);
         } else {
-            spit(to, b, len);
+            testfs_spit(to, b, len);
         }
         free(b);
     }
@@ -172,7 +152,7 @@ static char *run_case(const char *dir)
     for (size_t s = 0; s < p->nsources; s++) {
         char *abs = ue_abs(p, p->sources[s]);
         size_t len = 0;
-        char *bytes = slurp(abs, &len);
+        char *bytes = testfs_slurp(abs, &len);
         assert_non_null(bytes);
         ul_result res = {0};
         assert_int_equal(ul_lint_source(ctx, p, p->sources[s], bytes, len, NULL, &res), 0);
@@ -182,7 +162,7 @@ static char *run_case(const char *dir)
             const ul_fix *x = &res.fixes.v[k];
             size_t flen = 0;
             char *fabs = ue_abs(p, x->file);
-            char *fbytes = slurp(fabs, &flen), *out;
+            char *fbytes = testfs_slurp(fabs, &flen), *out;
             size_t out_len;
             assert_non_null(fbytes);
             assert_int_equal(ul_fix_apply(x, fbytes, flen, &out, &out_len), 0);
@@ -239,9 +219,9 @@ static void lint_cases_match_expected(void **state)
         char *got = run_case(dir);
         unstage(dir);
         if (update) {
-            spit(exp_path, got, strlen(got));
+            testfs_spit(exp_path, got, strlen(got));
         } else {
-            char *want = slurp(exp_path, NULL);
+            char *want = testfs_slurp(exp_path, NULL);
             if (!want || strcmp(want, got) != 0) {
                 fprintf(stderr, "case %s differs.\n--- expected\n%s--- got\n%s", names[i],
                         want ? want : "(missing)\n", got);
@@ -302,7 +282,7 @@ static void runtime_async_files_have_no_await_findings(void **state)
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
         char *abs = ue_abs(p, files[i]);
         size_t len = 0;
-        char *bytes = slurp(abs, &len);
+        char *bytes = testfs_slurp(abs, &len);
         assert_non_null(bytes);
         ul_result r = {0};
         assert_int_equal(ul_lint_source(ctx, p, files[i], bytes, len, NULL, &r), 0);
@@ -328,7 +308,7 @@ static void planted_missing_await_in_limiter_is_found_and_fixed(void **state)
     const char *rel = "limiter/limiter.c";
     char *abs = ue_abs(p, rel);
     size_t len = 0;
-    char *orig = slurp(abs, &len);
+    char *orig = testfs_slurp(abs, &len);
     assert_non_null(orig);
     char *at = strstr(orig, "await ");
     assert_non_null(at);
@@ -382,12 +362,12 @@ static void compile_commands_json_supplies_the_flags(void **state)
     sbuf b = {0};
     snprintf(path, sizeof path, "%s/unasync.json", dir);
     sb_printf(&b, "{\"sources\": [\"a.c\"], \"compile_commands\": \"out/compile_commands.json\"}");
-    spit(path, b.s, b.n);
+    testfs_spit(path, b.s, b.n);
     b.n = 0;
     snprintf(path, sizeof path, "%s/a.c", dir);
     sb_printf(&b, "#include <unasync/async.h>\nstatic async int f(void) { return 0; }\n"
                   "static async int g(void) { return f(); }\n");
-    spit(path, b.s, b.n);
+    testfs_spit(path, b.s, b.n);
     snprintf(path, sizeof path, "%s/out", dir);
     assert_int_equal(mkdir(path, 0755), 0);
     b.n = 0;
@@ -396,7 +376,7 @@ static void compile_commands_json_supplies_the_flags(void **state)
               "\"command\": \"cc -I%s -DX=1 -o a.o -c ../a.c\"}]",
               dir, runtime_include);
     snprintf(path, sizeof path, "%s/out/compile_commands.json", dir);
-    spit(path, b.s, b.n);
+    testfs_spit(path, b.s, b.n);
     snprintf(path, sizeof path, "%s/unasync.json", dir);
     ua_findings f = {0};
     ue_project *p = NULL;
@@ -404,7 +384,7 @@ static void compile_commands_json_supplies_the_flags(void **state)
     ul_ctx *ctx = ul_ctx_new(NULL);
     snprintf(path, sizeof path, "%s/a.c", dir);
     size_t len = 0;
-    char *src = slurp(path, &len);
+    char *src = testfs_slurp(path, &len);
     ul_result r = {0};
     assert_int_equal(ul_lint_source(ctx, p, "a.c", src, len, NULL, &r), 0);
     assert_int_equal(r.findings.n, 1); /* only the planted UA001 */
@@ -419,7 +399,7 @@ static void compile_commands_json_supplies_the_flags(void **state)
               "\"command\": \"cc -o a.o -c ../a.c\"}]",
               dir);
     snprintf(path, sizeof path, "%s/out/compile_commands.json", dir);
-    spit(path, b.s, b.n);
+    testfs_spit(path, b.s, b.n);
     ctx = ul_ctx_new(NULL);
     assert_int_equal(ul_lint_source(ctx, p, "a.c", src, len, NULL, &r), 0);
     assert_int_equal(r.findings.n, 1);
@@ -507,7 +487,7 @@ static void incremental_lint_equals_full_lint(void **state)
     sbuf b = {0};
     sb_printf(&b, "{\"sources\": [\"m.c\"], \"compile_flags\": [\"-I%s\"]}\n", runtime_include);
     snprintf(path, sizeof path, "%s/unasync.json", dir);
-    spit(path, b.s, b.n);
+    testfs_spit(path, b.s, b.n);
     free(b.s);
     /* 60 functions with every rule's findings and fixes: UA001 (missing await), UA002 (await on
      * a sync function), UA003 (async call or stray await outside a coroutine), UA004 (sleep),
@@ -535,7 +515,7 @@ static void incremental_lint_equals_full_lint(void **state)
     char *src = s.s;
     size_t len = s.n;
     snprintf(path, sizeof path, "%s/m.c", dir);
-    spit(path, src, len);
+    testfs_spit(path, src, len);
     snprintf(path, sizeof path, "%s/unasync.json", dir);
     ua_findings cf = {0};
     ue_project *p = NULL;

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "engine.h"
+#include "testfs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -26,25 +27,6 @@ typedef struct gcase {
     char name[256];
     char dir[4096];
 } gcase;
-
-static char *slurp(const char *path, size_t *len)
-{
-    char *b;
-    size_t n;
-    if (ue_read_file(path, &b, &n) != 0)
-        return NULL;
-    if (len)
-        *len = n;
-    return b;
-}
-
-static void spit(const char *path, const char *bytes, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(bytes, 1, len, f), len);
-    fclose(f);
-}
 
 /* Lists the case's files (relative, recursive) other than the expectations. */
 static void list_files(const char *dir, const char *rel, char ***out, size_t *n)
@@ -108,13 +90,13 @@ static void expect_file(const gcase *c, const char *name, const char *got, size_
     snprintf(path, sizeof path, "%s/%s", c->dir, name);
     if (update) {
         if (got)
-            spit(path, got, got_len);
+            testfs_spit(path, got, got_len);
         else
             unlink(path);
         return;
     }
     size_t len = 0;
-    char *want = slurp(path, &len);
+    char *want = testfs_slurp(path, &len);
     if (!got) {
         if (want)
             fail_msg("%s: expected %s to exist in the output, but nothing was produced", c->name,
@@ -139,7 +121,7 @@ static void compile_twins(const gcase *c, const ua_project *proj, char **files, 
         char src_path[8192], dst[8192];
         snprintf(src_path, sizeof src_path, "%s/%s", c->dir, files[i]);
         size_t len = 0;
-        char *bytes = slurp(src_path, &len);
+        char *bytes = testfs_slurp(src_path, &len);
         assert_non_null(bytes);
         const char *slash = strrchr(files[i], '/');
         if (slash) {
@@ -147,13 +129,13 @@ static void compile_twins(const gcase *c, const ua_project *proj, char **files, 
             mkdir(dst, 0755);
         }
         snprintf(dst, sizeof dst, "%s/%s", tmp, files[i]);
-        spit(dst, bytes, len);
+        testfs_spit(dst, bytes, len);
         ua_output out;
         if (ua_transform(NULL, proj, files[i], bytes, len, &out) == 0) {
             char *tw = ua_twin_name(proj->cfg->twin, slash ? slash + 1 : files[i]);
             snprintf(dst, sizeof dst, "%s/%.*s%s", tmp, slash ? (int)(slash - files[i] + 1) : 0,
                      files[i], tw);
-            spit(dst, out.bytes, out.len);
+            testfs_spit(dst, out.bytes, out.len);
             free(tw);
         }
         ua_output_free(&out);
@@ -191,7 +173,7 @@ static void run_case(void **state)
     char path[8192];
     snprintf(path, sizeof path, "%s/unasync.json", c->dir);
     size_t cfg_len;
-    char *cfg_json = slurp(path, &cfg_len);
+    char *cfg_json = testfs_slurp(path, &cfg_len);
     static const char deflt[] = "{\"sources\": [\"*.c\", \"*.h\", \"**/*.h\"]}";
     ua_findings cf = {0};
     ua_config *cfg = NULL;
@@ -220,7 +202,7 @@ static void run_case(void **state)
     ua_project proj = {cfg, sources, nsources};
     snprintf(path, sizeof path, "%s/%s", c->dir, input);
     size_t len = 0;
-    char *src = slurp(path, &len);
+    char *src = testfs_slurp(path, &len);
     assert_non_null(src);
     ua_output out, again;
     rc = ua_transform(NULL, &proj, input, src, len, &out);

@@ -1,0 +1,34 @@
+/* testfs.c - file helpers shared by the test programs. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "testfs.h"
+
+#include "engine.h"
+
+#include <stdio.h>
+
+char *testfs_slurp(const char *path, size_t *len)
+{
+    char *b;
+    size_t n;
+    if (ue_read_file(path, &b, &n) != 0)
+        return NULL;
+    if (len)
+        *len = n;
+    return b;
+}
+
+void testfs_spit(const char *path, const char *bytes, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        fprintf(stderr, "cannot write %s\n", path);
+    assert_non_null(f);
+    assert_int_equal(fwrite(bytes, 1, len, f), len);
+    fclose(f);
+}
