@@ -129,7 +129,9 @@ int ua_diff_lines(const char *a, size_t alen, const char *b, size_t blen, ua_dif
         goto done;
     c.a_changed = calloc(na + 1, 1);
     c.b_changed = calloc(nb + 1, 1);
-    c.off = (long)(na + nb) + 2;
+    /* forward diagonals stay within +-(D+1), D <= (N+M+1)/2; backward ones are shifted by
+     * delta = N-M, so they reach D + |N-M| + 1 */
+    c.off = (long)(na + nb) + (long)(na + nb + 1) / 2 + 2;
     c.vf = calloc((size_t)(2 * c.off + 1), sizeof *c.vf);
     c.vb = calloc((size_t)(2 * c.off + 1), sizeof *c.vb);
     if (!c.a_changed || !c.b_changed || !c.vf || !c.vb)

@@ -386,6 +386,33 @@ static void diff_hunks_rebuild_the_target(void **state)
     }
 }
 
+/* One side much longer than the other: the backward search's diagonals reach |N - M| past the
+ * forward ones, and its vector must hold them (ASan saw writes before it). */
+static void diff_of_very_unequal_lengths(void **state)
+{
+    (void)state;
+    char b[2048];
+    size_t bl = 0;
+    for (int i = 0; i < 100; i++)
+        bl += (size_t)snprintf(b + bl, sizeof b - bl, "%s\n", i == 50 ? "y" : "l");
+    for (int swap = 0; swap < 2; swap++) {
+        const char *a = "x\ny\n";
+        ua_diff d;
+        if (swap)
+            assert_int_equal(ua_diff_lines(b, bl, a, 4, &d), 0);
+        else
+            assert_int_equal(ua_diff_lines(a, 4, b, bl, &d), 0);
+        size_t del = 0, ins = 0;
+        for (size_t h = 0; h < d.n; h++) {
+            del += swap ? d.hunks[h].b_count : d.hunks[h].a_count;
+            ins += swap ? d.hunks[h].a_count : d.hunks[h].b_count;
+        }
+        assert_int_equal(del, 1); /* "x" goes, "y" stays */
+        assert_int_equal(ins, 99);
+        ua_diff_free(&d);
+    }
+}
+
 /* ---- source map ---- */
 
 static void source_map_maps_both_ways(void **state)
@@ -459,6 +486,7 @@ int main(void)
         cmocka_unit_test(diff_finds_minimal_hunks),
         cmocka_unit_test(diff_of_equal_and_empty_inputs),
         cmocka_unit_test(diff_hunks_rebuild_the_target),
+        cmocka_unit_test(diff_of_very_unequal_lengths),
         cmocka_unit_test(source_map_maps_both_ways),
         cmocka_unit_test(findings_sort_in_a_stable_order),
     };
