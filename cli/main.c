@@ -222,7 +222,7 @@ static void print_diff(const ue_project *p, const ue_twin *t)
                         t->expected ? b : "/dev/null", 3, &buf, &len) == 0 &&
         buf)
         fwrite(buf, 1, len, stdout);
-    free(buf);
+    ua_free(buf);
     ua_diff_free(&d);
     free(name);
 }

@@ -586,7 +586,7 @@ char *ue_twin_of(const ue_project *p, const char *rel)
         memcpy(out, rel, dl);
         strcpy(out + dl, tn);
     }
-    free(tn);
+    ua_free(tn);
     return out;
 }
 
@@ -791,7 +791,11 @@ int ue_twin_findings(const ue_project *p, const ue_twin *t, ua_findings *f)
                                  twin_base, nh, nh == 1 ? "" : "s", src_base, src_base);
         if (rc == 0) {
             ua_finding *last = &f->v[f->n - 1];
-            last->related_file = sdup(t->source);
+            /* the list frees it with ua_free */
+            if (!(last->related_file = ua_strdup(t->source))) {
+                ua_findings_truncate(f, f->n - 1);
+                return UA_ENOMEM;
+            }
             last->related_line = src_line;
             last->related_col = 1;
         }

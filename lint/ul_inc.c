@@ -305,12 +305,7 @@ static int merge(const inc *c, const ul_result *tmp, const ul__marks *m, ul_resu
 /* Drops what was appended to out from findings n0 and fixes x0 on. */
 static void truncate_result(ul_result *out, size_t n0, size_t x0)
 {
-    while (out->findings.n > n0) {
-        ua_finding *f = &out->findings.v[--out->findings.n];
-        free(f->file);
-        free(f->message);
-        free(f->related_file);
-    }
+    ua_findings_truncate(&out->findings, n0);
     while (out->fixes.n > x0) {
         ul_fix *f = &out->fixes.v[--out->fixes.n];
         free(f->title);

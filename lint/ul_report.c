@@ -37,9 +37,9 @@ static void drop_fixes(ul_fixes *fx, const ua_finding *f)
 static void drop_finding(ua_findings *fs, size_t i)
 {
     ua_finding *f = &fs->v[i];
-    free(f->file);
-    free(f->message);
-    free(f->related_file);
+    ua_free(f->file); /* the list's strings come from the transformer's allocator */
+    ua_free(f->message);
+    ua_free(f->related_file);
     memmove(f, f + 1, (fs->n - i - 1) * sizeof *f);
     fs->n--;
 }
@@ -330,11 +330,11 @@ int ul_check_report(ue_project *p, const char *const *filters, size_t nfilters, 
                     break;
                 }
         if (first && limited > 1) {
-            char *m = malloc(strlen(first->message) + 96);
+            char *m = ua_malloc(strlen(first->message) + 96); /* the list's: ua_free */
             if (m) {
                 sprintf(m, "%s (%zu sources are affected; this is the first)", first->message,
                         limited);
-                free(first->message);
+                ua_free(first->message);
                 first->message = m;
             }
         }

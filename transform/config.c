@@ -7,12 +7,14 @@ typedef struct cfg_parser {
     const char *path;
     ua_findings *findings;
     int errors;
+    int oom; /* a finding could not be recorded */
 } cfg_parser;
 
 static void cfg_error(cfg_parser *cp, unsigned line, unsigned col, const char *fmt, const char *a)
 {
     cp->errors++;
-    ua_findings_add(cp->findings, cp->path, line, col, UA_ERROR, "UA300", fmt, a ? a : "");
+    if (ua_findings_add(cp->findings, cp->path, line, col, UA_ERROR, "UA300", fmt, a ? a : ""))
+        cp->oom = 1;
 }
 
 static const char *type_name(uj_type t)
@@ -29,7 +31,8 @@ static int want(cfg_parser *cp, const uj_value *v, uj_type t, const char *what)
     char msg[256];
     snprintf(msg, sizeof msg, "%s must be %s, not %s", what, type_name(t), type_name(v->type));
     cp->errors++;
-    ua_findings_add(cp->findings, cp->path, v->line, v->col, UA_ERROR, "UA300", "%s", msg);
+    if (ua_findings_add(cp->findings, cp->path, v->line, v->col, UA_ERROR, "UA300", "%s", msg))
+        cp->oom = 1;
     return 0;
 }
 
@@ -71,7 +74,7 @@ static int string_list(cfg_parser *cp, const uj_value *v, const char *key, char 
 {
     if (!want(cp, v, UJ_ARRAY, key))
         return 0;
-    *out = calloc(v->nitems ? v->nitems : 1, sizeof **out);
+    *out = ua_calloc(v->nitems ? v->nitems : 1, sizeof **out);
     if (!*out)
         return -1;
     for (size_t i = 0; i < v->nitems; i++) {
@@ -111,7 +114,7 @@ static int parse_rename(cfg_parser *cp, const uj_value *v, ua_config *cfg)
 {
     if (!want(cp, v, UJ_OBJECT, "rename"))
         return 0;
-    cfg->rules = calloc(v->nmembers ? v->nmembers : 1, sizeof *cfg->rules);
+    cfg->rules = ua_calloc(v->nmembers ? v->nmembers : 1, sizeof *cfg->rules);
     if (!cfg->rules)
         return -1;
     for (size_t i = 0; i < v->nmembers; i++) {
@@ -187,7 +190,7 @@ static int parse_markers(cfg_parser *cp, const uj_value *v, ua_config *cfg)
                       "markers: '%s' is not a C identifier", m->value->string);
             continue;
         }
-        free(*slot);
+        ua_free(*slot);
         if (!(*slot = ua_strdup(m->value->string)))
             return -1;
     }
@@ -202,7 +205,7 @@ static int parse_lint(cfg_parser *cp, const uj_value *v, ua_config *cfg)
     static const char *levels[] = {"off", "error", "warning", "info", "hint"};
     if (!want(cp, v, UJ_OBJECT, "lint"))
         return 0;
-    cfg->lint = calloc(v->nmembers ? v->nmembers : 1, sizeof *cfg->lint);
+    cfg->lint = ua_calloc(v->nmembers ? v->nmembers : 1, sizeof *cfg->lint);
     if (!cfg->lint)
         return -1;
     for (size_t i = 0; i < v->nmembers; i++) {
@@ -237,7 +240,7 @@ static int parse_blocking(cfg_parser *cp, const uj_value *v, ua_config *cfg)
 {
     if (!want(cp, v, UJ_OBJECT, "blocking"))
         return 0;
-    cfg->blocking = calloc(v->nmembers ? v->nmembers : 1, sizeof *cfg->blocking);
+    cfg->blocking = ua_calloc(v->nmembers ? v->nmembers : 1, sizeof *cfg->blocking);
     if (!cfg->blocking)
         return -1;
     for (size_t i = 0; i < v->nmembers; i++) {
@@ -297,16 +300,20 @@ static int check_twin_pattern(cfg_parser *cp, const uj_value *v)
 int ua_config_parse(const char *json, size_t len, const char *display_path, ua_config **out,
                     ua_findings *findings)
 {
-    cfg_parser cp = {display_path, findings, 0};
+    cfg_parser cp = {display_path, findings, 0, 0};
+    size_t n0 = findings->n;
     unsigned el = 0, ec = 0;
     char emsg[256];
+    int json_oom = 0;
     *out = NULL;
-    uj_value *root = uj_parse(json, len, &el, &ec, emsg, sizeof emsg);
+    uj_value *root = uj_parse(json, len, &el, &ec, emsg, sizeof emsg, &json_oom);
     if (!root) {
-        ua_findings_add(findings, display_path, el, ec, UA_ERROR, "UA300", "%s", emsg);
+        if (json_oom ||
+            ua_findings_add(findings, display_path, el, ec, UA_ERROR, "UA300", "%s", emsg))
+            return UA_ENOMEM;
         return UA_ECONFIG;
     }
-    ua_config *cfg = calloc(1, sizeof *cfg);
+    ua_config *cfg = ua_calloc(1, sizeof *cfg);
     if (!cfg)
         goto oom;
     cfg->path = ua_strdup(display_path);
@@ -335,7 +342,7 @@ int ua_config_parse(const char *json, size_t len, const char *display_path, ua_c
             rc = string_list(&cp, v, "exclude", &cfg->exclude, &cfg->nexclude, 1);
         } else if (strcmp(m->key, "twin") == 0) {
             if (want(&cp, v, UJ_STRING, "twin") && check_twin_pattern(&cp, v)) {
-                free(cfg->twin);
+                ua_free(cfg->twin);
                 if (!(cfg->twin = ua_strdup(v->string)))
                     goto oom;
             }
@@ -367,6 +374,8 @@ int ua_config_parse(const char *json, size_t len, const char *display_path, ua_c
     if (!have_sources)
         cfg_error(&cp, root->line, root->col, "missing required key \"sources\"%s", NULL);
 done:
+    if (cp.oom)
+        goto oom;
     uj_free(root);
     if (cp.errors) {
         ua_config_free(cfg);
@@ -377,40 +386,41 @@ done:
 oom:
     uj_free(root);
     ua_config_free(cfg);
+    ua_findings_truncate(findings, n0);
     return UA_ENOMEM;
 }
 
 static void free_list(char **v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
+        ua_free(v[i]);
+    ua_free(v);
 }
 
 void ua_config_free(ua_config *cfg)
 {
     if (!cfg)
         return;
-    free(cfg->path);
+    ua_free(cfg->path);
     free_list(cfg->sources, cfg->nsources);
     free_list(cfg->exclude, cfg->nexclude);
-    free(cfg->twin);
+    ua_free(cfg->twin);
     for (size_t i = 0; i < cfg->nrules; i++) {
-        free(cfg->rules[i].from);
-        free(cfg->rules[i].to);
+        ua_free(cfg->rules[i].from);
+        ua_free(cfg->rules[i].to);
     }
-    free(cfg->rules);
-    free(cfg->marker_async);
-    free(cfg->marker_await);
-    free(cfg->compile_commands);
+    ua_free(cfg->rules);
+    ua_free(cfg->marker_async);
+    ua_free(cfg->marker_await);
+    ua_free(cfg->compile_commands);
     free_list(cfg->compile_flags, cfg->ncompile_flags);
-    free(cfg->lint);
+    ua_free(cfg->lint);
     for (size_t i = 0; i < cfg->nblocking; i++) {
-        free(cfg->blocking[i].name);
-        free(cfg->blocking[i].twin);
+        ua_free(cfg->blocking[i].name);
+        ua_free(cfg->blocking[i].twin);
     }
-    free(cfg->blocking);
-    free(cfg);
+    ua_free(cfg->blocking);
+    ua_free(cfg);
 }
 
 /* ---- Twin names ---- */

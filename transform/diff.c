@@ -23,7 +23,7 @@ static size_t split_lines(const char *s, size_t len, line **out)
         const char *nl = memchr(s + i, '\n', len - i);
         size_t e = nl ? (size_t)(nl - s) + 1 : len;
         if (ua_grow((void **)&v, &cap, n + 1, sizeof *v)) {
-            free(v);
+            ua_free(v);
             *out = NULL;
             return (size_t)-1;
         }
@@ -127,13 +127,13 @@ int ua_diff_lines(const char *a, size_t alen, const char *b, size_t blen, ua_dif
     diff_ctx c = {la, lb, NULL, NULL, NULL, NULL, 0};
     if (na == (size_t)-1 || nb == (size_t)-1)
         goto done;
-    c.a_changed = calloc(na + 1, 1);
-    c.b_changed = calloc(nb + 1, 1);
+    c.a_changed = ua_calloc(na + 1, 1);
+    c.b_changed = ua_calloc(nb + 1, 1);
     /* forward diagonals stay within +-(D+1), D <= (N+M+1)/2; backward ones are shifted by
      * delta = N-M, so they reach D + |N-M| + 1 */
     c.off = (long)(na + nb) + (long)(na + nb + 1) / 2 + 2;
-    c.vf = calloc((size_t)(2 * c.off + 1), sizeof *c.vf);
-    c.vb = calloc((size_t)(2 * c.off + 1), sizeof *c.vb);
+    c.vf = ua_calloc((size_t)(2 * c.off + 1), sizeof *c.vf);
+    c.vb = ua_calloc((size_t)(2 * c.off + 1), sizeof *c.vb);
     if (!c.a_changed || !c.b_changed || !c.vf || !c.vb)
         goto done;
     compare(&c, 0, (long)na, 0, (long)nb);
@@ -166,12 +166,12 @@ int ua_diff_lines(const char *a, size_t alen, const char *b, size_t blen, ua_dif
 done:
     if (rc)
         ua_diff_free(out);
-    free(la);
-    free(lb);
-    free(c.a_changed);
-    free(c.b_changed);
-    free(c.vf);
-    free(c.vb);
+    ua_free(la);
+    ua_free(lb);
+    ua_free(c.a_changed);
+    ua_free(c.b_changed);
+    ua_free(c.vf);
+    ua_free(c.vb);
     return rc;
 }
 
@@ -179,7 +179,7 @@ void ua_diff_free(ua_diff *d)
 {
     if (!d)
         return;
-    free(d->hunks);
+    ua_free(d->hunks);
     memset(d, 0, sizeof *d);
 }
 
@@ -205,8 +205,8 @@ int ua_diff_unified(const char *a, size_t alen, const char *b, size_t blen, cons
     if (*buf)
         o.cap = *len + 1;
     if (na == (size_t)-1 || nb == (size_t)-1) {
-        free(la);
-        free(lb);
+        ua_free(la);
+        ua_free(lb);
         return UA_ENOMEM;
     }
     ua_buf_addf(&o, "--- %s\n+++ %s\n", a_name, b_name);
@@ -246,12 +246,16 @@ int ua_diff_unified(const char *a, size_t alen, const char *b, size_t blen, cons
         emit_lines(&o, ' ', la, ai, a_end - ai);
         h = last + 1;
     }
-    free(la);
-    free(lb);
+    ua_free(la);
+    ua_free(lb);
     if (o.oom) {
-        ua_buf_free(&o);
-        *buf = NULL;
-        *len = 0;
+        /* the caller's bytes stay theirs: drop only what this call appended */
+        if (*buf) {
+            o.p[*len] = '\0';
+            *buf = o.p;
+        } else {
+            ua_buf_free(&o);
+        }
         return UA_ENOMEM;
     }
     *buf = o.p;

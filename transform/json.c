@@ -12,6 +12,7 @@ typedef struct uj_parser {
     char *emsg;
     size_t emsg_cap;
     int failed;
+    int oom; /* an allocation failed: the input may be fine */
 } uj_parser;
 
 static void fail_at(uj_parser *p, unsigned line, unsigned col, const char *msg)
@@ -27,6 +28,12 @@ static void fail_at(uj_parser *p, unsigned line, unsigned col, const char *msg)
 static void fail(uj_parser *p, const char *msg)
 {
     fail_at(p, p->line, p->col, msg);
+}
+
+static void fail_oom(uj_parser *p)
+{
+    p->oom = 1;
+    fail(p, "out of memory");
 }
 
 static int peek(const uj_parser *p)
@@ -60,9 +67,9 @@ static void skip_ws(uj_parser *p)
 
 static uj_value *new_value(uj_parser *p, uj_type t, unsigned line, unsigned col)
 {
-    uj_value *v = calloc(1, sizeof *v);
+    uj_value *v = ua_calloc(1, sizeof *v);
     if (!v) {
-        fail(p, "out of memory");
+        fail_oom(p);
         return NULL;
     }
     v->type = t;
@@ -138,7 +145,7 @@ static char *parse_string_raw(uj_parser *p)
             advance(p);
             char *s = ua_buf_detach(&b, NULL);
             if (!s)
-                fail(p, "out of memory");
+                fail_oom(p);
             return s;
         }
         if (c < 0x20) {
@@ -224,6 +231,8 @@ static char *parse_string_raw(uj_parser *p)
         for (size_t i = 0; i < n; i++)
             advance(p);
     }
+    if (b.oom)
+        p->oom = 1; /* whatever else went wrong, the bytes could not be kept */
     ua_buf_free(&b);
     return NULL;
 }
@@ -307,7 +316,7 @@ static uj_value *parse_array(uj_parser *p, unsigned line, unsigned col, int dept
             goto fail;
         if (ua_grow((void **)&v->items, &cap, v->nitems + 1, sizeof *v->items)) {
             uj_free(item);
-            fail(p, "out of memory");
+            fail_oom(p);
             goto fail;
         }
         v->items[v->nitems++] = item;
@@ -357,13 +366,13 @@ static uj_value *parse_object(uj_parser *p, unsigned line, unsigned col, int dep
             goto fail;
         for (size_t i = 0; i < v->nmembers; i++)
             if (strcmp(v->members[i].key, key) == 0) {
-                free(key);
+                ua_free(key);
                 fail_at(p, kl, kc, "duplicate key");
                 goto fail;
             }
         skip_ws(p);
         if (peek(p) != ':') {
-            free(key);
+            ua_free(key);
             fail(p, "expected ':' after key");
             goto fail;
         }
@@ -371,13 +380,13 @@ static uj_value *parse_object(uj_parser *p, unsigned line, unsigned col, int dep
         skip_ws(p);
         uj_value *item = parse_value(p, depth + 1);
         if (!item) {
-            free(key);
+            ua_free(key);
             goto fail;
         }
         if (ua_grow((void **)&v->members, &cap, v->nmembers + 1, sizeof *v->members)) {
-            free(key);
+            ua_free(key);
             uj_free(item);
-            fail(p, "out of memory");
+            fail_oom(p);
             goto fail;
         }
         v->members[v->nmembers++] = (uj_member){key, kl, kc, item};
@@ -418,7 +427,7 @@ static uj_value *parse_value(uj_parser *p, int depth)
             return NULL;
         v = new_value(p, UJ_STRING, line, col);
         if (!v) {
-            free(s);
+            ua_free(s);
             return NULL;
         }
         v->string = s;
@@ -450,9 +459,10 @@ static uj_value *parse_value(uj_parser *p, int depth)
 }
 
 uj_value *uj_parse(const char *s, size_t len, unsigned *eline, unsigned *ecol, char *emsg,
-                   size_t emsg_cap)
+                   size_t emsg_cap, int *oom)
 {
-    uj_parser p = {s, len, 0, 1, 1, 0, 0, emsg, emsg_cap, 0};
+    uj_parser p = {s, len, 0, 1, 1, 0, 0, emsg, emsg_cap, 0, 0};
+    *oom = 0;
     if (len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
         p.pos = 3;
     if (memchr(s, '\0', len)) {
@@ -476,6 +486,7 @@ uj_value *uj_parse(const char *s, size_t len, unsigned *eline, unsigned *ecol, c
     if (!v) {
         *eline = p.eline;
         *ecol = p.ecol;
+        *oom = p.oom;
     }
     return v;
 }
@@ -484,14 +495,14 @@ void uj_free(uj_value *v)
 {
     if (!v)
         return;
-    free(v->string);
+    ua_free(v->string);
     for (size_t i = 0; i < v->nitems; i++)
         uj_free(v->items[i]);
-    free(v->items);
+    ua_free(v->items);
     for (size_t i = 0; i < v->nmembers; i++) {
-        free(v->members[i].key);
+        ua_free(v->members[i].key);
         uj_free(v->members[i].value);
     }
-    free(v->members);
-    free(v);
+    ua_free(v->members);
+    ua_free(v);
 }

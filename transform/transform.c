@@ -12,12 +12,12 @@ struct ua_ctx {
 
 ua_ctx *ua_ctx_new(void)
 {
-    ua_ctx *c = calloc(1, sizeof *c);
+    ua_ctx *c = ua_calloc(1, sizeof *c);
     if (!c)
         return NULL;
     c->index = clang_createIndex(0, 0);
     if (!c->index) {
-        free(c);
+        ua_free(c);
         return NULL;
     }
     return c;
@@ -28,7 +28,7 @@ void ua_ctx_free(ua_ctx *ctx)
     if (!ctx)
         return;
     clang_disposeIndex(ctx->index);
-    free(ctx);
+    ua_free(ctx);
 }
 
 /* ---- Tokens ---- */
@@ -131,13 +131,17 @@ static long set_put(strset *s, const char *k, size_t n, const char *val, size_t 
         return f;
     if ((s->n + 1) * 2 > s->cap) {
         size_t ncap = s->cap ? s->cap * 2 : 64;
-        strset t = {calloc(ncap, sizeof(char *)), calloc(ncap, sizeof(char *)),
-                    calloc(ncap, sizeof(size_t)), calloc(ncap, sizeof(size_t)), ncap, 0};
+        strset t = {ua_calloc(ncap, sizeof(char *)),
+                    ua_calloc(ncap, sizeof(char *)),
+                    ua_calloc(ncap, sizeof(size_t)),
+                    ua_calloc(ncap, sizeof(size_t)),
+                    ncap,
+                    0};
         if (!t.keys || !t.vals || !t.offs || !t.lens) {
-            free(t.keys);
-            free(t.vals);
-            free(t.offs);
-            free(t.lens);
+            ua_free(t.keys);
+            ua_free(t.vals);
+            ua_free(t.offs);
+            ua_free(t.lens);
             return -1;
         }
         for (size_t i = 0; i < s->cap; i++)
@@ -151,21 +155,26 @@ static long set_put(strset *s, const char *k, size_t n, const char *val, size_t 
                 t.lens[j] = s->lens[i];
                 t.n++;
             }
-        free(s->keys);
-        free(s->vals);
-        free(s->offs);
-        free(s->lens);
+        ua_free(s->keys);
+        ua_free(s->vals);
+        ua_free(s->offs);
+        ua_free(s->lens);
         *s = t;
     }
     size_t i = fnv(k, n) & (s->cap - 1);
     while (s->keys[i])
         i = (i + 1) & (s->cap - 1);
-    s->keys[i] = ua_strndup(k, n);
-    s->vals[i] = val ? ua_strdup(val) : NULL;
+    char *key = ua_strndup(k, n), *v = val ? ua_strdup(val) : NULL;
+    if (!key || (val && !v)) {
+        /* a half-filled slot would be found later with no value */
+        ua_free(key);
+        ua_free(v);
+        return -1;
+    }
+    s->keys[i] = key;
+    s->vals[i] = v;
     s->offs[i] = off;
     s->lens[i] = n;
-    if (!s->keys[i] || (val && !s->vals[i]))
-        return -1;
     s->n++;
     return (long)i;
 }
@@ -173,13 +182,13 @@ static long set_put(strset *s, const char *k, size_t n, const char *val, size_t 
 static void set_free(strset *s)
 {
     for (size_t i = 0; i < s->cap; i++) {
-        free(s->keys[i]);
-        free(s->vals[i]);
+        ua_free(s->keys[i]);
+        ua_free(s->vals[i]);
     }
-    free(s->keys);
-    free(s->vals);
-    free(s->offs);
-    free(s->lens);
+    ua_free(s->keys);
+    ua_free(s->vals);
+    ua_free(s->offs);
+    ua_free(s->lens);
     memset(s, 0, sizeof *s);
 }
 
@@ -281,7 +290,7 @@ static int tokenize(xf *x, ua_ctx *ctx)
                                      clang_getLocationForOffset(x->tu, file, (unsigned)x->len));
     unsigned n = 0;
     clang_tokenize(x->tu, r, &x->cxtoks, &n);
-    x->toks = malloc((n ? n : 1) * sizeof *x->toks); /* every field is set below */
+    x->toks = ua_malloc((n ? n : 1) * sizeof *x->toks); /* every field is set below */
     if (!x->toks)
         return UA_ENOMEM;
     /* Token positions. clang_getTokenExtent re-lexes every token to measure it (about half of
@@ -751,7 +760,7 @@ static void process_conditionals(xf *x)
                     ? "escape hatch is never closed: #endif missing"
                     : "unbalanced conditional: #endif missing for this #if");
     }
-    free(stack);
+    ua_free(stack);
     if (x->nremoved > 1)
         qsort(x->removed, x->nremoved, sizeof *x->removed, span_cmp);
     if (x->guard_from[0]) {
@@ -964,7 +973,7 @@ static void rewrite_include(xf *x, const directive *d)
         return;
     }
     add_edit(x, hs + base, n - base, tw, strlen(tw));
-    free(tw);
+    ua_free(tw);
 }
 
 /* The identifier's text: the raw bytes, or its spelling when a backslash-newline splits it. */
@@ -1074,7 +1083,7 @@ static void report_existing_targets(xf *x)
 {
     if (x->renamed.n == 0)
         return;
-    char *reported = calloc(x->renamed.cap, 1);
+    char *reported = ua_calloc(x->renamed.cap, 1);
     if (!reported) {
         x->oom = 1;
         return;
@@ -1094,7 +1103,7 @@ static void report_existing_targets(xf *x)
                 "'%s' becomes '%s', which this file already uses; in the twin both are one name",
                 x->renamed.vals[k], x->renamed.keys[k]);
     }
-    free(reported);
+    ua_free(reported);
 }
 
 /* ---- stage 5: output ---- */
@@ -1162,17 +1171,22 @@ int ua_transform(ua_ctx *ctx, const ua_project *proj, const char *src_rel, const
     memset(out, 0, sizeof *out);
     if (!proj || !proj->cfg || !src_rel || (!src && len))
         return UA_EINVAL;
-    out->rule_hits = calloc(proj->cfg->nrules + 1, sizeof *out->rule_hits);
+    out->rule_hits = ua_calloc(proj->cfg->nrules + 1, sizeof *out->rule_hits);
     if (!out->rule_hits)
         return UA_ENOMEM;
     if (!valid_path(src_rel)) {
-        ua_findings_add(&out->findings, src_rel, 1, 1, UA_ERROR, "UA100",
-                        "file name cannot be recorded in a generated header");
+        if (ua_findings_add(&out->findings, src_rel, 1, 1, UA_ERROR, "UA100",
+                            "file name cannot be recorded in a generated header")) {
+            ua_output_free(out);
+            return UA_ENOMEM;
+        }
         return UA_ESOURCE;
     }
     ua_ctx *own = NULL;
-    if (!ctx && !(ctx = own = ua_ctx_new()))
+    if (!ctx && !(ctx = own = ua_ctx_new())) {
+        ua_output_free(out);
         return UA_ENOMEM;
+    }
     xf x;
     memset(&x, 0, sizeof x);
     x.proj = proj;
@@ -1212,20 +1226,24 @@ int ua_transform(ua_ctx *ctx, const ua_project *proj, const char *src_rel, const
     }
     rc = build_output(&x);
 done:
+    if (x.oom) /* a finding or an edit was lost, whatever else went wrong */
+        rc = UA_ENOMEM;
     ua_findings_sort(&out->findings);
     for (size_t k = 0; k < x.nedits; k++)
-        free(x.edits[k].text);
-    free(x.edits);
-    free(x.removed);
-    free(x.dirs);
-    free(x.toks);
-    free(x.line_starts);
+        ua_free(x.edits[k].text);
+    ua_free(x.edits);
+    ua_free(x.removed);
+    ua_free(x.dirs);
+    ua_free(x.toks);
+    ua_free(x.line_starts);
     set_free(&x.renamed);
     if (x.cxtoks)
         clang_disposeTokens(x.tu, x.cxtoks, (unsigned)x.ntoks);
     if (x.tu)
         clang_disposeTranslationUnit(x.tu);
     ua_ctx_free(own);
+    if (rc == UA_ENOMEM)
+        ua_output_free(out); /* no partial result */
     return rc;
 }
 
@@ -1233,10 +1251,10 @@ void ua_output_free(ua_output *out)
 {
     if (!out)
         return;
-    free(out->bytes);
-    free(out->map.edits);
+    ua_free(out->bytes);
+    ua_free(out->map.edits);
     ua_findings_free(&out->findings);
-    free(out->rule_hits);
+    ua_free(out->rule_hits);
     memset(out, 0, sizeof *out);
 }
 

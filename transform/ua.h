@@ -2,13 +2,16 @@
  * a source map and findings.
  *
  * Architecture invariant: this library is a pure function of its inputs. It reads no file, writes
- * no file, keeps no global state and never links libuv. The engine (engine/) does the I/O and is
- * shared by the CLI and the language server.
+ * no file, keeps no global state but the allocation hook (set once, before use) and never links
+ * libuv. The engine (engine/) does the I/O and is shared by the CLI and the language server.
  *
  * Ownership: every pointer a ua_* function stores into an out-parameter is owned by the caller and
- * released with the matching *_free function; *_free(NULL) does nothing. Strings are UTF-8 and
- * NUL-terminated unless a length travels beside them. Lines and columns are 1-based; columns count
- * bytes. */
+ * released with the matching *_free function; *_free(NULL) does nothing. Memory that leaves the
+ * library without such a function (a string from ua_twin_name, the text of ua_diff_unified) is
+ * released with ua_free(), and a string that the caller puts into one of our structs (a finding's
+ * related_file, say) must come from ua_malloc()/ua_strdup(): see "Allocation" below. Strings are
+ * UTF-8 and NUL-terminated unless a length travels beside them. Lines and columns are 1-based;
+ * columns count bytes. */
 #ifndef UNASYNC_UA_H
 #define UNASYNC_UA_H
 
@@ -38,6 +41,27 @@ enum {
 /* A static description of an error code returned by a ua_* function. Never NULL. */
 const char *ua_strerror(int err);
 
+/* ---- Allocation ----------------------------------------------------------------------------- */
+
+/* Every heap allocation and free of this library goes through these, so tests can fail the Nth
+ * allocation. Passing NULL for all three restores malloc/realloc/free. Not thread-safe: set it
+ * before any other ua_* call, and keep it while anything allocated under it lives (memory must be
+ * released by the free_fn that matches its malloc_fn). libclang's own allocations, made while
+ * ua_transform tokenizes, are outside our reach and never go through the hook. A zero size asks
+ * for one byte, so NULL always means failure. */
+void ua_set_allocator(void *(*malloc_fn)(size_t), void *(*realloc_fn)(void *, size_t),
+                      void (*free_fn)(void *));
+void *ua_malloc(size_t n);
+/* Zeroed; NULL when n * size overflows. */
+void *ua_calloc(size_t n, size_t size);
+void *ua_realloc(void *p, size_t n);
+/* ua_free(NULL) does nothing. */
+void ua_free(void *p);
+/* Copies of a string (NULL for NULL) and of its first n bytes (NUL-terminated), from ua_malloc:
+ * release with ua_free(). NULL on allocation failure. */
+char *ua_strdup(const char *s);
+char *ua_strndup(const char *s, size_t n);
+
 /* ---- Findings ----------------------------------------------------------------------------- */
 
 /* Same numbering as LSP's DiagnosticSeverity so the server can pass it through. */
@@ -47,7 +71,8 @@ typedef enum { UA_ERROR = 1, UA_WARNING = 2, UA_INFO = 3, UA_HINT = 4 } ua_sever
  * holds unasync.json), or the configuration file's path for configuration findings. `end_line`/
  * `end_col` delimit the range (exclusive end); they equal line/col+1 for a point finding.
  * `related_*` optionally points at a second place (e.g. the source line a twin hunk came from;
- * related_file is NULL when there is none). */
+ * related_file is NULL when there is none). The strings are the list's: code that sets or
+ * replaces one allocates it with ua_strdup() and releases the old one with ua_free(). */
 typedef struct ua_finding {
     char *file;
     unsigned line, col, end_line, end_col;
@@ -79,10 +104,13 @@ int ua_findings_addr(ua_findings *fs, const char *file, unsigned line, unsigned 
     __attribute__((format(printf, 9, 10)))
 #endif
     ;
-/* Appends a copy of `f` (related information included). */
+/* Appends a copy of `f` (related information included). Returns 0, or UA_ENOMEM with the list
+ * unchanged. */
 int ua_findings_copy(ua_findings *fs, const ua_finding *f);
 /* Moves every finding of `from` to the end of `to`; `from` is left empty. */
 int ua_findings_take(ua_findings *to, ua_findings *from);
+/* Releases the findings from index `n` on, keeping the first n (nothing when there are fewer). */
+void ua_findings_truncate(ua_findings *fs, size_t n);
 /* Sorts findings by file, line, column, code, message: the stable order of every report. */
 void ua_findings_sort(ua_findings *fs);
 size_t ua_findings_count(const ua_findings *fs, ua_severity sev);
@@ -136,14 +164,16 @@ typedef struct ua_config {
 /* Parses and validates `len` bytes of unasync.json. Every problem (JSON syntax, unknown key, wrong
  * type, invalid glob or rule, colliding rules) is appended to `findings` as
  * `display_path:line:col` with severity error, and the function returns UA_ECONFIG with *out
- * NULL. On success *out is a new configuration owned by the caller. */
+ * NULL. On success *out is a new configuration owned by the caller (ua_config_free()). Returns
+ * UA_ENOMEM, with *out NULL and `findings` as they were, when memory runs out. */
 int ua_config_parse(const char *json, size_t len, const char *display_path, ua_config **out,
                     ua_findings *findings);
 /* The configuration used when a project has an empty object `{}` plus the given sources. */
 void ua_config_free(ua_config *cfg);
 
 /* The twin file name of a source base name under `pattern` ("sync_{name}", "{stem}_sync.{ext}").
- * Returns a new string or NULL on allocation failure. */
+ * Returns a new string, which the caller releases with ua_free(), or NULL on allocation
+ * failure. */
 char *ua_twin_name(const char *pattern, const char *base);
 /* Whether base name `base` is what `pattern` makes of some other name (a twin is never a source). */
 int ua_is_twin_name(const char *pattern, const char *base);
@@ -213,7 +243,9 @@ typedef struct ua_output {
 
 /* Transforms `len` bytes of the async source `src_rel` (relative to the project root). Always
  * fills `out` with findings; out->bytes is set only when there is no error finding. Returns 0,
- * UA_ESOURCE when the source has errors (see out->findings), or UA_ENOMEM/UA_ECLANG/UA_EINVAL. */
+ * UA_ESOURCE when the source has errors (see out->findings), or UA_ENOMEM/UA_ECLANG/UA_EINVAL;
+ * after UA_ENOMEM `out` holds nothing (no partial findings). Release `out` with ua_output_free()
+ * whatever the result. */
 int ua_transform(ua_ctx *ctx, const ua_project *proj, const char *src_rel, const char *src,
                  size_t len, ua_output *out);
 void ua_output_free(ua_output *out);
@@ -256,7 +288,9 @@ typedef struct ua_diff {
 int ua_diff_lines(const char *a, size_t alen, const char *b, size_t blen, ua_diff *out);
 void ua_diff_free(ua_diff *d);
 /* Appends a unified diff (`--- a_name`, `+++ b_name`, hunks with `context` lines) to *buf and *len
- * (realloc'd). Returns 0 or UA_ENOMEM. */
+ * (grown with ua_realloc; NUL-terminated). *buf is NULL or memory from this library, and the caller
+ * releases it with ua_free(). Returns 0 (nothing is appended when `d` has no hunk) or UA_ENOMEM;
+ * on UA_ENOMEM *buf holds the bytes it held before (it may have moved) and *len is unchanged. */
 int ua_diff_unified(const char *a, size_t alen, const char *b, size_t blen, const ua_diff *d,
                     const char *a_name, const char *b_name, unsigned context, char **buf,
                     size_t *len);

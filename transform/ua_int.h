@@ -26,9 +26,6 @@ void ua_buf_addf(ua_buf *b, const char *fmt, ...)
 char *ua_buf_detach(ua_buf *b, size_t *len);
 void ua_buf_free(ua_buf *b);
 
-char *ua_strdup(const char *s);
-char *ua_strndup(const char *s, size_t n);
-
 /* Grows *v (element size `elem`) so that it holds at least `need` elements. 0 or UA_ENOMEM. */
 int ua_grow(void **v, size_t *cap, size_t need, size_t elem);
 
@@ -64,10 +61,11 @@ struct uj_value {
 };
 
 /* Parses one JSON document. On error returns NULL and fills *eline, *ecol and emsg (capacity
- * emsg_cap). Nesting deeper than UJ_MAX_DEPTH is an error, to keep the stack bounded. */
+ * emsg_cap); *oom is 1 when the error is an allocation failure rather than the input's. Nesting
+ * deeper than UJ_MAX_DEPTH is an error, to keep the stack bounded. */
 #define UJ_MAX_DEPTH 64
 uj_value *uj_parse(const char *s, size_t len, unsigned *eline, unsigned *ecol, char *emsg,
-                   size_t emsg_cap);
+                   size_t emsg_cap, int *oom);
 void uj_free(uj_value *v);
 
 #endif

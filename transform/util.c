@@ -25,7 +25,7 @@ int ua_grow(void **v, size_t *cap, size_t need, size_t elem)
     size_t n = *cap ? *cap : 8;
     while (n < need)
         n *= 2;
-    void *p = realloc(*v, n * elem);
+    void *p = ua_realloc(*v, n * elem);
     if (!p)
         return UA_ENOMEM;
     *v = p;
@@ -41,7 +41,7 @@ void ua_buf_add(ua_buf *b, const void *data, size_t len)
         size_t n = b->cap ? b->cap : 256;
         while (n < b->len + len + 1)
             n *= 2;
-        char *p = realloc(b->p, n);
+        char *p = ua_realloc(b->p, n);
         if (!p) {
             b->oom = 1;
             return;
@@ -75,7 +75,7 @@ void ua_buf_addf(ua_buf *b, const char *fmt, ...)
         ua_buf_add(b, small, (size_t)n);
         return;
     }
-    char *big = malloc((size_t)n + 1);
+    char *big = ua_malloc((size_t)n + 1);
     if (!big) {
         b->oom = 1;
         return;
@@ -84,7 +84,7 @@ void ua_buf_addf(ua_buf *b, const char *fmt, ...)
     vsnprintf(big, (size_t)n + 1, fmt, ap);
     va_end(ap);
     ua_buf_add(b, big, (size_t)n);
-    free(big);
+    ua_free(big);
 }
 
 char *ua_buf_detach(ua_buf *b, size_t *len)
@@ -104,23 +104,8 @@ char *ua_buf_detach(ua_buf *b, size_t *len)
 
 void ua_buf_free(ua_buf *b)
 {
-    free(b->p);
+    ua_free(b->p);
     memset(b, 0, sizeof *b);
-}
-
-char *ua_strndup(const char *s, size_t n)
-{
-    char *p = malloc(n + 1);
-    if (!p)
-        return NULL;
-    memcpy(p, s, n);
-    p[n] = '\0';
-    return p;
-}
-
-char *ua_strdup(const char *s)
-{
-    return s ? ua_strndup(s, strlen(s)) : NULL;
 }
 
 /* Length of the valid UTF-8 sequence at s (max n bytes), or 0 when invalid. */
@@ -181,8 +166,8 @@ static int findings_vadd(ua_findings *fs, const char *file, unsigned line, unsig
     f->file = ua_strdup(file ? file : "");
     f->message = ua_strdup(msg);
     if (!f->file || !f->message) {
-        free(f->file);
-        free(f->message);
+        ua_free(f->file);
+        ua_free(f->message);
         return UA_ENOMEM;
     }
     f->line = line ? line : 1;
@@ -222,12 +207,24 @@ int ua_findings_copy(ua_findings *fs, const ua_finding *f)
                               f->code, "%s", f->message);
     if (rc == 0 && f->related_file) {
         ua_finding *c = &fs->v[fs->n - 1];
-        if (!(c->related_file = ua_strdup(f->related_file)))
+        if (!(c->related_file = ua_strdup(f->related_file))) {
+            ua_findings_truncate(fs, fs->n - 1);
             return UA_ENOMEM;
+        }
         c->related_line = f->related_line;
         c->related_col = f->related_col;
     }
     return rc;
+}
+
+void ua_findings_truncate(ua_findings *fs, size_t n)
+{
+    while (fs->n > n) {
+        ua_finding *f = &fs->v[--fs->n];
+        ua_free(f->file);
+        ua_free(f->message);
+        ua_free(f->related_file);
+    }
 }
 
 int ua_findings_take(ua_findings *to, ua_findings *from)
@@ -238,7 +235,7 @@ int ua_findings_take(ua_findings *to, ua_findings *from)
         return UA_ENOMEM;
     memcpy(to->v + to->n, from->v, from->n * sizeof *from->v);
     to->n += from->n;
-    free(from->v);
+    ua_free(from->v);
     memset(from, 0, sizeof *from);
     return 0;
 }
@@ -278,11 +275,11 @@ void ua_findings_free(ua_findings *fs)
     if (!fs)
         return;
     for (size_t i = 0; i < fs->n; i++) {
-        free(fs->v[i].file);
-        free(fs->v[i].message);
-        free(fs->v[i].related_file);
+        ua_free(fs->v[i].file);
+        ua_free(fs->v[i].message);
+        ua_free(fs->v[i].related_file);
     }
-    free(fs->v);
+    ua_free(fs->v);
     memset(fs, 0, sizeof *fs);
 }
 

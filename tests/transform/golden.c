@@ -136,7 +136,7 @@ static void compile_twins(const gcase *c, const ua_project *proj, char **files, 
             snprintf(dst, sizeof dst, "%s/%.*s%s", tmp, slash ? (int)(slash - files[i] + 1) : 0,
                      files[i], tw);
             testfs_spit(dst, out.bytes, out.len);
-            free(tw);
+            ua_free(tw);
         }
         ua_output_free(&out);
         free(bytes);
@@ -246,7 +246,7 @@ static void run_case(void **state)
         assert_non_null(out.bytes);
         char *tw = ua_twin_name(cfg->twin, input);
         compile_twins(c, &proj, files, nfiles, tw);
-        free(tw);
+        ua_free(tw);
     }
     ua_output_free(&out);
     free(src);

@@ -219,10 +219,10 @@ static void twin_names_follow_the_pattern(void **state)
     (void)state;
     char *t = ua_twin_name("sync_{name}", "limiter.c");
     assert_string_equal(t, "sync_limiter.c");
-    free(t);
+    ua_free(t);
     t = ua_twin_name("{stem}_sync.{ext}", "limiter.h");
     assert_string_equal(t, "limiter_sync.h");
-    free(t);
+    ua_free(t);
     assert_true(ua_is_twin_name("sync_{name}", "sync_limiter.c"));
     assert_false(ua_is_twin_name("sync_{name}", "limiter.c"));
     assert_false(ua_is_twin_name("sync_{name}", "sync_"));
@@ -293,7 +293,7 @@ static void diff_finds_minimal_hunks(void **state)
                      0);
     assert_string_equal(text, "--- a/x\n+++ b/x\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n"
                               "@@ -6 +6,2 @@\n f\n+g\n");
-    free(text);
+    ua_free(text);
     ua_diff_free(&d);
 }
 
@@ -314,7 +314,7 @@ static void diff_of_equal_and_empty_inputs(void **state)
     size_t len = 0;
     assert_int_equal(ua_diff_unified("a", 1, "b", 1, &d, "x", "y", 3, &text, &len), 0);
     assert_non_null(strstr(text, "\\ No newline at end of file"));
-    free(text);
+    ua_free(text);
     ua_diff_free(&d);
 }
 
