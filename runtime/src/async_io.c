@@ -23,7 +23,7 @@ struct async_tcp_s {
 
 static async_tcp_t *ua_tcp_new(uv_loop_t *loop)
 {
-    async_tcp_t *t = calloc(1, sizeof *t);
+    async_tcp_t *t = ua_rt_calloc(1, sizeof *t);
     if (!t)
         return NULL;
     uv_tcp_init(loop, &t->handle);
@@ -38,7 +38,7 @@ static void ua_tcp_on_close(uv_handle_t *h)
     if (t->closer)
         ua_wake_now(t->closer, UA_WOKEN);
     else
-        free(t);
+        ua_rt_free(t);
 }
 
 /* Closes and frees t, waiting (cancellation ignored) for libuv to let go of it. */
@@ -50,7 +50,7 @@ static int ua_tcp_close_wait(async_task_t *self, async_tcp_t *t)
     while (!t->closed)
         ua_park(self, UNASYNC_FOREVER);
     self->nocancel--;
-    free(t);
+    ua_rt_free(t);
     return 0;
 }
 
@@ -99,7 +99,7 @@ int async_tcp_connect(async_tcp_t **out, const struct sockaddr *addr)
         while (!t->closed)
             ua_park(self, UNASYNC_FOREVER);
         self->nocancel--;
-        free(t);
+        ua_rt_free(t);
         return ua_cancelled(self);
     }
     if (c.status != 0) {
@@ -182,10 +182,12 @@ int async_tcp_accept(async_tcp_t *server, async_tcp_t **client)
         server->listen_status = 0;
         return rc;
     }
-    server->pending--;
+    /* Out of memory, the connection stays queued for the next accept: libuv holds it and stops
+     * watching the listener until uv_accept takes it, so losing it would stall every later one. */
     async_tcp_t *t = ua_tcp_new(&self->rt->loop);
     if (!t)
         return UNASYNC_ENOMEM;
+    server->pending--;
     rc = uv_accept((uv_stream_t *)&server->handle, (uv_stream_t *)&t->handle);
     if (rc != 0) {
         ua_tcp_close_wait(self, t);

@@ -84,7 +84,7 @@ static void ua_redis_del_write(void *data)
 
 static void ua_redis_poll_closed(uv_handle_t *handle)
 {
-    free(handle->data);
+    ua_rt_free(handle->data);
 }
 
 static void ua_redis_cleanup(void *data)
@@ -98,11 +98,11 @@ static int ua_redis_poll_attach(redisAsyncContext *ac, uv_loop_t *loop)
 {
     if (ac->ev.data)
         return REDIS_ERR;
-    struct ua_redis_poll *p = calloc(1, sizeof *p);
+    struct ua_redis_poll *p = ua_rt_calloc(1, sizeof *p);
     if (!p)
         return REDIS_ERR;
     if (uv_poll_init(loop, &p->handle, ac->c.fd) != 0) {
-        free(p);
+        ua_rt_free(p);
         return REDIS_ERR;
     }
     p->ac = ac;
@@ -189,7 +189,7 @@ static int ua_redis_attach(async_task_t *self, async_redis_t **out, redisAsyncCo
         redisAsyncFree(ac);
         return UNASYNC_EREDIS;
     }
-    async_redis_t *r = calloc(1, sizeof *r);
+    async_redis_t *r = ua_rt_calloc(1, sizeof *r);
     if (!r) {
         redisAsyncFree(ac);
         return UNASYNC_ENOMEM;
@@ -204,7 +204,7 @@ static int ua_redis_attach(async_task_t *self, async_redis_t **out, redisAsyncCo
     if (ua_redis_poll_attach(ac, &self->rt->loop) != REDIS_OK) {
         ac->c.reader->fn = r->orig_fn;
         redisAsyncFree(ac);
-        free(r);
+        ua_rt_free(r);
         return UNASYNC_ENOMEM;
     }
     redisAsyncSetConnectCallback(ac, ua_redis_on_connect);
@@ -226,7 +226,7 @@ static int ua_redis_attach(async_task_t *self, async_redis_t **out, redisAsyncCo
         rc = UNASYNC_EREDIS;
     if (rc != 0) {
         ua_redis_drop(r, "connect abandoned");
-        free(r);
+        ua_rt_free(r);
         return rc;
     }
     *out = r;
@@ -298,7 +298,7 @@ static void ua_redis_on_reply(redisAsyncContext *ac, void *reply, void *privdata
     if (!cmd->task) {
         if (reply)
             freeReplyObject(reply);
-        free(cmd);
+        ua_rt_free(cmd);
         return;
     }
     cmd->reply = reply;
@@ -311,7 +311,7 @@ static int ua_redis_wait(async_task_t *self, async_redis_t *r, struct redisReply
                          struct ua_redis_cmd *cmd, int sent)
 {
     if (sent != REDIS_OK) {
-        free(cmd);
+        ua_rt_free(cmd);
         if (r->ac && r->ac->c.err)
             ua_redis_seterr(r, r->ac->c.errstr);
         return UNASYNC_EREDIS;
@@ -332,7 +332,7 @@ static int ua_redis_wait(async_task_t *self, async_redis_t *r, struct redisReply
         }
     }
     redisReply *rep = cmd->reply;
-    free(cmd);
+    ua_rt_free(cmd);
     if (!rep)
         return UNASYNC_EREDIS;
     *reply = rep;
@@ -349,7 +349,7 @@ static int ua_redis_begin(const char *what, async_redis_t *r, struct redisReply 
         return UNASYNC_ENOTCORO;
     if (!r->ac)
         return UNASYNC_EREDIS;
-    *cmd = calloc(1, sizeof **cmd);
+    *cmd = ua_rt_calloc(1, sizeof **cmd);
     if (!*cmd)
         return UNASYNC_ENOMEM;
     (*cmd)->task = *self;
@@ -404,6 +404,6 @@ int async_redis_close(async_redis_t *r)
             ua_park(self, UNASYNC_FOREVER);
         self->nocancel--;
     }
-    free(r);
+    ua_rt_free(r);
     return 0;
 }

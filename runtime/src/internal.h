@@ -5,6 +5,7 @@
 
 #include <unasync/common.h>
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* One task waiting on a primitive; lives on the waiting task's stack. */
@@ -60,5 +61,12 @@ uint64_t ua_deadline(uint64_t timeout_ms);
 uint64_t ua_left(uint64_t deadline);
 /* Reports misuse through the handler set with unasync_set_misuse_handler. */
 void ua_misuse(const char *what);
+
+/* Every heap allocation of runtime/src goes through these (alloc.c), so that the hook set with
+ * unasync_set_allocator sees it. ua_rt_calloc zeroes and returns NULL when n * size overflows;
+ * ua_rt_free(NULL) does nothing. Coroutine stacks are mmap'd and stay outside. */
+void *ua_rt_malloc(size_t n);
+void *ua_rt_calloc(size_t n, size_t size);
+void ua_rt_free(void *p);
 
 #endif /* UA_INTERNAL_H */

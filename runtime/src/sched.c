@@ -343,12 +343,12 @@ int async_run(int (*fn)(void *), void *arg)
         return UNASYNC_EBUSY;
     if (!fn)
         return UNASYNC_EINVAL;
-    struct ua_rt *rt = calloc(1, sizeof *rt);
+    struct ua_rt *rt = ua_rt_calloc(1, sizeof *rt);
     if (!rt)
         return UNASYNC_ENOMEM;
     int rc = uv_loop_init(&rt->loop);
     if (rc != 0) {
-        free(rt);
+        ua_rt_free(rt);
         return rc;
     }
     uv_idle_init(&rt->loop, &rt->idle);
@@ -382,7 +382,7 @@ int async_run(int (*fn)(void *), void *arg)
     (void)closed;
     ua_stack_cache_clear(&rt->stacks);
     ua_rt_cur = NULL;
-    free(rt);
+    ua_rt_free(rt);
     return rc;
 }
 

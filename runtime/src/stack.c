@@ -1,6 +1,7 @@
 /* Coroutine stacks: mmap + guard page + LIFO cache, with LSan/ASan/valgrind bookkeeping. */
 #include "stack.h"
 
+#include "internal.h"
 #include "san.h"
 
 #include <stdlib.h>
@@ -16,7 +17,7 @@ static void ua_stack_unmap(ua_stack_t *st)
 {
     ua_vg_stack_deregister(st->vg_id);
     munmap(st->map, st->map_len);
-    free(st);
+    ua_rt_free(st);
 }
 
 ua_stack_t *ua_stack_get(ua_stack_cache_t *cache, size_t size, int guard)
@@ -33,19 +34,19 @@ ua_stack_t *ua_stack_get(ua_stack_cache_t *cache, size_t size, int guard)
         }
         ua_stack_unmap(st); /* configuration changed: drop stale stacks */
     }
-    ua_stack_t *st = malloc(sizeof *st);
+    ua_stack_t *st = ua_rt_malloc(sizeof *st);
     if (!st)
         return NULL;
     st->map_len = size + (guard ? page : 0);
     st->map = mmap(NULL, st->map_len, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
     if (st->map == MAP_FAILED) {
-        free(st);
+        ua_rt_free(st);
         return NULL;
     }
     if (guard && mprotect(st->map, page, PROT_NONE) != 0) {
         munmap(st->map, st->map_len);
-        free(st);
+        ua_rt_free(st);
         return NULL;
     }
     st->bottom = (char *)st->map + (guard ? page : 0);

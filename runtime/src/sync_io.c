@@ -15,16 +15,14 @@ struct sync_tcp_s {
     int fd;
 };
 
-static int ua_tcp_wrap(int fd, sync_tcp_t **out)
+/* The record is allocated before the socket exists or a connection is taken, so that running out
+ * of memory connects nothing and leaves a pending connection queued for the next accept. */
+static sync_tcp_t *ua_tcp_new(void)
 {
-    sync_tcp_t *t = malloc(sizeof *t);
-    if (!t) {
-        close(fd);
-        return UNASYNC_ENOMEM;
-    }
-    t->fd = fd;
-    *out = t;
-    return 0;
+    sync_tcp_t *t = ua_rt_malloc(sizeof *t);
+    if (t)
+        t->fd = -1;
+    return t;
 }
 
 static socklen_t ua_addr_len(const struct sockaddr *addr)
@@ -35,9 +33,15 @@ static socklen_t ua_addr_len(const struct sockaddr *addr)
 int sync_tcp_connect(sync_tcp_t **out, const struct sockaddr *addr)
 {
     *out = NULL;
+    sync_tcp_t *t = ua_tcp_new();
+    if (!t)
+        return UNASYNC_ENOMEM;
     int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -errno;
+    if (fd < 0) {
+        int rc = -errno;
+        ua_rt_free(t);
+        return rc;
+    }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     int rc = 0;
@@ -54,25 +58,36 @@ int sync_tcp_connect(sync_tcp_t **out, const struct sockaddr *addr)
     }
     if (rc != 0) {
         close(fd);
+        ua_rt_free(t);
         return rc;
     }
-    return ua_tcp_wrap(fd, out);
+    t->fd = fd;
+    *out = t;
+    return 0;
 }
 
 int sync_tcp_listen(sync_tcp_t **out, const struct sockaddr *addr, int backlog)
 {
     *out = NULL;
+    sync_tcp_t *t = ua_tcp_new();
+    if (!t)
+        return UNASYNC_ENOMEM;
     int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
-        return -errno;
+        goto fail;
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(fd, addr, ua_addr_len(addr)) != 0 || listen(fd, backlog) != 0) {
-        int rc = -errno;
+    if (bind(fd, addr, ua_addr_len(addr)) != 0 || listen(fd, backlog) != 0)
+        goto fail;
+    t->fd = fd;
+    *out = t;
+    return 0;
+fail:;
+    int rc = -errno;
+    if (fd >= 0)
         close(fd);
-        return rc;
-    }
-    return ua_tcp_wrap(fd, out);
+    ua_rt_free(t);
+    return rc;
 }
 
 int sync_tcp_port(sync_tcp_t *tcp, int *port)
@@ -91,18 +106,25 @@ int sync_tcp_port(sync_tcp_t *tcp, int *port)
 int sync_tcp_accept(sync_tcp_t *server, sync_tcp_t **client)
 {
     *client = NULL;
+    sync_tcp_t *t = ua_tcp_new();
+    if (!t)
+        return UNASYNC_ENOMEM;
     for (;;) {
         int fd = accept4(server->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
             int one = 1;
             setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-            return ua_tcp_wrap(fd, client);
+            t->fd = fd;
+            *client = t;
+            return 0;
         }
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-            return -errno;
-        int rc = ua_sync_poll(server->fd, POLLIN, UNASYNC_FOREVER);
-        if (rc != 0)
+        int rc = -errno;
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+            rc = ua_sync_poll(server->fd, POLLIN, UNASYNC_FOREVER);
+        if (rc != 0) {
+            ua_rt_free(t);
             return rc;
+        }
     }
 }
 
@@ -161,7 +183,7 @@ int sync_tcp_close(sync_tcp_t *tcp)
     if (!tcp)
         return 0;
     close(tcp->fd);
-    free(tcp);
+    ua_rt_free(tcp);
     return 0;
 }
 

@@ -50,7 +50,7 @@ static int ua_redis_wrap(sync_redis_t **out, redisContext *c, int err)
         redisFree(c);
         return rc;
     }
-    sync_redis_t *r = calloc(1, sizeof *r);
+    sync_redis_t *r = ua_rt_calloc(1, sizeof *r);
     if (!r) {
         redisFree(c);
         return UNASYNC_ENOMEM;
@@ -167,6 +167,6 @@ int sync_redis_close(sync_redis_t *r)
     if (!r)
         return 0;
     redisFree(r->c);
-    free(r);
+    ua_rt_free(r);
     return 0;
 }

@@ -25,14 +25,14 @@ static void ua_sync_release(sync_task_t *t)
             uv_run(t->loop, UV_RUN_DEFAULT);
             uv_loop_close(t->loop);
         }
-        free(t->loop);
+        ua_rt_free(t->loop);
     }
     if (t->efd >= 0)
         close(t->efd);
     sync_event_destroy(&t->done);
     pthread_cond_destroy(&t->tc);
     pthread_mutex_destroy(&t->tm);
-    free(t);
+    ua_rt_free(t);
 }
 
 static void ua_sync_key_dtor(void *p)
@@ -47,7 +47,7 @@ static void ua_sync_key_init(void)
 
 static sync_task_t *ua_sync_new(int refs)
 {
-    sync_task_t *t = calloc(1, sizeof *t);
+    sync_task_t *t = ua_rt_calloc(1, sizeof *t);
     if (!t)
         return NULL;
     pthread_condattr_t ca;
@@ -316,9 +316,9 @@ uv_loop_t *sync_loop(void)
     if (!t)
         return NULL;
     if (!t->loop) {
-        uv_loop_t *loop = malloc(sizeof *loop);
+        uv_loop_t *loop = ua_rt_malloc(sizeof *loop);
         if (!loop || uv_loop_init(loop) != 0) {
-            free(loop);
+            ua_rt_free(loop);
             return NULL;
         }
         t->loop = loop;

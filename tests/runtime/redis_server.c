@@ -1,11 +1,12 @@
 /* Starts and stops a private redis-server for the runtime's tests and benchmarks, and makes
- * servers that never answer. */
+ * servers that never answer and loopback addresses. */
 #include "redis_server.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <hiredis/hiredis.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,12 +133,19 @@ void mute_server_close(struct mute_server *m)
     rmdir(m->dir);
 }
 
-int black_hole_open(struct black_hole *b)
+struct sockaddr_in loopback_addr(int port)
 {
     struct sockaddr_in a;
     memset(&a, 0, sizeof a);
     a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return a;
+}
+
+int black_hole_open(struct black_hole *b)
+{
+    struct sockaddr_in a = loopback_addr(0);
     socklen_t len = sizeof a;
     b->filler_fd = -1;
     b->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -1,8 +1,10 @@
-/* A throwaway redis-server for tests and benchmarks: started on a unix socket in a new
- * temporary directory, stopped (and the directory removed) afterwards. */
+/* Network fixtures for the runtime tests and benchmarks: a throwaway redis-server (started on a
+ * unix socket in a new temporary directory, stopped and the directory removed afterwards), a
+ * server that never answers, a black hole, and loopback addresses. */
 #ifndef RUNTIME_TEST_REDIS_SERVER_H
 #define RUNTIME_TEST_REDIS_SERVER_H
 
+#include <netinet/in.h>
 #include <sys/types.h>
 
 struct redis_server {
@@ -47,5 +49,8 @@ struct black_hole {
 /* 0, or -1 with nothing left open. */
 int black_hole_open(struct black_hole *b);
 void black_hole_close(struct black_hole *b);
+
+/* 127.0.0.1:port (port 0: any free port, for a listener). */
+struct sockaddr_in loopback_addr(int port);
 
 #endif /* RUNTIME_TEST_REDIS_SERVER_H */

@@ -16,18 +16,9 @@
 #include <cmocka.h>
 
 #include "check.h"
+#include "redis_server.h"
 
 enum { NCLIENTS = 6, NCHUNKS = 32, CHUNK = 1024 };
-
-static struct sockaddr_in loopback(int port)
-{
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    return a;
-}
 
 /* Reads exactly len bytes. */
 static async int read_full(async_tcp_t *c, char *buf, size_t len)
@@ -79,7 +70,7 @@ static async int echo_server(void *arg)
 static async int echo_client(void *arg)
 {
     int port = (int)(intptr_t)arg;
-    struct sockaddr_in addr = loopback(port);
+    struct sockaddr_in addr = loopback_addr(port);
     async_tcp_t *c = NULL;
     CHECK_RC(await async_tcp_connect(&c, (const struct sockaddr *)&addr), 0);
     char out[CHUNK], in[CHUNK];
@@ -100,7 +91,7 @@ static async int echo_client(void *arg)
 
 static async int echo_main(void *arg)
 {
-    struct sockaddr_in addr = loopback(0);
+    struct sockaddr_in addr = loopback_addr(0);
     async_tcp_t *server = NULL;
     CHECK_RC(async_tcp_listen(&server, (const struct sockaddr *)&addr, 16), 0);
     int port = 0;
@@ -129,13 +120,13 @@ static void tcp_echo_serves_concurrent_clients(void **state)
 
 static async int refused_main(void *arg)
 {
-    struct sockaddr_in addr = loopback(0);
+    struct sockaddr_in addr = loopback_addr(0);
     async_tcp_t *server = NULL;
     CHECK_RC(async_tcp_listen(&server, (const struct sockaddr *)&addr, 1), 0);
     int port = 0;
     CHECK_RC(async_tcp_port(server, &port), 0);
     CHECK_RC(await async_tcp_close(server), 0);
-    addr = loopback(port);
+    addr = loopback_addr(port);
     async_tcp_t *c = NULL;
     CHECK_RC(await async_tcp_connect(&c, (const struct sockaddr *)&addr), -ECONNREFUSED);
     CHECK(c == NULL);
@@ -161,12 +152,12 @@ static async int accept_one(void *arg)
 
 static async int make_pair(struct pair *p)
 {
-    struct sockaddr_in addr = loopback(0);
+    struct sockaddr_in addr = loopback_addr(0);
     CHECK_RC(async_tcp_listen(&p->server, (const struct sockaddr *)&addr, 4), 0);
     int port = 0;
     CHECK_RC(async_tcp_port(p->server, &port), 0);
     async_task_t *acceptor = async_spawn(accept_one, p);
-    addr = loopback(port);
+    addr = loopback_addr(port);
     CHECK_RC(await async_tcp_connect(&p->a, (const struct sockaddr *)&addr), 0);
     int result = -1;
     CHECK_RC(await async_join(acceptor, &result), 0);

@@ -49,6 +49,19 @@ const char *unasync_err_name(int err);
 typedef void (*unasync_misuse_fn)(const char *what);
 unasync_misuse_fn unasync_set_misuse_handler(unasync_misuse_fn fn);
 
+/* Every heap allocation and free of the runtime (both APIs: task records, stack bookkeeping,
+ * sockets, Redis connections and commands, the sync twin's per-thread records and loops) goes
+ * through malloc_fn / free_fn, so that tests can fail the Nth allocation; a failed one makes the
+ * call that needed it return UNASYNC_ENOMEM (NULL from async_spawn / sync_spawn) with nothing
+ * half-done left behind. NULL for both restores malloc/free. The runtime never reallocates and
+ * asks for at least one byte, so NULL from malloc_fn always means failure. Process-wide and not
+ * synchronised: set it before any other runtime call and before starting threads, and keep it
+ * while anything allocated under it lives (memory is released by the free_fn that matches its
+ * malloc_fn). The hook must be thread-safe when the sync API is used from several threads.
+ * Outside its reach: coroutine stacks (mmap), and the allocations made inside libuv and hiredis
+ * (see docs/runtime.md for why the runtime does not redirect those). */
+void unasync_set_allocator(void *(*malloc_fn)(size_t), void (*free_fn)(void *));
+
 /* A timeout that never expires, for the *_timed functions. */
 #define UNASYNC_FOREVER UINT64_MAX
 
