@@ -31,12 +31,16 @@ static int decode_client_initialize(const char *name, lsp_msg_t *m)
     fseek(fp, 0, SEEK_END);
     n = ftell(fp);
     fseek(fp, 0, SEEK_SET);
+    assert_true(n >= 0);
     params = malloc((size_t)n + 1);
+    assert_non_null(params);
     assert_int_equal(fread(params, 1, (size_t)n, fp), (size_t)n);
     params[n] = 0;
     fclose(fp);
     msg = malloc((size_t)n + 100);
-    sprintf(msg, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":%s}", params);
+    assert_non_null(msg);
+    snprintf(msg, (size_t)n + 100,
+             "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":%s}", params);
     rc = decode(msg, m);
     free(params);
     free(msg);
