@@ -20,6 +20,17 @@ enum {
 /* A static message for an error code of this module. Never NULL. */
 const char *srv_strerror(int err);
 
+#include <stddef.h>
+
+/* Every heap allocation and free of the server goes through these, so tests can fail the Nth
+ * allocation. Passing NULL for all three restores malloc/realloc/free. Not thread-safe: set it
+ * before the server starts and keep it until the server has returned (memory must be released by
+ * the free_fn that matches its malloc_fn). This hook is the server's own: the protocol's
+ * (lsp_set_allocator) and the engine's and transformer's (ua_set_allocator) are set apart, and
+ * memory those libraries hand to the server is released through their hooks, never this one. */
+void srv_set_allocator(void *(*malloc_fn)(size_t), void *(*realloc_fn)(void *, size_t),
+                       void (*free_fn)(void *));
+
 /* Runs the language server on file descriptors 0 (requests) and 1 (responses) until the client
  * sends `exit`, stdin reaches end of file, or the client process named in `initialize` dies.
  * Logs go to stderr and window/logMessage, never to stdout. Returns the process exit status:

@@ -1,6 +1,7 @@
 /* The server's analysis layer over the shared engine: projects per unasync.json, drift checks
  * turned into diagnostics, regenerate (applyEdit or atomic write), hover/definition through the
  * source map, file watching with libuv, and the unasync/status counts. */
+#include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <sys/stat.h>
@@ -101,24 +102,24 @@ static char *srv__canonical(const char *path)
 {
     char buf[PATH_MAX], *dir, *slash, *out;
     if (realpath(path, buf) != NULL)
-        return strdup(buf);
-    dir = strdup(path);
+        return srv_strdup(buf);
+    dir = srv_strdup(path);
     if (dir == NULL)
         return NULL;
     slash = strrchr(dir, '/');
     if (slash == NULL || slash == dir) {
-        free(dir);
-        return strdup(path);
+        srv_free(dir);
+        return srv_strdup(path);
     }
     *slash = '\0';
     if (realpath(dir, buf) == NULL) {
-        free(dir);
-        return strdup(path);
+        srv_free(dir);
+        return srv_strdup(path);
     }
-    out = malloc(strlen(buf) + strlen(slash + 1) + 2);
+    out = srv_malloc(strlen(buf) + strlen(slash + 1) + 2);
     if (out)
         sprintf(out, "%s/%s", buf, slash + 1);
-    free(dir);
+    srv_free(dir);
     return out;
 }
 
@@ -127,7 +128,7 @@ static const char *srv__overlay_lookup(void *ud, const char *rel, size_t *len)
     srv_ov_t *ov = ud;
     char *abs = ue_abs(ov->p, rel);
     srv_doc_t *d = abs ? srv_doc_find_path(ov->s, abs) : NULL;
-    free(abs);
+    ua_free(abs);
     if (d == NULL)
         return NULL;
     *len = d->len;
@@ -138,7 +139,7 @@ static const char *srv__overlay_lookup(void *ud, const char *rel, size_t *len)
 static char *srv__uri_for(srv_t *s, const char *path)
 {
     srv_doc_t *d = srv_doc_find_path(s, path);
-    return d ? strdup(d->uri) : srv_path_to_uri(path);
+    return d ? srv_strdup(d->uri) : srv_path_to_uri(path);
 }
 
 /* ----------------------------------------------------------------------------- cache */
@@ -148,13 +149,14 @@ static void srv__cache_clear(struct srv_engine *e)
     size_t i;
     for (i = 0; i < e->n_cache; i++)
         ue_twin_free(&e->cache[i].t);
-    free(e->cache);
+    srv_free(e->cache);
     e->cache = NULL;
     e->n_cache = 0;
 }
 
 /* The bytes ue_check_source would read for rel: the open document, else the file. Returns 0
- * with *owned set when the bytes were read from disk (free them), 1 when rel does not exist. */
+ * with *owned set when the bytes were read from disk (release them with ua_free), 1 when rel
+ * does not exist, or SRV_ENOMEM. */
 static int srv__current_bytes(srv_ov_t *ov, const char *rel, const char **bytes, size_t *len,
                               char **owned)
 {
@@ -166,7 +168,9 @@ static int srv__current_bytes(srv_ov_t *ov, const char *rel, const char **bytes,
     if ((abs = ue_abs(ov->p, rel)) == NULL)
         return SRV_ENOMEM;
     rc = ue_read_file(abs, owned, len);
-    free(abs);
+    ua_free(abs);
+    if (rc == UA_ENOMEM || rc == -ENOMEM)
+        return SRV_ENOMEM;
     if (rc != 0)
         return 1;
     *bytes = *owned;
@@ -199,7 +203,7 @@ static const ue_twin *srv__cache_hit(srv_t *s, ue_project *p, const char *rel)
         if (srv__current_bytes(&ovd, rel, &b, &n, &owned) != 0)
             return NULL;
         same = srv__same(b, n, t->src_bytes, t->src_len);
-        free(owned);
+        ua_free(owned);
         if (!same)
             return NULL;
         rc = srv__current_bytes(&ovd, t->twin, &b, &n, &owned);
@@ -207,7 +211,7 @@ static const ue_twin *srv__cache_hit(srv_t *s, ue_project *p, const char *rel)
             return NULL;
         same = rc == 1 ? t->actual == NULL
                        : t->actual != NULL && srv__same(b, n, t->actual, t->actual_len);
-        free(owned);
+        ua_free(owned);
         return same ? t : NULL;
     }
     return NULL;
@@ -226,7 +230,7 @@ static void srv__cache_put(srv_t *s, ue_project *p, ue_twin *t)
             memset(t, 0, sizeof(*t));
             return;
         }
-    nc = realloc(e->cache, (e->n_cache + 1) * sizeof(*nc));
+    nc = srv_realloc(e->cache, (e->n_cache + 1) * sizeof(*nc));
     if (nc == NULL) {
         ue_twin_free(t);
         return;
@@ -249,8 +253,8 @@ static void srv__lint_forget(struct srv_engine *e, const ue_project *p)
             i++;
             continue;
         }
-        free(e->lints[i].path);
-        free(e->lints[i].bytes);
+        srv_free(e->lints[i].path);
+        srv_free(e->lints[i].bytes);
         ul_result_free(&e->lints[i].r);
         e->lints[i] = e->lints[--e->n_lints];
     }
@@ -267,68 +271,73 @@ static srv_lint_t *srv__lint_find(struct srv_engine *e, const char *path)
 
 /* The lint of source rel of p over its current bytes (open buffer, else disk), with the
  * configuration's severities and the ignore comments applied; the cached one when the bytes
- * did not change. NULL when out of memory or unreadable. */
-static const srv_lint_t *srv__lint(srv_t *s, ue_project *p, const char *rel)
+ * did not change. Returns 0 with *out set, 1 when the source cannot be read or linted, or
+ * SRV_ENOMEM; the previous result for the source is kept unless a new one replaces it. */
+static int srv__lint(srv_t *s, ue_project *p, const char *rel, const srv_lint_t **out)
 {
     struct srv_engine *e = s->engine;
     srv_ov_t ovd = {s, p};
     ue_overlay ov = {srv__overlay_lookup, &ovd};
     const char *b;
     size_t n;
-    char *owned = NULL, *path = ue_abs(p, rel);
+    char *owned = NULL, *abs = ue_abs(p, rel), *path = NULL, *bytes = NULL;
     srv_lint_t *l;
     ul_result r = {0};
-    if (path == NULL)
-        return NULL;
+    int rc = SRV_ENOMEM;
+    *out = NULL;
+    if (abs == NULL)
+        return SRV_ENOMEM;
     if (e->lint == NULL) {
         ul_options opt = {0};
         opt.keep = 1;
-        e->lint = ul_ctx_new(&opt);
+        if ((e->lint = ul_ctx_new(&opt)) == NULL)
+            goto done;
     }
-    if (e->lint == NULL || srv__current_bytes(&ovd, rel, &b, &n, &owned) != 0) {
-        free(path);
-        return NULL;
-    }
-    l = srv__lint_find(e, path);
+    if ((rc = srv__current_bytes(&ovd, rel, &b, &n, &owned)) != 0)
+        goto done;
+    l = srv__lint_find(e, abs);
     if (l != NULL && l->p == p && srv__same(l->bytes, l->len, b, n)) {
-        free(owned);
-        free(path);
-        return l;
+        *out = l;
+        goto done;
     }
-    if (ul_lint_source(e->lint, p, rel, b, n, &ov, &r) != 0) {
+    /* what can fail comes before the previous result is replaced */
+    rc = SRV_ENOMEM;
+    if ((bytes = srv_strndup(b, n)) == NULL || (l == NULL && (path = srv_strdup(abs)) == NULL))
+        goto done;
+    if (l == NULL) {
+        srv_lint_t *nl = srv_realloc(e->lints, (e->n_lints + 1) * sizeof(*nl));
+        if (nl == NULL)
+            goto done;
+        e->lints = nl;
+    }
+    if ((rc = ul_lint_source(e->lint, p, rel, b, n, &ov, &r)) != 0) {
         ul_result_free(&r);
-        free(owned);
-        free(path);
-        return NULL;
+        rc = rc == UL_ENOMEM ? SRV_ENOMEM : 1;
+        goto done;
     }
     ul_apply_ignores(rel, b, n, &r.findings, &r.fixes);
     ul_apply_levels(p->cfg, &r.findings, &r.fixes);
     if (l == NULL) {
-        srv_lint_t *nl = realloc(e->lints, (e->n_lints + 1) * sizeof(*nl));
-        if (nl == NULL) {
-            ul_result_free(&r);
-            free(owned);
-            free(path);
-            return NULL;
-        }
-        e->lints = nl;
-        l = &nl[e->n_lints++];
+        l = &e->lints[e->n_lints++];
         memset(l, 0, sizeof(*l));
         l->path = path;
+        path = NULL;
     } else {
-        free(path);
-        free(l->bytes);
+        srv_free(l->bytes);
         ul_result_free(&l->r);
     }
     l->p = p;
-    l->bytes = owned != NULL ? owned : malloc(n + 1);
-    if (l->bytes != NULL && owned == NULL) {
-        memcpy(l->bytes, b, n);
-        l->bytes[n] = '\0';
-    }
-    l->len = l->bytes != NULL ? n : 0;
+    l->bytes = bytes;
+    bytes = NULL;
+    l->len = n;
     l->r = r;
-    return l;
+    *out = l;
+done:
+    ua_free(owned);
+    ua_free(abs);
+    srv_free(path);
+    srv_free(bytes);
+    return rc;
 }
 
 /* The LSP position of a 1-based line and byte column of bytes. */
@@ -341,11 +350,12 @@ static lsp_position_t srv__lc_pos(srv_t *s, const char *b, size_t n, unsigned li
 /* -------------------------------------------------------------------------- projects */
 
 /* Publishes the configuration's findings (line:col) on unasync.json itself; [] when valid. */
-static void srv__publish_config(srv_t *s, const char *config_path, const ua_findings *f)
+static int srv__publish_config(srv_t *s, const char *config_path, const ua_findings *f)
 {
-    lsp_diagnostic_t *d = calloc(f->n ? f->n : 1, sizeof(*d));
+    lsp_diagnostic_t *d = srv_calloc(f->n ? f->n : 1, sizeof(*d));
     char *uri = srv__uri_for(s, config_path);
     size_t i;
+    int rc = SRV_ENOMEM;
     if (d != NULL && uri != NULL) {
         for (i = 0; i < f->n; i++) {
             const ua_finding *x = &f->v[i];
@@ -357,59 +367,76 @@ static void srv__publish_config(srv_t *s, const char *config_path, const ua_find
             d[i].code = x->code[0] ? x->code : "UA300";
             d[i].message = x->message;
         }
-        srv_publish(s, uri, d, f->n);
+        rc = srv_publish(s, uri, d, f->n);
     }
-    free(d);
-    free(uri);
+    srv_free(d);
+    srv_free(uri);
+    return rc;
 }
 
-static ue_project *srv__project_by_config(srv_t *s, const char *config_path, bool reload)
+static int srv__project_by_config(srv_t *s, const char *config_path, bool reload, ue_project **out)
 {
     struct srv_engine *e = s->engine;
     ue_project *p = NULL, **np;
     ua_findings f = {0};
     size_t i;
+    int rc;
+    *out = NULL;
     for (i = 0; i < e->n_projects; i++)
-        if (strcmp(e->projects[i]->config_path, config_path) == 0) {
-            if (!reload)
-                return e->projects[i];
-            srv__cache_clear(e); /* results point into the project being replaced */
-            srv__lint_forget(e, e->projects[i]);
-            ue_project_free(e->projects[i]);
-            e->projects[i] = e->projects[--e->n_projects];
+        if (strcmp(e->projects[i]->config_path, config_path) == 0)
             break;
+    if (i < e->n_projects && !reload) {
+        *out = e->projects[i];
+        return 0;
+    }
+    rc = ue_project_open(config_path, &p, &f);
+    if (rc == UA_ENOMEM) { /* a reload keeps the project it had */
+        ua_findings_free(&f);
+        return SRV_ENOMEM;
+    }
+    if (rc != 0) {
+        ue_project_free(p);
+        p = NULL;
+    }
+    if (p != NULL && i == e->n_projects) { /* a new project: make room for it first */
+        np = srv_realloc(e->projects, (e->n_projects + 1) * sizeof(*np));
+        if (np == NULL) {
+            ue_project_free(p);
+            ua_findings_free(&f);
+            return SRV_ENOMEM;
         }
-    if (ue_project_open(config_path, &p, &f) != 0 || p == NULL) {
+        e->projects = np;
+    }
+    if (i < e->n_projects) { /* reloaded: results point into the project being replaced */
+        srv__cache_clear(e);
+        srv__lint_forget(e, e->projects[i]);
+        ue_project_free(e->projects[i]);
+        e->projects[i] = e->projects[--e->n_projects];
+    }
+    if (p != NULL)
+        e->projects[e->n_projects++] = p;
+    else
         srv_log(s, 2, "%s: %s", config_path,
                 f.n ? f.v[0].message : "cannot open the configuration");
-        srv__publish_config(s, config_path, &f);
-        ua_findings_free(&f);
-        return NULL;
-    }
-    srv__publish_config(s, config_path, &f);
+    rc = srv__publish_config(s, config_path, &f);
     ua_findings_free(&f);
-    np = realloc(e->projects, (e->n_projects + 1) * sizeof(*np));
-    if (np == NULL) {
-        ue_project_free(p);
-        return NULL;
-    }
-    e->projects = np;
-    e->projects[e->n_projects++] = p;
-    return p;
+    *out = p;
+    return rc;
 }
 
 /* The project a path belongs to, if its unasync.json lies inside a workspace folder (or there
  * are no folders at all and the file is open: single-file mode). */
-static ue_project *srv__project_for(srv_t *s, const char *path)
+static int srv__project_for(srv_t *s, const char *path, ue_project **out)
 {
     char *cfg = NULL;
-    ue_project *p = NULL;
-    if (ue_find_config(path, &cfg) != 0)
-        return NULL;
+    int rc;
+    *out = NULL;
+    if ((rc = ue_find_config(path, &cfg)) != 0)
+        return rc == UA_ENOMEM ? SRV_ENOMEM : 0;
     if (s->n_folders == 0 || srv__in_folders(s, cfg) || srv__in_folders(s, path))
-        p = srv__project_by_config(s, cfg, false);
-    free(cfg);
-    return p;
+        rc = srv__project_by_config(s, cfg, false, out);
+    ua_free(cfg);
+    return rc;
 }
 
 /* ---------------------------------------------------------------- diagnostics per file */
@@ -418,10 +445,10 @@ static void srv__diags_clear(srv_diag_t *d, size_t n)
 {
     size_t i;
     for (i = 0; i < n; i++) {
-        free(d[i].message);
-        free(d[i].rel_uri);
+        srv_free(d[i].message);
+        srv_free(d[i].rel_uri);
     }
-    free(d);
+    srv_free(d);
 }
 
 static srv_file_t *srv__file(srv_t *s, const char *path, bool create)
@@ -434,12 +461,12 @@ static srv_file_t *srv__file(srv_t *s, const char *path, bool create)
             return &e->files[i];
     if (!create)
         return NULL;
-    nf = realloc(e->files, (e->n_files + 1) * sizeof(*nf));
+    nf = srv_realloc(e->files, (e->n_files + 1) * sizeof(*nf));
     if (nf == NULL)
         return NULL;
     e->files = nf;
     memset(&nf[e->n_files], 0, sizeof(*nf));
-    if ((nf[e->n_files].path = strdup(path)) == NULL)
+    if ((nf[e->n_files].path = srv_strdup(path)) == NULL)
         return NULL;
     return &e->files[e->n_files++];
 }
@@ -456,7 +483,7 @@ static int srv__add_diag(srv_file_t *f, lsp_range_t r, lsp_severity_t sev, const
 {
     char msg[1024];
     va_list ap;
-    srv_diag_t *nd = realloc(f->d, (f->n + 1) * sizeof(*nd));
+    srv_diag_t *nd = srv_realloc(f->d, (f->n + 1) * sizeof(*nd));
     if (nd == NULL)
         return SRV_ENOMEM;
     f->d = nd;
@@ -468,49 +495,75 @@ static int srv__add_diag(srv_file_t *f, lsp_range_t r, lsp_severity_t sev, const
     nd[f->n].severity = sev;
     snprintf(nd[f->n].code, sizeof(nd[f->n].code), "%s", code ? code : "");
     nd[f->n].drift = drift;
-    if ((nd[f->n].message = strdup(msg)) == NULL)
+    if ((nd[f->n].message = srv_strdup(msg)) == NULL)
         return SRV_ENOMEM;
     f->n++;
     return 0;
 }
 
 /* Replaces the lint diagnostics of file f (source rel of p) with a fresh lint's. */
-static void srv__lint_diags(srv_t *s, ue_project *p, const char *rel, srv_file_t *f)
+static int srv__add_lint_diags(srv_t *s, ue_project *p, const char *rel, srv_file_t *f)
 {
     const srv_lint_t *l;
-    size_t i, w = 0;
-    for (i = 0; i < f->n; i++) {
-        if (f->d[i].lint) {
-            free(f->d[i].message);
-            free(f->d[i].rel_uri);
-        } else
-            f->d[w++] = f->d[i];
-    }
-    f->n = w;
-    if (!s->settings.lint_enable || (l = srv__lint(s, p, rel)) == NULL)
-        return;
+    size_t i;
+    int rc;
+    if (!s->settings.lint_enable)
+        return 0;
+    if ((rc = srv__lint(s, p, rel, &l)) != 0)
+        return rc == 1 ? 0 : rc; /* unreadable: no lint diagnostics */
     for (i = 0; i < l->r.findings.n; i++) {
         const ua_finding *x = &l->r.findings.v[i];
         lsp_range_t r;
         r.start = srv__lc_pos(s, l->bytes, l->len, x->line, x->col);
         r.end = srv__lc_pos(s, l->bytes, l->len, x->end_line, x->end_col);
-        if (srv__add_diag(f, r, (lsp_severity_t)x->severity, x->code, false, "%s", x->message) ==
-            0) {
-            f->d[f->n - 1].lint = true;
-            f->d[f->n - 1].f_line = x->line;
-            f->d[f->n - 1].f_col = x->col;
-        }
+        if ((rc = srv__add_diag(f, r, (lsp_severity_t)x->severity, x->code, false, "%s",
+                                x->message)) != 0)
+            return rc;
+        f->d[f->n - 1].lint = true;
+        f->d[f->n - 1].f_line = x->line;
+        f->d[f->n - 1].f_col = x->col;
     }
+    return 0;
+}
+
+/* Replaces the lint diagnostics of file f (source rel of p) with a fresh lint's. Returns 0 or
+ * SRV_ENOMEM, f then unchanged. */
+static int srv__lint_diags(srv_t *s, ue_project *p, const char *rel, srv_file_t *f)
+{
+    srv_file_t nl = {0};
+    srv_diag_t *nd = NULL;
+    size_t i, w = 0;
+    int rc = srv__add_lint_diags(s, p, rel, &nl);
+    if (rc == 0 && nl.n > 0 && (nd = srv_realloc(f->d, (f->n + nl.n) * sizeof(*nd))) == NULL)
+        rc = SRV_ENOMEM;
+    if (rc != 0) {
+        srv__diags_clear(nl.d, nl.n);
+        return rc;
+    }
+    if (nd != NULL)
+        f->d = nd;
+    for (i = 0; i < f->n; i++) {
+        if (f->d[i].lint) {
+            srv_free(f->d[i].message);
+            srv_free(f->d[i].rel_uri);
+        } else
+            f->d[w++] = f->d[i];
+    }
+    if (nl.n > 0)
+        memcpy(f->d + w, nl.d, nl.n * sizeof(*nl.d));
+    f->n = w + nl.n;
+    srv_free(nl.d);
+    return 0;
 }
 
 static lsp_diagnostic_t *srv__to_lsp(const srv_file_t *f, lsp_related_t **rel_out)
 {
-    lsp_diagnostic_t *out = calloc(f->n ? f->n : 1, sizeof(*out));
-    lsp_related_t *rel = calloc(f->n ? f->n : 1, sizeof(*rel));
+    lsp_diagnostic_t *out = srv_calloc(f->n ? f->n : 1, sizeof(*out));
+    lsp_related_t *rel = srv_calloc(f->n ? f->n : 1, sizeof(*rel));
     size_t i;
     if (out == NULL || rel == NULL) {
-        free(out);
-        free(rel);
+        srv_free(out);
+        srv_free(rel);
         return NULL;
     }
     for (i = 0; i < f->n; i++) {
@@ -537,6 +590,7 @@ static lsp_diagnostic_t *srv__to_lsp(const srv_file_t *f, lsp_related_t **rel_ou
 static int srv__remember(srv_t *s, const char *key, const lsp_out_t *out, size_t n)
 {
     srv_published_t *pub = NULL, *np;
+    char *copy, *uri = NULL;
     size_t i;
     for (i = 0; i < s->n_published; i++)
         if (strcmp(s->published[i].uri, key) == 0)
@@ -545,20 +599,26 @@ static int srv__remember(srv_t *s, const char *key, const lsp_out_t *out, size_t
         return 0; /* the same set again: no publish, no flicker */
     if (pub == NULL && n == 0)
         return 0; /* never published, still nothing to say */
+    if ((copy = srv_malloc(out->len)) == NULL)
+        return SRV_ENOMEM;
+    memcpy(copy, out->data, out->len);
     if (pub == NULL) {
-        np = realloc(s->published, (s->n_published + 1) * sizeof(*np));
-        if (np == NULL)
+        np = (uri = srv_strdup(key)) != NULL
+                 ? srv_realloc(s->published, (s->n_published + 1) * sizeof(*np))
+                 : NULL;
+        if (np == NULL) {
+            srv_free(uri);
+            srv_free(copy);
             return SRV_ENOMEM;
+        }
         s->published = np;
         pub = &np[s->n_published++];
-        memset(pub, 0, sizeof(*pub));
-        pub->uri = strdup(key);
+        pub->uri = uri;
+        pub->key = NULL;
     }
-    free(pub->key);
-    pub->key = malloc(out->len);
-    pub->key_len = pub->key ? out->len : 0;
-    if (pub->key)
-        memcpy(pub->key, out->data, out->len);
+    srv_free(pub->key);
+    pub->key = copy;
+    pub->key_len = out->len;
     return 1;
 }
 
@@ -577,86 +637,111 @@ int srv_publish(srv_t *s, const char *uri, const lsp_diagnostic_t *d, size_t n)
 }
 
 /* Asks a pull client to pull again when an open document's diagnostics changed. */
-static void srv__refresh_pull(srv_t *s)
+static int srv__refresh_pull(srv_t *s)
 {
     lsp_out_t out;
     int64_t id;
+    int rc;
     if (!s->pull_refresh || !s->caps.diagnostic_refresh)
-        return;
-    s->pull_refresh = false;
+        return 0;
     id = s->next_id++;
-    if (lsp_encode_request(id, "workspace/diagnostic/refresh", &out) == 0)
-        srv_request(s, SRV_PENDING_REFRESH, &out, id);
+    if (lsp_encode_request(id, "workspace/diagnostic/refresh", &out) != 0)
+        return SRV_ENOMEM;
+    if ((rc = srv_request(s, SRV_PENDING_REFRESH, &out, id)) == 0)
+        s->pull_refresh = false;
+    return rc;
 }
 
 /* Publishes the file's current set (push), unless the client pulls diagnostics for open
  * documents: then the open document is served by textDocument/diagnostic. */
-static void srv__flush_file(srv_t *s, srv_file_t *f)
+static int srv__flush_file(srv_t *s, srv_file_t *f)
 {
     lsp_related_t *rel = NULL;
-    lsp_diagnostic_t *d;
-    char *uri = srv__uri_for(s, f->path);
-    if (uri == NULL)
-        return;
-    d = srv__to_lsp(f, &rel);
-    if (d != NULL && s->caps.pull_diagnostics && srv_doc_find_path(s, f->path) != NULL) {
+    lsp_diagnostic_t *d = NULL;
+    char *uri = srv__uri_for(s, f->path), *key = NULL;
+    int rc = SRV_ENOMEM;
+    if (uri == NULL || (d = srv__to_lsp(f, &rel)) == NULL)
+        goto done;
+    if (s->caps.pull_diagnostics && srv_doc_find_path(s, f->path) != NULL) {
         /* served by textDocument/diagnostic: clear what was pushed, note a change to pull */
         lsp_out_t out;
-        char *key = malloc(strlen(uri) + 6);
-        srv_publish(s, uri, NULL, 0);
-        if (key != NULL && lsp_encode_diagnostic_report(NULL, d, f->n, &out) == 0) {
-            sprintf(key, "pull:%s", uri);
-            if (srv__remember(s, key, &out, f->n) == 1)
-                s->pull_refresh = true;
-            lsp_out_free(&out);
+        if ((key = srv_malloc(strlen(uri) + 6)) == NULL)
+            goto done;
+        sprintf(key, "pull:%s", uri);
+        if ((rc = srv_publish(s, uri, NULL, 0)) != 0)
+            goto done;
+        if (lsp_encode_diagnostic_report(NULL, d, f->n, &out) != 0) {
+            rc = SRV_ENOMEM;
+            goto done;
         }
-        free(key);
-    } else if (d != NULL)
-        srv_publish(s, uri, d, f->n);
-    free(d);
-    free(rel);
-    free(uri);
+        rc = srv__remember(s, key, &out, f->n);
+        lsp_out_free(&out);
+        if (rc == 1) {
+            s->pull_refresh = true;
+            rc = 0;
+        }
+    } else
+        rc = srv_publish(s, uri, d, f->n);
+done:
+    srv_free(key);
+    srv_free(d);
+    srv_free(rel);
+    srv_free(uri);
+    return rc;
 }
 
 /* ------------------------------------------------------------------------ pair states */
 
-static void srv__set_pair(srv_t *s, const char *root, const char *src, const char *twin, int state,
-                          size_t hunks)
+static int srv__set_pair(srv_t *s, const char *root, const char *src, const char *twin, int state,
+                         size_t hunks)
 {
-    srv_pair_t *np;
+    srv_pair_t *np = NULL;
+    char *a, *b, *c;
     size_t i;
     for (i = 0; i < s->n_pairs; i++)
         if (strcmp(s->pairs[i].source, src) == 0) {
             s->pairs[i].state = state;
             s->pairs[i].hunks = hunks;
-            return;
+            return 0;
         }
-    np = realloc(s->pairs, (s->n_pairs + 1) * sizeof(*np));
-    if (np == NULL)
-        return;
+    a = srv_strdup(src);
+    b = srv_strdup(twin);
+    c = srv_strdup(root);
+    if (a == NULL || b == NULL || c == NULL ||
+        (np = srv_realloc(s->pairs, (s->n_pairs + 1) * sizeof(*np))) == NULL) {
+        srv_free(a);
+        srv_free(b);
+        srv_free(c);
+        return SRV_ENOMEM;
+    }
     s->pairs = np;
-    np[s->n_pairs].source = strdup(src);
-    np[s->n_pairs].twin = strdup(twin);
-    np[s->n_pairs].root = strdup(root);
+    np[s->n_pairs].source = a;
+    np[s->n_pairs].twin = b;
+    np[s->n_pairs].root = c;
     np[s->n_pairs].state = state;
     np[s->n_pairs].hunks = hunks;
     s->n_pairs++;
+    return 0;
 }
 
-void srv_update_status(srv_t *s)
+int srv_update_status(srv_t *s)
 {
     int64_t twins = (int64_t)s->n_pairs, stale = 0;
     size_t i;
     lsp_out_t out;
+    int rc;
     for (i = 0; i < s->n_pairs; i++)
         if (s->pairs[i].state != SRV_PAIR_OK)
             stale++;
     if (twins == s->status_twins && stale == s->status_stale)
-        return;
-    s->status_twins = twins;
-    s->status_stale = stale;
-    if (lsp_encode_status(twins, stale, &out) == 0)
-        srv_send(s, &out);
+        return 0;
+    if (lsp_encode_status(twins, stale, &out) != 0)
+        return SRV_ENOMEM;
+    if ((rc = srv_send(s, &out)) == 0) {
+        s->status_twins = twins;
+        s->status_stale = stale;
+    }
+    return rc;
 }
 
 /* ------------------------------------------------------------------------------ check */
@@ -682,42 +767,37 @@ static bool srv__header_hunk(const ua_hunk *h)
     return h->a_line == 0 && h->a_count == 1 && h->b_line == 0 && h->b_count == 1;
 }
 
-/* Turns one check result into the diagnostics of its source and its twin. */
-static void srv__diagnose(srv_t *s, ue_project *p, const ue_twin *t, srv_event_t ev)
+/* Turns one check result into the diagnostics of its source and its twin and publishes them.
+ * Returns 0, or SRV_ENOMEM with the previous sets kept (or SRV_EIO when sending failed). */
+static int srv__diagnose(srv_t *s, ue_project *p, const ue_twin *t, srv_event_t ev)
 {
     char *src = ue_abs(p, t->source), *twin = ue_abs(p, t->twin), *src_uri = NULL;
-    srv_file_t *fs, *ft;
+    char *fs_source = NULL, *ft_source = NULL;
+    srv_file_t nfs = {0}, nft = {0}, *fs, *ft;
+    ua_findings tf = {0};
     lsp_severity_t sev = s->settings.drift_severity;
     const char *tb = srv__base(t->twin), *sb = srv__base(t->source);
     lsp_range_t top = {{0, 0}, {0, 0}};
     srv_doc_t *twin_doc;
     size_t i;
-    int pstate = SRV_PAIR_OK;
+    int pstate = SRV_PAIR_OK, rc = SRV_ENOMEM, sub;
     if (src == NULL || twin == NULL || (src_uri = srv__uri_for(s, src)) == NULL)
+        goto done;
+    if ((fs_source = srv_strdup(src)) == NULL || (ft_source = srv_strdup(src)) == NULL)
         goto done;
     /* create both entries first: creating one may move the other (realloc) */
     if (srv__file(s, src, true) == NULL || srv__file(s, twin, true) == NULL)
         goto done;
-    fs = srv__file(s, src, false);
-    ft = srv__file(s, twin, false);
-    if (fs == NULL || ft == NULL)
-        goto done;
-    srv__diags_clear(fs->d, fs->n);
-    srv__diags_clear(ft->d, ft->n);
-    fs->d = ft->d = NULL;
-    fs->n = ft->n = 0;
-    free(fs->source);
-    free(ft->source);
-    fs->source = strdup(src);
-    ft->source = strdup(src);
     top.end.line = 1;
     twin_doc = srv_doc_find_path(s, twin);
 
-    /* the transformer's findings (errors in the source, unused rules) on the source, with the
-     * lint's severities and ignore comments, then the lint's own */
-    ua_findings tf = {0};
+    /* The new sets are built apart and replace the old ones only when complete: running out of
+     * memory half-way leaves the last complete sets, not a partial one. First the transformer's
+     * findings (errors in the source, unused rules) on the source, with the lint's severities
+     * and ignore comments, then the lint's own. */
     for (i = 0; i < t->out.findings.n; i++)
-        ua_findings_copy(&tf, &t->out.findings.v[i]);
+        if (ua_findings_copy(&tf, &t->out.findings.v[i]) != 0)
+            goto done;
     if (t->src_bytes != NULL)
         ul_apply_ignores(t->source, t->src_bytes, t->src_len, &tf, NULL);
     ul_apply_levels(p->cfg, &tf, NULL);
@@ -732,16 +812,22 @@ static void srv__diagnose(srv_t *s, ue_project *p, const ue_twin *t, srv_event_t
         r.start.character = f->col ? f->col - 1 : 0;
         r.end = srv__line_pos(f->end_line ? f->end_line - 1 : r.start.line);
         r.end.character = f->end_col ? f->end_col - 1 : r.start.character + 1;
-        srv__add_diag(fs, r, (lsp_severity_t)f->severity, f->code, false, "%s", f->message);
+        if (srv__add_diag(&nfs, r, (lsp_severity_t)f->severity, f->code, false, "%s", f->message) !=
+            0)
+            goto done;
     }
-    ua_findings_free(&tf);
-    srv__lint_diags(s, p, t->source, fs);
+    if ((sub = srv__add_lint_diags(s, p, t->source, &nfs)) != 0) {
+        rc = sub;
+        goto done;
+    }
     switch (t->state) {
     case UE_OK:
         break;
     case UE_MISSING:
         pstate = SRV_PAIR_MISSING;
-        srv__add_diag(fs, top, sev, "UA201", true, "%s is missing: run Regenerate %s", tb, tb);
+        if (srv__add_diag(&nfs, top, sev, "UA201", true, "%s is missing: run Regenerate %s", tb,
+                          tb) != 0)
+            goto done;
         break;
     case UE_STALE:
     case UE_EDITED: {
@@ -754,10 +840,13 @@ static void srv__diagnose(srv_t *s, ue_project *p, const ue_twin *t, srv_event_t
                 skip_header = t->diff.n > 1;
         n_hunks = t->diff.n - (skip_header ? 1 : 0);
         pstate = SRV_PAIR_STALE;
-        srv__add_diag(fs, top, sev, t->state == UE_STALE ? "UA202" : "UA203", true,
-                      "%s is out of date: %zu hunk%s", tb, n_hunks, n_hunks == 1 ? "" : "s");
+        if (srv__add_diag(&nfs, top, sev, t->state == UE_STALE ? "UA202" : "UA203", true,
+                          "%s is out of date: %zu hunk%s", tb, n_hunks,
+                          n_hunks == 1 ? "" : "s") != 0)
+            goto done;
         for (i = 0; i < t->diff.n; i++) {
             const ua_hunk *h = &t->diff.hunks[i];
+            srv_diag_t *d;
             if (skip_header && srv__header_hunk(h))
                 continue;
             size_t sl = srv__source_line(t, h->b_line);
@@ -765,27 +854,30 @@ static void srv__diagnose(srv_t *s, ue_project *p, const ue_twin *t, srv_event_t
             lsp_range_t r = {srv__line_pos(h->a_line), srv__line_pos(h->a_line + h->a_count)};
             if (h->a_count == 0) /* an insertion point: mark the line it goes before */
                 r.end = srv__line_pos(h->a_line + 1);
-            if (srv__add_diag(ft, r, sev, t->state == UE_STALE ? "UA202" : "UA203", true,
+            if (srv__add_diag(&nft, r, sev, t->state == UE_STALE ? "UA202" : "UA203", true,
                               "%s differs from what %s generates (%zu line%s expected from "
                               "%s:%zu)",
-                              tb, sb, h->b_count, h->b_count == 1 ? "" : "s", sb, sl + 1) == 0) {
-                srv_diag_t *d = &ft->d[ft->n - 1];
-                d->rel_uri = strdup(src_uri);
-                d->rel_range.start = srv__line_pos(sl);
-                d->rel_range.end = srv__line_pos(sl_end + 1);
-            }
+                              tb, sb, h->b_count, h->b_count == 1 ? "" : "s", sb, sl + 1) != 0)
+                goto done;
+            d = &nft.d[nft.n - 1];
+            if ((d->rel_uri = srv_strdup(src_uri)) == NULL)
+                goto done;
+            d->rel_range.start = srv__line_pos(sl);
+            d->rel_range.end = srv__line_pos(sl_end + 1);
         }
-        if (twin_doc != NULL && twin_doc->changed_since_open && ev != SRV_EV_OPEN)
-            srv__add_diag(ft, top, LSP_SEVERITY_WARNING, "UA203", false,
-                          "this file is generated; edit %s instead", sb);
+        if (twin_doc != NULL && twin_doc->changed_since_open && ev != SRV_EV_OPEN &&
+            srv__add_diag(&nft, top, LSP_SEVERITY_WARNING, "UA203", false,
+                          "this file is generated; edit %s instead", sb) != 0)
+            goto done;
         break;
     }
     case UE_UNMANAGED:
         pstate = SRV_PAIR_ERROR;
-        srv__add_diag(ft, top, sev, "UA204", false,
-                      "%s was not generated by unasync; it is never overwritten", tb);
-        srv__add_diag(fs, top, sev, "UA204", false, "%s exists but was not generated by unasync",
-                      tb);
+        if (srv__add_diag(&nft, top, sev, "UA204", false,
+                          "%s was not generated by unasync; it is never overwritten", tb) != 0 ||
+            srv__add_diag(&nfs, top, sev, "UA204", false,
+                          "%s exists but was not generated by unasync", tb) != 0)
+            goto done;
         break;
     case UE_SOURCE_ERROR:
         pstate = SRV_PAIR_ERROR;
@@ -793,17 +885,43 @@ static void srv__diagnose(srv_t *s, ue_project *p, const ue_twin *t, srv_event_t
     case UE_IO_ERROR:
     default:
         pstate = SRV_PAIR_ERROR;
-        srv__add_diag(fs, top, LSP_SEVERITY_ERROR, "UA400", false, "cannot read %s or %s", sb, tb);
+        if (srv__add_diag(&nfs, top, LSP_SEVERITY_ERROR, "UA400", false, "cannot read %s or %s", sb,
+                          tb) != 0)
+            goto done;
         break;
     }
-    srv__set_pair(s, p->root, src, twin, pstate, t->diff.n);
-    srv__flush_file(s, fs);
+    if (srv__set_pair(s, p->root, src, twin, pstate, t->diff.n) != 0)
+        goto done;
+    /* complete: swap the new sets in (nothing below fails but sending them) */
+    fs = srv__file(s, src, false);
+    ft = srv__file(s, twin, false);
+    srv__diags_clear(fs->d, fs->n);
+    srv__diags_clear(ft->d, ft->n);
+    fs->d = nfs.d;
+    fs->n = nfs.n;
+    ft->d = nft.d;
+    ft->n = nft.n;
+    memset(&nfs, 0, sizeof(nfs));
+    memset(&nft, 0, sizeof(nft));
+    srv_free(fs->source);
+    srv_free(ft->source);
+    fs->source = fs_source;
+    ft->source = ft_source;
+    fs_source = ft_source = NULL;
+    rc = srv__flush_file(s, fs);
     /* a missing twin has no file to carry diagnostics: publish [] if it once had some */
-    srv__flush_file(s, ft);
+    if ((sub = srv__flush_file(s, ft)) != 0 && rc == 0)
+        rc = sub;
 done:
-    free(src);
-    free(twin);
-    free(src_uri);
+    ua_findings_free(&tf);
+    srv__diags_clear(nfs.d, nfs.n);
+    srv__diags_clear(nft.d, nft.n);
+    srv_free(fs_source);
+    srv_free(ft_source);
+    ua_free(src);
+    ua_free(twin);
+    srv_free(src_uri);
+    return rc;
 }
 
 /* Checks one source of project p, reusing the last result when its inputs are unchanged.
@@ -839,9 +957,7 @@ static int srv__check_source_ex(srv_t *s, ue_project *p, const char *rel, srv_ev
     const ue_twin *t = srv__result(s, p, rel);
     if (t == NULL)
         return SRV_ENOMEM;
-    if (publish)
-        srv__diagnose(s, p, t, ev);
-    return 0;
+    return publish ? srv__diagnose(s, p, t, ev) : 0;
 }
 
 static int srv__check_source(srv_t *s, ue_project *p, const char *rel, srv_event_t ev)
@@ -856,62 +972,67 @@ static void srv__on_idle(uv_timer_t *h)
     srv_t *s = h->data;
     struct srv_engine *e = s->engine;
     char *path = e->idle_path, *rel = NULL;
-    ue_project *p;
+    ue_project *p = NULL;
+    srv_file_t *f;
+    int rc = 0;
     e->idle_path = NULL;
     if (path == NULL || s->exiting)
         goto done;
-    p = srv__project_for(s, path);
-    if (p != NULL && (rel = ue_rel(p, path)) != NULL && ue_is_source(p, rel, NULL)) {
-        srv_file_t *f;
-        srv__check_source_ex(s, p, rel, SRV_EV_CHANGE, false);
-        /* lint while typing: only the lint diagnostics change, drift waits for the save */
-        if ((f = srv__file(s, path, true)) != NULL) {
-            srv__lint_diags(s, p, rel, f);
-            srv__flush_file(s, f);
-            srv__refresh_pull(s);
-        }
+    if ((rc = srv__project_for(s, path, &p)) != 0 || p == NULL || (rel = ue_rel(p, path)) == NULL ||
+        !ue_is_source(p, rel, NULL))
+        goto done;
+    if ((rc = srv__check_source_ex(s, p, rel, SRV_EV_CHANGE, false)) != 0)
+        goto done;
+    /* lint while typing: only the lint diagnostics change, drift waits for the save */
+    if ((f = srv__file(s, path, true)) == NULL) {
+        rc = SRV_ENOMEM;
+        goto done;
     }
+    if ((rc = srv__lint_diags(s, p, rel, f)) == 0 && (rc = srv__flush_file(s, f)) == 0)
+        rc = srv__refresh_pull(s);
 done:
-    free(path);
-    free(rel);
+    if (rc != 0)
+        srv_log(s, 1, "checking %s while typing failed: %s", path, srv_strerror(rc));
+    srv_free(path);
+    ua_free(rel);
 }
 
-/* How long typing must pause before the pre-check runs. */
-#define SRV_IDLE_MS 50
-
-static void srv__schedule_idle(srv_t *s, const char *path)
+static int srv__schedule_idle(srv_t *s, const char *path)
 {
     struct srv_engine *e = s->engine;
-    char *copy = strdup(path);
+    char *copy = srv_strdup(path);
     if (copy == NULL)
-        return;
+        return SRV_ENOMEM;
     if (e->idle == NULL) {
-        e->idle = malloc(sizeof(*e->idle));
-        if (e->idle == NULL || uv_timer_init(s->loop, e->idle) != 0) {
-            free(e->idle);
+        if ((e->idle = srv_malloc(sizeof(*e->idle))) == NULL) {
+            srv_free(copy);
+            return SRV_ENOMEM;
+        }
+        if (uv_timer_init(s->loop, e->idle) != 0) {
+            srv_free(e->idle);
             e->idle = NULL;
-            free(copy);
-            return;
+            srv_free(copy);
+            return SRV_EIO;
         }
         e->idle->data = s;
     }
-    free(e->idle_path);
+    srv_free(e->idle_path);
     e->idle_path = copy;
-    uv_timer_start(e->idle, srv__on_idle, SRV_IDLE_MS, 0);
+    uv_timer_start(e->idle, srv__on_idle, s->idle_ms, 0);
+    return 0;
 }
 
-static void srv__watch_project(srv_t *s, ue_project *p);
+static int srv__watch_project(srv_t *s, ue_project *p);
 
 /* Checks every source of a project. */
-static void srv__check_project(srv_t *s, ue_project *p, const char *token, size_t *done,
-                               size_t total)
+static int srv__check_project(srv_t *s, ue_project *p, const char *token, size_t *done,
+                              size_t total)
 {
     size_t i;
+    int rc = 0, r;
     for (i = 0; i < p->nsources && !s->exiting; i++) {
-        char *twin = ue_twin_of(p, p->sources[i]);
-        /* twins are listed as sources by some configurations' globs: skip them */
-        srv__check_source(s, p, p->sources[i], SRV_EV_DISK);
-        free(twin);
+        if ((r = srv__check_source(s, p, p->sources[i], SRV_EV_DISK)) != 0 && rc == 0)
+            rc = r;
         if (token != NULL && total > 0) {
             lsp_out_t out;
             char msg[300];
@@ -922,22 +1043,29 @@ static void srv__check_project(srv_t *s, ue_project *p, const char *token, size_
                 srv_send(s, &out);
         }
     }
-    if (!s->watching_by_client)
-        srv__watch_project(s, p);
+    if (!s->watching_by_client && (r = srv__watch_project(s, p)) != 0 && rc == 0)
+        rc = r;
+    return rc;
 }
 
 /* Finds the projects of every workspace folder: the folder's own unasync.json (or the nearest
  * above it), and those one and two levels below (a multi-project folder). */
-static void srv__discover(srv_t *s)
+static int srv__discover(srv_t *s)
 {
     size_t i;
+    int rc = 0, r;
+    ue_project *p;
     for (i = 0; i < s->n_folders; i++) {
         char *cfg = NULL;
         uv_fs_t req;
         uv_dirent_t ent;
-        if (ue_find_config(s->folders[i].path, &cfg) == 0)
-            srv__project_by_config(s, cfg, false);
-        free(cfg);
+        if ((r = ue_find_config(s->folders[i].path, &cfg)) == 0)
+            r = srv__project_by_config(s, cfg, false, &p);
+        else if (r != UA_ENOMEM)
+            r = 0;
+        if (r != 0 && rc == 0)
+            rc = r == UA_ENOMEM ? SRV_ENOMEM : r;
+        ua_free(cfg);
         if (uv_fs_scandir(NULL, &req, s->folders[i].path, 0, NULL) < 0) {
             uv_fs_req_cleanup(&req);
             continue;
@@ -950,28 +1078,31 @@ static void srv__discover(srv_t *s)
             snprintf(path, sizeof(path), "%s/%s/%s", s->folders[i].path, ent.name, UE_CONFIG_NAME);
             if (access(path, R_OK) == 0) {
                 char *c = srv__canonical(path);
-                if (c)
-                    srv__project_by_config(s, c, false);
-                free(c);
+                r = c ? srv__project_by_config(s, c, false, &p) : SRV_ENOMEM;
+                if (r != 0 && rc == 0)
+                    rc = r;
+                srv_free(c);
             }
         }
         uv_fs_req_cleanup(&req);
     }
+    return rc;
 }
 
-void srv_check_all(srv_t *s, const char *token)
+int srv_check_all(srv_t *s, const char *token)
 {
     struct srv_engine *e = s->engine;
     size_t i, total = 0, done = 0;
     lsp_out_t out;
-    srv__discover(s);
+    int rc = srv__discover(s), r;
     for (i = 0; i < e->n_projects; i++)
         total += e->projects[i]->nsources;
     if (token != NULL && lsp_encode_progress(token, LSP_PROGRESS_BEGIN, "unasync: checking twins",
                                              NULL, 0, &out) == 0)
         srv_send(s, &out);
     for (i = 0; i < e->n_projects && !s->exiting; i++)
-        srv__check_project(s, e->projects[i], token, &done, total);
+        if ((r = srv__check_project(s, e->projects[i], token, &done, total)) != 0 && rc == 0)
+            rc = r;
     if (token != NULL) {
         char msg[100];
         int64_t stale = 0;
@@ -982,37 +1113,45 @@ void srv_check_all(srv_t *s, const char *token)
         if (lsp_encode_progress(token, LSP_PROGRESS_END, NULL, msg, -1, &out) == 0)
             srv_send(s, &out);
     }
-    srv_update_status(s);
-    srv__refresh_pull(s);
+    if ((r = srv_update_status(s)) != 0 && rc == 0)
+        rc = r;
+    if ((r = srv__refresh_pull(s)) != 0 && rc == 0)
+        rc = r;
+    return rc;
 }
 
-void srv_check_path(srv_t *s, const char *path_in, srv_event_t ev)
+int srv_check_path(srv_t *s, const char *path_in, srv_event_t ev)
 {
-    char *path = srv__canonical(path_in), *rel = NULL, *src = NULL;
-    ue_project *p;
-    if (path == NULL || s->exiting)
-        goto done;
+    char *path = NULL, *rel = NULL, *src = NULL;
+    ue_project *p = NULL;
+    int rc = 0, r;
+    if (s->exiting)
+        return 0;
+    if ((path = srv__canonical(path_in)) == NULL)
+        return SRV_ENOMEM;
     if (strcmp(srv__base(path), UE_CONFIG_NAME) == 0) {
         /* the configuration changed: reload it and re-check its sources */
         if (s->n_folders == 0 || srv__in_folders(s, path)) {
-            p = srv__project_by_config(s, path, true);
+            rc = srv__project_by_config(s, path, true, &p);
             if (p != NULL) {
                 size_t dummy = 0;
-                srv__check_project(s, p, NULL, &dummy, 0);
+                if ((r = srv__check_project(s, p, NULL, &dummy, 0)) != 0 && rc == 0)
+                    rc = r;
             }
         }
-        srv_update_status(s);
+        if ((r = srv_update_status(s)) != 0 && rc == 0)
+            rc = r;
         goto done;
     }
-    p = srv__project_for(s, path);
-    if (p == NULL || (rel = ue_rel(p, path)) == NULL)
+    if ((rc = srv__project_for(s, path, &p)) != 0 || p == NULL || (rel = ue_rel(p, path)) == NULL)
         goto done;
     if (!ue_is_source(p, rel, NULL)) {
         src = ue_source_of(p, rel);
         if (src == NULL && ev == SRV_EV_DISK) { /* maybe a new source: list them again */
             ua_findings f = {0};
             srv__cache_clear(s->engine); /* the source list decides #include redirections */
-            ue_project_rescan(p, &f);
+            if (ue_project_rescan(p, &f) == UA_ENOMEM)
+                rc = SRV_ENOMEM;
             ua_findings_free(&f);
             if (!ue_is_source(p, rel, NULL))
                 src = ue_source_of(p, rel);
@@ -1023,16 +1162,20 @@ void srv_check_path(srv_t *s, const char *path_in, srv_event_t ev)
     /* typing in a source only changes its buffer: drift is checked on open and save, and the
      * check is prepared once typing pauses */
     if (ev == SRV_EV_CHANGE && src == NULL) {
-        srv__schedule_idle(s, path);
+        rc = srv__schedule_idle(s, path);
         goto done;
     }
-    srv__check_source(s, p, src ? src : rel, ev);
-    srv_update_status(s);
-    srv__refresh_pull(s);
+    if ((r = srv__check_source(s, p, src ? src : rel, ev)) != 0 && rc == 0)
+        rc = r;
+    if ((r = srv_update_status(s)) != 0 && rc == 0)
+        rc = r;
+    if ((r = srv__refresh_pull(s)) != 0 && rc == 0)
+        rc = r;
 done:
-    free(path);
-    free(rel);
-    free(src);
+    srv_free(path);
+    ua_free(rel);
+    ua_free(src);
+    return rc;
 }
 
 int srv_encode_report(srv_t *s, const lsp_id_t *id, const char *path, lsp_out_t *out)
@@ -1042,12 +1185,12 @@ int srv_encode_report(srv_t *s, const lsp_id_t *id, const char *path, lsp_out_t 
     lsp_related_t *rel = NULL;
     lsp_diagnostic_t *d = NULL;
     int rc;
-    free(c);
+    srv_free(c);
     if (f != NULL && (d = srv__to_lsp(f, &rel)) == NULL)
         return SRV_ENOMEM;
     rc = lsp_encode_diagnostic_report(id, d, f ? f->n : 0, out);
-    free(d);
-    free(rel);
+    srv_free(d);
+    srv_free(rel);
     return rc == 0 ? 0 : SRV_ENOMEM;
 }
 
@@ -1092,16 +1235,16 @@ static int srv__lint_actions(srv_t *s, const lsp_msg_t *m, srv_file_t *f, lsp_di
             if (strcmp(x->code, f->d[i].code) != 0 || x->line != f->d[i].f_line ||
                 x->col != f->d[i].f_col)
                 continue;
-            na = realloc(*acts, (*n + 1) * sizeof(*na));
+            na = srv_realloc(*acts, (*n + 1) * sizeof(*na));
             if (na == NULL)
                 return SRV_ENOMEM;
             *acts = na;
-            nargs_v = realloc(*args, (*nargs + 1) * sizeof(*nargs_v));
+            nargs_v = srv_realloc(*args, (*nargs + 1) * sizeof(*nargs_v));
             if (nargs_v == NULL)
                 return SRV_ENOMEM;
             *args = nargs_v;
             /* the command argument names the fix: <document URI>#<line>:<col>:<code>:<index> */
-            arg = malloc(strlen(m->p.uri) + 64);
+            arg = srv_malloc(strlen(m->p.uri) + 64);
             if (arg == NULL)
                 return SRV_ENOMEM;
             sprintf(arg, "%s#%u:%u:%s:%zu", m->p.uri, x->line, x->col, x->code, k);
@@ -1123,17 +1266,19 @@ static int srv__lint_actions(srv_t *s, const lsp_msg_t *m, srv_file_t *f, lsp_di
 
 int srv_code_actions(srv_t *s, const lsp_msg_t *m, lsp_out_t *out)
 {
-    char *path = srv_uri_to_path(m->p.uri), *c = path ? srv__canonical(path) : NULL;
+    char *path = NULL, *c = NULL;
+    int rc = srv_uri_path(m->p.uri, &path);
+    if (rc == 0 && path != NULL && (c = srv__canonical(path)) == NULL)
+        rc = SRV_ENOMEM;
     srv_file_t *f = c ? srv__file(s, c, false) : NULL;
-    lsp_code_action_t *acts = calloc(2, sizeof(*acts));
+    lsp_code_action_t *acts = rc == 0 ? srv_calloc(2, sizeof(*acts)) : NULL;
     lsp_diagnostic_t *d = NULL, *sel = NULL;
     lsp_related_t *rel = NULL;
     size_t n = 0, i, nsel = 0, nargs = 0;
     char title[300], *src_uri = NULL, **args = NULL;
-    int rc = 0;
     bool drift = false;
     if (acts == NULL) {
-        rc = SRV_ENOMEM;
+        rc = rc != 0 ? rc : SRV_ENOMEM;
         goto done;
     }
     if (f != NULL) {
@@ -1152,7 +1297,7 @@ int srv_code_actions(srv_t *s, const lsp_msg_t *m, lsp_out_t *out)
             if (strcmp(s->pairs[k].source, f->source) == 0)
                 twin_base = s->pairs[k].twin;
         src_uri = srv__uri_for(s, f->source);
-        sel = calloc(f->n, sizeof(*sel));
+        sel = srv_calloc(f->n, sizeof(*sel));
         if (src_uri == NULL || sel == NULL || twin_base == NULL) {
             rc = SRV_ENOMEM;
             goto done;
@@ -1185,16 +1330,19 @@ int srv_code_actions(srv_t *s, const lsp_msg_t *m, lsp_out_t *out)
      * reads open documents through the overlay; the result is cached per content). */
     if (c != NULL && src_uri == NULL && m->p.has_only &&
         srv__kind_allowed(&m->p, "source.fixAll.unasync")) {
-        ue_project *p = srv__project_for(s, c);
-        char *prel = p ? ue_rel(p, c) : NULL, *src = NULL;
-        if (prel != NULL)
-            src = ue_is_source(p, prel, NULL) ? strdup(prel) : ue_source_of(p, prel);
-        const ue_twin *t = src ? srv__result(s, p, src) : NULL;
+        ue_project *p = NULL;
+        char *prel = NULL, *src = NULL, *abs = NULL;
+        const ue_twin *t = NULL;
+        if ((rc = srv__project_for(s, c, &p)) != 0)
+            goto done;
+        if (p != NULL && (prel = ue_rel(p, c)) != NULL)
+            src = ue_is_source(p, prel, NULL) ? ua_strdup(prel) : ue_source_of(p, prel);
+        if (src != NULL && (t = srv__result(s, p, src)) == NULL)
+            rc = SRV_ENOMEM;
         if (t != NULL && t->expected != NULL &&
             (t->state == UE_MISSING || t->state == UE_STALE || t->state == UE_EDITED)) {
-            char *abs = ue_abs(p, src);
+            abs = ue_abs(p, src);
             src_uri = abs ? srv__uri_for(s, abs) : NULL;
-            free(abs);
             if (src_uri != NULL) {
                 snprintf(title, sizeof(title), "Regenerate %s", srv__base(t->twin));
                 memset(&acts[n], 0, sizeof(acts[n]));
@@ -1203,10 +1351,14 @@ int srv_code_actions(srv_t *s, const lsp_msg_t *m, lsp_out_t *out)
                 acts[n].command = "unasync.regenerate";
                 acts[n].arg_uri = src_uri;
                 n++;
-            }
+            } else
+                rc = SRV_ENOMEM;
         }
-        free(prel);
-        free(src);
+        ua_free(abs);
+        ua_free(prel);
+        ua_free(src);
+        if (rc != 0)
+            goto done;
     }
     if (f != NULL && (rc = srv__lint_actions(s, m, f, d, &acts, &n, &args, &nargs)) != 0)
         goto done;
@@ -1214,16 +1366,16 @@ int srv_code_actions(srv_t *s, const lsp_msg_t *m, lsp_out_t *out)
              ? 0
              : SRV_ENOMEM;
 done:
-    free(path);
-    free(c);
-    free(acts);
-    free(d);
-    free(sel);
-    free(rel);
-    free(src_uri);
+    srv_free(path);
+    srv_free(c);
+    srv_free(acts);
+    srv_free(d);
+    srv_free(sel);
+    srv_free(rel);
+    srv_free(src_uri);
     for (i = 0; i < nargs; i++)
-        free(args[i]);
-    free(args);
+        srv_free(args[i]);
+    srv_free(args);
     return rc;
 }
 
@@ -1257,10 +1409,14 @@ int srv_lint_fix(srv_t *s, const char *arg)
     int rc = SRV_EINVAL;
     if (hash == NULL || sscanf(hash + 1, "%u:%u:%7[A-Z0-9]:%zu", &line, &col, code, &k) != 4)
         return SRV_EINVAL;
-    if ((uri = strndup(arg, (size_t)(hash - arg))) == NULL)
+    if ((uri = srv_strndup(arg, (size_t)(hash - arg))) == NULL)
         return SRV_ENOMEM;
-    path = srv_uri_to_path(uri);
-    c = path ? srv__canonical(path) : NULL;
+    if ((rc = srv_uri_path(uri, &path)) != 0 ||
+        (path != NULL && (c = srv__canonical(path)) == NULL)) {
+        rc = SRV_ENOMEM;
+        goto done;
+    }
+    rc = SRV_EINVAL;
     l = c ? srv__lint_find(s->engine, c) : NULL;
     if (l == NULL || k >= l->r.fixes.n)
         goto done;
@@ -1292,18 +1448,21 @@ int srv_lint_fix(srv_t *s, const char *arg)
                                      stat(target, &st) == 0 ? st.st_mode & 07777 : 0644) == 0
                  ? 0
                  : SRV_EIO;
-        free(bytes);
-        free(fixed);
+        ua_free(bytes);
+        ua_free(fixed);
         if (rc == 0) {
+            int r;
             srv_log(s, 4, "%s: %s", target, x->title);
-            srv_check_path(s, target, SRV_EV_DISK);
+            /* the fix is on disk: a failed re-check does not undo it */
+            if ((r = srv_check_path(s, target, SRV_EV_DISK)) != 0)
+                srv_log(s, 1, "re-checking %s failed: %s", target, srv_strerror(r));
         }
     }
 done:
-    free(uri);
-    free(path);
-    free(c);
-    free(target);
+    srv_free(uri);
+    srv_free(path);
+    srv_free(c);
+    ua_free(target);
     return rc;
 }
 
@@ -1313,7 +1472,7 @@ static int srv__regenerate_one(srv_t *s, ue_project *p, const char *rel)
     const ue_twin *tp = srv__result(s, p, rel);
     char *twin = NULL;
     srv_doc_t *doc;
-    int rc = 0;
+    int rc = 0, r;
     if (tp == NULL)
         return SRV_ENOMEM;
     if (tp->state == UE_OK || tp->expected == NULL)
@@ -1331,8 +1490,8 @@ static int srv__regenerate_one(srv_t *s, ue_project *p, const char *rel)
     doc = srv_doc_find_path(s, twin);
     if (doc != NULL && tp->actual != NULL && tp->state != UE_UNMANAGED) {
         /* open in the editor: minimal hunks as a workspace/applyEdit */
-        lsp_text_edit_t *edits = calloc(tp->diff.n ? tp->diff.n : 1, sizeof(*edits));
-        char **texts = calloc(tp->diff.n ? tp->diff.n : 1, sizeof(char *));
+        lsp_text_edit_t *edits = srv_calloc(tp->diff.n ? tp->diff.n : 1, sizeof(*edits));
+        char **texts = srv_calloc(tp->diff.n ? tp->diff.n : 1, sizeof(char *));
         lsp_out_t out;
         size_t i;
         int64_t id = s->next_id++;
@@ -1348,35 +1507,40 @@ static int srv__regenerate_one(srv_t *s, ue_project *p, const char *rel)
                                        (unsigned)(h->b_line + h->b_count) + 1);
             edits[i].range.start = srv_text_position(tp->actual, tp->actual_len, a0, s->utf8);
             edits[i].range.end = srv_text_position(tp->actual, tp->actual_len, a1, s->utf8);
-            texts[i] = strndup(tp->expected + b0, b1 - b0);
+            texts[i] = srv_strndup(tp->expected + b0, b1 - b0);
             edits[i].new_text = texts[i];
             if (texts[i] == NULL)
                 rc = SRV_ENOMEM;
         }
         snprintf(label, sizeof(label), "Regenerate %s", srv__base(tp->twin));
-        if (rc == 0 &&
-            lsp_encode_apply_edit(id, label, doc->uri, s->caps.document_changes ? doc->version : -1,
-                                  edits, tp->diff.n, &out) == 0)
-            rc = srv_request(s, SRV_PENDING_APPLY_EDIT, &out, id);
+        if (rc == 0)
+            rc = lsp_encode_apply_edit(id, label, doc->uri,
+                                       s->caps.document_changes ? doc->version : -1, edits,
+                                       tp->diff.n, &out) == 0
+                     ? srv_request(s, SRV_PENDING_APPLY_EDIT, &out, id)
+                     : SRV_ENOMEM;
         for (i = 0; texts && i < tp->diff.n; i++)
-            free(texts[i]);
-        free(texts);
-        free(edits);
+            srv_free(texts[i]);
+        srv_free(texts);
+        srv_free(edits);
     } else {
         ua_findings f = {0};
         int wrote = 0;
         rc = ue_write_twin(p, tp, 0, &wrote, &f);
         if (rc != 0) {
-            srv_log(s, 1, "cannot write %s: %s", twin, f.n ? f.v[0].message : "error");
-            rc = rc == 1 ? SRV_EINVAL : SRV_EIO;
+            srv_log(s, 1, "cannot write %s: %s", twin,
+                    f.n ? f.v[0].message : ua_strerror(rc == 1 ? UA_EINVAL : rc));
+            rc = rc == 1 ? SRV_EINVAL : rc == UA_ENOMEM ? SRV_ENOMEM : SRV_EIO;
         } else
             srv_log(s, 4, "%s %s", wrote ? "wrote" : "unchanged", twin);
         ua_findings_free(&f);
-        if (rc == 0) /* re-checking replaces the cached result: t is not used after this */
-            srv_check_path(s, twin, SRV_EV_DISK);
+        /* re-checking replaces the cached result: t is not used after this; the twin is
+         * written, so a failed re-check is logged, not reported as a failed regenerate */
+        if (rc == 0 && (r = srv_check_path(s, twin, SRV_EV_DISK)) != 0)
+            srv_log(s, 1, "re-checking %s failed: %s", twin, srv_strerror(r));
     }
 done:
-    free(twin);
+    ua_free(twin);
     return rc;
 }
 
@@ -1386,78 +1550,94 @@ int srv_regenerate(srv_t *s, const char *path)
     int rc = 0, r;
     size_t i, k;
     if (path == NULL) {
-        srv__discover(s);
+        int found = srv__discover(s);
         for (i = 0; i < e->n_projects; i++)
             for (k = 0; k < e->projects[i]->nsources; k++)
                 if ((r = srv__regenerate_one(s, e->projects[i], e->projects[i]->sources[k])) != 0 &&
-                    rc == 0)
+                    r != SRV_EOUTSIDE && rc == 0) /* regenerateAll skips what it may not write */
                     rc = r;
-        srv_update_status(s);
-        return rc == SRV_EOUTSIDE ? 0 : rc; /* regenerateAll skips what it may not write */
+        if ((r = srv_update_status(s)) != 0 && rc == 0)
+            rc = r;
+        return found != 0 ? found : rc;
     }
     {
         char *c = srv__canonical(path), *rel = NULL, *src = NULL;
-        ue_project *p;
+        ue_project *p = NULL;
         if (c == NULL)
             return SRV_ENOMEM;
         if (!srv__in_folders(s, c)) {
-            free(c);
+            srv_free(c);
             return SRV_EOUTSIDE;
         }
-        p = srv__project_for(s, c);
-        rel = p ? ue_rel(p, c) : NULL;
-        if (rel != NULL && !ue_is_source(p, rel, NULL))
-            src = ue_source_of(p, rel);
-        if (rel == NULL || (src == NULL && !ue_is_source(p, rel, NULL)))
-            rc = SRV_ENOTFOUND;
-        else
-            rc = srv__regenerate_one(s, p, src ? src : rel);
-        free(c);
-        free(rel);
-        free(src);
-        srv_update_status(s);
+        if ((rc = srv__project_for(s, c, &p)) == 0) {
+            rel = p ? ue_rel(p, c) : NULL;
+            if (rel != NULL && !ue_is_source(p, rel, NULL))
+                src = ue_source_of(p, rel);
+            if (rel == NULL || (src == NULL && !ue_is_source(p, rel, NULL)))
+                rc = SRV_ENOTFOUND;
+            else
+                rc = srv__regenerate_one(s, p, src ? src : rel);
+        }
+        srv_free(c);
+        ua_free(rel);
+        ua_free(src);
+        /* the status notification follows the twins: its failure is not the command's */
+        if ((r = srv_update_status(s)) != 0)
+            srv_log(s, 1, "sending unasync/status failed: %s", srv_strerror(r));
         return rc;
     }
 }
 
 /* ------------------------------------------------------------------------- navigation */
 
-/* Maps a position in a twin to its source: the source's absolute path, its text (for the
- * encoding) and the byte offset. Returns 0, or 1 when the document is not a twin. */
+/* Maps a position in a twin to its source: the source's absolute path (release it with
+ * ua_free), its text (for the encoding) and the byte offset. Returns 0, 1 when the document is
+ * not a twin, or SRV_ENOMEM. */
 static int srv__twin_to_source(srv_t *s, const lsp_msg_t *m, char **src_abs, const ue_twin **tp,
                                size_t *src_off, size_t *twin_line)
 {
     const ue_twin *t = NULL;
-    char *path = srv_uri_to_path(m->p.uri), *c = path ? srv__canonical(path) : NULL;
-    char *rel = NULL, *src = NULL;
-    ue_project *p = c ? srv__project_for(s, c) : NULL;
+    char *path = NULL, *c = NULL, *rel = NULL, *src = NULL;
+    ue_project *p = NULL;
     srv_doc_t *doc = srv_doc_find(s, m->p.uri);
-    int rc = 1;
+    const char *text;
+    size_t len, off;
+    int rc = srv_uri_path(m->p.uri, &path);
+    if (rc != 0 || path == NULL)
+        goto done;
+    if ((c = srv__canonical(path)) == NULL) {
+        rc = SRV_ENOMEM;
+        goto done;
+    }
+    rc = srv__project_for(s, c, &p);
+    if (rc != 0)
+        goto done;
+    rc = 1;
     if (p == NULL || (rel = ue_rel(p, c)) == NULL || (src = ue_source_of(p, rel)) == NULL)
         goto done;
-    {
-        const char *text;
-        size_t len, off;
-        if ((t = srv__result(s, p, src)) == NULL || t->expected == NULL)
-            goto done;
-        *tp = t;
-        /* positions are in the client's buffer of the twin (else the file on disk) */
-        text = doc ? doc->text : t->actual ? t->actual : t->expected;
-        len = doc ? doc->len : t->actual ? t->actual_len : t->expected_len;
-        off = srv_text_offset(text, len, m->p.position, s->utf8);
-        *twin_line = (size_t)srv_text_position(text, len, off, true).line;
-        if (*twin_line == 0 || off < t->out.header_len) {
-            *src_off = 0;
-        } else
-            *src_off = ua_map_to_source(&t->out.map, off);
-        *src_abs = ue_abs(p, src);
-        rc = *src_abs ? 0 : 1;
+    if ((t = srv__result(s, p, src)) == NULL) {
+        rc = SRV_ENOMEM;
+        goto done;
     }
+    if (t->expected == NULL)
+        goto done;
+    *tp = t;
+    /* positions are in the client's buffer of the twin (else the file on disk) */
+    text = doc ? doc->text : t->actual ? t->actual : t->expected;
+    len = doc ? doc->len : t->actual ? t->actual_len : t->expected_len;
+    off = srv_text_offset(text, len, m->p.position, s->utf8);
+    *twin_line = (size_t)srv_text_position(text, len, off, true).line;
+    if (*twin_line == 0 || off < t->out.header_len) {
+        *src_off = 0;
+    } else
+        *src_off = ua_map_to_source(&t->out.map, off);
+    *src_abs = ue_abs(p, src);
+    rc = *src_abs ? 0 : SRV_ENOMEM;
 done:
-    free(path);
-    free(c);
-    free(rel);
-    free(src);
+    srv_free(path);
+    srv_free(c);
+    ua_free(rel);
+    ua_free(src);
     return rc;
 }
 
@@ -1467,17 +1647,18 @@ int srv_hover(srv_t *s, const lsp_msg_t *m, lsp_out_t *out)
     const ue_twin *t = NULL;
     size_t off = 0, tl = 0;
     unsigned line = 1, col = 1;
-    int rc;
-    if (srv__twin_to_source(s, m, &src, &t, &off, &tl) != 0)
-        return lsp_encode_null_result(&m->id, out) == 0 ? 0 : SRV_ENOMEM;
+    int rc = srv__twin_to_source(s, m, &src, &t, &off, &tl);
+    if (rc != 0)
+        return rc < 0 ? rc : lsp_encode_null_result(&m->id, out) == 0 ? 0 : SRV_ENOMEM;
     ua_offset_to_linecol(t->src_bytes, t->src_len, off, &line, &col);
-    uri = srv__uri_for(s, src);
-    snprintf(md, sizeof(md), "generated from [%s:%u](%s#L%u)%s", srv__base(src), line,
-             uri ? uri : "", line,
-             t->state == UE_OK ? "" : " (this twin is out of date: regenerate it)");
-    rc = lsp_encode_hover(&m->id, md, NULL, out) == 0 ? 0 : SRV_ENOMEM;
-    free(uri);
-    free(src);
+    if ((uri = srv__uri_for(s, src)) != NULL) {
+        snprintf(md, sizeof(md), "generated from [%s:%u](%s#L%u)%s", srv__base(src), line, uri,
+                 line, t->state == UE_OK ? "" : " (this twin is out of date: regenerate it)");
+        rc = lsp_encode_hover(&m->id, md, NULL, out) == 0 ? 0 : SRV_ENOMEM;
+    } else
+        rc = SRV_ENOMEM;
+    srv_free(uri);
+    ua_free(src);
     return rc;
 }
 
@@ -1486,11 +1667,11 @@ int srv_definition(srv_t *s, const lsp_msg_t *m, lsp_out_t *out)
     char *src = NULL, *uri = NULL;
     const ue_twin *t = NULL;
     size_t off = 0, tl = 0;
-    int rc;
     lsp_location_t loc;
     srv_doc_t *sd;
-    if (srv__twin_to_source(s, m, &src, &t, &off, &tl) != 0)
-        return lsp_encode_null_result(&m->id, out) == 0 ? 0 : SRV_ENOMEM;
+    int rc = srv__twin_to_source(s, m, &src, &t, &off, &tl);
+    if (rc != 0)
+        return rc < 0 ? rc : lsp_encode_null_result(&m->id, out) == 0 ? 0 : SRV_ENOMEM;
     uri = srv__uri_for(s, src);
     sd = srv_doc_find_path(s, src);
     loc.uri = uri;
@@ -1498,8 +1679,8 @@ int srv_definition(srv_t *s, const lsp_msg_t *m, lsp_out_t *out)
                          : srv_text_position(t->src_bytes, t->src_len, off, s->utf8);
     loc.range.end = loc.range.start;
     rc = uri && lsp_encode_locations(&m->id, &loc, 1, out) == 0 ? 0 : SRV_ENOMEM;
-    free(uri);
-    free(src);
+    srv_free(uri);
+    ua_free(src);
     return rc;
 }
 
@@ -1511,6 +1692,7 @@ static void srv__on_fs_event(uv_fs_event_t *h, const char *filename, int events,
     char dir[PATH_MAX], path[2 * PATH_MAX + 2];
     size_t n = sizeof(dir);
     size_t len;
+    int rc;
     if (status != 0 || filename == NULL || s->exiting || uv_fs_event_getpath(h, dir, &n) != 0)
         return;
     len = strlen(filename);
@@ -1520,67 +1702,81 @@ static void srv__on_fs_event(uv_fs_event_t *h, const char *filename, int events,
         return;
     snprintf(path, sizeof(path), "%s/%s", dir, filename);
     /* an open document is the editor's: its buffer, not the disk, is what counts */
-    if (srv_doc_find_path(s, path) == NULL)
-        srv_check_path(s, path, SRV_EV_DISK);
+    if (srv_doc_find_path(s, path) == NULL && (rc = srv_check_path(s, path, SRV_EV_DISK)) != 0)
+        srv_log(s, 1, "checking %s after it changed on disk failed: %s", path, srv_strerror(rc));
 }
 
-static void srv__watch_dir(srv_t *s, const char *dir)
+static int srv__watch_dir(srv_t *s, const char *dir)
 {
     struct srv_engine *e = s->engine;
     srv_watch_t *nw;
     uv_fs_event_t *h;
+    char *copy;
     size_t i;
     for (i = 0; i < e->n_watches; i++)
         if (strcmp(e->watches[i].dir, dir) == 0)
-            return;
-    nw = realloc(e->watches, (e->n_watches + 1) * sizeof(*nw));
-    if (nw == NULL)
-        return;
-    e->watches = nw;
-    h = malloc(sizeof(*h));
+            return 0;
+    if ((copy = srv_strdup(dir)) == NULL)
+        return SRV_ENOMEM;
+    nw = srv_realloc(e->watches, (e->n_watches + 1) * sizeof(*nw));
+    h = nw != NULL ? srv_malloc(sizeof(*h)) : NULL;
+    if (nw != NULL)
+        e->watches = nw;
     if (h == NULL || uv_fs_event_init(s->loop, h) != 0) {
-        free(h);
-        return;
+        srv_free(h);
+        srv_free(copy);
+        return h == NULL ? SRV_ENOMEM : SRV_EIO;
     }
     h->data = s;
     if (uv_fs_event_start(h, srv__on_fs_event, dir, 0) != 0) {
-        uv_close((uv_handle_t *)h, (uv_close_cb)free);
-        return;
+        /* a folder that cannot be watched (gone, or no watches left): checked on events only */
+        uv_close((uv_handle_t *)h, srv_free_handle);
+        srv_free(copy);
+        return 0;
     }
-    nw[e->n_watches].dir = strdup(dir);
+    nw[e->n_watches].dir = copy;
     nw[e->n_watches].h = h;
     e->n_watches++;
+    return 0;
 }
 
-static void srv__watch_project(srv_t *s, ue_project *p)
+static int srv__watch_project(srv_t *s, ue_project *p)
 {
     size_t i;
-    srv__watch_dir(s, p->root);
+    int rc = srv__watch_dir(s, p->root), r;
     for (i = 0; i < p->nsources; i++) {
         char *abs = ue_abs(p, p->sources[i]), *slash = abs ? strrchr(abs, '/') : NULL;
-        if (slash != NULL) {
+        if (abs == NULL)
+            r = SRV_ENOMEM;
+        else if (slash != NULL) {
             *slash = '\0';
-            srv__watch_dir(s, abs);
-        }
-        free(abs);
+            r = srv__watch_dir(s, abs);
+        } else
+            r = 0;
+        if (r != 0 && rc == 0)
+            rc = r;
+        ua_free(abs);
     }
+    return rc;
 }
 
-void srv_watch_folders(srv_t *s);
-void srv_watch_folders(srv_t *s)
+int srv_watch_folders(srv_t *s)
 {
     size_t i;
+    int rc = 0, r;
     if (s->engine == NULL)
-        return;
+        return 0;
     for (i = 0; i < s->n_folders; i++)
-        srv__watch_dir(s, s->folders[i].path);
+        if ((r = srv__watch_dir(s, s->folders[i].path)) != 0 && rc == 0)
+            rc = r;
+    return rc;
 }
 
 /* --------------------------------------------------------------------------- lifetime */
 
 int srv_engine_new(srv_t *s)
 {
-    s->engine = calloc(1, sizeof(*s->engine));
+    s->engine = srv_calloc(1, sizeof(*s->engine));
     if (s->engine == NULL)
         return SRV_ENOMEM;
     s->engine->ctx = ua_ctx_new(); /* NULL is accepted by the transformer: per-call index */
@@ -1596,26 +1792,26 @@ void srv_engine_free(srv_t *s)
     srv__cache_clear(e);
     for (i = 0; i < e->n_projects; i++)
         ue_project_free(e->projects[i]);
-    free(e->projects);
-    free(e->idle_path);
+    srv_free(e->projects);
+    srv_free(e->idle_path);
     if (e->idle != NULL)
-        uv_close((uv_handle_t *)e->idle, (uv_close_cb)free);
+        uv_close((uv_handle_t *)e->idle, srv_free_handle);
     for (i = 0; i < e->n_files; i++) {
-        free(e->files[i].path);
-        free(e->files[i].source);
+        srv_free(e->files[i].path);
+        srv_free(e->files[i].source);
         srv__diags_clear(e->files[i].d, e->files[i].n);
     }
-    free(e->files);
+    srv_free(e->files);
     for (i = 0; i < e->n_watches; i++) {
         uv_fs_event_stop(e->watches[i].h);
-        uv_close((uv_handle_t *)e->watches[i].h, (uv_close_cb)free);
-        free(e->watches[i].dir);
+        uv_close((uv_handle_t *)e->watches[i].h, srv_free_handle);
+        srv_free(e->watches[i].dir);
     }
-    free(e->watches);
+    srv_free(e->watches);
     ua_ctx_free(e->ctx);
     srv__lint_forget(e, NULL);
-    free(e->lints);
+    srv_free(e->lints);
     ul_ctx_free(e->lint);
-    free(e);
+    srv_free(e);
     s->engine = NULL;
 }

@@ -14,7 +14,6 @@ static const char *const srv__commands[] = {"unasync.regenerate", "unasync.regen
                                             "unasync.lintFix"};
 
 void srv_watch_parent(srv_t *s, int64_t pid);
-void srv_watch_folders(srv_t *s);
 
 /* ----------------------------------------------------------------------------- replies */
 
@@ -43,6 +42,14 @@ static void srv__reply(srv_t *s, const lsp_id_t *id, int rc, lsp_out_t *out)
                          srv_strerror(rc));
 }
 
+/* A notification cannot be answered: when handling one fails, the client hears it as an error
+ * in window/logMessage, so nothing is dropped silently. */
+static void srv__report(srv_t *s, int rc, const char *what, const char *uri)
+{
+    if (rc != 0)
+        srv_log(s, 1, "%s %s failed: %s", what, uri ? uri : "", srv_strerror(rc));
+}
+
 void srv_framing_error(srv_t *s, int err)
 {
     lsp_id_t null_id = {LSP_ID_NULL, 0, NULL};
@@ -52,7 +59,7 @@ void srv_framing_error(srv_t *s, int err)
 
 int srv_request(srv_t *s, srv_pending_kind_t kind, lsp_out_t *out, int64_t id)
 {
-    srv_pending_t *np = realloc(s->pending, (s->n_pending + 1) * sizeof(*np));
+    srv_pending_t *np = srv_realloc(s->pending, (s->n_pending + 1) * sizeof(*np));
     if (np == NULL) {
         lsp_out_free(out);
         return SRV_ENOMEM;
@@ -87,75 +94,109 @@ srv_doc_t *srv_doc_find_path(srv_t *s, const char *path)
 
 static void srv__doc_free(srv_doc_t *d)
 {
-    free(d->uri);
-    free(d->path);
-    free(d->text);
-    free(d);
+    srv_free(d->uri);
+    srv_free(d->path);
+    srv_free(d->text);
+    srv_free(d);
 }
 
 static void srv__did_open(srv_t *s, const lsp_params_t *p)
 {
     srv_doc_t *d = srv_doc_find(s, p->uri), **nd;
+    char *text = NULL;
+    size_t len = 0, cap = 0;
+    int rc;
+    /* everything that can fail comes first: a document is open with its text or not at all */
+    if ((rc = srv_text_replace(&text, &len, &cap, 0, 0, p->text, p->text_len)) != 0)
+        goto fail;
     if (d == NULL) {
-        nd = realloc(s->docs, (s->n_docs + 1) * sizeof(*nd));
-        d = calloc(1, sizeof(*d));
-        if (nd == NULL || d == NULL) {
-            if (nd)
-                s->docs = nd;
-            free(d);
-            srv_log(s, 1, "out of memory opening %s", p->uri);
-            return;
+        rc = SRV_ENOMEM;
+        if ((d = srv_calloc(1, sizeof(*d))) == NULL || (d->uri = srv_strdup(p->uri)) == NULL ||
+            srv_uri_path(p->uri, &d->path) != 0 ||
+            (nd = srv_realloc(s->docs, (s->n_docs + 1) * sizeof(*nd))) == NULL) {
+            if (d != NULL)
+                srv__doc_free(d);
+            goto fail;
         }
         s->docs = nd;
-        d->uri = strdup(p->uri);
-        d->path = srv_uri_to_path(p->uri);
-        if (d->uri == NULL) {
-            srv__doc_free(d);
-            return;
-        }
         s->docs[s->n_docs++] = d;
-    }
+    } else
+        srv_free(d->text);
+    d->text = text;
+    d->len = len;
+    d->cap = cap;
     d->version = p->version;
-    d->len = 0;
     d->changed_since_open = false;
-    if (srv_text_replace(&d->text, &d->len, &d->cap, 0, 0, p->text, p->text_len) != 0)
-        srv_log(s, 1, "out of memory opening %s", p->uri);
     if (d->path)
-        srv_check_path(s, d->path, SRV_EV_OPEN);
+        srv__report(s, srv_check_path(s, d->path, SRV_EV_OPEN), "checking", p->uri);
+    return;
+fail:
+    srv_free(text);
+    srv__report(s, rc, "opening", p->uri);
 }
 
 static void srv__did_change(srv_t *s, const lsp_params_t *p)
 {
-    srv_doc_t *d = srv_doc_find(s, p->uri);
+    srv_doc_t *d = srv_doc_find(s, p->uri), tmp;
     size_t i;
+    int rc = 0;
     if (d == NULL) {
         srv_log(s, 2, "didChange for a document that is not open: %s", p->uri);
         return;
     }
-    for (i = 0; i < p->n_changes; i++)
-        if (srv_doc_apply_change(d, &p->changes[i], s->utf8) != 0) {
-            srv_log(s, 1, "out of memory applying a change to %s", p->uri);
-            return;
-        }
+    /* All the changes or none: one is applied in place (srv_text_replace leaves the text as it
+     * was when it fails), several to a copy, so that a failure never leaves half of them. */
+    tmp = *d;
+    if (p->n_changes > 1) {
+        tmp.cap = d->len + 1;
+        if ((tmp.text = srv_strndup(d->text ? d->text : "", d->len)) == NULL)
+            rc = SRV_ENOMEM;
+    }
+    for (i = 0; rc == 0 && i < p->n_changes; i++)
+        rc = srv_doc_apply_change(p->n_changes > 1 ? &tmp : d, &p->changes[i], s->utf8);
+    if (p->n_changes > 1) {
+        if (rc == 0) {
+            srv_free(d->text);
+            d->text = tmp.text;
+            d->len = tmp.len;
+            d->cap = tmp.cap;
+        } else
+            srv_free(tmp.text);
+    }
+    if (rc != 0) {
+        srv_log(s, 1,
+                "applying a change to %s failed: %s; the server's copy is now out of step: "
+                "close and reopen the document",
+                p->uri, srv_strerror(rc));
+        return;
+    }
     if (p->has_version)
         d->version = p->version;
     d->changed_since_open = true;
     if (d->path)
-        srv_check_path(s, d->path, SRV_EV_CHANGE);
+        srv__report(s, srv_check_path(s, d->path, SRV_EV_CHANGE), "checking", p->uri);
 }
 
 static void srv__did_save(srv_t *s, const lsp_params_t *p)
 {
     srv_doc_t *d = srv_doc_find(s, p->uri);
-    char *path;
+    char *path = NULL;
+    int rc = 0;
     if (d != NULL && p->text != NULL) { /* includeText: the saved text is authoritative */
-        d->len = 0;
-        srv_text_replace(&d->text, &d->len, &d->cap, 0, 0, p->text, p->text_len);
+        size_t len = 0;
+        if ((rc = srv_text_replace(&d->text, &len, &d->cap, 0, 0, p->text, p->text_len)) == 0)
+            d->len = len;
     }
-    path = d && d->path ? strdup(d->path) : srv_uri_to_path(p->uri);
-    if (path != NULL)
-        srv_check_path(s, path, SRV_EV_SAVE);
-    free(path);
+    if (rc == 0) {
+        if (d != NULL && d->path != NULL)
+            rc = (path = srv_strdup(d->path)) != NULL ? 0 : SRV_ENOMEM;
+        else
+            rc = srv_uri_path(p->uri, &path);
+    }
+    if (rc == 0 && path != NULL)
+        rc = srv_check_path(s, path, SRV_EV_SAVE);
+    srv__report(s, rc, "checking the saved", p->uri);
+    srv_free(path);
 }
 
 static void srv__did_close(srv_t *s, const lsp_params_t *p)
@@ -167,7 +208,8 @@ static void srv__did_close(srv_t *s, const lsp_params_t *p)
             s->docs[i] = s->docs[--s->n_docs];
             /* the file on disk is what counts again */
             if (d->path)
-                srv_check_path(s, d->path, SRV_EV_CLOSE);
+                srv__report(s, srv_check_path(s, d->path, SRV_EV_CLOSE), "checking the closed",
+                            p->uri);
             srv__doc_free(d);
             return;
         }
@@ -178,49 +220,55 @@ static void srv__did_close(srv_t *s, const lsp_params_t *p)
 static int srv__add_folder(srv_t *s, const char *uri)
 {
     srv_folder_t *nf;
-    char *path = srv_uri_to_path(uri);
+    char *path = NULL, *copy;
     size_t i;
+    if (srv_uri_path(uri, &path) != 0)
+        return SRV_ENOMEM;
     if (path == NULL) {
         srv_log(s, 2, "ignoring workspace folder that is not a local path: %s", uri);
         return SRV_EINVAL;
     }
     for (i = 0; i < s->n_folders; i++)
         if (strcmp(s->folders[i].path, path) == 0) {
-            free(path);
+            srv_free(path);
             return 0;
         }
-    nf = realloc(s->folders, (s->n_folders + 1) * sizeof(*nf));
-    if (nf == NULL) {
-        free(path);
+    if ((copy = srv_strdup(uri)) == NULL ||
+        (nf = srv_realloc(s->folders, (s->n_folders + 1) * sizeof(*nf))) == NULL) {
+        srv_free(copy);
+        srv_free(path);
         return SRV_ENOMEM;
     }
     s->folders = nf;
     memset(&nf[s->n_folders], 0, sizeof(*nf));
-    nf[s->n_folders].uri = strdup(uri);
+    nf[s->n_folders].uri = copy;
     nf[s->n_folders].path = path;
     s->n_folders++;
     return 0;
 }
 
-static void srv__remove_folder(srv_t *s, const char *uri)
+static int srv__remove_folder(srv_t *s, const char *uri)
 {
-    char *path = srv_uri_to_path(uri);
+    char *path = NULL;
     size_t i;
+    if (srv_uri_path(uri, &path) != 0)
+        return SRV_ENOMEM;
     if (path == NULL)
-        return;
+        return 0;
     for (i = 0; i < s->n_folders; i++)
         if (strcmp(s->folders[i].path, path) == 0) {
             srv_folder_t f = s->folders[i];
             if (f.watch) {
                 uv_fs_event_stop(f.watch);
-                uv_close((uv_handle_t *)f.watch, (uv_close_cb)free);
+                uv_close((uv_handle_t *)f.watch, srv_free_handle);
             }
-            free(f.uri);
-            free(f.path);
+            srv_free(f.uri);
+            srv_free(f.path);
             s->folders[i] = s->folders[--s->n_folders];
             break;
         }
-    free(path);
+    srv_free(path);
+    return 0;
 }
 
 /* -------------------------------------------------------------------------- settings */
@@ -258,7 +306,8 @@ static void srv__startup_check(srv_t *s)
         uv_timer_stop(&s->config_timer);
         s->config_timer_on = false;
     }
-    srv_check_all(s, s->progress_ok ? "unasync-startup" : NULL);
+    srv__report(s, srv_check_all(s, s->progress_ok ? "unasync-startup" : NULL),
+                "checking the workspace", NULL);
 }
 
 static void srv__on_startup_timer(uv_timer_t *t)
@@ -276,19 +325,22 @@ static void srv__on_startup_timer(uv_timer_t *t)
     srv__startup_check(s);
 }
 
-static void srv__request_configuration(srv_t *s)
+static int srv__request_configuration(srv_t *s)
 {
-    const char **scopes = calloc(s->n_folders ? s->n_folders : 1, sizeof(char *));
+    const char **scopes = srv_calloc(s->n_folders ? s->n_folders : 1, sizeof(char *));
     lsp_out_t out;
     size_t n = s->n_folders ? s->n_folders : 1, i;
     int64_t id = s->next_id++;
+    int rc;
     if (scopes == NULL)
-        return;
+        return SRV_ENOMEM;
     for (i = 0; i < s->n_folders; i++)
         scopes[i] = s->folders[i].uri;
-    if (lsp_encode_configuration_request(id, scopes, n, &out) == 0)
-        srv_request(s, SRV_PENDING_CONFIGURATION, &out, id);
-    free(scopes);
+    rc = lsp_encode_configuration_request(id, scopes, n, &out) == 0
+             ? srv_request(s, SRV_PENDING_CONFIGURATION, &out, id)
+             : SRV_ENOMEM;
+    srv_free(scopes);
+    return rc;
 }
 
 static void srv__initialized(srv_t *s)
@@ -305,9 +357,9 @@ static void srv__initialized(srv_t *s)
             s->watching_by_client = true;
     }
     if (!s->watching_by_client)
-        srv_watch_folders(s);
+        srv__report(s, srv_watch_folders(s), "watching the workspace folders", NULL);
     if (s->caps.configuration)
-        srv__request_configuration(s);
+        srv__report(s, srv__request_configuration(s), "asking for the settings", NULL);
     if (s->caps.work_done_progress) {
         int64_t id = s->next_id++;
         if (lsp_encode_work_done_create(id, "unasync-startup", &out) == 0)
@@ -341,7 +393,7 @@ static void srv__on_response(srv_t *s, const lsp_msg_t *m)
             lsp_severity_t before = s->settings.drift_severity;
             srv__merge_settings(s, &st);
             if (s->startup_done && before != s->settings.drift_severity)
-                srv_check_all(s, NULL);
+                srv__report(s, srv_check_all(s, NULL), "checking the workspace", NULL);
         }
         break;
     }
@@ -360,7 +412,7 @@ static void srv__on_response(srv_t *s, const lsp_msg_t *m)
         if (m->is_error) {
             srv_log(s, 2, "client refused file watching; watching with libuv");
             s->watching_by_client = false;
-            srv_watch_folders(s);
+            srv__report(s, srv_watch_folders(s), "watching the workspace folders", NULL);
         }
         break;
     }
@@ -376,6 +428,7 @@ static void srv__initialize(srv_t *s, lsp_msg_t *m)
     lsp_out_t out;
     lsp_initialize_params_t *ip = &m->init;
     size_t i;
+    int rc = 0;
     if (s->initialize_answered) {
         srv__reply_error(s, &m->id, LSP_RPC_INVALID_REQUEST, "initialize was already received");
         return;
@@ -389,9 +442,14 @@ static void srv__initialize(srv_t *s, lsp_msg_t *m)
     if (ip->has_trace)
         s->trace = ip->trace;
     for (i = 0; i < ip->n_folders; i++)
-        srv__add_folder(s, ip->folders[i].uri);
-    if (ip->n_folders == 0 && ip->root_uri != NULL)
-        srv__add_folder(s, ip->root_uri);
+        if ((rc = srv__add_folder(s, ip->folders[i].uri)) == SRV_ENOMEM)
+            break;
+    if (rc == 0 && ip->n_folders == 0 && ip->root_uri != NULL)
+        rc = srv__add_folder(s, ip->root_uri);
+    if (rc == SRV_ENOMEM) { /* not answered: the client may send initialize again */
+        srv__reply_error(s, &m->id, LSP_RPC_INTERNAL_ERROR, srv_strerror(rc));
+        return;
+    }
     if (ip->has_process_id)
         srv_watch_parent(s, ip->process_id);
     memset(&caps, 0, sizeof(caps));
@@ -418,14 +476,18 @@ static void srv__execute_command(srv_t *s, lsp_msg_t *m)
     else if (strcmp(m->p.command, "unasync.lintFix") == 0)
         rc = srv_lint_fix(s, m->p.arg_uri);
     else if (strcmp(m->p.command, "unasync.regenerate") == 0) {
-        char *path = m->p.arg_uri ? srv_uri_to_path(m->p.arg_uri) : NULL;
+        char *path = NULL;
+        if (m->p.arg_uri != NULL && srv_uri_path(m->p.arg_uri, &path) != 0) {
+            srv__reply_error(s, &m->id, LSP_RPC_INTERNAL_ERROR, srv_strerror(SRV_ENOMEM));
+            return;
+        }
         if (path == NULL) {
             srv__reply_error(s, &m->id, LSP_RPC_INVALID_PARAMS,
                              "unasync.regenerate needs a file URI argument");
             return;
         }
         rc = srv_regenerate(s, path);
-        free(path);
+        srv_free(path);
     } else {
         srv__reply_error(s, &m->id, LSP_RPC_INVALID_PARAMS, "unknown command");
         return;
@@ -480,9 +542,10 @@ static void srv__handle_request(srv_t *s, lsp_msg_t *m)
         return;
     case LSP_M_DIAGNOSTIC:
         if (s->caps.pull_diagnostics) {
-            char *path = srv_uri_to_path(m->p.uri);
-            rc = srv_encode_report(s, &m->id, path, &out);
-            free(path);
+            char *path = NULL;
+            if ((rc = srv_uri_path(m->p.uri, &path)) == 0)
+                rc = srv_encode_report(s, &m->id, path, &out);
+            srv_free(path);
             srv__reply(s, &m->id, rc, &out);
             return;
         }
@@ -530,27 +593,31 @@ static void srv__handle_notification(srv_t *s, lsp_msg_t *m)
         srv__merge_settings(s, &m->p.settings);
         /* a client with workspace/configuration sends an empty settings object: ask */
         if (s->caps.configuration)
-            srv__request_configuration(s);
+            srv__report(s, srv__request_configuration(s), "asking for the settings", NULL);
         if (before.drift_severity != s->settings.drift_severity && s->startup_done)
-            srv_check_all(s, NULL);
+            srv__report(s, srv_check_all(s, NULL), "checking the workspace", NULL);
         break;
     }
     case LSP_M_DID_CHANGE_WATCHED_FILES:
         for (i = 0; i < m->p.n_events; i++) {
-            char *path = srv_uri_to_path(m->p.events[i].uri);
-            if (path != NULL)
-                srv_check_path(s, path, SRV_EV_DISK);
-            free(path);
+            char *path = NULL;
+            int rc = srv_uri_path(m->p.events[i].uri, &path);
+            if (rc == 0 && path != NULL)
+                rc = srv_check_path(s, path, SRV_EV_DISK);
+            srv__report(s, rc, "checking the changed file", m->p.events[i].uri);
+            srv_free(path);
         }
         break;
     case LSP_M_DID_CHANGE_WORKSPACE_FOLDERS:
         for (i = 0; i < m->p.n_removed; i++)
-            srv__remove_folder(s, m->p.removed[i].uri);
+            srv__report(s, srv__remove_folder(s, m->p.removed[i].uri),
+                        "removing the workspace folder", m->p.removed[i].uri);
         for (i = 0; i < m->p.n_added; i++)
-            srv__add_folder(s, m->p.added[i].uri);
+            if (srv__add_folder(s, m->p.added[i].uri) == SRV_ENOMEM)
+                srv__report(s, SRV_ENOMEM, "adding the workspace folder", m->p.added[i].uri);
         if (!s->watching_by_client)
-            srv_watch_folders(s);
-        srv_check_all(s, NULL);
+            srv__report(s, srv_watch_folders(s), "watching the workspace folders", NULL);
+        srv__report(s, srv_check_all(s, NULL), "checking the workspace", NULL);
         break;
     case LSP_M_SET_TRACE:
         s->trace = m->p.trace;
@@ -593,10 +660,12 @@ void srv_dispatch_body(srv_t *s, const char *body, size_t len)
     }
     if (s->queue_len == s->queue_cap) {
         size_t cap = s->queue_cap ? s->queue_cap * 2 : 16;
-        lsp_msg_t *nq = realloc(s->queue, cap * sizeof(*nq));
+        lsp_msg_t *nq = srv_realloc(s->queue, cap * sizeof(*nq));
         if (nq == NULL) {
             if (m.kind == LSP_MSG_REQUEST)
                 srv__reply_error(s, &m.id, LSP_RPC_INTERNAL_ERROR, "out of memory");
+            else
+                srv__report(s, SRV_ENOMEM, "queueing", m.method);
             lsp_msg_free(&m);
             return;
         }

@@ -10,6 +10,21 @@
 #include "lsp.h"
 #include "server.h"
 
+/* ------------------------------------------------------------------------- allocation */
+
+/* The hook set by srv_set_allocator (srv_alloc.c). A zero size asks for one byte, so NULL
+ * always means failure; srv_free(NULL) does nothing. Memory from ue_*, ul_* and ua_* functions
+ * is released with ua_free (or their *_free), memory from lsp_* with lsp_* functions. */
+void *srv_malloc(size_t n);
+void *srv_calloc(size_t n, size_t size);
+void *srv_realloc(void *p, size_t n);
+void srv_free(void *p);
+/* Copies of a string (NULL for NULL) and of its first n bytes, NUL-terminated. */
+char *srv_strdup(const char *s);
+char *srv_strndup(const char *s, size_t n);
+/* A uv_close callback for a handle from srv_malloc. */
+void srv_free_handle(uv_handle_t *h);
+
 /* ---------------------------------------------------------------- documents and text */
 
 /* An open document: the client's buffer, which overrides the file on disk. */
@@ -41,6 +56,9 @@ int srv_doc_apply_change(srv_doc_t *doc, const lsp_content_change_t *ch, bool ut
  * resolved lexically). Returns a new string, or NULL for other schemes, relative or invalid
  * URIs (embedded NUL) and on allocation failure. */
 char *srv_uri_to_path(const char *uri);
+/* The same, telling the two NULLs apart: returns 0 with *path set (NULL when uri names no
+ * local file), or SRV_ENOMEM. */
+int srv_uri_path(const char *uri, char **path);
 /* Converts an absolute path to a file:// URI, percent-encoding what needs it. New string or
  * NULL on allocation failure. */
 char *srv_path_to_uri(const char *path);
@@ -93,6 +111,7 @@ typedef struct srv {
     uv_loop_t *loop;
     /* transport */
     int in_kind, out_kind; /* uv_handle_type of fd 0 and fd 1 */
+    int out_fd;            /* where blocking writes go (UV_FILE output): 1 */
     union {
         uv_pipe_t pipe;
         uv_tty_t tty;
@@ -136,11 +155,24 @@ typedef struct srv {
     size_t n_pending;
     int64_t next_id;
     struct srv_engine *engine;
+    uint64_t idle_ms; /* how long typing must pause before the pre-check runs */
 } srv_t;
 
 /* ------------------------------------------------------------------------ transport */
 
-/* Sends one framed message (takes ownership of out->data). Returns 0 or SRV_EIO. */
+/* Creates the server's state on loop (timers, engine; no transport yet). Returns 0 with *out
+ * set, or SRV_ENOMEM. */
+int srv_create(uv_loop_t *loop, srv_t **out);
+/* Ends the server (srv_exit) if it has not ended, runs the loop until its handles are closed,
+ * and frees the state. srv_destroy(NULL) does nothing. */
+void srv_destroy(srv_t *s);
+/* Feeds bytes read from the client: frames them, decodes and dispatches every complete
+ * message. The stdio transport calls it for each read. */
+void srv_input(srv_t *s, const char *data, size_t n);
+/* Instead of srv_io_start: no input handle (the caller feeds srv_input), and output written
+ * with blocking writes to out_fd, as for a plain file on fd 1. */
+void srv_io_use_fd(srv_t *s, int out_fd);
+/* Sends one framed message (takes ownership of out->data). Returns 0, SRV_ENOMEM or SRV_EIO. */
 int srv_send(srv_t *s, lsp_out_t *out);
 /* Logs to stderr and, when the client is connected, as window/logMessage (type 1..4). */
 void srv_log(srv_t *s, int type, const char *fmt, ...)
@@ -180,9 +212,14 @@ void srv_engine_free(srv_t *s);
  * diagnostics for every file whose set changed and updates unasync/status. reason tells what
  * happened (for the generated-file warning). */
 typedef enum { SRV_EV_OPEN, SRV_EV_CHANGE, SRV_EV_SAVE, SRV_EV_CLOSE, SRV_EV_DISK } srv_event_t;
-void srv_check_path(srv_t *s, const char *path, srv_event_t ev);
+int srv_check_path(srv_t *s, const char *path, srv_event_t ev);
 /* Checks every project of every workspace folder (startup, folder added, settings changed). */
-void srv_check_all(srv_t *s, const char *progress_token);
+int srv_check_all(srv_t *s, const char *progress_token);
+/* Watches the workspace folders with libuv (when the client cannot watch files for us). */
+int srv_watch_folders(srv_t *s);
+/* srv_check_path, srv_check_all and srv_watch_folders return 0, or SRV_ENOMEM (SRV_EIO when
+ * sending failed) when something could not be checked or published: what was published
+ * before stays, and the caller tells the client (window/logMessage). */
 /* Diagnostics of one file as the last check found them (pull diagnostics). Encodes the pull
  * report for request id into out. */
 int srv_encode_report(srv_t *s, const lsp_id_t *id, const char *path, lsp_out_t *out);
@@ -198,8 +235,9 @@ int srv_lint_fix(srv_t *s, const char *arg);
 /* Hover and definition inside a twin. */
 int srv_hover(srv_t *s, const lsp_msg_t *m, lsp_out_t *out);
 int srv_definition(srv_t *s, const lsp_msg_t *m, lsp_out_t *out);
-/* Sends unasync/status when the counts changed. */
-void srv_update_status(srv_t *s);
+/* Sends unasync/status when the counts changed. Returns 0, SRV_ENOMEM or SRV_EIO (the counts
+ * are then sent next time). */
+int srv_update_status(srv_t *s);
 /* Publishes a diagnostics set for uri unless it equals the last one sent. */
 int srv_publish(srv_t *s, const char *uri, const lsp_diagnostic_t *d, size_t n);
 

@@ -16,7 +16,7 @@ typedef struct srv_write {
     lsp_out_t out;
 } srv_write_t;
 
-static void srv__on_input(srv_t *s, const char *data, size_t n)
+void srv_input(srv_t *s, const char *data, size_t n)
 {
     const char *body;
     size_t len;
@@ -53,7 +53,7 @@ static void srv__on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 {
     srv_t *s = st->data;
     if (n > 0)
-        srv__on_input(s, buf->base, (size_t)n);
+        srv_input(s, buf->base, (size_t)n);
     else if (n < 0)
         srv__on_eof(s);
 }
@@ -68,7 +68,7 @@ static void srv__on_file_read(uv_fs_t *req)
         srv__on_eof(s);
         return;
     }
-    srv__on_input(s, s->file_buf, (size_t)n);
+    srv_input(s, s->file_buf, (size_t)n);
     if (!s->exiting) {
         uv_buf_t b = uv_buf_init(s->file_buf, sizeof(s->file_buf));
         if (uv_fs_read(s->loop, &s->file_read, 0, &b, 1, -1, srv__on_file_read) == 0)
@@ -76,6 +76,13 @@ static void srv__on_file_read(uv_fs_t *req)
         else
             srv__on_eof(s);
     }
+}
+
+void srv_io_use_fd(srv_t *s, int out_fd)
+{
+    s->in_kind = s->out_kind = UV_FILE;
+    s->out_fd = out_fd;
+    s->in_closed = true;
 }
 
 int srv_io_start(srv_t *s)
@@ -129,7 +136,7 @@ static void srv__on_out_closed(uv_handle_t *h)
 static void srv__on_shutdown(uv_shutdown_t *req, int status)
 {
     srv_t *s = req->handle->data;
-    free(req);
+    srv_free(req);
     if (!uv_is_closing((uv_handle_t *)&s->out.pipe))
         uv_close((uv_handle_t *)&s->out.pipe, srv__on_out_closed);
 }
@@ -146,11 +153,11 @@ void srv_io_stop(srv_t *s)
             uv_cancel((uv_req_t *)&s->file_read);
     }
     if (s->out_usable) {
-        uv_shutdown_t *req = malloc(sizeof(*req));
+        uv_shutdown_t *req = srv_malloc(sizeof(*req));
         s->out_usable = false;
         /* shutdown waits for queued writes, then the handle is closed */
         if (req == NULL || uv_shutdown(req, (uv_stream_t *)&s->out.pipe, srv__on_shutdown) != 0) {
-            free(req);
+            srv_free(req);
             uv_close((uv_handle_t *)&s->out.pipe, srv__on_out_closed);
         }
     }
@@ -165,16 +172,16 @@ static void srv__on_write(uv_write_t *req, int status)
         srv_exit(w->s, 1);
     }
     lsp_out_free(&w->out);
-    free(w);
+    srv_free(w);
 }
 
-/* Writes all of buf to fd 1 with blocking semantics, even if fd 1 is non-blocking. */
-static int srv__write_fd(const char *buf, size_t len)
+/* Writes all of buf to fd with blocking semantics, even if fd is non-blocking. */
+static int srv__write_fd(int fd, const char *buf, size_t len)
 {
     while (len > 0) {
-        ssize_t n = write(1, buf, len);
+        ssize_t n = write(fd, buf, len);
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            struct pollfd p = {1, POLLOUT, 0};
+            struct pollfd p = {fd, POLLOUT, 0};
             poll(&p, 1, -1);
             continue;
         }
@@ -195,11 +202,11 @@ int srv_send(srv_t *s, lsp_out_t *out)
     if (out->data == NULL)
         return SRV_EINVAL;
     if (s->out_kind == UV_FILE || !s->out_usable) {
-        int rc = s->out_kind == UV_FILE ? srv__write_fd(out->data, out->len) : SRV_EIO;
+        int rc = s->out_kind == UV_FILE ? srv__write_fd(s->out_fd, out->data, out->len) : SRV_EIO;
         lsp_out_free(out);
         return rc;
     }
-    w = malloc(sizeof(*w));
+    w = srv_malloc(sizeof(*w));
     if (w == NULL) {
         lsp_out_free(out);
         return SRV_ENOMEM;
@@ -211,7 +218,7 @@ int srv_send(srv_t *s, lsp_out_t *out)
     b = uv_buf_init(w->out.data, (unsigned)w->out.len);
     if (uv_write(&w->req, (uv_stream_t *)&s->out.pipe, &b, 1, srv__on_write) != 0) {
         lsp_out_free(&w->out);
-        free(w);
+        srv_free(w);
         return SRV_EIO;
     }
     s->pending_writes++;

@@ -9,6 +9,8 @@
 
 /* How often the client's process is looked for (kill(pid, 0)). */
 #define SRV_PARENT_POLL_MS 1000
+/* How long typing must pause before the pre-check runs. */
+#define SRV_IDLE_MS 50
 
 const char *srv_strerror(int err)
 {
@@ -34,7 +36,7 @@ static void srv__close_folder_watch(srv_folder_t *f)
 {
     if (f->watch != NULL) {
         uv_fs_event_stop(f->watch);
-        uv_close((uv_handle_t *)f->watch, (uv_close_cb)free);
+        uv_close((uv_handle_t *)f->watch, srv_free_handle);
         f->watch = NULL;
     }
 }
@@ -84,33 +86,76 @@ static void srv__free_state(srv_t *s)
 {
     size_t i;
     for (i = 0; i < s->n_docs; i++) {
-        free(s->docs[i]->uri);
-        free(s->docs[i]->path);
-        free(s->docs[i]->text);
-        free(s->docs[i]);
+        srv_free(s->docs[i]->uri);
+        srv_free(s->docs[i]->path);
+        srv_free(s->docs[i]->text);
+        srv_free(s->docs[i]);
     }
-    free(s->docs);
+    srv_free(s->docs);
     for (i = 0; i < s->n_folders; i++) {
-        free(s->folders[i].uri);
-        free(s->folders[i].path);
+        srv_free(s->folders[i].uri);
+        srv_free(s->folders[i].path);
     }
-    free(s->folders);
+    srv_free(s->folders);
     for (i = 0; i < s->n_published; i++) {
-        free(s->published[i].uri);
-        free(s->published[i].key);
+        srv_free(s->published[i].uri);
+        srv_free(s->published[i].key);
     }
-    free(s->published);
+    srv_free(s->published);
     for (i = 0; i < s->n_pairs; i++) {
-        free(s->pairs[i].source);
-        free(s->pairs[i].twin);
-        free(s->pairs[i].root);
+        srv_free(s->pairs[i].source);
+        srv_free(s->pairs[i].twin);
+        srv_free(s->pairs[i].root);
     }
-    free(s->pairs);
+    srv_free(s->pairs);
     for (i = 0; i < s->queue_len; i++)
         lsp_msg_free(&s->queue[i]);
-    free(s->queue);
-    free(s->pending);
+    srv_free(s->queue);
+    srv_free(s->pending);
     lsp_framer_free(&s->framer);
+}
+
+int srv_create(uv_loop_t *loop, srv_t **out)
+{
+    srv_t *s = srv_calloc(1, sizeof(*s));
+    *out = NULL;
+    if (s == NULL)
+        return SRV_ENOMEM;
+    s->loop = loop;
+    s->exit_status = 1;
+    s->status_twins = s->status_stale = -1;
+    s->next_id = 1;
+    s->out_fd = 1;
+    s->idle_ms = SRV_IDLE_MS;
+    s->settings.lint_enable = true;
+    s->settings.drift_severity = LSP_SEVERITY_WARNING;
+    lsp_framer_init(&s->framer, 0);
+    uv_timer_init(loop, &s->parent_timer);
+    uv_timer_init(loop, &s->config_timer);
+    s->parent_timer.data = s->config_timer.data = s;
+    if (srv_engine_new(s) != 0) {
+        /* the timers are closed before the state they point to is freed */
+        uv_close((uv_handle_t *)&s->parent_timer, NULL);
+        uv_close((uv_handle_t *)&s->config_timer, NULL);
+        uv_run(loop, UV_RUN_NOWAIT);
+        srv__free_state(s);
+        srv_free(s);
+        return SRV_ENOMEM;
+    }
+    *out = s;
+    return 0;
+}
+
+void srv_destroy(srv_t *s)
+{
+    if (s == NULL)
+        return;
+    srv_exit(s, s->exit_status);
+    uv_close((uv_handle_t *)&s->parent_timer, NULL);
+    uv_close((uv_handle_t *)&s->config_timer, NULL);
+    uv_run(s->loop, UV_RUN_DEFAULT);
+    srv__free_state(s);
+    srv_free(s);
 }
 
 int srv_run_stdio(void)
@@ -124,32 +169,18 @@ int srv_run_stdio(void)
         fprintf(stderr, "unasync: cannot start the event loop\n");
         return 1;
     }
-    s = calloc(1, sizeof(*s));
-    if (s == NULL) {
+    if (srv_create(&loop, &s) != 0) {
+        fprintf(stderr, "unasync: out of memory starting the server\n");
         uv_loop_close(&loop);
         return 1;
     }
-    s->loop = &loop;
-    s->exit_status = 1;
-    s->status_twins = s->status_stale = -1;
-    s->next_id = 1;
-    s->settings.lint_enable = true;
-    s->settings.drift_severity = LSP_SEVERITY_WARNING;
-    lsp_framer_init(&s->framer, 0);
-    uv_timer_init(&loop, &s->parent_timer);
-    uv_timer_init(&loop, &s->config_timer);
-    s->parent_timer.data = s->config_timer.data = s;
-    if (srv_engine_new(s) != 0 || srv_io_start(s) != 0) {
+    if (srv_io_start(s) != 0) {
         fprintf(stderr, "unasync: cannot start the server on stdin/stdout\n");
         srv_exit(s, 1);
     }
     uv_run(&loop, UV_RUN_DEFAULT);
-    uv_close((uv_handle_t *)&s->parent_timer, NULL);
-    uv_close((uv_handle_t *)&s->config_timer, NULL);
-    uv_run(&loop, UV_RUN_DEFAULT);
     status = s->exit_status;
-    srv__free_state(s);
-    free(s);
+    srv_destroy(s);
     if (uv_loop_close(&loop) != 0)
         fprintf(stderr, "unasync: event loop closed with handles still open\n");
     return status;

@@ -135,7 +135,7 @@ int srv_text_replace(char **text, size_t *len, size_t *cap, size_t start, size_t
         char *nt;
         while (c < new_len + 1)
             c *= 2;
-        nt = realloc(*text, c);
+        nt = srv_realloc(*text, c);
         if (nt == NULL)
             return SRV_ENOMEM;
         *text = nt;

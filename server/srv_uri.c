@@ -48,26 +48,27 @@ static void srv__normalize(char *p)
     *out = '\0';
 }
 
-char *srv_uri_to_path(const char *uri)
+int srv_uri_path(const char *uri, char **out)
 {
     const char *s;
     char *path, *o;
+    *out = NULL;
     if (strncmp(uri, "file://", 7) != 0)
-        return NULL;
+        return 0;
     s = uri + 7;
     if (strncmp(s, "localhost/", 10) == 0)
         s += 9;
     if (*s != '/')
-        return NULL; /* a remote host or a relative path */
-    path = malloc(strlen(s) + 2);
+        return 0; /* a remote host or a relative path */
+    path = srv_malloc(strlen(s) + 2);
     if (path == NULL)
-        return NULL;
+        return SRV_ENOMEM;
     for (o = path; *s && *s != '?' && *s != '#'; s++) {
         if (*s == '%') {
             int hi = srv__hex(s[1]), lo = hi >= 0 ? srv__hex(s[2]) : -1;
             if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-                free(path);
-                return NULL;
+                srv_free(path);
+                return 0;
             }
             *o++ = (char)(hi * 16 + lo);
             s += 2;
@@ -76,6 +77,14 @@ char *srv_uri_to_path(const char *uri)
     }
     *o = '\0';
     srv__normalize(path);
+    *out = path;
+    return 0;
+}
+
+char *srv_uri_to_path(const char *uri)
+{
+    char *path;
+    srv_uri_path(uri, &path);
     return path;
 }
 
@@ -83,7 +92,7 @@ char *srv_path_to_uri(const char *path)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t n = strlen(path);
-    char *uri = malloc(7 + 3 * n + 1), *o;
+    char *uri = srv_malloc(7 + 3 * n + 1), *o;
     if (uri == NULL)
         return NULL;
     memcpy(uri, "file://", 7);
