@@ -1,0 +1,580 @@
+/* test_alloc.c - fault injection: a scripted editor session survives the failure of each of the
+ * server's allocations in turn: the request at hand gets a JSON-RPC error (a notification a
+ * window/logMessage error), the next requests are served, no twin is half written, nothing leaks.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "engine.h"
+#include "srv_int.h"
+#include "testfs.h"
+
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- the hooks: the server's fails exactly one call; all three count what is live ---- */
+
+static struct {
+    long calls;   /* the server's malloc and realloc calls so far */
+    long fail_at; /* the call that fails (1-based); 0 for none */
+    int failed;   /* whether it has failed */
+    long live;    /* the server's blocks allocated and not yet freed */
+    long ua_live, lsp_live;
+} hook;
+
+static void *srv_hook_malloc(size_t n)
+{
+    if (++hook.calls == hook.fail_at) {
+        hook.failed = 1;
+        return NULL;
+    }
+    void *p = malloc(n);
+    if (p)
+        hook.live++;
+    return p;
+}
+
+static void *srv_hook_realloc(void *p, size_t n)
+{
+    if (++hook.calls == hook.fail_at) {
+        hook.failed = 1;
+        return NULL;
+    }
+    void *q = realloc(p, n);
+    if (q && !p)
+        hook.live++;
+    return q;
+}
+
+static void srv_hook_free(void *p)
+{
+    hook.live--;
+    free(p);
+}
+
+static void *ua_hook_malloc(size_t n)
+{
+    void *p = malloc(n);
+    if (p)
+        hook.ua_live++;
+    return p;
+}
+
+static void *ua_hook_realloc(void *p, size_t n)
+{
+    void *q = realloc(p, n);
+    if (q && !p)
+        hook.ua_live++;
+    return q;
+}
+
+static void ua_hook_free(void *p)
+{
+    hook.ua_live--;
+    free(p);
+}
+
+static void *lsp_hook_malloc(size_t n)
+{
+    void *p = malloc(n);
+    if (p)
+        hook.lsp_live++;
+    return p;
+}
+
+static void lsp_hook_free(void *p)
+{
+    if (p)
+        hook.lsp_live--;
+    free(p);
+}
+
+static void hooks_on(void)
+{
+    srv_set_allocator(srv_hook_malloc, srv_hook_realloc, srv_hook_free);
+    ua_set_allocator(ua_hook_malloc, ua_hook_realloc, ua_hook_free);
+    lsp_set_allocator(lsp_hook_malloc, lsp_hook_free);
+}
+
+static void hooks_off(void)
+{
+    srv_set_allocator(NULL, NULL, NULL);
+    ua_set_allocator(NULL, NULL, NULL);
+    lsp_set_allocator(NULL, NULL);
+}
+
+/* ---- the project: an async source whose committed twin the session finds stale ---- */
+
+static const char config_json[] =
+    "{ \"sources\": [\"*.c\"], \"lint\": { \"UA000\": \"off\", \"UA005\": \"off\" } }\n";
+
+static const char source_c[] = "#include <unasync/async.h>\n"
+                               "\n"
+                               "async int fetch(int id) {\n"
+                               "    await async_sleep_ms(10);\n"
+                               "    return id;\n"
+                               "}\n";
+
+/* source_c after the session's two edits (one didChange with two ranged changes; the second
+ * outgrows the buffer, so that it needs memory after the first one was applied) */
+static const char edited_c[] = "#include <unasync/async.h>\n"
+                               "\n"
+                               "async int fetch(int id) {\n"
+                               "    await async_sleep_ms(20);\n"
+                               "    return id + 1; /* the next one, and a longer line */\n"
+                               "}\n";
+
+typedef struct project {
+    char dir[PATH_MAX];
+    char src[PATH_MAX + 16], twin[PATH_MAX + 16];
+    char src_uri[PATH_MAX + 32], twin_uri[PATH_MAX + 32], dir_uri[PATH_MAX + 32];
+    char *old_twin; /* the committed twin of source_c */
+    size_t old_len;
+} project;
+
+static void project_reset(const project *p)
+{
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof(path), "%s/unasync.json", p->dir);
+    testfs_spit(path, config_json, strlen(config_json));
+    testfs_spit(p->src, source_c, strlen(source_c));
+    if (p->old_twin != NULL)
+        testfs_spit(p->twin, p->old_twin, p->old_len);
+}
+
+/* The names in the project folder: exactly the three files, no temporary left behind. */
+static void assert_only_project_files(const project *p)
+{
+    DIR *d = opendir(p->dir);
+    struct dirent *e;
+    int n = 0;
+    assert_non_null(d);
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        if (strcmp(e->d_name, "unasync.json") != 0 && strcmp(e->d_name, "x.c") != 0 &&
+            strcmp(e->d_name, "sync_x.c") != 0)
+            fail_msg("unexpected file %s in the project", e->d_name);
+        n++;
+    }
+    closedir(d);
+    assert_int_equal(n, 3);
+}
+
+/* ---- the session ---- */
+
+enum { MAX_MSGS = 16 };
+
+typedef struct step {
+    int id; /* request id, 0 for a notification */
+    char body[4096];
+} step;
+
+typedef struct script {
+    step v[MAX_MSGS];
+    int n;
+} script;
+
+static void add(script *sc, int id, const char *fmt, ...)
+{
+    va_list ap;
+    step *st = &sc->v[sc->n++];
+    assert_true(sc->n <= MAX_MSGS);
+    st->id = id;
+    va_start(ap, fmt);
+    int n = vsnprintf(st->body, sizeof(st->body), fmt, ap);
+    va_end(ap);
+    assert_true(n > 0 && (size_t)n < sizeof(st->body));
+}
+
+/* JSON string contents of C text (the sources hold no quotes or backslashes). */
+static void json_text(char *out, size_t cap, const char *s)
+{
+    size_t o = 0;
+    for (; *s; s++) {
+        assert_true(o + 3 < cap);
+        if (*s == '\n') {
+            out[o++] = '\\';
+            out[o++] = 'n';
+        } else
+            out[o++] = *s;
+    }
+    out[o] = '\0';
+}
+
+/* initialize, initialized, didOpen, didChange, (the idle pre-check), didSave after the edit
+ * reached the disk, codeAction on the stale twin, hover in it, executeCommand regenerate,
+ * shutdown, exit. The client cannot watch files: the server watches with libuv. */
+static void make_script(script *sc, const project *p)
+{
+    char text[1024];
+    memset(sc, 0, sizeof(*sc));
+    add(sc, 1,
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"processId\":null,"
+        "\"rootUri\":\"%s\",\"workspaceFolders\":[{\"uri\":\"%s\",\"name\":\"ws\"}],"
+        "\"capabilities\":{\"textDocument\":{\"codeAction\":{\"codeActionLiteralSupport\":"
+        "{\"codeActionKind\":{\"valueSet\":[\"quickfix\",\"source\"]}}}}}}}",
+        p->dir_uri, p->dir_uri);
+    add(sc, 0, "{\"jsonrpc\":\"2.0\",\"method\":\"initialized\",\"params\":{}}");
+    json_text(text, sizeof(text), source_c);
+    add(sc, 0,
+        "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/didOpen\",\"params\":{\"textDocument\":"
+        "{\"uri\":\"%s\",\"languageId\":\"c\",\"version\":1,\"text\":\"%s\"}}}",
+        p->src_uri, text);
+    /* two ranged changes in one notification: 10 -> 20 on line 3, then " + 1 ..." on line 4 */
+    add(sc, 0,
+        "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/didChange\",\"params\":{\"textDocument\":"
+        "{\"uri\":\"%s\",\"version\":2},\"contentChanges\":["
+        "{\"range\":{\"start\":{\"line\":3,\"character\":25},\"end\":{\"line\":3,\"character\":27}}"
+        ","
+        "\"text\":\"20\"},"
+        "{\"range\":{\"start\":{\"line\":4,\"character\":13},\"end\":{\"line\":4,\"character\":14}}"
+        ","
+        "\"text\":\" + 1; /* the next one, and a longer line */\"}]}}",
+        p->src_uri);
+    add(sc, 0,
+        "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/didSave\",\"params\":{\"textDocument\":"
+        "{\"uri\":\"%s\"}}}",
+        p->src_uri);
+    add(sc, 2,
+        "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"textDocument/codeAction\",\"params\":"
+        "{\"textDocument\":{\"uri\":\"%s\"},\"range\":{\"start\":{\"line\":0,\"character\":0},"
+        "\"end\":{\"line\":9,\"character\":0}},\"context\":{\"diagnostics\":[]}}}",
+        p->twin_uri);
+    add(sc, 3,
+        "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"textDocument/hover\",\"params\":"
+        "{\"textDocument\":{\"uri\":\"%s\"},\"position\":{\"line\":4,\"character\":5}}}",
+        p->twin_uri);
+    add(sc, 4,
+        "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"workspace/executeCommand\",\"params\":"
+        "{\"command\":\"unasync.regenerate\",\"arguments\":[\"%s\"]}}",
+        p->src_uri);
+    add(sc, 5, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"shutdown\"}");
+    add(sc, 0, "{\"jsonrpc\":\"2.0\",\"method\":\"exit\"}");
+}
+
+enum { DID_CHANGE = 3, DID_SAVE = 4, EXECUTE = 7 }; /* indices in the script */
+
+/* What one session did: everything the server wrote, split per message of the script. */
+typedef struct run {
+    char *out; /* all output (plain malloc) */
+    size_t len;
+    size_t end[MAX_MSGS]; /* out[end[k-1]..end[k]) was written while message k was handled */
+    int hit;              /* the message during which the failing allocation happened; -1 */
+    int status;           /* exit status */
+    char *twin;           /* the twin on disk afterwards */
+    size_t twin_len;
+} run;
+
+static void run_free(run *r)
+{
+    free(r->out);
+    free(r->twin);
+}
+
+static size_t file_size(int fd)
+{
+    off_t n = lseek(fd, 0, SEEK_END);
+    assert_true(n >= 0);
+    return (size_t)n;
+}
+
+static void run_session(const project *p, const script *sc, run *r)
+{
+    char tmpl[] = "/tmp/ua-srvalloc-out-XXXXXX";
+    int fd = mkstemp(tmpl);
+    uv_loop_t loop;
+    srv_t *s = NULL;
+    int k;
+    memset(r, 0, sizeof(*r));
+    r->hit = -1;
+    assert_true(fd >= 0);
+    unlink(tmpl);
+    project_reset(p);
+    assert_int_equal(uv_loop_init(&loop), 0);
+    int rc = srv_create(&loop, &s);
+    if (rc != 0) {
+        /* the very first allocations: nothing to answer with; the process would exit 1 */
+        assert_int_equal(rc, SRV_ENOMEM);
+        assert_true(hook.failed);
+        r->hit = 0;
+        r->status = -1;
+    } else {
+        srv_io_use_fd(s, fd);
+        s->idle_ms = 0; /* the pre-check runs at the next turn of the loop */
+        for (k = 0; k < sc->n; k++) {
+            char frame[4200];
+            int before = hook.failed;
+            int n = snprintf(frame, sizeof(frame), "Content-Length: %zu\r\n\r\n%s",
+                             strlen(sc->v[k].body), sc->v[k].body);
+            if (k == DID_SAVE) /* the editor wrote the buffer before it says so */
+                testfs_spit(p->src, edited_c, strlen(edited_c));
+            srv_input(s, frame, (size_t)n);
+            if (k == DID_SAVE - 1)
+                uv_run(&loop, UV_RUN_NOWAIT); /* typing paused: the idle pre-check */
+            if (!before && hook.failed)
+                r->hit = k;
+            r->end[k] = file_size(fd);
+        }
+        r->status = s->exit_status;
+        srv_destroy(s);
+    }
+    assert_int_equal(uv_loop_close(&loop), 0);
+    r->len = file_size(fd);
+    r->out = malloc(r->len + 1);
+    assert_non_null(r->out);
+    assert_int_equal(pread(fd, r->out, r->len, 0), (ssize_t)r->len);
+    r->out[r->len] = '\0';
+    close(fd);
+    r->twin = testfs_slurp(p->twin, &r->twin_len);
+    assert_non_null(r->twin);
+}
+
+/* ---- reading the output ---- */
+
+/* The body of the response to request id written in out[from..to), or NULL; *count gets how
+ * many responses to id there were. Bodies are NUL-terminated copies in buf. */
+static const char *find_response(const char *out, size_t from, size_t to, int id, int *count,
+                                 char *buf, size_t cap)
+{
+    char want[32];
+    const char *found = NULL;
+    size_t off = from;
+    snprintf(want, sizeof(want), "\"id\":%d,", id);
+    *count = 0;
+    while (off < to) {
+        size_t n;
+        const char *body = strstr(out + off, "\r\n\r\n");
+        assert_non_null(body);
+        assert_int_equal(sscanf(out + off, "Content-Length: %zu", &n), 1);
+        body += 4;
+        /* a response: an id and no method (the server's own requests have both) */
+        if (strstr(body, want) != NULL && (size_t)(strstr(body, want) - body) < n &&
+            !(strstr(body, "\"method\"") && (size_t)(strstr(body, "\"method\"") - body) < n)) {
+            (*count)++;
+            assert_true(n < cap);
+            memcpy(buf, body, n);
+            buf[n] = '\0';
+            found = buf;
+        }
+        off = (size_t)(body - out) + n;
+    }
+    assert_int_equal(off, to);
+    return found;
+}
+
+/* Whether out[from..to) holds a window/logMessage of type 1 (error). */
+static int has_error_log(const char *out, size_t from, size_t to)
+{
+    const char *p = out + from;
+    while ((p = strstr(p, "\"method\":\"window/logMessage\",\"params\":{\"type\":1,")) != NULL &&
+           (size_t)(p - out) < to)
+        return 1;
+    return 0;
+}
+
+static int is_error(const char *body)
+{
+    return body != NULL && strstr(body, "\"error\":{") != NULL;
+}
+
+/* An error a client can act on: InternalError or RequestFailed, with a message. */
+static int is_failure(const char *body)
+{
+    return body != NULL &&
+           (strstr(body, "\"error\":{\"code\":-32603,\"message\":\"") != NULL ||
+            strstr(body, "\"error\":{\"code\":-32803,\"message\":\"") != NULL) &&
+           strstr(body, "\"message\":\"\"") == NULL;
+}
+
+/* ---- the test ---- */
+
+static void setup_project(project *p)
+{
+    char tmpl[] = "/tmp/ua-srvalloc-XXXXXX";
+    assert_non_null(mkdtemp(tmpl));
+    assert_non_null(realpath(tmpl, p->dir));
+    snprintf(p->src, sizeof(p->src), "%s/x.c", p->dir);
+    snprintf(p->twin, sizeof(p->twin), "%s/sync_x.c", p->dir);
+    snprintf(p->dir_uri, sizeof(p->dir_uri), "file://%s", p->dir);
+    snprintf(p->src_uri, sizeof(p->src_uri), "file://%s", p->src);
+    snprintf(p->twin_uri, sizeof(p->twin_uri), "file://%s", p->twin);
+    p->old_twin = NULL;
+}
+
+/* The committed twin: what the server writes for source_c (a session regenerating all). */
+static void generate_old_twin(project *p)
+{
+    script sc;
+    run r;
+    memset(&sc, 0, sizeof(sc));
+    add(&sc, 1,
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"processId\":null,"
+        "\"rootUri\":\"%s\",\"capabilities\":{}}}",
+        p->dir_uri);
+    add(&sc, 0, "{\"jsonrpc\":\"2.0\",\"method\":\"initialized\",\"params\":{}}");
+    add(&sc, 2,
+        "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"workspace/executeCommand\",\"params\":"
+        "{\"command\":\"unasync.regenerateAll\",\"arguments\":[]}}");
+    add(&sc, 3, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"shutdown\"}");
+    add(&sc, 0, "{\"jsonrpc\":\"2.0\",\"method\":\"exit\"}");
+    run_session(p, &sc, &r); /* no twin yet: the regeneration writes it */
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.twin, "int fetch(int id)"));
+    p->old_twin = r.twin;
+    p->old_len = r.twin_len;
+    r.twin = NULL;
+    run_free(&r);
+}
+
+static void remove_project(const project *p)
+{
+    char path[PATH_MAX + 32];
+    const char *names[] = {"unasync.json", "x.c", "sync_x.c"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof(path), "%s/%s", p->dir, names[i]);
+        unlink(path);
+    }
+    assert_int_equal(rmdir(p->dir), 0);
+}
+
+static void session_survives_every_failed_allocation(void **state)
+{
+    project p;
+    script sc;
+    run plain, hooked;
+    (void)state;
+    setup_project(&p);
+    generate_old_twin(&p);
+    make_script(&sc, &p);
+
+    /* the reference: the C library's allocators */
+    hooks_off();
+    run_session(&p, &sc, &plain);
+    assert_int_equal(plain.status, 0);
+    assert_true(plain.twin_len != p.old_len || memcmp(plain.twin, p.old_twin, p.old_len) != 0);
+    assert_non_null(strstr(plain.twin, "return id + 1; /* the next one, and a longer line */"));
+    assert_non_null(strstr(plain.out, "\"code\":\"UA202\""));
+    assert_non_null(strstr(plain.out, "\"command\":\"unasync.regenerate\""));
+
+    /* the hooks, failing nothing: the same bytes, and every block given back */
+    memset(&hook, 0, sizeof(hook));
+    hooks_on();
+    run_session(&p, &sc, &hooked);
+    hooks_off();
+    assert_int_equal(hook.live, 0);
+    assert_int_equal(hook.ua_live, 0);
+    assert_int_equal(hook.lsp_live, 0);
+    assert_int_equal(hooked.len, plain.len);
+    assert_memory_equal(hooked.out, plain.out, plain.len);
+    const long points = hook.calls;
+    assert_true(points > 80); /* the session reaches every part, not a few lines */
+
+    /* fail the 1st, 2nd, ... allocation of the server until a run needs no more than there are */
+    long n, absorbed = 0;
+    for (n = 1;; n++) {
+        run r;
+        char buf[65536];
+        memset(&hook, 0, sizeof(hook));
+        hook.fail_at = n;
+        hooks_on();
+        run_session(&p, &sc, &r);
+        hooks_off();
+        if (hook.live != 0 || hook.ua_live != 0 || hook.lsp_live != 0)
+            fail_msg("failing allocation %ld leaks %ld server, %ld ua, %ld lsp block(s)", n,
+                     hook.live, hook.ua_live, hook.lsp_live);
+        if (!hook.failed) {
+            assert_int_equal(r.len, plain.len);
+            assert_memory_equal(r.out, plain.out, plain.len);
+            run_free(&r);
+            break;
+        }
+        assert_true(r.hit >= 0);
+        if (r.status == -1) { /* srv_create failed: no session at all */
+            run_free(&r);
+            continue;
+        }
+        /* every request answered exactly once */
+        int init_failed = 0, exec_ok = 0;
+        for (int k = 0; k < sc.n; k++) {
+            int count;
+            const char *body;
+            if (sc.v[k].id == 0)
+                continue;
+            body = find_response(r.out, k ? r.end[k - 1] : 0, r.end[k], sc.v[k].id, &count, buf,
+                                 sizeof(buf));
+            if (count != 1)
+                fail_msg("failing allocation %ld (message %d): request %d answered %d times", n,
+                         r.hit, sc.v[k].id, count);
+            if (k == r.hit && is_error(body) && !is_failure(body))
+                fail_msg("failing allocation %ld: request %d: not an InternalError or "
+                         "RequestFailed with a message: %s",
+                         n, sc.v[k].id, body);
+            if (k == 0 && is_error(body))
+                init_failed = 1;
+            if (k > r.hit && is_error(body) &&
+                !(init_failed && strstr(body, "\"code\":-32002") != NULL))
+                fail_msg("failing allocation %ld (message %d): a later request failed: %s", n,
+                         r.hit, body);
+            if (k == EXECUTE)
+                exec_ok = !is_error(body);
+        }
+        /* the failure was told, or it changed nothing the client can see */
+        size_t from = r.hit ? r.end[r.hit - 1] : 0;
+        int told = has_error_log(r.out, from, r.end[r.hit]);
+        if (sc.v[r.hit].id != 0) {
+            int count;
+            told = told || is_failure(find_response(r.out, from, r.end[r.hit], sc.v[r.hit].id,
+                                                    &count, buf, sizeof(buf)));
+        }
+        if (!told) {
+            if (r.len != plain.len || memcmp(r.out, plain.out, plain.len) != 0)
+                fail_msg("failing allocation %ld (message %d) changed the session silently", n,
+                         r.hit);
+            absorbed++;
+        }
+        /* the twin: as committed, or regenerated whole; never anything in between. A dropped
+         * didChange leaves the server with the unedited buffer (it said so), whose twin is
+         * the committed one; otherwise a regenerate that succeeded wrote the edited one. */
+        int is_old = r.twin_len == p.old_len && memcmp(r.twin, p.old_twin, p.old_len) == 0;
+        int is_new = r.twin_len == plain.twin_len && memcmp(r.twin, plain.twin, r.twin_len) == 0;
+        if (!is_old && !is_new)
+            fail_msg("failing allocation %ld: a twin that is neither the committed one nor the "
+                     "regenerated one",
+                     n);
+        if (exec_ok && !is_new && r.hit != DID_CHANGE)
+            fail_msg("failing allocation %ld (message %d): regenerate succeeded but the twin is "
+                     "not the generated one",
+                     n, r.hit);
+        if (!exec_ok && !is_old)
+            fail_msg("failing allocation %ld: regenerate failed but the twin changed", n);
+        if (!init_failed && r.status != 0)
+            fail_msg("failing allocation %ld: exit status %d after shutdown", n, r.status);
+        assert_only_project_files(&p);
+        run_free(&r);
+    }
+    assert_int_equal(n - 1, points); /* every allocation point was failed once */
+    print_message("failed each of %ld server allocations in turn (%ld changed nothing visible)\n",
+                  points, absorbed);
+
+    run_free(&plain);
+    run_free(&hooked);
+    free(p.old_twin);
+    remove_project(&p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(session_survives_every_failed_allocation),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
