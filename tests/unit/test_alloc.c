@@ -7,50 +7,12 @@
 
 #include <cmocka.h>
 
+#include "testalloc.h"
 #include "ua.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- the hook: fails exactly one call, counts what is live ---- */
-
-static struct {
-    long calls;   /* malloc and realloc calls so far */
-    long fail_at; /* the call that fails (1-based); 0 for none */
-    int failed;   /* whether it has failed */
-    long live;    /* blocks allocated and not yet freed */
-} hook;
-
-static void *hook_malloc(size_t n)
-{
-    if (++hook.calls == hook.fail_at) {
-        hook.failed = 1;
-        return NULL;
-    }
-    void *p = malloc(n);
-    if (p)
-        hook.live++;
-    return p;
-}
-
-static void *hook_realloc(void *p, size_t n)
-{
-    if (++hook.calls == hook.fail_at) {
-        hook.failed = 1;
-        return NULL;
-    }
-    void *q = realloc(p, n);
-    if (q && !p)
-        hook.live++;
-    return q;
-}
-
-static void hook_free(void *p)
-{
-    hook.live--;
-    free(p);
-}
 
 /* ---- the inputs: a small project with everything the transformer allocates for ---- */
 
@@ -151,55 +113,26 @@ static const char deep_c[] = "async int deep(void) { return await async_deep(); 
 
 /* ---- one run of everything, recorded as text ---- */
 
-/* The record of a run (plain malloc, outside the hook): every byte the library handed back. */
-typedef struct rec {
-    char *p;
-    size_t len, cap;
-} rec;
-
-static void rec_add(rec *r, const void *data, size_t n)
-{
-    if (r->len + n + 1 > r->cap) {
-        r->cap = (r->len + n + 1) * 2;
-        r->p = realloc(r->p, r->cap);
-        assert_non_null(r->p);
-    }
-    memcpy(r->p + r->len, data, n);
-    r->len += n;
-    r->p[r->len] = '\0';
-}
-
-static void rec_addf(rec *r, const char *fmt, ...)
-{
-    char tmp[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    assert_true(n >= 0 && (size_t)n < sizeof tmp);
-    rec_add(r, tmp, (size_t)n);
-}
-
-static void rec_findings(rec *r, const ua_findings *fs)
+static void rec_findings(testrec *r, const ua_findings *fs)
 {
     for (size_t i = 0; i < fs->n; i++) {
         const ua_finding *f = &fs->v[i];
-        rec_addf(r, "%s:%u:%u-%u:%u %d %s %s related=%s:%u:%u\n", f->file, f->line, f->col,
-                 f->end_line, f->end_col, (int)f->severity, f->code, f->message,
-                 f->related_file ? f->related_file : "-", f->related_line, f->related_col);
+        testrec_addf(r, "%s:%u:%u-%u:%u %d %s %s related=%s:%u:%u\n", f->file, f->line, f->col,
+                     f->end_line, f->end_col, (int)f->severity, f->code, f->message,
+                     f->related_file ? f->related_file : "-", f->related_line, f->related_col);
     }
 }
 
-static void rec_output(rec *r, const ua_output *o, size_t nrules)
+static void rec_output(testrec *r, const ua_output *o, size_t nrules)
 {
-    rec_addf(r, "bytes %zu header %zu\n", o->len, o->header_len);
+    testrec_addf(r, "bytes %zu header %zu\n", o->len, o->header_len);
     if (o->bytes)
-        rec_add(r, o->bytes, o->len);
+        testrec_add(r, o->bytes, o->len);
     for (size_t k = 0; k < o->map.n; k++)
-        rec_addf(r, "edit %zu+%zu -> %zu+%zu\n", o->map.edits[k].src_off, o->map.edits[k].src_len,
-                 o->map.edits[k].out_off, o->map.edits[k].out_len);
+        testrec_addf(r, "edit %zu+%zu -> %zu+%zu\n", o->map.edits[k].src_off,
+                     o->map.edits[k].src_len, o->map.edits[k].out_off, o->map.edits[k].out_len);
     for (size_t k = 0; k <= nrules; k++)
-        rec_addf(r, "hits[%zu] %zu\n", k, o->rule_hits[k]);
+        testrec_addf(r, "hits[%zu] %zu\n", k, o->rule_hits[k]);
     rec_findings(r, &o->findings);
 }
 
@@ -208,14 +141,12 @@ typedef struct inputs {
     char *deep_rel;
 } inputs;
 
-/* Whether the call just made saw the injected failure; if so it must have said UA_ENOMEM. */
-#define FAILED_IN_CALL(before, rc)                                                                 \
-    ((before) == 0 && hook.failed ? (assert_int_equal((rc), UA_ENOMEM), 1) : 0)
+#define FAILED_IN_CALL(before, rc) TESTALLOC_FAILED_IN_CALL(before, rc, UA_ENOMEM)
 
 /* Runs the configuration reader, the transformer on every source, twin naming, the line diff
  * and the unified diff. Returns 1 when the injected failure hit (and was reported), 0 when the
  * run completed; *r gets the record of a completed run. Everything is released either way. */
-static int run_all(const inputs *in, rec *r)
+static int run_all(const inputs *in, testrec *r)
 {
     ua_findings cf = {0}, bf = {0};
     ua_config *cfg = NULL, *bad = NULL;
@@ -234,7 +165,7 @@ static int run_all(const inputs *in, rec *r)
     memset(out, 0, sizeof out);
     memset(d, 0, sizeof d);
 
-    before = hook.failed;
+    before = testalloc_hook.failed;
     rc = ua_config_parse(good_json, strlen(good_json), "unasync.json", &cfg, &cf);
     if ((hit = FAILED_IN_CALL(before, rc))) {
         assert_null(cfg);
@@ -242,13 +173,13 @@ static int run_all(const inputs *in, rec *r)
         goto done;
     }
     assert_int_equal(rc, 0);
-    rec_addf(r, "config: %zu rules, %zu blocking, twin %s\n", cfg->nrules, cfg->nblocking,
-             cfg->twin);
+    testrec_addf(r, "config: %zu rules, %zu blocking, twin %s\n", cfg->nrules, cfg->nblocking,
+                 cfg->twin);
 
     const char *bad_docs[] = {bad_json, broken_json};
     for (int k = 0; k < 2; k++) {
         size_t n0 = bf.n;
-        before = hook.failed;
+        before = testalloc_hook.failed;
         rc = ua_config_parse(bad_docs[k], strlen(bad_docs[k]), "bad.json", &bad, &bf);
         if ((hit = FAILED_IN_CALL(before, rc))) {
             assert_null(bad);
@@ -263,7 +194,7 @@ static int run_all(const inputs *in, rec *r)
 
     ua_project proj = {cfg, srcs, 4};
     for (int k = 0; k < 6; k++) {
-        before = hook.failed;
+        before = testalloc_hook.failed;
         rc = ua_transform(NULL, &proj, srcs[k], bytes[k], lens[k], &out[k]);
         if ((hit = FAILED_IN_CALL(before, rc))) {
             assert_null(out[k].bytes);
@@ -272,7 +203,7 @@ static int run_all(const inputs *in, rec *r)
             goto done;
         }
         assert_int_equal(rc, want[k]);
-        rec_addf(r, "== %s rc %d\n", srcs[k], rc);
+        testrec_addf(r, "== %s rc %d\n", srcs[k], rc);
         rec_output(r, &out[k], cfg->nrules);
     }
     assert_non_null(out[2].bytes);
@@ -280,20 +211,20 @@ static int run_all(const inputs *in, rec *r)
     assert_non_null(strstr(out[2].bytes, "#include \"sync_net.h\""));
     assert_non_null(strstr(out[3].bytes, "#ifndef NET_SYNC_H"));
 
-    before = hook.failed;
+    before = testalloc_hook.failed;
     tw = ua_twin_name(cfg->twin, "net.c");
-    if (before == 0 && hook.failed) {
+    if (before == 0 && testalloc_hook.failed) {
         assert_null(tw);
         hit = 1;
         goto done;
     }
     assert_string_equal(tw, "sync_net.c");
-    rec_addf(r, "twin %s\n", tw);
+    testrec_addf(r, "twin %s\n", tw);
 
     const char *olds[] = {old_twin, ""};
     for (int k = 0; k < 2; k++) {
         const ua_output *o = &out[k == 0 ? 2 : 3];
-        before = hook.failed;
+        before = testalloc_hook.failed;
         rc = ua_diff_lines(olds[k], strlen(olds[k]), o->bytes, o->len, &d[k]);
         if ((hit = FAILED_IN_CALL(before, rc))) {
             assert_int_equal(d[k].n, 0);
@@ -305,7 +236,7 @@ static int run_all(const inputs *in, rec *r)
         /* the second diff appends to the first one's text */
         size_t len0 = len;
         char *copy = len0 ? strndup(buf, len0) : NULL;
-        before = hook.failed;
+        before = testalloc_hook.failed;
         rc = ua_diff_unified(olds[k], strlen(olds[k]), o->bytes, o->len, &d[k], "a/twin", "b/twin",
                              3, &buf, &len);
         if ((hit = FAILED_IN_CALL(before, rc))) {
@@ -322,10 +253,10 @@ static int run_all(const inputs *in, rec *r)
         assert_int_equal(rc, 0);
         assert_true(len > len0);
         for (size_t h = 0; h < d[k].n; h++)
-            rec_addf(r, "hunk %zu,%zu %zu,%zu\n", d[k].hunks[h].a_line, d[k].hunks[h].a_count,
-                     d[k].hunks[h].b_line, d[k].hunks[h].b_count);
+            testrec_addf(r, "hunk %zu,%zu %zu,%zu\n", d[k].hunks[h].a_line, d[k].hunks[h].a_count,
+                         d[k].hunks[h].b_line, d[k].hunks[h].b_count);
     }
-    rec_add(r, buf, len);
+    testrec_add(r, buf, len);
 
 done:
     ua_free(buf);
@@ -349,33 +280,32 @@ static void transform_survives_every_failed_allocation(void **state)
     inputs in = {make_net_c(), make_deep_path()};
 
     /* the reference: the C library's allocator */
-    rec plain = {0};
+    testrec plain = {0};
     ua_set_allocator(NULL, NULL, NULL);
     assert_int_equal(run_all(&in, &plain), 0);
 
     /* the hook, failing nothing: the same bytes, and every block given back */
-    rec hooked = {0};
-    memset(&hook, 0, sizeof hook);
-    ua_set_allocator(hook_malloc, hook_realloc, hook_free);
+    testrec hooked = {0};
+    testalloc_reset(0);
+    ua_set_allocator(testalloc_malloc, testalloc_realloc, testalloc_free);
     assert_int_equal(run_all(&in, &hooked), 0);
-    assert_int_equal(hook.live, 0);
+    assert_int_equal(testalloc_hook.live, 0);
     assert_int_equal(hooked.len, plain.len);
     assert_memory_equal(hooked.p, plain.p, plain.len);
-    const long points = hook.calls;
+    const long points = testalloc_hook.calls;
     assert_true(points > 300); /* the scenario reaches every part, not a few lines */
 
     /* fail the 1st, 2nd, ... allocation until a run needs no more than there are */
     long n;
     for (n = 1;; n++) {
-        rec r = {0};
-        memset(&hook, 0, sizeof hook);
-        hook.fail_at = n;
+        testrec r = {0};
+        testalloc_reset(n);
         int hit = run_all(&in, &r);
         free(r.p);
-        if (hook.live != 0)
-            fail_msg("failing allocation %ld leaks %ld block(s)", n, hook.live);
-        if (hit != hook.failed)
-            fail_msg("failing allocation %ld: hit %d, failed %d", n, hit, hook.failed);
+        if (testalloc_hook.live != 0)
+            fail_msg("failing allocation %ld leaks %ld block(s)", n, testalloc_hook.live);
+        if (hit != testalloc_hook.failed)
+            fail_msg("failing allocation %ld: hit %d, failed %d", n, hit, testalloc_hook.failed);
         if (!hit)
             break;
     }
