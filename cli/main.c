@@ -269,6 +269,19 @@ static int add_target(target **ts, size_t *n, const char *config, const char *pa
     return 0;
 }
 
+/* The canonical path of --config in *config, as ue_find_config gives it (release with ua_free).
+ * Returns 0 or -errno. */
+static int config_arg(const char *arg, char **config)
+{
+    char *real = realpath(arg, NULL); /* the C library's memory: free() */
+    *config = NULL;
+    if (!real)
+        return -errno;
+    *config = ua_strdup(real);
+    free(real);
+    return *config ? 0 : -ENOMEM;
+}
+
 static int open_project(const opts *o, const char *config, ue_project **p, outcome *oc)
 {
     ua_findings f = {0};
@@ -307,8 +320,7 @@ static int run_check_or_write(const opts *o, char **paths, int npaths, outcome *
     }
     for (int i = 0; i < npaths; i++) {
         char *config = NULL;
-        int rc = o->config ? ((config = realpath(o->config, NULL)) ? 0 : -errno)
-                           : ue_find_config(paths[i], &config);
+        int rc = o->config ? config_arg(o->config, &config) : ue_find_config(paths[i], &config);
         if (rc) {
             struct stat st;
             if (stat(paths[i], &st) != 0)
@@ -333,12 +345,12 @@ static int run_check_or_write(const opts *o, char **paths, int npaths, outcome *
         if (!rel) {
             fprintf(stderr, "unasync: %s: outside the project of %s\n", paths[i], config);
             oc->fatal = 1;
-            free(config);
+            ua_free(config);
             continue;
         }
         add_target(&ts, &nts, config, strcmp(rel, ".") == 0 ? "" : rel);
-        free(rel);
-        free(config);
+        ua_free(rel);
+        ua_free(config);
     }
     size_t counts[8] = {0};
     if (o->format == FMT_JSON)
@@ -391,7 +403,10 @@ static int run_check_or_write(const opts *o, char **paths, int npaths, outcome *
                         ue_twin_findings(p, t, &left);
                         break;
                     }
-                    if (ue_write_twin(p, t, o->force, &wrote, &left) < 0)
+                    int wr = ue_write_twin(p, t, o->force, &wrote, &left);
+                    if (wr == UA_ENOMEM) /* the other errors come with a UA400 finding */
+                        fprintf(stderr, "unasync: out of memory\n");
+                    if (wr < 0)
                         oc->fatal = 1;
                     if (wrote && !o->quiet) {
                         char *dp = display_path(p, t->twin);
@@ -420,8 +435,8 @@ static int run_check_or_write(const opts *o, char **paths, int npaths, outcome *
                             ua_findings_add(&left, t->twin, 1, 1, UA_ERROR, "UA205",
                                             "orphaned twin was edited by hand; not deleted");
                         }
-                        free(abs);
-                        free(bytes);
+                        ua_free(abs);
+                        ua_free(bytes);
                     } else {
                         ue_twin_findings(p, t, &left);
                     }
@@ -477,8 +492,7 @@ static int run_check_or_write(const opts *o, char **paths, int npaths, outcome *
 static int run_print(const opts *o, outcome *oc)
 {
     char *config = NULL;
-    int rc = o->config ? ((config = realpath(o->config, NULL)) ? 0 : -errno)
-                       : ue_find_config(o->print_file, &config);
+    int rc = o->config ? config_arg(o->config, &config) : ue_find_config(o->print_file, &config);
     if (rc) {
         fprintf(stderr, "unasync: %s: no %s found (%s)\n", o->print_file, UE_CONFIG_NAME,
                 strerror(-rc));
@@ -488,10 +502,10 @@ static int run_print(const opts *o, outcome *oc)
     opts eo = *o;
     eo.format = FMT_TEXT;
     if (open_project(&eo, config, &p, oc) < 0) {
-        free(config);
+        ua_free(config);
         return EXIT_ERROR;
     }
-    free(config);
+    ua_free(config);
     char *rel = ue_rel(p, o->print_file);
     if (!rel) {
         fprintf(stderr, "unasync: %s: outside the project\n", o->print_file);
@@ -501,7 +515,7 @@ static int run_print(const opts *o, outcome *oc)
     if (!ue_is_source(p, rel, NULL)) {
         fprintf(stderr, "unasync: %s: not an async source of this project (see \"sources\")\n",
                 o->print_file);
-        free(rel);
+        ua_free(rel);
         ue_project_free(p);
         return EXIT_ERROR;
     }
@@ -530,7 +544,7 @@ static int run_print(const opts *o, outcome *oc)
             status = EXIT_FINDINGS;
     }
     ue_twin_free(&t);
-    free(rel);
+    ua_free(rel);
     ue_project_free(p);
     return status;
 }

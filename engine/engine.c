@@ -15,25 +15,10 @@
 
 /* ---- small helpers ---- */
 
-static char *dupn(const char *s, size_t n)
-{
-    char *p = malloc(n + 1);
-    if (p) {
-        memcpy(p, s, n);
-        p[n] = '\0';
-    }
-    return p;
-}
-
-static char *sdup(const char *s)
-{
-    return s ? dupn(s, strlen(s)) : NULL;
-}
-
 static char *join(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
-    char *p = malloc(la + lb + 2);
+    char *p = ua_malloc(la + lb + 2);
     if (!p)
         return NULL;
     memcpy(p, a, la);
@@ -53,9 +38,9 @@ static int vec_push(strvec *s, char *str)
         return UA_ENOMEM;
     if (s->n == s->cap) {
         size_t nc = s->cap ? s->cap * 2 : 16;
-        char **v = realloc(s->v, nc * sizeof *v);
+        char **v = ua_realloc(s->v, nc * sizeof *v);
         if (!v) {
-            free(str);
+            ua_free(str);
             return UA_ENOMEM;
         }
         s->v = v;
@@ -68,8 +53,8 @@ static int vec_push(strvec *s, char *str)
 static void vec_free(char **v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
+        ua_free(v[i]);
+    ua_free(v);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -85,7 +70,7 @@ static void vec_sort_unique(strvec *s)
     size_t w = 1;
     for (size_t i = 1; i < s->n; i++) {
         if (strcmp(s->v[i], s->v[w - 1]) == 0)
-            free(s->v[i]);
+            ua_free(s->v[i]);
         else
             s->v[w++] = s->v[i];
     }
@@ -116,16 +101,16 @@ int ue_read_file(const char *path, char **bytes, size_t *len)
         return -EISDIR;
     }
     size_t cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096, n = 0;
-    char *b = malloc(cap);
+    char *b = ua_malloc(cap);
     if (!b) {
         close(fd);
         return UA_ENOMEM;
     }
     for (;;) {
         if (n + 1 >= cap) {
-            char *nb = realloc(b, cap * 2);
+            char *nb = ua_realloc(b, cap * 2);
             if (!nb) {
-                free(b);
+                ua_free(b);
                 close(fd);
                 return UA_ENOMEM;
             }
@@ -137,7 +122,7 @@ int ue_read_file(const char *path, char **bytes, size_t *len)
             if (errno == EINTR)
                 continue;
             int e = -errno;
-            free(b);
+            ua_free(b);
             close(fd);
             return e;
         }
@@ -259,7 +244,7 @@ int ue_find_config(const char *start, char **config_path)
         char cand[PATH_MAX + 16];
         snprintf(cand, sizeof cand, "%s/%s", strcmp(buf, "/") ? buf : "", UE_CONFIG_NAME);
         if (stat(cand, &st) == 0 && S_ISREG(st.st_mode)) {
-            *config_path = sdup(cand);
+            *config_path = ua_strdup(cand);
             return *config_path ? 0 : UA_ENOMEM;
         }
         char *slash = strrchr(buf, '/');
@@ -305,30 +290,30 @@ typedef struct walk {
  * (-1 = unlimited). */
 static void walk_dir(walk *w, const char *dir, int depth)
 {
-    char *abs = *dir ? join(w->p->root, dir) : sdup(w->p->root);
+    char *abs = *dir ? join(w->p->root, dir) : ua_strdup(w->p->root);
     if (!abs) {
         w->rc = UA_ENOMEM;
         return;
     }
     DIR *d = opendir(abs);
     if (!d) {
-        free(abs);
+        ua_free(abs);
         return;
     }
     strvec names = {0};
     struct dirent *e;
-    while ((e = readdir(d)))
+    while (!w->rc && (e = readdir(d)))
         if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-            vec_push(&names, sdup(e->d_name));
+            w->rc = vec_push(&names, ua_strdup(e->d_name));
     closedir(d);
     vec_sort_unique(&names);
     for (size_t i = 0; i < names.n && !w->rc; i++) {
-        char *rel = *dir ? join(dir, names.v[i]) : sdup(names.v[i]);
+        char *rel = *dir ? join(dir, names.v[i]) : ua_strdup(names.v[i]);
         char *full = join(abs, names.v[i]);
         struct stat st;
         if (!rel || !full) {
-            free(rel);
-            free(full);
+            ua_free(rel);
+            ua_free(full);
             w->rc = UA_ENOMEM;
             break;
         }
@@ -339,23 +324,23 @@ static void walk_dir(walk *w, const char *dir, int depth)
                 if (realpath(full, real) && stat(real, &t) == 0 && S_ISREG(t.st_mode) &&
                     ue_glob_match(w->pattern, rel)) {
                     if (inside(w->p->root, real))
-                        vec_push(w->out, sdup(rel));
+                        w->rc = vec_push(w->out, ua_strdup(rel));
                     else
-                        ua_findings_add(w->findings, rel, 1, 1, UA_WARNING, "UA400",
-                                        "skipped: symbolic link leads outside the project");
+                        w->rc = ua_findings_add(w->findings, rel, 1, 1, UA_WARNING, "UA400",
+                                                "skipped: symbolic link leads outside the project");
                 }
             } else if (S_ISDIR(st.st_mode)) {
                 if (depth != 0 && !skip_dir(full, names.v[i]))
                     walk_dir(w, rel, depth < 0 ? -1 : depth - 1);
             } else if (S_ISREG(st.st_mode) && ue_glob_match(w->pattern, rel)) {
-                vec_push(w->out, sdup(rel));
+                w->rc = vec_push(w->out, ua_strdup(rel));
             }
         }
-        free(rel);
-        free(full);
+        ua_free(rel);
+        ua_free(full);
     }
     vec_free(names.v, names.n);
-    free(abs);
+    ua_free(abs);
 }
 
 /* Expands one glob: walks from its literal folder prefix. */
@@ -373,7 +358,7 @@ static int expand_glob(const ue_project *p, const char *pattern, strvec *out, ua
         lit = j;
         i = j + 1;
     }
-    char *dir = dupn(pattern, lit);
+    char *dir = ua_strndup(pattern, lit);
     if (!dir)
         return UA_ENOMEM;
     const char *rest = pattern + (lit ? lit + 1 : 0);
@@ -385,13 +370,14 @@ static int expand_glob(const ue_project *p, const char *pattern, strvec *out, ua
             depth += *s == '/';
     walk w = {p, pattern, out, f, 0};
     walk_dir(&w, dir, depth);
-    free(dir);
+    ua_free(dir);
     return w.rc;
 }
 
 static int list_sources(ue_project *p, ua_findings *f)
 {
     strvec all = {0}, src = {0}, cand = {0};
+    size_t n0 = f->n; /* out of memory takes back the findings added here */
     int rc = 0;
     for (size_t i = 0; i < p->cfg->nsources && !rc; i++)
         rc = expand_glob(p, p->cfg->sources[i], &all, f);
@@ -406,9 +392,9 @@ static int list_sources(ue_project *p, ua_findings *f)
         if (excluded)
             continue;
         if (ua_is_twin_name(p->cfg->twin, base_name(rel)))
-            rc = vec_push(&cand, sdup(rel));
+            rc = vec_push(&cand, ua_strdup(rel));
         else
-            rc = vec_push(&src, sdup(rel));
+            rc = vec_push(&src, ua_strdup(rel));
         if (rc)
             goto done;
     }
@@ -424,27 +410,35 @@ static int list_sources(ue_project *p, ua_findings *f)
             if (pl == dl && strncmp(src.v[i - 1], src.v[i], dl) == 0)
                 continue;
         }
-        char *dir = slash ? dupn(src.v[i], dl) : sdup("");
-        char *abs = dir && *dir ? join(p->root, dir) : sdup(p->root);
-        DIR *d = abs ? opendir(abs) : NULL;
+        char *dir = slash ? ua_strndup(src.v[i], dl) : ua_strdup("");
+        char *abs = !dir ? NULL : *dir ? join(p->root, dir) : ua_strdup(p->root);
+        if (!abs) {
+            ua_free(dir);
+            rc = UA_ENOMEM;
+            break;
+        }
+        DIR *d = opendir(abs);
         struct dirent *e;
-        while (d && (e = readdir(d)))
+        while (!rc && d && (e = readdir(d)))
             if (e->d_name[0] != '.' && ua_is_twin_name(p->cfg->twin, e->d_name))
-                rc = vec_push(&cand, *dir ? join(dir, e->d_name) : sdup(e->d_name));
+                rc = vec_push(&cand, *dir ? join(dir, e->d_name) : ua_strdup(e->d_name));
         if (d)
             closedir(d);
-        free(dir);
-        free(abs);
+        ua_free(dir);
+        ua_free(abs);
     }
+    if (rc)
+        goto done;
     vec_sort_unique(&cand);
     if (src.n == 0)
-        ua_findings_add(f, "unasync.json", p->cfg->sources_line, p->cfg->sources_col, UA_WARNING,
-                        "UA300", "\"sources\" matches no file");
+        rc = ua_findings_add(f, "unasync.json", p->cfg->sources_line, p->cfg->sources_col,
+                             UA_WARNING, "UA300", "\"sources\" matches no file");
 done:
     vec_free(all.v, all.n);
     if (rc) {
         vec_free(src.v, src.n);
         vec_free(cand.v, cand.n);
+        ua_findings_truncate(f, n0);
         return rc;
     }
     vec_free(p->sources, p->nsources);
@@ -463,6 +457,7 @@ int ue_project_open(const char *config_path, ue_project **out, ua_findings *find
 {
     *out = NULL;
     char real[PATH_MAX];
+    size_t n0 = findings->n;
     if (!realpath(config_path, real))
         return -errno;
     char *bytes;
@@ -470,28 +465,30 @@ int ue_project_open(const char *config_path, ue_project **out, ua_findings *find
     int rc = ue_read_file(real, &bytes, &len);
     if (rc)
         return rc;
-    ue_project *p = calloc(1, sizeof *p);
+    ue_project *p = ua_calloc(1, sizeof *p);
     if (!p) {
-        free(bytes);
+        ua_free(bytes);
         return UA_ENOMEM;
     }
-    p->config_path = sdup(real);
+    p->config_path = ua_strdup(real);
     char *slash = strrchr(real, '/');
     if (slash == real)
         slash[1] = '\0';
     else
         *slash = '\0';
-    p->root = sdup(real);
+    p->root = ua_strdup(real);
     if (!p->config_path || !p->root) {
-        free(bytes);
+        ua_free(bytes);
         ue_project_free(p);
         return UA_ENOMEM;
     }
     rc = ua_config_parse(bytes, len, UE_CONFIG_NAME, &p->cfg, findings);
-    free(bytes);
+    ua_free(bytes);
     if (rc == 0)
         rc = list_sources(p, findings);
     if (rc) {
+        if (rc == UA_ENOMEM) /* nothing partial: not even the configuration's warnings */
+            ua_findings_truncate(findings, n0);
         ue_project_free(p);
         return rc;
     }
@@ -508,12 +505,12 @@ void ue_project_free(ue_project *p)
 {
     if (!p)
         return;
-    free(p->root);
-    free(p->config_path);
+    ua_free(p->root);
+    ua_free(p->config_path);
     ua_config_free(p->cfg);
     vec_free(p->sources, p->nsources);
     vec_free(p->candidates, p->ncandidates);
-    free(p);
+    ua_free(p);
 }
 
 char *ue_abs(const ue_project *p, const char *rel)
@@ -521,15 +518,18 @@ char *ue_abs(const ue_project *p, const char *rel)
     return join(p->root, rel);
 }
 
-char *ue_rel(const ue_project *p, const char *path)
+/* ue_rel with the two NULLs told apart: 0 with *out NULL when `path` is outside the project,
+ * UA_ENOMEM when memory ran out. */
+static int rel_of(const ue_project *p, const char *path, char **out)
 {
     char real[PATH_MAX];
     char *tmp = NULL;
+    *out = NULL;
     if (!realpath(path, real)) {
         /* a file that does not exist yet: resolve its folder */
-        char *copy = sdup(path);
+        char *copy = ua_strdup(path);
         if (!copy)
-            return NULL;
+            return UA_ENOMEM;
         char *slash = strrchr(copy, '/');
         const char *name = slash ? slash + 1 : copy;
         if (slash)
@@ -537,22 +537,30 @@ char *ue_rel(const ue_project *p, const char *path)
         char dirreal[PATH_MAX];
         if (!realpath(slash ? (*copy ? copy : "/") : ".", dirreal) || !*name ||
             strcmp(name, "..") == 0 || strcmp(name, ".") == 0) {
-            free(copy);
-            return NULL;
+            ua_free(copy);
+            return 0;
         }
         tmp = join(dirreal, name);
-        free(copy);
+        ua_free(copy);
         if (!tmp)
-            return NULL;
+            return UA_ENOMEM;
         snprintf(real, sizeof real, "%s", tmp);
-        free(tmp);
+        ua_free(tmp);
     }
     if (!inside(p->root, real))
-        return NULL;
+        return 0;
     size_t n = strlen(p->root);
     if (strcmp(p->root, "/") == 0)
         n = 0;
-    return sdup(real[n] == '/' ? real + n + 1 : real + n);
+    *out = ua_strdup(real[n] == '/' ? real + n + 1 : real + n);
+    return *out ? 0 : UA_ENOMEM;
+}
+
+char *ue_rel(const ue_project *p, const char *path)
+{
+    char *rel;
+    rel_of(p, path, &rel);
+    return rel;
 }
 
 int ue_is_source(const ue_project *p, const char *rel, size_t *idx)
@@ -581,7 +589,7 @@ char *ue_twin_of(const ue_project *p, const char *rel)
     if (!tn)
         return NULL;
     size_t dl = (size_t)(b - rel);
-    char *out = malloc(dl + strlen(tn) + 1);
+    char *out = ua_malloc(dl + strlen(tn) + 1);
     if (out) {
         memcpy(out, rel, dl);
         strcpy(out + dl, tn);
@@ -594,10 +602,12 @@ char *ue_source_of(const ue_project *p, const char *twin_rel)
 {
     for (size_t i = 0; i < p->nsources; i++) {
         char *t = ue_twin_of(p, p->sources[i]);
-        int same = t && strcmp(t, twin_rel) == 0;
-        free(t);
+        if (!t)
+            return NULL;
+        int same = strcmp(t, twin_rel) == 0;
+        ua_free(t);
         if (same)
-            return sdup(p->sources[i]);
+            return ua_strdup(p->sources[i]);
     }
     return NULL;
 }
@@ -618,14 +628,14 @@ static int read_doc(const ue_project *p, const ue_overlay *ov, const char *rel, 
         size_t n;
         const char *b = ov->lookup(ov->ud, rel, &n);
         if (b) {
-            *bytes = dupn(b, n);
+            *bytes = ua_strndup(b, n);
             *len = n;
             if (mode) {
                 char *abs = ue_abs(p, rel);
                 struct stat st;
                 if (abs && stat(abs, &st) == 0)
                     *mode = st.st_mode & 07777;
-                free(abs);
+                ua_free(abs);
             }
             return *bytes ? 0 : UA_ENOMEM;
         }
@@ -639,15 +649,14 @@ static int read_doc(const ue_project *p, const ue_overlay *ov, const char *rel, 
         if (stat(abs, &st) == 0)
             *mode = st.st_mode & 07777;
     }
-    free(abs);
+    ua_free(abs);
     return rc;
 }
 
-int ue_check_source(ue_project *p, ua_ctx *ctx, const char *src_rel, const ue_overlay *ov,
-                    ue_twin *t)
+static int check_source(ue_project *p, ua_ctx *ctx, const char *src_rel, const ue_overlay *ov,
+                        ue_twin *t)
 {
-    memset(t, 0, sizeof *t);
-    t->source = sdup(src_rel);
+    t->source = ua_strdup(src_rel);
     t->twin = ue_twin_of(p, src_rel);
     t->mode = 0644;
     if (!t->source || !t->twin)
@@ -698,14 +707,24 @@ int ue_check_source(ue_project *p, ua_ctx *ctx, const char *src_rel, const ue_ov
     return ua_diff_lines(t->actual, t->actual_len, t->expected, t->expected_len, &t->diff);
 }
 
+int ue_check_source(ue_project *p, ua_ctx *ctx, const char *src_rel, const ue_overlay *ov,
+                    ue_twin *t)
+{
+    memset(t, 0, sizeof *t);
+    int rc = check_source(p, ctx, src_rel, ov, t);
+    if (rc)
+        ue_twin_free(t); /* nothing partial */
+    return rc;
+}
+
 void ue_twin_free(ue_twin *t)
 {
     if (!t)
         return;
-    free(t->source);
-    free(t->twin);
-    free(t->actual);
-    free(t->src_bytes);
+    ua_free(t->source);
+    ua_free(t->twin);
+    ua_free(t->actual);
+    ua_free(t->src_bytes);
     ua_output_free(&t->out); /* owns t->expected */
     ua_diff_free(&t->diff);
     memset(t, 0, sizeof *t);
@@ -734,9 +753,20 @@ size_t ue_first_body_hunk(const ua_diff *d)
     return d->n;
 }
 
+static int twin_findings(const ue_twin *t, ua_findings *f);
+
 int ue_twin_findings(const ue_project *p, const ue_twin *t, ua_findings *f)
 {
     (void)p;
+    size_t n0 = f->n;
+    int rc = twin_findings(t, f);
+    if (rc)
+        ua_findings_truncate(f, n0); /* nothing partial */
+    return rc;
+}
+
+static int twin_findings(const ue_twin *t, ua_findings *f)
+{
     int rc = 0;
     for (size_t i = 0; i < t->out.findings.n && !rc; i++) {
         rc = ua_findings_copy(f, &t->out.findings.v[i]);
@@ -792,10 +822,8 @@ int ue_twin_findings(const ue_project *p, const ue_twin *t, ua_findings *f)
         if (rc == 0) {
             ua_finding *last = &f->v[f->n - 1];
             /* the list frees it with ua_free */
-            if (!(last->related_file = ua_strdup(t->source))) {
-                ua_findings_truncate(f, f->n - 1);
+            if (!(last->related_file = ua_strdup(t->source)))
                 return UA_ENOMEM;
-            }
             last->related_line = src_line;
             last->related_col = 1;
         }
@@ -819,6 +847,12 @@ static void *worker(void *arg)
 {
     job *j = arg;
     ua_ctx *ctx = ua_ctx_new();
+    if (!ctx) {
+        pthread_mutex_lock(&j->lock);
+        j->rc = UA_ENOMEM;
+        pthread_mutex_unlock(&j->lock);
+        return NULL;
+    }
     for (;;) {
         pthread_mutex_lock(&j->lock);
         size_t i = j->next++;
@@ -832,8 +866,8 @@ static void *worker(void *arg)
             /* nothing will read a clean twin's bytes again: keep memory flat on big trees */
             size_t *hits = t->out.rule_hits;
             t->out.rule_hits = NULL;
-            free(t->actual);
-            free(t->src_bytes);
+            ua_free(t->actual);
+            ua_free(t->src_bytes);
             ua_output_free(&t->out);
             t->out.rule_hits = hits;
             t->actual = t->src_bytes = t->expected = NULL;
@@ -870,26 +904,26 @@ int ue_check(ue_project *p, const char *const *filters, size_t nfilters, const u
              int jobs, ue_report *r)
 {
     memset(r, 0, sizeof *r);
-    strvec todo = {0};
+    strvec todo = {0}, orphans = {0}, twins = {0};
     int rc = 0;
     for (size_t i = 0; i < p->nsources; i++) {
         char *tw = ue_twin_of(p, p->sources[i]);
-        int sel = tw && (selected(p->sources[i], filters, nfilters) ||
-                         selected(tw, filters, nfilters));
-        free(tw);
-        if (sel && (rc = vec_push(&todo, sdup(p->sources[i]))))
+        if (!tw) {
+            rc = UA_ENOMEM;
+            goto done;
+        }
+        int sel = selected(p->sources[i], filters, nfilters) || selected(tw, filters, nfilters);
+        ua_free(tw);
+        if (sel && (rc = vec_push(&todo, ua_strdup(p->sources[i]))))
             goto done;
     }
     /* orphans: generated files whose source is not (or no longer) a source */
-    strvec orphans = {0}, twins = {0};
     for (size_t i = 0; i < p->nsources && !rc; i++)
         rc = vec_push(&twins, ue_twin_of(p, p->sources[i]));
-    if (rc) {
-        vec_free(twins.v, twins.n);
+    if (rc)
         goto done;
-    }
     vec_sort_unique(&twins);
-    for (size_t i = 0; i < p->ncandidates; i++) {
+    for (size_t i = 0; i < p->ncandidates && !rc; i++) {
         const char *rel = p->candidates[i];
         if (!selected(rel, filters, nfilters))
             continue;
@@ -898,16 +932,21 @@ int ue_check(ue_project *p, const char *const *filters, size_t nfilters, const u
         char *abs = ue_abs(p, rel), *bytes = NULL;
         size_t len = 0;
         ua_header h;
-        if (abs && ue_read_file(abs, &bytes, &len) == 0 && ua_header_parse(bytes, len, &h) == 0)
-            vec_push(&orphans, join(rel, h.source)); /* "twin/source" pair, split below */
-        free(abs);
-        free(bytes);
+        /* a candidate that cannot be read or has no header of ours is not an orphan */
+        int e = abs ? ue_read_file(abs, &bytes, &len) : UA_ENOMEM;
+        if (e == UA_ENOMEM)
+            rc = e;
+        else if (e == 0 && ua_header_parse(bytes, len, &h) == 0)
+            rc = vec_push(&orphans, join(rel, h.source)); /* "twin/source" pair, split below */
+        ua_free(abs);
+        ua_free(bytes);
     }
-    vec_free(twins.v, twins.n);
+    if (rc)
+        goto done;
     r->n = todo.n + orphans.n;
-    r->twins = calloc(r->n ? r->n : 1, sizeof *r->twins);
+    r->twins = ua_calloc(r->n ? r->n : 1, sizeof *r->twins);
     if (!r->twins) {
-        vec_free(orphans.v, orphans.n);
+        r->n = 0;
         rc = UA_ENOMEM;
         goto done;
     }
@@ -930,20 +969,21 @@ int ue_check(ue_project *p, const char *const *filters, size_t nfilters, const u
         pthread_join(th[k], NULL);
     pthread_mutex_destroy(&j.lock);
     rc = j.rc;
-    for (size_t i = 0; i < orphans.n; i++) {
+    for (size_t i = 0; i < orphans.n && !rc; i++) {
         ue_twin *t = &r->twins[todo.n + i];
         /* the pair was joined as "<twin rel>/<source>": the twin is a candidate path */
         for (size_t k = 0; k < p->ncandidates; k++) {
             size_t l = strlen(p->candidates[k]);
             if (strncmp(orphans.v[i], p->candidates[k], l) == 0 && orphans.v[i][l] == '/') {
-                t->twin = sdup(p->candidates[k]);
-                t->source = sdup(orphans.v[i] + l + 1);
+                t->twin = ua_strdup(p->candidates[k]);
+                t->source = ua_strdup(orphans.v[i] + l + 1);
                 break;
             }
         }
         t->state = UE_ORPHANED;
+        if (!t->twin || !t->source)
+            rc = UA_ENOMEM;
     }
-    vec_free(orphans.v, orphans.n);
     if (rc)
         goto done;
     qsort(r->twins, r->n, sizeof *r->twins, twin_cmp);
@@ -951,7 +991,7 @@ int ue_check(ue_project *p, const char *const *filters, size_t nfilters, const u
         rc = ue_twin_findings(p, &r->twins[i], &r->findings);
     /* rules that never fire: only meaningful when every source was transformed */
     if (!rc && nfilters == 0) {
-        for (size_t k = 0; k < p->cfg->nrules; k++) {
+        for (size_t k = 0; k < p->cfg->nrules && !rc; k++) {
             size_t hits = 0;
             for (size_t i = 0; i < r->n; i++)
                 if (r->twins[i].out.rule_hits)
@@ -969,6 +1009,10 @@ int ue_check(ue_project *p, const char *const *filters, size_t nfilters, const u
     ua_findings_sort(&r->findings);
 done:
     vec_free(todo.v, todo.n);
+    vec_free(twins.v, twins.n);
+    vec_free(orphans.v, orphans.n);
+    if (rc)
+        ue_report_free(r); /* nothing partial */
     return rc;
 }
 
@@ -978,7 +1022,7 @@ void ue_report_free(ue_report *r)
         return;
     for (size_t i = 0; i < r->n; i++)
         ue_twin_free(&r->twins[i]);
-    free(r->twins);
+    ua_free(r->twins);
     ua_findings_free(&r->findings);
     memset(r, 0, sizeof *r);
 }
@@ -1029,54 +1073,57 @@ int ue_write_twin(ue_project *p, const ue_twin *t, int force, int *wrote, ua_fin
     *wrote = 0;
     if (!t->expected)
         return 0;
-    char *abs = ue_abs(p, t->twin);
+    char *abs = ue_abs(p, t->twin), *rel = NULL, *cur = NULL;
     if (!abs)
         return UA_ENOMEM;
     /* the twin's folder must resolve inside the project, and the twin must not be a link */
-    char *rel = ue_rel(p, abs);
+    int rc = rel_of(p, abs, &rel);
+    if (rc)
+        goto done;
     struct stat st;
     int is_link = lstat(abs, &st) == 0 && S_ISLNK(st.st_mode);
     if (!rel || strcmp(rel, t->twin) != 0 || is_link) {
-        free(rel);
-        free(abs);
-        ua_findings_add(f, t->twin, 1, 1, UA_ERROR, "UA400",
-                        "refusing to write: the path leaves the project or is a symbolic link");
-        return 1;
+        rc =
+            ua_findings_add(f, t->twin, 1, 1, UA_ERROR, "UA400",
+                            "refusing to write: the path leaves the project or is a symbolic link");
+        rc = rc ? rc : 1;
+        goto done;
     }
-    free(rel);
-    char *cur = NULL;
     size_t cur_len = 0;
-    int rc = ue_read_file(abs, &cur, &cur_len);
+    rc = ue_read_file(abs, &cur, &cur_len);
     if (rc == 0) {
         ua_header h;
-        if (cur_len == t->expected_len && memcmp(cur, t->expected, cur_len) == 0) {
-            free(cur);
-            free(abs);
-            return 0; /* up to date: keep the mtime */
-        }
+        if (cur_len == t->expected_len && memcmp(cur, t->expected, cur_len) == 0)
+            goto done; /* up to date: keep the mtime */
         if (!force && ua_header_parse(cur, cur_len, &h) != 0 &&
             !ua_header_looks_generated(cur, cur_len)) {
-            free(cur);
-            free(abs);
-            ua_findings_add(f, t->twin, 1, 1, UA_ERROR, "UA204",
-                            "%s exists but was not generated by unasync; refusing to overwrite "
-                            "it (move it away, or use --force)",
-                            base_name(t->twin));
-            return 1;
+            rc = ua_findings_add(f, t->twin, 1, 1, UA_ERROR, "UA204",
+                                 "%s exists but was not generated by unasync; refusing to "
+                                 "overwrite it (move it away, or use --force)",
+                                 base_name(t->twin));
+            rc = rc ? rc : 1;
+            goto done;
         }
-        free(cur);
+    } else if (rc == UA_ENOMEM) {
+        goto done;
     } else if (rc != -ENOENT) {
-        free(abs);
-        ua_findings_add(f, t->twin, 1, 1, UA_ERROR, "UA400", "cannot read: %s", strerror(-rc));
-        return rc;
+        int e =
+            ua_findings_add(f, t->twin, 1, 1, UA_ERROR, "UA400", "cannot read: %s", strerror(-rc));
+        rc = e ? e : rc;
+        goto done;
     }
     mode_t mode = t->mode ? t->mode : 0644;
     rc = ue_write_atomic(abs, t->expected, t->expected_len, mode);
-    free(abs);
     if (rc) {
-        ua_findings_add(f, t->twin, 1, 1, UA_ERROR, "UA400", "cannot write: %s", strerror(-rc));
-        return rc;
+        int e =
+            ua_findings_add(f, t->twin, 1, 1, UA_ERROR, "UA400", "cannot write: %s", strerror(-rc));
+        rc = e ? e : rc;
+        goto done;
     }
     *wrote = 1;
-    return 0;
+done:
+    ua_free(cur);
+    ua_free(rel);
+    ua_free(abs);
+    return rc;
 }

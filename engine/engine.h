@@ -7,7 +7,15 @@
  *
  * Paths: `rel` paths are relative to the project root (the folder holding unasync.json) and use
  * '/'; absolute paths are canonical (realpath). Ownership follows ua.h: what an out-parameter
- * receives belongs to the caller; *_free(NULL) does nothing. */
+ * receives belongs to the caller; *_free(NULL) does nothing.
+ *
+ * Allocation: the engine has no hook of its own. Every heap allocation and free of engine/ (and
+ * of lint/) goes through transform's (ua_set_allocator: ua_malloc ... ua_free), one hook for
+ * the whole core, so a test fails the Nth allocation of a check, a write or a lint. A string
+ * that an engine function returns for the caller to free (ue_find_config's path, ue_abs,
+ * ue_rel, ue_twin_of, ue_source_of, ue_read_file's bytes) is released with ua_free(), never
+ * free(). Running out of memory is UA_ENOMEM with nothing partial handed back: out-parameters
+ * are empty and findings lists hold what they held before the call. */
 #ifndef UNASYNC_ENGINE_H
 #define UNASYNC_ENGINE_H
 
@@ -36,8 +44,9 @@ typedef struct ue_project {
 } ue_project;
 
 /* Walks up from `start` (a file or folder; relative to the working directory) to the nearest
- * folder holding unasync.json. Stores a new absolute path in *config_path. Returns 0, or -ENOENT
- * when there is none up to the file-system root, or another -errno. */
+ * folder holding unasync.json. Stores a new absolute path in *config_path (release with
+ * ua_free). Returns 0, or -ENOENT when there is none up to the file-system root, UA_ENOMEM, or
+ * another -errno. */
 int ue_find_config(const char *start, char **config_path);
 
 /* Reads and validates the configuration at `config_path` and lists the sources. Problems go to
@@ -48,16 +57,18 @@ int ue_project_open(const char *config_path, ue_project **out, ua_findings *find
 int ue_project_rescan(ue_project *p, ua_findings *findings);
 void ue_project_free(ue_project *p);
 
-/* Path helpers. ue_abs: a new absolute path for `rel`. ue_rel: a new project-relative path for
- * `path` (absolute or relative to the working directory), or NULL when it is outside the project
- * (symbolic links resolved). */
+/* Path helpers, whose strings the caller releases with ua_free. ue_abs: a new absolute path for
+ * `rel`, or NULL on allocation failure. ue_rel: a new project-relative path for `path` (absolute
+ * or relative to the working directory), or NULL when it is outside the project (symbolic links
+ * resolved) or memory ran out. */
 char *ue_abs(const ue_project *p, const char *rel);
 char *ue_rel(const ue_project *p, const char *path);
 /* Whether `rel` is a source; the index via *idx when idx is not NULL. */
 int ue_is_source(const ue_project *p, const char *rel, size_t *idx);
-/* The twin of source `rel` (new string, rel) or NULL on allocation failure. */
+/* The twin of source `rel` (new string, rel; ua_free) or NULL on allocation failure. */
 char *ue_twin_of(const ue_project *p, const char *rel);
-/* The source of twin `rel`, found by name among the sources (new string) or NULL. */
+/* The source of twin `rel`, found by name among the sources (new string; ua_free) or NULL (none,
+ * or out of memory). */
 char *ue_source_of(const ue_project *p, const char *twin_rel);
 
 /* Editor buffers override the disk: lookup returns the bytes of an open document (rel path) or
@@ -97,13 +108,15 @@ typedef struct ue_twin {
 } ue_twin;
 
 /* Computes the expected twin of source `src_rel` and compares it with the twin (overlay, else
- * disk). `ctx` may be NULL. Returns 0 (the state is in t->state) or UA_ENOMEM. */
+ * disk). `ctx` may be NULL. Returns 0 (the state is in t->state) or UA_ENOMEM (with *t empty).
+ * Release t with ue_twin_free either way. */
 int ue_check_source(ue_project *p, ua_ctx *ctx, const char *src_rel, const ue_overlay *ov,
                     ue_twin *t);
 void ue_twin_free(ue_twin *t);
 
 /* The findings that describe twin `t` (transform findings, then one drift finding), as --check
- * prints them and the server publishes them. Appended to `f`. */
+ * prints them and the server publishes them. Appended to `f`. Returns 0 or UA_ENOMEM (with `f`
+ * as it was). */
 int ue_twin_findings(const ue_project *p, const ue_twin *t, ua_findings *f);
 
 /* Hunks of t->diff other than one that only rewrites line 1 (the header, whose body hash follows
@@ -121,7 +134,7 @@ typedef struct ue_report {
  * orphans, and reports rules that never fire (only when unfiltered). Uses up to `jobs` threads
  * (0: one per core). A twin that is in sync and has no findings keeps only its paths, state and
  * rule hits in the report (its bytes are released early); every other twin keeps everything.
- * Returns 0 or UA_ENOMEM. */
+ * Returns 0 or UA_ENOMEM (with *r empty). Release r with ue_report_free either way. */
 int ue_check(ue_project *p, const char *const *filters, size_t nfilters, const ue_overlay *ov,
              int jobs, ue_report *r);
 void ue_report_free(ue_report *r);
@@ -130,14 +143,16 @@ void ue_report_free(ue_report *r);
  * file in the same folder, then rename), keeping the file mode. Refuses (UA204 finding, returns
  * 1) a file without our header unless `force`; refuses paths that leave the project. Returns 0
  * when nothing had to be written or it was written (*wrote says which), 1 when refused, or a
- * negative error (with a UA400 finding). */
+ * negative error: UA_ENOMEM (nothing written, no finding) or -errno (with a UA400 finding). The
+ * file on disk always holds either its old bytes or all of the new ones. */
 int ue_write_twin(ue_project *p, const ue_twin *t, int force, int *wrote, ua_findings *f);
 
 /* Writes `len` bytes to `abs_path` atomically with permission bits `mode` (as for open(2)).
  * Returns 0 or -errno; on failure the original file is untouched and no temporary is left. */
 int ue_write_atomic(const char *abs_path, const char *bytes, size_t len, mode_t mode);
 
-/* Reads a whole file. Returns 0 or -errno. *bytes is NUL-terminated (not counted in *len). */
+/* Reads a whole file. Returns 0, UA_ENOMEM or -errno. *bytes is NUL-terminated (not counted in
+ * *len) and released with ua_free; it is NULL after a failure. */
 int ue_read_file(const char *path, char **bytes, size_t *len);
 
 /* Glob matching used for sources/exclude: '*' and '?' within one path component, '**' across

@@ -12,7 +12,13 @@
  *
  * The lint is not pure: libclang reads headers and compile_commands.json from disk. It never
  * writes a file. Ownership follows ua.h: what an out-parameter receives belongs to the caller;
- * *_free(NULL) does nothing. Lines and columns are 1-based, columns count bytes. */
+ * *_free(NULL) does nothing. Lines and columns are 1-based, columns count bytes.
+ *
+ * Allocation: like engine/, the lint allocates and frees only through transform's hook
+ * (ua_set_allocator: ua_malloc ... ua_free; libclang's own memory is out of its reach), so one
+ * hook covers transform, engine and lint. Memory that a ul_* function returns for the caller
+ * to free (ul_fix_apply's buffer) is released with ua_free(). UL_ENOMEM leaves nothing partial:
+ * a result or report holds the findings it held before the call. */
 #ifndef UNASYNC_UL_H
 #define UNASYNC_UL_H
 
@@ -84,7 +90,8 @@ typedef struct ul_fixes {
 void ul_fixes_free(ul_fixes *fx);
 
 /* Applies one fix to `len` bytes of its file, returning a new buffer in *out (NUL-terminated,
- * length *out_len). Returns 0, UL_EINVAL when the range lies outside the bytes, or UL_ENOMEM. */
+ * length *out_len; release with ua_free). Returns 0, UL_EINVAL when the range lies outside the
+ * bytes, or UL_ENOMEM. */
 int ul_fix_apply(const ul_fix *fx, const char *bytes, size_t len, char **out, size_t *out_len);
 
 /* ---- Linting ------------------------------------------------------------------------------ */

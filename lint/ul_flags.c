@@ -8,29 +8,14 @@
 #include <string.h>
 #include <sys/stat.h>
 
-char *ul__dupn(const char *s, size_t n)
-{
-    char *p = malloc(n + 1);
-    if (p) {
-        memcpy(p, s, n);
-        p[n] = '\0';
-    }
-    return p;
-}
-
-char *ul__dup(const char *s)
-{
-    return s ? ul__dupn(s, strlen(s)) : NULL;
-}
-
 void ul__args_free(ul__args *a)
 {
     if (!a)
         return;
     for (int i = 0; i < a->n; i++)
-        free(a->v[i]);
-    free(a->v);
-    free(a->why);
+        ua_free(a->v[i]);
+    ua_free(a->v);
+    ua_free(a->why);
     memset(a, 0, sizeof *a);
 }
 
@@ -38,13 +23,13 @@ int ul__args_push(ul__args *a, const char *s)
 {
     if (a->n == a->cap) {
         int nc = a->cap ? a->cap * 2 : 32;
-        char **v = realloc(a->v, (size_t)nc * sizeof *v);
+        char **v = ua_realloc(a->v, (size_t)nc * sizeof *v);
         if (!v)
             return UL_ENOMEM;
         a->v = v;
         a->cap = nc;
     }
-    if (!(a->v[a->n] = ul__dup(s)))
+    if (!(a->v[a->n] = ua_strdup(s)))
         return UL_ENOMEM;
     a->n++;
     return 0;
@@ -62,30 +47,33 @@ static int is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* The database of folder `dir` (cached in the context), or NULL when it cannot be loaded. */
-static CXCompilationDatabase load_db(ul_ctx *ctx, const char *dir)
+/* The database of folder `dir` (cached in the context) in *out, NULL when it cannot be loaded.
+ * Returns 0 or UL_ENOMEM (a database that memory could not hold is not "no database"). */
+static int load_db(ul_ctx *ctx, const char *dir, CXCompilationDatabase *out)
 {
+    *out = NULL;
     for (size_t i = 0; i < ctx->ndbs; i++)
-        if (strcmp(ctx->dbs[i].dir, dir) == 0)
-            return ctx->dbs[i].db;
+        if (strcmp(ctx->dbs[i].dir, dir) == 0) {
+            *out = ctx->dbs[i].db;
+            return 0;
+        }
     CXCompilationDatabase_Error err = CXCompilationDatabase_NoError;
     CXCompilationDatabase db = clang_CompilationDatabase_fromDirectory(dir, &err);
     if (err != CXCompilationDatabase_NoError || !db)
-        return NULL;
-    ul__db *nd = realloc(ctx->dbs, (ctx->ndbs + 1) * sizeof *nd);
-    char *d = ul__dup(dir);
-    if (!nd || !d) {
-        free(d);
-        if (nd)
-            ctx->dbs = nd;
+        return 0;
+    ul__db *nd = ua_realloc(ctx->dbs, (ctx->ndbs + 1) * sizeof *nd);
+    if (nd)
+        ctx->dbs = nd;
+    char *d = nd ? ua_strdup(dir) : NULL;
+    if (!d) {
         clang_CompilationDatabase_dispose(db);
-        return NULL;
+        return UL_ENOMEM;
     }
-    ctx->dbs = nd;
     ctx->dbs[ctx->ndbs].dir = d;
     ctx->dbs[ctx->ndbs].db = db;
     ctx->ndbs++;
-    return db;
+    *out = db;
+    return 0;
 }
 
 /* The absolute, normalised path of a compile command's file (relative to its directory). */
@@ -198,7 +186,9 @@ static int args_from_command(CXCompileCommand cmd, ul__args *a)
 /* Flags from database folder `dir`; 1 when it has no command for the file. */
 static int from_db(ul_ctx *ctx, const char *dir, const char *abs, ul__args *a)
 {
-    CXCompilationDatabase db = load_db(ctx, dir);
+    CXCompilationDatabase db;
+    if (load_db(ctx, dir, &db))
+        return UL_ENOMEM;
     if (!db)
         return 1;
     CXCompileCommands keep = NULL;
@@ -227,7 +217,7 @@ int ul__flags(ul_ctx *ctx, const ue_project *p, const char *abs, ul__args *a)
             char msg[PATH_MAX + 128];
             snprintf(msg, sizeof msg, "\"compile_commands\": %s has no usable entry",
                      cfg->compile_commands);
-            if (!(a->why = ul__dup(msg)))
+            if (!(a->why = ua_strdup(msg)))
                 return UL_ENOMEM;
         }
     } else if (cfg->ncompile_flags) {

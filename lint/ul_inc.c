@@ -19,11 +19,11 @@
 
 void ul__inc_free(ul__tu *t)
 {
-    free(t->inc_bytes);
+    ua_free(t->inc_bytes);
     t->inc_bytes = NULL;
     t->inc_len = 0;
     ul_result_free(&t->inc_res);
-    free(t->inc_m.body);
+    ua_free(t->inc_m.body);
     memset(&t->inc_m, 0, sizeof t->inc_m);
     t->inc_ok = 0;
 }
@@ -35,13 +35,13 @@ static int fix_copy(ul_fixes *fx, const ul_fix *f)
     if (!d)
         return UL_ENOMEM;
     *d = *f;
-    d->title = ul__dup(f->title);
-    d->file = ul__dup(f->file);
-    d->text = ul__dup(f->text);
+    d->title = ua_strdup(f->title);
+    d->file = ua_strdup(f->file);
+    d->text = ua_strdup(f->text);
     if (!d->title || !d->file || !d->text) {
-        free(d->title);
-        free(d->file);
-        free(d->text);
+        ua_free(d->title);
+        ua_free(d->file);
+        ua_free(d->text);
         return UL_ENOMEM;
     }
     fx->n++;
@@ -54,7 +54,7 @@ void ul__inc_record(ul__tu *t, const ue_project *p, const char *bytes, size_t le
     ul__inc_free(t);
     if (!m->walked || m->body_bad || out->limited || m->nbody < UL_INC_MIN_BODIES)
         return;
-    t->inc_bytes = ul__dupn(bytes, len);
+    t->inc_bytes = ua_strndup(bytes, len);
     if (!t->inc_bytes)
         return;
     t->inc_len = len;
@@ -92,7 +92,7 @@ static int lines_of(lines *ls, const char *b, size_t len)
     size_t n = 1;
     for (size_t i = 0; i < len; i++)
         n += b[i] == '\n';
-    ls->v = malloc(n * sizeof *ls->v);
+    ls->v = ua_malloc(n * sizeof *ls->v);
     if (!ls->v)
         return UL_ENOMEM;
     ls->n = 0;
@@ -302,15 +302,14 @@ static int merge(const inc *c, const ul_result *tmp, const ul__marks *m, ul_resu
     return rc;
 }
 
-/* Drops what was appended to out from findings n0 and fixes x0 on. */
-static void truncate_result(ul_result *out, size_t n0, size_t x0)
+void ul__result_truncate(ul_result *out, size_t n0, size_t x0)
 {
     ua_findings_truncate(&out->findings, n0);
     while (out->fixes.n > x0) {
         ul_fix *f = &out->fixes.v[--out->fixes.n];
-        free(f->title);
-        free(f->file);
-        free(f->text);
+        ua_free(f->title);
+        ua_free(f->file);
+        ua_free(f->text);
     }
 }
 
@@ -339,7 +338,7 @@ int ul__inc_try(ul_ctx *ctx, const ue_project *p, const char *abs, const ul__arg
         has_directive(ob, on, pre, c.ce))
         return 1;
     /* the new bytes with every other body's inside blanked (newlines kept: same lines) */
-    char *masked = malloc(len + 1);
+    char *masked = ua_malloc(len + 1);
     if (!masked)
         return UL_ENOMEM;
     memcpy(masked, bytes, len);
@@ -356,11 +355,11 @@ int ul__inc_try(ul_ctx *ctx, const ue_project *p, const char *abs, const ul__arg
     }
     struct CXUnsavedFile uf = {t->abs, masked, (unsigned long)len};
     if (clang_reparseTranslationUnit(t->tu, 1, &uf, clang_defaultReparseOptions(t->tu)) != 0) {
-        free(masked);
+        ua_free(masked);
         ul__tu_drop(ctx, t);
         return 1;
     }
-    free(masked);
+    ua_free(masked);
     ul_result tmp = {0};
     ul__marks m;
     int rc =
@@ -373,17 +372,17 @@ int ul__inc_try(ul_ctx *ctx, const ue_project *p, const char *abs, const ul__arg
         rc = lines_of(&c.neu, bytes, len);
     if (!rc)
         rc = merge(&c, &tmp, &m, out, &nm);
-    free(c.old.v);
-    free(c.neu.v);
+    ua_free(c.old.v);
+    ua_free(c.neu.v);
     ul_result_free(&tmp);
     if (rc) {
-        truncate_result(out, n0, x0);
-        free(m.body);
+        ul__result_truncate(out, n0, x0);
+        ua_free(m.body);
         t->inc_ok = 0; /* the full parse records again */
         return rc;
     }
     ul__inc_record(t, p, bytes, len, out, &nm);
-    free(nm.body);
+    ua_free(nm.body);
     ctx->inc_hits++;
     return 0;
 }

@@ -71,9 +71,8 @@ struct ul_ctx {
  * UL_ENOMEM. */
 int ul__flags(ul_ctx *ctx, const ue_project *p, const char *abs, ul__args *a);
 
-/* malloc'd copy of n bytes / of a string (NULL stays NULL). */
-char *ul__dupn(const char *s, size_t n);
-char *ul__dup(const char *s);
+/* Drops what was appended to out from findings n0 and fixes x0 on. */
+void ul__result_truncate(ul_result *out, size_t n0, size_t x0);
 
 /* The zeroed slot after the last fix (room made, fx->n unchanged), or NULL when out of memory. */
 ul_fix *ul__fix_slot(ul_fixes *fx);

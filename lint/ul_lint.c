@@ -142,11 +142,11 @@ void ul_fixes_free(ul_fixes *fx)
     if (!fx)
         return;
     for (size_t i = 0; i < fx->n; i++) {
-        free(fx->v[i].title);
-        free(fx->v[i].file);
-        free(fx->v[i].text);
+        ua_free(fx->v[i].title);
+        ua_free(fx->v[i].file);
+        ua_free(fx->v[i].text);
     }
-    free(fx->v);
+    ua_free(fx->v);
     memset(fx, 0, sizeof *fx);
 }
 
@@ -154,7 +154,7 @@ ul_fix *ul__fix_slot(ul_fixes *fx)
 {
     if (fx->n == fx->cap) {
         size_t nc = fx->cap ? fx->cap * 2 : 8;
-        ul_fix *v = realloc(fx->v, nc * sizeof *v);
+        ul_fix *v = ua_realloc(fx->v, nc * sizeof *v);
         if (!v)
             return NULL;
         fx->v = v;
@@ -180,13 +180,13 @@ int ul__fix_add(ul_fixes *fx, const char *code, unsigned line, unsigned col, con
     f->len = del;
     ua_offset_to_linecol(bytes, len, off, &f->start_line, &f->start_col);
     ua_offset_to_linecol(bytes, len, off + del, &f->end_line, &f->end_col);
-    f->title = ul__dup(title);
-    f->file = ul__dup(file);
-    f->text = ul__dup(text);
+    f->title = ua_strdup(title);
+    f->file = ua_strdup(file);
+    f->text = ua_strdup(text);
     if (!f->title || !f->file || !f->text) {
-        free(f->title);
-        free(f->file);
-        free(f->text);
+        ua_free(f->title);
+        ua_free(f->file);
+        ua_free(f->text);
         return UL_ENOMEM;
     }
     fx->n++;
@@ -200,7 +200,7 @@ int ul_fix_apply(const ul_fix *fx, const char *bytes, size_t len, char **out, si
     if (fx->off > len || fx->len > len - fx->off)
         return UL_EINVAL;
     size_t tl = strlen(fx->text), n = len - fx->len + tl;
-    char *b = malloc(n + 1);
+    char *b = ua_malloc(n + 1);
     if (!b)
         return UL_ENOMEM;
     memcpy(b, bytes, fx->off);
@@ -279,7 +279,7 @@ static int grow(void **v, size_t *cap, size_t n, size_t size)
     if (n < *cap)
         return 0;
     size_t nc = *cap ? *cap * 2 : 64;
-    void *nv = realloc(*v, nc * size);
+    void *nv = ua_realloc(*v, nc * size);
     if (!nv)
         return UL_ENOMEM;
     *v = nv;
@@ -339,9 +339,11 @@ static int is_async(walker *w, CXCursor c)
         has_annotation(c) || has_annotation(canon) || has_annotation(clang_getCursorDefinition(c));
     if (w->memo_n * 2 >= w->memo_cap) {
         size_t nc = w->memo_cap ? w->memo_cap * 2 : 256;
-        async_memo *nm = malloc(nc * sizeof *nm);
-        if (!nm)
+        async_memo *nm = ua_malloc(nc * sizeof *nm);
+        if (!nm) {
+            w->rc = UL_ENOMEM;
             return a;
+        }
         for (size_t i = 0; i < nc; i++)
             nm[i].async = -1;
         for (size_t k = 0; k < w->memo_cap; k++)
@@ -351,7 +353,7 @@ static int is_async(walker *w, CXCursor c)
                         nm[i] = w->memo[k];
                         break;
                     }
-        free(w->memo);
+        ua_free(w->memo);
         w->memo = nm;
         w->memo_cap = nc;
     }
@@ -391,7 +393,7 @@ static void record_call(walker *w, CXCursor c)
     CXCursor ref = clang_getCursorReferenced(c);
     if (!clang_Cursor_isNull(ref) && clang_getCursorKind(ref) == CXCursor_FunctionDecl) {
         CXString s = clang_getCursorSpelling(ref);
-        r->callee = ul__dup(clang_getCString(s));
+        r->callee = ua_strdup(clang_getCString(s));
         clang_disposeString(s);
         if (!r->callee) {
             w->rc = UL_ENOMEM;
@@ -423,7 +425,7 @@ static enum CXChildVisitResult body_visit(CXCursor c, CXCursor parent, CXClientD
 static char *cursor_name(CXCursor c)
 {
     CXString s = clang_getCursorSpelling(c);
-    char *n = ul__dup(clang_getCString(s));
+    char *n = ua_strdup(clang_getCString(s));
     clang_disposeString(s);
     return n;
 }
@@ -511,7 +513,7 @@ static void check_external(walker *w, CXCursor c)
                                                 w->cfg_len, name, target) == UL_ENOMEM)
             w->rc = UL_ENOMEM;
     }
-    free(name);
+    ua_free(name);
 }
 
 /* Records the body (the CompoundStmt child) of a function definition in w->marks. */
@@ -633,18 +635,21 @@ static enum CXChildVisitResult names_visit(CXCursor c, CXCursor parent, CXClient
 {
     (void)parent;
     walker *w = d;
-    if (clang_getCursorKind(c) == CXCursor_FunctionDecl && is_async(w, c)) {
-        if (grow((void **)&w->async_names, &w->capnames, w->nasync_names, sizeof(char *)))
+    if (clang_getCursorKind(c) == CXCursor_FunctionDecl && is_async(w, c) && !w->rc) {
+        char *n = NULL;
+        if (grow((void **)&w->async_names, &w->capnames, w->nasync_names, sizeof(char *)) ||
+            !(n = cursor_name(c))) {
+            w->rc = UL_ENOMEM;
             return CXChildVisit_Break;
-        char *n = cursor_name(c);
-        if (n)
-            w->async_names[w->nasync_names++] = n;
+        }
+        w->async_names[w->nasync_names++] = n;
     }
-    return CXChildVisit_Continue;
+    return w->rc ? CXChildVisit_Break : CXChildVisit_Continue;
 }
 
 /* Fills w->kept->names with the async functions the headers declare: one parse of the source
- * without function bodies or preamble, with a context-wide index that lists every declaration. */
+ * without function bodies or preamble, with a context-wide index that lists every declaration.
+ * Sets w->rc when memory runs out. */
 static void header_names(walker *w)
 {
     ul__tu *k = w->kept;
@@ -664,9 +669,17 @@ static void header_names(walker *w)
     aux.p = w->p;
     aux.tu = tu;
     clang_visitChildren(clang_getTranslationUnitCursor(tu), names_visit, &aux);
-    k->names = aux.async_names;
-    k->nnames = aux.nasync_names;
-    free(aux.memo);
+    if (aux.rc) {
+        k->names_done = 0; /* try again next time */
+        w->rc = aux.rc;
+        for (size_t i = 0; i < aux.nasync_names; i++)
+            ua_free(aux.async_names[i]);
+        ua_free(aux.async_names);
+    } else {
+        k->names = aux.async_names;
+        k->nnames = aux.nasync_names;
+    }
+    ua_free(aux.memo);
     clang_disposeTranslationUnit(tu);
 }
 
@@ -683,16 +696,20 @@ static const char *sync_twin(walker *w, const char *name, char *buf, size_t cap)
              * functions come from one parse without bodies, cached with the unit */
             if (!w->kept->names_done)
                 header_names(w);
-            for (size_t i = 0; i < w->kept->nnames; i++) {
-                if (grow((void **)&w->async_names, &w->capnames, w->nasync_names, sizeof(char *)))
-                    break;
-                char *n = ul__dup(w->kept->names[i]);
-                if (n)
+            for (size_t i = 0; i < w->kept->nnames && !w->rc; i++) {
+                char *n = NULL;
+                if (grow((void **)&w->async_names, &w->capnames, w->nasync_names, sizeof(char *)) ||
+                    !(n = ua_strdup(w->kept->names[i])))
+                    w->rc = UL_ENOMEM;
+                else
                     w->async_names[w->nasync_names++] = n;
             }
-            clang_visitChildren(clang_getTranslationUnitCursor(w->tu), names_visit, w);
+            if (!w->rc)
+                clang_visitChildren(clang_getTranslationUnitCursor(w->tu), names_visit, w);
         }
     }
+    if (w->rc)
+        return NULL;
     char out[512];
     size_t rule;
     for (size_t i = 0; i < w->nasync_names; i++) {
@@ -862,16 +879,16 @@ static void judge(walker *w)
 static void walker_free(walker *w)
 {
     for (size_t i = 0; i < w->nfns; i++)
-        free(w->fns[i].name);
-    free(w->fns);
+        ua_free(w->fns[i].name);
+    ua_free(w->fns);
     for (size_t i = 0; i < w->ncalls; i++)
-        free(w->calls[i].callee);
-    free(w->calls);
-    free(w->awaits);
-    free(w->memo);
+        ua_free(w->calls[i].callee);
+    ua_free(w->calls);
+    ua_free(w->awaits);
+    ua_free(w->memo);
     for (size_t i = 0; i < w->nasync_names; i++)
-        free(w->async_names[i]);
-    free(w->async_names);
+        ua_free(w->async_names[i]);
+    ua_free(w->async_names);
 }
 
 /* ---- parsing ---- */
@@ -890,10 +907,10 @@ static void tu_free(ul__tu *t)
     ul__inc_free(t);
     clang_disposeTranslationUnit(t->tu);
     ul__args_free(&t->args);
-    free(t->abs);
+    ua_free(t->abs);
     for (size_t i = 0; i < t->nnames; i++)
-        free(t->names[i]);
-    free(t->names);
+        ua_free(t->names[i]);
+    ua_free(t->names);
 }
 
 static int same_args(const ul__args *a, const ul__args *b)
@@ -923,13 +940,15 @@ void ul__tu_drop(ul_ctx *ctx, ul__tu *t)
     ctx->tus[i] = ctx->tus[--ctx->ntus];
 }
 
-/* A parsed unit for abs with the given contents: a kept one reparsed, or a new one. *kept says
- * whether the context owns it. */
-static CXTranslationUnit get_tu(ul_ctx *ctx, const ue_project *p, const char *abs, ul__args *args,
-                                const char *bytes, size_t len, ul__tu **kept)
+/* A parsed unit for abs with the given contents in *out (NULL when libclang cannot parse it): a
+ * kept one reparsed, or a new one. *kept says whether the context owns it. Returns 0 or
+ * UL_ENOMEM (with *out NULL). */
+static int get_tu(ul_ctx *ctx, const ue_project *p, const char *abs, ul__args *args,
+                  const char *bytes, size_t len, ul__tu **kept, CXTranslationUnit *out)
 {
     struct CXUnsavedFile uf = {abs, bytes, (unsigned long)len};
     *kept = NULL;
+    *out = NULL;
     if (ctx->opt.keep) {
         for (size_t i = 0; i < ctx->ntus; i++) {
             ul__tu *t = &ctx->tus[i];
@@ -939,7 +958,8 @@ static CXTranslationUnit get_tu(ul_ctx *ctx, const ue_project *p, const char *ab
                 clang_reparseTranslationUnit(t->tu, 1, &uf, clang_defaultReparseOptions(t->tu)) ==
                     0) {
                 *kept = t;
-                return t->tu;
+                *out = t->tu;
+                return 0;
             }
             /* flags changed or the reparse failed (the unit is unusable then): start over */
             tu_free(t);
@@ -951,31 +971,31 @@ static CXTranslationUnit get_tu(ul_ctx *ctx, const ue_project *p, const char *ab
     enum CXErrorCode ec = clang_parseTranslationUnit2(ctx->index, abs, (const char *const *)args->v,
                                                       args->n, &uf, 1, parse_options(ctx), &tu);
     if (ec != CXError_Success || !tu)
-        return NULL;
+        return 0;
     if (ctx->opt.keep) {
-        ul__tu *nt = realloc(ctx->tus, (ctx->ntus + 1) * sizeof *nt);
-        char *a = ul__dup(abs);
-        if (nt && a) {
-            ctx->tus = nt;
-            memset(&nt[ctx->ntus], 0, sizeof *nt);
-            nt[ctx->ntus].p = p;
-            nt[ctx->ntus].abs = a;
-            nt[ctx->ntus].args = *args;
-            nt[ctx->ntus].tu = tu;
-            *kept = &nt[ctx->ntus++];
-            memset(args, 0, sizeof *args); /* moved */
-            return tu;
-        }
-        free(a);
+        ul__tu *nt = ua_realloc(ctx->tus, (ctx->ntus + 1) * sizeof *nt);
         if (nt)
             ctx->tus = nt;
+        char *a = nt ? ua_strdup(abs) : NULL;
+        if (!a) {
+            clang_disposeTranslationUnit(tu);
+            return UL_ENOMEM;
+        }
+        memset(&nt[ctx->ntus], 0, sizeof *nt);
+        nt[ctx->ntus].p = p;
+        nt[ctx->ntus].abs = a;
+        nt[ctx->ntus].args = *args;
+        nt[ctx->ntus].tu = tu;
+        *kept = &nt[ctx->ntus++];
+        memset(args, 0, sizeof *args); /* moved */
     }
-    return tu;
+    *out = tu;
+    return 0;
 }
 
 ul_ctx *ul_ctx_new(const ul_options *opt)
 {
-    ul_ctx *ctx = calloc(1, sizeof *ctx);
+    ul_ctx *ctx = ua_calloc(1, sizeof *ctx);
     if (!ctx)
         return NULL;
     if (opt)
@@ -984,7 +1004,7 @@ ul_ctx *ul_ctx_new(const ul_options *opt)
      * headers' thousands of declarations stay in the precompiled preamble, unread) */
     ctx->index = clang_createIndex(ctx->opt.keep ? 1 : 0, 0);
     if (!ctx->index) {
-        free(ctx);
+        ua_free(ctx);
         return NULL;
     }
     return ctx;
@@ -1004,9 +1024,9 @@ void ul_ctx_forget(ul_ctx *ctx, const ue_project *p)
     }
     for (size_t i = 0; i < ctx->ndbs; i++) {
         clang_CompilationDatabase_dispose(ctx->dbs[i].db);
-        free(ctx->dbs[i].dir);
+        ua_free(ctx->dbs[i].dir);
     }
-    free(ctx->dbs);
+    ua_free(ctx->dbs);
     ctx->dbs = NULL;
     ctx->ndbs = 0;
 }
@@ -1016,19 +1036,21 @@ void ul_ctx_free(ul_ctx *ctx)
     if (!ctx)
         return;
     ul_ctx_forget(ctx, NULL);
-    free(ctx->tus);
+    ua_free(ctx->tus);
     clang_disposeIndex(ctx->index);
     if (ctx->aux_index)
         clang_disposeIndex(ctx->aux_index);
-    free(ctx);
+    ua_free(ctx);
 }
 
-/* What makes the parse unusable, as "file:line: message" (new string), or NULL: the first
- * missing header (KeepGoing reports those as plain errors), else the first fatal diagnostic. */
-static char *first_fatal(CXTranslationUnit tu, const ue_project *p)
+/* What makes the parse unusable, as "file:line: message" (new string in *out), or NULL: the
+ * first missing header (KeepGoing reports those as plain errors), else the first fatal
+ * diagnostic. Returns 0 or UL_ENOMEM. */
+static int first_fatal(CXTranslationUnit tu, const ue_project *p, char **out_msg)
 {
     unsigned n = clang_getNumDiagnostics(tu);
     char *fatal = NULL;
+    *out_msg = NULL;
     for (unsigned i = 0; i < n; i++) {
         CXDiagnostic d = clang_getDiagnostic(tu, i);
         enum CXDiagnosticSeverity sv = clang_getDiagnosticSeverity(d);
@@ -1053,34 +1075,41 @@ static char *first_fatal(CXTranslationUnit tu, const ue_project *p)
             else
                 snprintf(buf, sizeof buf, "%s", m);
             clang_disposeString(fn);
-            out = ul__dup(buf);
-            if (!out)
-                out = ul__dup("");
+            out = ua_strdup(buf);
+            if (!out) {
+                clang_disposeString(msg);
+                clang_disposeDiagnostic(d);
+                ua_free(fatal);
+                return UL_ENOMEM;
+            }
         }
         clang_disposeString(msg);
         clang_disposeDiagnostic(d);
         if (missing) {
-            free(fatal);
-            return out;
+            ua_free(fatal);
+            *out_msg = out;
+            return 0;
         }
         if (out)
             fatal = out;
     }
-    return fatal;
+    *out_msg = fatal;
+    return 0;
 }
 
-/* Reads the configuration bytes (overlay first) for the rename-rule fix. */
-static char *config_bytes(const ue_project *p, const ue_overlay *ov, size_t *len)
+/* Reads the configuration bytes (overlay first) for the rename-rule fix into *out (NULL when
+ * they cannot be read: no fix then). Returns 0 or UL_ENOMEM. */
+static int config_bytes(const ue_project *p, const ue_overlay *ov, char **out, size_t *len)
 {
+    *out = NULL;
+    *len = 0;
     if (ov && ov->lookup) {
         const char *b = ov->lookup(ov->ud, UE_CONFIG_NAME, len);
         if (b)
-            return ul__dupn(b, *len);
+            return (*out = ua_strndup(b, *len)) ? 0 : UL_ENOMEM;
     }
-    char *bytes = NULL;
-    if (ue_read_file(p->config_path, &bytes, len) != 0)
-        return NULL;
-    return bytes;
+    int rc = ue_read_file(p->config_path, out, len);
+    return rc == UA_ENOMEM ? UL_ENOMEM : 0;
 }
 
 int ul__lint_unit(ul_ctx *ctx, const ue_project *p, const char *rel, CXTranslationUnit tu,
@@ -1091,7 +1120,9 @@ int ul__lint_unit(ul_ctx *ctx, const ue_project *p, const char *rel, CXTranslati
     memset(m, 0, sizeof *m);
     m->f0 = out->findings.n;
     m->x0 = out->fixes.n;
-    char *fatal = first_fatal(tu, p);
+    char *fatal;
+    if (first_fatal(tu, p, &fatal))
+        return UL_ENOMEM;
     if (fatal || why) {
         const char *hint = guessed ? "; set \"compile_commands\" or \"compile_flags\" in "
                                      "unasync.json (see docs/lint/UA000.md)"
@@ -1105,7 +1136,7 @@ int ul__lint_unit(ul_ctx *ctx, const ue_project *p, const char *rel, CXTranslati
                                  "lint is limited: %s (default flags used)", why);
         out->limited = fatal != NULL;
     }
-    free(fatal);
+    ua_free(fatal);
     if (rc || out->limited)
         return rc ? UL_ENOMEM : 0;
     walker w = {0};
@@ -1119,7 +1150,9 @@ int ul__lint_unit(ul_ctx *ctx, const ue_project *p, const char *rel, CXTranslati
     w.cur_fn = -1;
     w.out = out;
     w.marks = m;
-    char *cfg = config_bytes(p, ov, &w.cfg_len);
+    char *cfg;
+    if (config_bytes(p, ov, &cfg, &w.cfg_len))
+        return UL_ENOMEM;
     w.cfg_bytes = cfg;
     clang_visitChildren(clang_getTranslationUnitCursor(tu), top_visit, &w);
     if (!w.rc)
@@ -1127,15 +1160,31 @@ int ul__lint_unit(ul_ctx *ctx, const ue_project *p, const char *rel, CXTranslati
     m->walked = !w.rc;
     rc = w.rc;
     walker_free(&w);
-    free(cfg);
+    ua_free(cfg);
     return rc;
 }
+
+static int lint_source(ul_ctx *ctx, const ue_project *p, const char *rel, const char *bytes,
+                       size_t len, const ue_overlay *ov, ul_result *out);
 
 int ul_lint_source(ul_ctx *ctx, const ue_project *p, const char *rel, const char *bytes, size_t len,
                    const ue_overlay *ov, ul_result *out)
 {
     if (!ctx || !p || !rel || (!bytes && len))
         return UL_EINVAL;
+    size_t n0 = out->findings.n, x0 = out->fixes.n;
+    int limited = out->limited;
+    int rc = lint_source(ctx, p, rel, bytes, len, ov, out);
+    if (rc == UL_ENOMEM) { /* nothing partial */
+        ul__result_truncate(out, n0, x0);
+        out->limited = limited;
+    }
+    return rc;
+}
+
+static int lint_source(ul_ctx *ctx, const ue_project *p, const char *rel, const char *bytes,
+                       size_t len, const ue_overlay *ov, ul_result *out)
+{
     char *abs = ue_abs(p, rel);
     ul__args args;
     if (!abs)
@@ -1144,38 +1193,43 @@ int ul_lint_source(ul_ctx *ctx, const ue_project *p, const char *rel, const char
     if (!rc && ctx->opt.keep) {
         rc = ul__inc_try(ctx, p, abs, &args, rel, bytes ? bytes : "", len, ov, out);
         if (rc <= 0) {
-            free(abs);
+            ua_free(abs);
             ul__args_free(&args);
             return rc;
         }
         rc = 0;
     }
     if (rc) {
-        free(abs);
+        ua_free(abs);
         ul__args_free(&args);
         return rc;
     }
     ul__tu *kept = NULL;
-    CXTranslationUnit tu = get_tu(ctx, p, abs, &args, bytes ? bytes : "", len, &kept);
-    char *why = args.why ? ul__dup(args.why) : NULL;
-    int guessed = args.guessed;
-    ul__args_free(&args);
-    free(abs);
+    CXTranslationUnit tu;
+    rc = get_tu(ctx, p, abs, &args, bytes ? bytes : "", len, &kept, &tu);
+    ua_free(abs);
+    if (rc) {
+        ul__args_free(&args);
+        return rc;
+    }
+    /* a new kept unit took the arguments over (args is empty then): its `why` and `guessed`
+     * still say what limits the lint */
+    const ul__args *used = kept && !args.n ? &kept->args : &args;
     if (!tu) {
         rc = ua_findings_add(&out->findings, rel, 1, 1, UA_WARNING, "UA000",
                              "lint is limited: libclang could not parse this file");
         out->limited = 1;
-        free(why);
+        ul__args_free(&args);
         return rc ? UL_ENOMEM : 0;
     }
     ul__marks m;
-    rc = ul__lint_unit(ctx, p, rel, tu, kept, bytes, len, why, guessed, ov, out, &m);
-    free(why);
+    rc = ul__lint_unit(ctx, p, rel, tu, kept, bytes, len, used->why, used->guessed, ov, out, &m);
+    ul__args_free(&args);
     if (kept && !rc)
         ul__inc_record(kept, p, bytes ? bytes : "", len, out, &m);
     else if (kept)
         ul__inc_free(kept);
-    free(m.body);
+    ua_free(m.body);
     if (!kept)
         clang_disposeTranslationUnit(tu);
     return rc;

@@ -24,9 +24,9 @@ static void drop_fixes(ul_fixes *fx, const ua_finding *f)
     for (size_t i = 0; i < fx->n; i++) {
         ul_fix *x = &fx->v[i];
         if (strcmp(x->code, f->code) == 0 && x->line == f->line && x->col == f->col) {
-            free(x->title);
-            free(x->file);
-            free(x->text);
+            ua_free(x->title);
+            ua_free(x->file);
+            ua_free(x->text);
         } else {
             fx->v[w++] = *x;
         }
@@ -226,14 +226,18 @@ static void *lint_worker(void *arg)
             break;
         char *abs = ue_abs(j->p, j->todo[i]), *bytes = NULL;
         size_t len = 0;
-        int rc = abs ? 0 : UL_ENOMEM;
+        int rc = abs ? ue_read_file(abs, &bytes, &len) : UA_ENOMEM;
         /* a source that cannot be read is already reported by the engine (UA400) */
-        if (!rc && ue_read_file(abs, &bytes, &len) == 0) {
+        if (rc == UA_ENOMEM) {
+            rc = UL_ENOMEM;
+        } else if (rc == 0) {
             rc = ul_lint_source(ctx, j->p, j->todo[i], bytes, len, NULL, &j->res[i]);
             ul_apply_ignores(j->todo[i], bytes, len, &j->res[i].findings, &j->res[i].fixes);
+        } else {
+            rc = 0;
         }
-        free(abs);
-        free(bytes);
+        ua_free(abs);
+        ua_free(bytes);
         if (rc == UL_ENOMEM) {
             pthread_mutex_lock(&j->lock);
             j->rc = rc;
@@ -244,32 +248,38 @@ static void *lint_worker(void *arg)
     return NULL;
 }
 
-/* Applies ignore comments to the UA0xx findings of a list, reading each file once. */
+/* Applies ignore comments to the UA0xx findings of a list, reading each file once. Returns 0 or
+ * UL_ENOMEM; the list may have lost ignored findings either way. */
 static int ignores_from_disk(const ue_project *p, ua_findings *fs)
 {
-    char **files = calloc(fs->n ? fs->n : 1, sizeof *files);
+    /* the names point into the list, which drops findings as it goes: copies */
+    char **files = ua_calloc(fs->n ? fs->n : 1, sizeof *files);
     size_t nf = 0;
+    int rc = 0;
     if (!files)
         return UL_ENOMEM;
-    for (size_t i = 0; i < fs->n; i++) {
+    for (size_t i = 0; i < fs->n && !rc; i++) {
         const char *file = fs->v[i].file;
         int seen = !lint_code(fs->v[i].code) || strcmp(file, UE_CONFIG_NAME) == 0;
         for (size_t k = 0; k < nf && !seen; k++)
             seen = strcmp(files[k], file) == 0;
-        if (!seen && !(files[nf++] = ul__dup(file)))
-            nf--;
+        if (!seen && !(files[nf++] = ua_strdup(file)))
+            rc = UL_ENOMEM;
     }
     for (size_t k = 0; k < nf; k++) {
-        char *abs = ue_abs(p, files[k]), *bytes = NULL;
+        char *abs = rc ? NULL : ue_abs(p, files[k]), *bytes = NULL;
         size_t len = 0;
-        if (abs && ue_read_file(abs, &bytes, &len) == 0)
+        int e = rc ? 0 : abs ? ue_read_file(abs, &bytes, &len) : UA_ENOMEM;
+        if (e == UA_ENOMEM)
+            rc = UL_ENOMEM;
+        else if (e == 0 && !rc)
             ul_apply_ignores(files[k], bytes, len, fs, NULL);
-        free(abs);
-        free(bytes);
-        free(files[k]);
+        ua_free(abs);
+        ua_free(bytes);
+        ua_free(files[k]);
     }
-    free(files);
-    return 0;
+    ua_free(files);
+    return rc;
 }
 
 int ul_check_report(ue_project *p, const char *const *filters, size_t nfilters, int lint, int jobs,
@@ -281,6 +291,7 @@ int ul_check_report(ue_project *p, const char *const *filters, size_t nfilters, 
     int rc = ignores_from_disk(p, &r->findings);
     if (rc)
         return rc;
+    size_t n0 = r->findings.n; /* out of memory takes back the lint's findings */
     for (size_t i = 0; i < r->n; i++) {
         ue_twin *t = &r->twins[i];
         if (t->src_bytes)
@@ -288,12 +299,12 @@ int ul_check_report(ue_project *p, const char *const *filters, size_t nfilters, 
         ul_apply_levels(p->cfg, &t->out.findings, NULL);
     }
     if (lint) {
-        const char **todo = calloc(r->n ? r->n : 1, sizeof *todo);
-        ul_result *res = calloc(r->n ? r->n : 1, sizeof *res);
+        const char **todo = ua_calloc(r->n ? r->n : 1, sizeof *todo);
+        ul_result *res = ua_calloc(r->n ? r->n : 1, sizeof *res);
         size_t n = 0;
         if (!todo || !res) {
-            free(todo);
-            free(res);
+            ua_free(todo);
+            ua_free(res);
             return UL_ENOMEM;
         }
         for (size_t i = 0; i < r->n; i++)
@@ -336,6 +347,8 @@ int ul_check_report(ue_project *p, const char *const *filters, size_t nfilters, 
                         limited);
                 ua_free(first->message);
                 first->message = m;
+            } else {
+                rc = UL_ENOMEM;
             }
         }
         for (size_t i = 0; i < n && !rc; i++)
@@ -346,8 +359,12 @@ int ul_check_report(ue_project *p, const char *const *filters, size_t nfilters, 
             }
         for (size_t i = 0; i < n; i++)
             ul_result_free(&res[i]);
-        free(res);
-        free(todo);
+        ua_free(res);
+        ua_free(todo);
+        if (rc) {
+            ua_findings_truncate(&r->findings, n0);
+            return UL_ENOMEM;
+        }
     }
     ul_apply_levels(p->cfg, &r->findings, NULL);
     ua_findings_sort(&r->findings);

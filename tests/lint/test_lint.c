@@ -170,13 +170,13 @@ static char *run_case(const char *dir)
                       x->code, x->title, x->file, x->start_line);
             line_at(&o, out, out_len, x->off);
             sb_printf(&o, "\n");
-            free(out);
+            ua_free(out);
             free(fbytes);
-            free(fabs);
+            ua_free(fabs);
         }
         ul_result_free(&res);
         free(bytes);
-        free(abs);
+        ua_free(abs);
     }
     ul_ctx_free(ctx);
     ue_project_free(p);
@@ -293,7 +293,7 @@ static void runtime_async_files_have_no_await_findings(void **state)
         assert_int_equal(r.findings.n, 0);
         ul_result_free(&r);
         free(bytes);
-        free(abs);
+        ua_free(abs);
     }
     ul_ctx_free(ctx);
     ue_project_free(p);
@@ -341,13 +341,13 @@ static void planted_missing_await_in_limiter_is_found_and_fixed(void **state)
         assert_int_equal(ul_fix_apply(&r.fixes.v[0], mut, mlen, &fixed, &flen), 0);
         assert_int_equal(flen, len);
         assert_memory_equal(fixed, orig, len);
-        free(fixed);
+        ua_free(fixed);
         ul_result_free(&r);
         ul_ctx_free(ctx);
     }
     free(mut);
     free(orig);
-    free(abs);
+    ua_free(abs);
     ue_project_free(p);
 }
 
@@ -406,6 +406,23 @@ static void compile_commands_json_supplies_the_flags(void **state)
     assert_string_equal(r.findings.v[0].code, "UA001");
     assert_int_equal(r.limited, 0);
     ul_result_free(&r);
+    ul_ctx_free(ctx);
+    /* a database with no entry: default flags, and UA000 says so from the first lint on, also
+     * when the context keeps the unit (it takes the flags over from the first parse) */
+    b.n = 0;
+    sb_printf(&b, "[]");
+    testfs_spit(path, b.s, b.n);
+    ul_options keep = {0};
+    keep.keep = 1;
+    ctx = ul_ctx_new(&keep);
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(ul_lint_source(ctx, p, "a.c", src, len, NULL, &r), 0);
+        assert_int_equal(r.findings.n, 2);
+        assert_string_equal(r.findings.v[0].code, "UA000");
+        assert_non_null(strstr(r.findings.v[0].message, "has no usable entry"));
+        assert_string_equal(r.findings.v[1].code, "UA001");
+        ul_result_free(&r);
+    }
     ul_ctx_free(ctx);
     free(src);
     free(b.s);

@@ -85,7 +85,7 @@ static void check_file(const ua_config *cfg, ua_ctx *ctx, const char *path, cons
     }
 done:
     ua_output_free(&o);
-    free(src);
+    ua_free(src);
 }
 
 static void walk(const ua_config *cfg, ua_ctx *ctx, const char *dir, const char *rel, stats *st)

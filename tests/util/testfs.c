@@ -11,6 +11,8 @@
 #include "engine.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 char *testfs_slurp(const char *path, size_t *len)
 {
@@ -18,9 +20,14 @@ char *testfs_slurp(const char *path, size_t *len)
     size_t n;
     if (ue_read_file(path, &b, &n) != 0)
         return NULL;
-    if (len)
+    /* a plain malloc copy: the test's memory stays outside the allocation hook it may install */
+    char *copy = malloc(n + 1);
+    if (copy)
+        memcpy(copy, b, n + 1);
+    ua_free(b);
+    if (copy && len)
         *len = n;
-    return b;
+    return copy;
 }
 
 void testfs_spit(const char *path, const char *bytes, size_t len)

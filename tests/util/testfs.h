@@ -4,8 +4,9 @@
 
 #include <stddef.h>
 
-/* The whole file, NUL-terminated (the caller frees it), its length in *len when len is not NULL;
- * NULL when it cannot be read. */
+/* The whole file, NUL-terminated, from plain malloc (the caller releases it with free(), whatever
+ * allocator ua_set_allocator installed), its length in *len when len is not NULL; NULL when it
+ * cannot be read. */
 char *testfs_slurp(const char *path, size_t *len);
 /* Writes `len` bytes to `path`, failing the current cmocka test when that is impossible. */
 void testfs_spit(const char *path, const char *bytes, size_t len);
