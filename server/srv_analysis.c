@@ -1185,7 +1185,10 @@ int srv_encode_report(srv_t *s, const lsp_id_t *id, const char *path, lsp_out_t 
     lsp_related_t *rel = NULL;
     lsp_diagnostic_t *d = NULL;
     int rc;
+    bool oom = path != NULL && c == NULL;
     srv_free(c);
+    if (oom)
+        return SRV_ENOMEM;
     if (f != NULL && (d = srv__to_lsp(f, &rel)) == NULL)
         return SRV_ENOMEM;
     rc = lsp_encode_diagnostic_report(id, d, f ? f->n : 0, out);

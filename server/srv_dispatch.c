@@ -346,15 +346,20 @@ static int srv__request_configuration(srv_t *s)
 static void srv__initialized(srv_t *s)
 {
     lsp_out_t out;
+    int rc;
     if (s->initialized)
         return;
     s->initialized = true;
     if (s->caps.watched_files_dynamic) {
         static const char *const globs[] = {"**/unasync.json", "**/*.c", "**/*.h"};
         int64_t id = s->next_id++;
-        if (lsp_encode_register_watchers(id, "unasync-watch", globs, 3, &out) == 0 &&
-            srv_request(s, SRV_PENDING_REGISTER, &out, id) == 0)
+        rc = lsp_encode_register_watchers(id, "unasync-watch", globs, 3, &out) == 0
+                 ? srv_request(s, SRV_PENDING_REGISTER, &out, id)
+                 : SRV_ENOMEM;
+        if (rc == 0)
             s->watching_by_client = true;
+        else /* the server watches by itself instead */
+            srv__report(s, rc, "asking the client to watch files", NULL);
     }
     if (!s->watching_by_client)
         srv__report(s, srv_watch_folders(s), "watching the workspace folders", NULL);
@@ -362,8 +367,10 @@ static void srv__initialized(srv_t *s)
         srv__report(s, srv__request_configuration(s), "asking for the settings", NULL);
     if (s->caps.work_done_progress) {
         int64_t id = s->next_id++;
-        if (lsp_encode_work_done_create(id, "unasync-startup", &out) == 0)
-            srv_request(s, SRV_PENDING_PROGRESS_CREATE, &out, id);
+        rc = lsp_encode_work_done_create(id, "unasync-startup", &out) == 0
+                 ? srv_request(s, SRV_PENDING_PROGRESS_CREATE, &out, id)
+                 : SRV_ENOMEM;
+        srv__report(s, rc, "creating the start-up progress", NULL);
     }
     if (srv__startup_pending(s)) {
         if (uv_timer_start(&s->config_timer, srv__on_startup_timer, SRV_STARTUP_WAIT_MS, 0) == 0)
