@@ -11,6 +11,7 @@
 
 #include "engine.h"
 #include "srv_int.h"
+#include "testalloc.h"
 #include "testfs.h"
 
 #include <dirent.h>
@@ -20,45 +21,12 @@
 #include <string.h>
 #include <unistd.h>
 
-/* ---- the hooks: the server's fails exactly one call; all three count what is live ---- */
+/* ---- the hooks: the server's is testalloc's (fails exactly one call); the transformer's and
+ * the protocol's count what is live, so that memory freed through the wrong hook shows ---- */
 
 static struct {
-    long calls;   /* the server's malloc and realloc calls so far */
-    long fail_at; /* the call that fails (1-based); 0 for none */
-    int failed;   /* whether it has failed */
-    long live;    /* the server's blocks allocated and not yet freed */
     long ua_live, lsp_live;
 } hook;
-
-static void *srv_hook_malloc(size_t n)
-{
-    if (++hook.calls == hook.fail_at) {
-        hook.failed = 1;
-        return NULL;
-    }
-    void *p = malloc(n);
-    if (p)
-        hook.live++;
-    return p;
-}
-
-static void *srv_hook_realloc(void *p, size_t n)
-{
-    if (++hook.calls == hook.fail_at) {
-        hook.failed = 1;
-        return NULL;
-    }
-    void *q = realloc(p, n);
-    if (q && !p)
-        hook.live++;
-    return q;
-}
-
-static void srv_hook_free(void *p)
-{
-    hook.live--;
-    free(p);
-}
 
 static void *ua_hook_malloc(size_t n)
 {
@@ -99,7 +67,7 @@ static void lsp_hook_free(void *p)
 
 static void hooks_on(void)
 {
-    srv_set_allocator(srv_hook_malloc, srv_hook_realloc, srv_hook_free);
+    srv_set_allocator(testalloc_malloc, testalloc_realloc, testalloc_free);
     ua_set_allocator(ua_hook_malloc, ua_hook_realloc, ua_hook_free);
     lsp_set_allocator(lsp_hook_malloc, lsp_hook_free);
 }
@@ -113,8 +81,8 @@ static void hooks_off(void)
 
 /* ---- the project: an async source whose committed twin the session finds stale ---- */
 
-static const char config_json[] =
-    "{ \"sources\": [\"*.c\"], \"lint\": { \"UA000\": \"off\", \"UA005\": \"off\" } }\n";
+/* UA005 stays on: the unrenamed `fetch` is a lint finding with quick fixes */
+static const char config_json[] = "{ \"sources\": [\"*.c\"], \"lint\": { \"UA000\": \"off\" } }\n";
 
 static const char source_c[] = "#include <unasync/async.h>\n"
                                "\n"
@@ -181,6 +149,7 @@ typedef struct step {
 typedef struct script {
     step v[MAX_MSGS];
     int n;
+    int did_change, did_save, execute; /* where these messages are */
 } script;
 
 static void add(script *sc, int id, const char *fmt, ...)
@@ -210,40 +179,69 @@ static void json_text(char *out, size_t cap, const char *s)
     out[o] = '\0';
 }
 
-/* initialize, initialized, didOpen, didChange, (the idle pre-check), didSave after the edit
- * reached the disk, codeAction on the stale twin, hover in it, executeCommand regenerate,
- * shutdown, exit. The client cannot watch files: the server watches with libuv. */
-static void make_script(script *sc, const project *p)
+static void add_initialize(script *sc, const project *p, const char *capabilities)
 {
-    char text[1024];
-    memset(sc, 0, sizeof(*sc));
     add(sc, 1,
         "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"processId\":null,"
         "\"rootUri\":\"%s\",\"workspaceFolders\":[{\"uri\":\"%s\",\"name\":\"ws\"}],"
-        "\"capabilities\":{\"textDocument\":{\"codeAction\":{\"codeActionLiteralSupport\":"
-        "{\"codeActionKind\":{\"valueSet\":[\"quickfix\",\"source\"]}}}}}}}",
-        p->dir_uri, p->dir_uri);
+        "\"capabilities\":%s}}",
+        p->dir_uri, p->dir_uri, capabilities);
     add(sc, 0, "{\"jsonrpc\":\"2.0\",\"method\":\"initialized\",\"params\":{}}");
+}
+
+/* didOpen of the source, then one didChange with two ranged changes: 10 -> 20 on line 3, then
+ * " + 1 ..." on line 4 (the idle pre-check runs after it) */
+static void add_open_change(script *sc, const project *p)
+{
+    char text[1024];
     json_text(text, sizeof(text), source_c);
     add(sc, 0,
         "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/didOpen\",\"params\":{\"textDocument\":"
         "{\"uri\":\"%s\",\"languageId\":\"c\",\"version\":1,\"text\":\"%s\"}}}",
         p->src_uri, text);
-    /* two ranged changes in one notification: 10 -> 20 on line 3, then " + 1 ..." on line 4 */
+    sc->did_change = sc->n;
     add(sc, 0,
         "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/didChange\",\"params\":{\"textDocument\":"
         "{\"uri\":\"%s\",\"version\":2},\"contentChanges\":["
         "{\"range\":{\"start\":{\"line\":3,\"character\":25},\"end\":{\"line\":3,\"character\":27}}"
-        ","
-        "\"text\":\"20\"},"
+        ",\"text\":\"20\"},"
         "{\"range\":{\"start\":{\"line\":4,\"character\":13},\"end\":{\"line\":4,\"character\":14}}"
-        ","
-        "\"text\":\" + 1; /* the next one, and a longer line */\"}]}}",
+        ",\"text\":\" + 1; /* the next one, and a longer line */\"}]}}",
         p->src_uri);
+}
+
+/* didSave of the source, after the edit reached the disk */
+static void add_save(script *sc, const project *p)
+{
+    sc->did_save = sc->n;
     add(sc, 0,
         "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/didSave\",\"params\":{\"textDocument\":"
         "{\"uri\":\"%s\"}}}",
         p->src_uri);
+}
+
+static void add_regenerate_shutdown_exit(script *sc, const project *p, int id)
+{
+    sc->execute = sc->n;
+    add(sc, id,
+        "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"workspace/executeCommand\",\"params\":"
+        "{\"command\":\"unasync.regenerate\",\"arguments\":[\"%s\"]}}",
+        id, p->src_uri);
+    add(sc, id + 1, "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"shutdown\"}", id + 1);
+    add(sc, 0, "{\"jsonrpc\":\"2.0\",\"method\":\"exit\"}");
+}
+
+/* A client that pushes: initialize, initialized, didOpen, didChange, (the idle pre-check),
+ * didSave, codeAction on the stale twin, hover in it, executeCommand regenerate, shutdown,
+ * exit. It cannot watch files: the server watches with libuv. */
+static void push_script(script *sc, const project *p)
+{
+    memset(sc, 0, sizeof(*sc));
+    add_initialize(sc, p,
+                   "{\"textDocument\":{\"codeAction\":{\"codeActionLiteralSupport\":"
+                   "{\"codeActionKind\":{\"valueSet\":[\"quickfix\",\"source\"]}}}}}");
+    add_open_change(sc, p);
+    add_save(sc, p);
     add(sc, 2,
         "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"textDocument/codeAction\",\"params\":"
         "{\"textDocument\":{\"uri\":\"%s\"},\"range\":{\"start\":{\"line\":0,\"character\":0},"
@@ -253,15 +251,48 @@ static void make_script(script *sc, const project *p)
         "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"textDocument/hover\",\"params\":"
         "{\"textDocument\":{\"uri\":\"%s\"},\"position\":{\"line\":4,\"character\":5}}}",
         p->twin_uri);
-    add(sc, 4,
-        "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"workspace/executeCommand\",\"params\":"
-        "{\"command\":\"unasync.regenerate\",\"arguments\":[\"%s\"]}}",
-        p->src_uri);
-    add(sc, 5, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"shutdown\"}");
-    add(sc, 0, "{\"jsonrpc\":\"2.0\",\"method\":\"exit\"}");
+    add_regenerate_shutdown_exit(sc, p, 4);
 }
 
-enum { DID_CHANGE = 3, DID_SAVE = 4, EXECUTE = 7 }; /* indices in the script */
+/* A client that pulls diagnostics and does the rest too: utf-8 positions, settings asked with
+ * workspace/configuration, files watched by the client, work-done progress. It answers the
+ * server's three start-up requests (ids 1 to 3), asks for fix-all before it saves, pulls the
+ * source's diagnostics after, regenerates, and leaves. */
+static void pull_script(script *sc, const project *p)
+{
+    memset(sc, 0, sizeof(*sc));
+    add_initialize(
+        sc, p,
+        "{\"general\":{\"positionEncodings\":[\"utf-8\"]},"
+        "\"workspace\":{\"configuration\":true,\"didChangeWatchedFiles\":"
+        "{\"dynamicRegistration\":true},\"diagnostics\":{\"refreshSupport\":true}},"
+        "\"window\":{\"workDoneProgress\":true},"
+        "\"textDocument\":{\"diagnostic\":{},\"codeAction\":{\"codeActionLiteralSupport\":"
+        "{\"codeActionKind\":{\"valueSet\":[\"quickfix\",\"source\"]}}}}}");
+    add(sc, 0, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":null}");
+    add(sc, 0,
+        "{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":[{\"unasync\":{\"lint\":{\"enable\":true},"
+        "\"drift\":{\"severity\":\"error\"}}}]}");
+    add(sc, 0, "{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":null}");
+    add_open_change(sc, p);
+    add(sc, 2,
+        "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"textDocument/codeAction\",\"params\":"
+        "{\"textDocument\":{\"uri\":\"%s\"},\"range\":{\"start\":{\"line\":0,\"character\":0},"
+        "\"end\":{\"line\":0,\"character\":0}},\"context\":{\"diagnostics\":[],"
+        "\"only\":[\"source.fixAll\"]}}}",
+        p->src_uri);
+    add_save(sc, p);
+    add(sc, 3,
+        "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"textDocument/diagnostic\",\"params\":"
+        "{\"textDocument\":{\"uri\":\"%s\"}}}",
+        p->src_uri);
+    add(sc, 4,
+        "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"textDocument/codeAction\",\"params\":"
+        "{\"textDocument\":{\"uri\":\"%s\"},\"range\":{\"start\":{\"line\":0,\"character\":0},"
+        "\"end\":{\"line\":9,\"character\":0}},\"context\":{\"diagnostics\":[]}}}",
+        p->src_uri);
+    add_regenerate_shutdown_exit(sc, p, 5);
+}
 
 /* What one session did: everything the server wrote, split per message of the script. */
 typedef struct run {
@@ -304,7 +335,7 @@ static void run_session(const project *p, const script *sc, run *r)
     if (rc != 0) {
         /* the very first allocations: nothing to answer with; the process would exit 1 */
         assert_int_equal(rc, SRV_ENOMEM);
-        assert_true(hook.failed);
+        assert_true(testalloc_hook.failed);
         r->hit = 0;
         r->status = -1;
     } else {
@@ -312,15 +343,15 @@ static void run_session(const project *p, const script *sc, run *r)
         s->idle_ms = 0; /* the pre-check runs at the next turn of the loop */
         for (k = 0; k < sc->n; k++) {
             char frame[4200];
-            int before = hook.failed;
+            int before = testalloc_hook.failed;
             int n = snprintf(frame, sizeof(frame), "Content-Length: %zu\r\n\r\n%s",
                              strlen(sc->v[k].body), sc->v[k].body);
-            if (k == DID_SAVE) /* the editor wrote the buffer before it says so */
+            if (k == sc->did_save) /* the editor wrote the buffer before it says so */
                 testfs_spit(p->src, edited_c, strlen(edited_c));
             srv_input(s, frame, (size_t)n);
-            if (k == DID_SAVE - 1)
+            if (k == sc->did_change)
                 uv_run(&loop, UV_RUN_NOWAIT); /* typing paused: the idle pre-check */
-            if (!before && hook.failed)
+            if (!before && testalloc_hook.failed)
                 r->hit = k;
             r->end[k] = file_size(fd);
         }
@@ -416,6 +447,7 @@ static void generate_old_twin(project *p)
     script sc;
     run r;
     memset(&sc, 0, sizeof(sc));
+    sc.did_change = sc.did_save = sc.execute = -1; /* none of these */
     add(&sc, 1,
         "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"processId\":null,"
         "\"rootUri\":\"%s\",\"capabilities\":{}}}",
@@ -446,15 +478,17 @@ static void remove_project(const project *p)
     assert_int_equal(rmdir(p->dir), 0);
 }
 
-static void session_survives_every_failed_allocation(void **state)
+/* Runs the client's script once under malloc, once under the counting hooks, then once with
+ * each of the server's allocations failing in turn. `marker` is in every normal run's output. */
+static void survives_every_failed_allocation(void (*make)(script *, const project *),
+                                             const char *marker)
 {
     project p;
     script sc;
     run plain, hooked;
-    (void)state;
     setup_project(&p);
     generate_old_twin(&p);
-    make_script(&sc, &p);
+    make(&sc, &p);
 
     /* the reference: the C library's allocators */
     hooks_off();
@@ -464,18 +498,20 @@ static void session_survives_every_failed_allocation(void **state)
     assert_non_null(strstr(plain.twin, "return id + 1; /* the next one, and a longer line */"));
     assert_non_null(strstr(plain.out, "\"code\":\"UA202\""));
     assert_non_null(strstr(plain.out, "\"command\":\"unasync.regenerate\""));
+    assert_non_null(strstr(plain.out, marker));
 
     /* the hooks, failing nothing: the same bytes, and every block given back */
     memset(&hook, 0, sizeof(hook));
+    testalloc_reset(0);
     hooks_on();
     run_session(&p, &sc, &hooked);
     hooks_off();
-    assert_int_equal(hook.live, 0);
+    assert_int_equal(testalloc_hook.live, 0);
     assert_int_equal(hook.ua_live, 0);
     assert_int_equal(hook.lsp_live, 0);
     assert_int_equal(hooked.len, plain.len);
     assert_memory_equal(hooked.out, plain.out, plain.len);
-    const long points = hook.calls;
+    const long points = testalloc_hook.calls;
     assert_true(points > 80); /* the session reaches every part, not a few lines */
 
     /* fail the 1st, 2nd, ... allocation of the server until a run needs no more than there are */
@@ -484,14 +520,14 @@ static void session_survives_every_failed_allocation(void **state)
         run r;
         char buf[65536];
         memset(&hook, 0, sizeof(hook));
-        hook.fail_at = n;
+        testalloc_reset(n);
         hooks_on();
         run_session(&p, &sc, &r);
         hooks_off();
-        if (hook.live != 0 || hook.ua_live != 0 || hook.lsp_live != 0)
+        if (testalloc_hook.live != 0 || hook.ua_live != 0 || hook.lsp_live != 0)
             fail_msg("failing allocation %ld leaks %ld server, %ld ua, %ld lsp block(s)", n,
-                     hook.live, hook.ua_live, hook.lsp_live);
-        if (!hook.failed) {
+                     testalloc_hook.live, hook.ua_live, hook.lsp_live);
+        if (!testalloc_hook.failed) {
             assert_int_equal(r.len, plain.len);
             assert_memory_equal(r.out, plain.out, plain.len);
             run_free(&r);
@@ -524,7 +560,7 @@ static void session_survives_every_failed_allocation(void **state)
                 !(init_failed && strstr(body, "\"code\":-32002") != NULL))
                 fail_msg("failing allocation %ld (message %d): a later request failed: %s", n,
                          r.hit, body);
-            if (k == EXECUTE)
+            if (k == sc.execute)
                 exec_ok = !is_error(body);
         }
         /* the failure was told, or it changed nothing the client can see */
@@ -550,7 +586,7 @@ static void session_survives_every_failed_allocation(void **state)
             fail_msg("failing allocation %ld: a twin that is neither the committed one nor the "
                      "regenerated one",
                      n);
-        if (exec_ok && !is_new && r.hit != DID_CHANGE)
+        if (exec_ok && !is_new && r.hit != sc.did_change)
             fail_msg("failing allocation %ld (message %d): regenerate succeeded but the twin is "
                      "not the generated one",
                      n, r.hit);
@@ -571,10 +607,23 @@ static void session_survives_every_failed_allocation(void **state)
     remove_project(&p);
 }
 
+static void session_survives_every_failed_allocation(void **state)
+{
+    (void)state;
+    survives_every_failed_allocation(push_script, "\"method\":\"textDocument/publishDiagnostics\"");
+}
+
+static void pull_session_survives_every_failed_allocation(void **state)
+{
+    (void)state;
+    survives_every_failed_allocation(pull_script, "\"command\":\"unasync.lintFix\"");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(session_survives_every_failed_allocation),
+        cmocka_unit_test(pull_session_survives_every_failed_allocation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
