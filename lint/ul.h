@@ -80,6 +80,13 @@ typedef struct ul_fix {
     size_t off, len;
     unsigned start_line, start_col, end_line, end_col;
     char *text;
+    /* The fix a person would apply unattended: the editor marks it preferred and `unasync --fix`
+     * applies it. UA001 (insert await), UA002 (remove await), UA004 (the same-meaning async
+     * twin) and UA005 (add a rename rule) are preferred; UA003 (mark the function async) is not,
+     * because it changes the function's contract for every caller (docs/lint/UA00N.md, "Fix"). */
+    int preferred;
+    /* A rename-rule fix of unasync.json: the rule it adds; NULL for every other fix. */
+    char *rule_name, *rule_target;
 } ul_fix;
 
 typedef struct ul_fixes {
@@ -93,6 +100,21 @@ void ul_fixes_free(ul_fixes *fx);
  * length *out_len; release with ua_free). Returns 0, UL_EINVAL when the range lies outside the
  * bytes, or UL_ENOMEM. */
 int ul_fix_apply(const ul_fix *fx, const char *bytes, size_t len, char **out, size_t *out_len);
+
+/* Whether fixes a and b of one file cannot both be applied: their byte ranges intersect, or one
+ * inserts inside or at the start of the other's range, or both insert different text at one
+ * offset. Identical fixes do not overlap (applying one applies both), nor do two rename-rule
+ * fixes (ul_fixes_apply merges them). */
+int ul_fix_overlaps(const ul_fix *a, const ul_fix *b);
+
+/* Applies fixes v[0..n) of one file to its `len` bytes in one pass, returning a new buffer in
+ * *out (NUL-terminated, length *out_len; release with ua_free). The fixes must be sorted by
+ * offset and pairwise free of overlaps (ul_fix_overlaps); identical fixes are applied once.
+ * Rename-rule fixes are re-derived one after another on the growing bytes, so several rules
+ * end up in one "rename" object, each name once. Returns 0, UL_EINVAL (a range outside the
+ * bytes, or fixes out of order or overlapping: nothing applied), or UL_ENOMEM. */
+int ul_fixes_apply(const ul_fix *const *v, size_t n, const char *bytes, size_t len, char **out,
+                   size_t *out_len);
 
 /* ---- Linting ------------------------------------------------------------------------------ */
 
@@ -127,6 +149,10 @@ typedef struct ul_result {
     ua_findings findings;
     ul_fixes fixes;
     int limited;
+    /* 1 when libclang found errors in the source itself (malformed C): the findings stand, but
+     * the AST around the errors is a guess, so `unasync --fix` leaves such a file alone. Set by
+     * full parses (not by the incremental lint of a kept unit). */
+    int source_errors;
 } ul_result;
 
 void ul_result_free(ul_result *r);

@@ -38,10 +38,11 @@ static int fix_copy(ul_fixes *fx, const ul_fix *f)
     d->title = ua_strdup(f->title);
     d->file = ua_strdup(f->file);
     d->text = ua_strdup(f->text);
-    if (!d->title || !d->file || !d->text) {
-        ua_free(d->title);
-        ua_free(d->file);
-        ua_free(d->text);
+    d->rule_name = f->rule_name ? ua_strdup(f->rule_name) : NULL;
+    d->rule_target = f->rule_target ? ua_strdup(f->rule_target) : NULL;
+    if (!d->title || !d->file || !d->text || (f->rule_name && !d->rule_name) ||
+        (f->rule_target && !d->rule_target)) {
+        ul__fix_clear(d);
         return UL_ENOMEM;
     }
     fx->n++;
@@ -306,10 +307,7 @@ void ul__result_truncate(ul_result *out, size_t n0, size_t x0)
 {
     ua_findings_truncate(&out->findings, n0);
     while (out->fixes.n > x0) {
-        ul_fix *f = &out->fixes.v[--out->fixes.n];
-        ua_free(f->title);
-        ua_free(f->file);
-        ua_free(f->text);
+        ul__fix_clear(&out->fixes.v[--out->fixes.n]);
     }
 }
 

@@ -77,6 +77,9 @@ void ul__result_truncate(ul_result *out, size_t n0, size_t x0);
 /* The zeroed slot after the last fix (room made, fx->n unchanged), or NULL when out of memory. */
 ul_fix *ul__fix_slot(ul_fixes *fx);
 
+/* Releases the strings of one fix (the slot itself stays). */
+void ul__fix_clear(ul_fix *f);
+
 /* Appends a fix. Returns 0 or UL_ENOMEM. */
 int ul__fix_add(ul_fixes *fx, const char *code, unsigned line, unsigned col, const char *title,
                 const char *file, const char *bytes, size_t len, size_t off, size_t del,

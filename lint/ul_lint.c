@@ -141,13 +141,28 @@ void ul_fixes_free(ul_fixes *fx)
 {
     if (!fx)
         return;
-    for (size_t i = 0; i < fx->n; i++) {
-        ua_free(fx->v[i].title);
-        ua_free(fx->v[i].file);
-        ua_free(fx->v[i].text);
-    }
+    for (size_t i = 0; i < fx->n; i++)
+        ul__fix_clear(&fx->v[i]);
     ua_free(fx->v);
     memset(fx, 0, sizeof *fx);
+}
+
+void ul__fix_clear(ul_fix *f)
+{
+    ua_free(f->title);
+    ua_free(f->file);
+    ua_free(f->text);
+    ua_free(f->rule_name);
+    ua_free(f->rule_target);
+    f->title = f->file = f->text = f->rule_name = f->rule_target = NULL;
+}
+
+/* Whether a fix of this code is one to apply unattended (ul.h, ul_fix.preferred). UA003's
+ * "mark the function async" is not: every caller of that function then has to change. */
+static int preferred_code(const char *code)
+{
+    return strcmp(code, "UA001") == 0 || strcmp(code, "UA002") == 0 || strcmp(code, "UA004") == 0 ||
+           strcmp(code, "UA005") == 0;
 }
 
 ul_fix *ul__fix_slot(ul_fixes *fx)
@@ -183,10 +198,9 @@ int ul__fix_add(ul_fixes *fx, const char *code, unsigned line, unsigned col, con
     f->title = ua_strdup(title);
     f->file = ua_strdup(file);
     f->text = ua_strdup(text);
+    f->preferred = preferred_code(code);
     if (!f->title || !f->file || !f->text) {
-        ua_free(f->title);
-        ua_free(f->file);
-        ua_free(f->text);
+        ul__fix_clear(f);
         return UL_ENOMEM;
     }
     fx->n++;
@@ -219,6 +233,7 @@ void ul_result_free(ul_result *r)
     ua_findings_free(&r->findings);
     ul_fixes_free(&r->fixes);
     r->limited = 0;
+    r->source_errors = 0;
 }
 
 /* ---- the walk ---- */
@@ -1097,6 +1112,20 @@ static int first_fatal(CXTranslationUnit tu, const ue_project *p, char **out_msg
     return 0;
 }
 
+/* Whether libclang reported an error located in the main file (the source, not a header). */
+static int main_file_errors(CXTranslationUnit tu)
+{
+    unsigned n = clang_getNumDiagnostics(tu);
+    int found = 0;
+    for (unsigned i = 0; i < n && !found; i++) {
+        CXDiagnostic d = clang_getDiagnostic(tu, i);
+        found = clang_getDiagnosticSeverity(d) >= CXDiagnostic_Error &&
+                clang_Location_isFromMainFile(clang_getDiagnosticLocation(d));
+        clang_disposeDiagnostic(d);
+    }
+    return found;
+}
+
 /* Reads the configuration bytes (overlay first) for the rename-rule fix into *out (NULL when
  * they cannot be read: no fix then). Returns 0 or UL_ENOMEM. */
 static int config_bytes(const ue_project *p, const ue_overlay *ov, char **out, size_t *len)
@@ -1139,6 +1168,7 @@ int ul__lint_unit(ul_ctx *ctx, const ue_project *p, const char *rel, CXTranslati
     ua_free(fatal);
     if (rc || out->limited)
         return rc ? UL_ENOMEM : 0;
+    out->source_errors = main_file_errors(tu);
     walker w = {0};
     w.ctx = ctx;
     w.p = p;
@@ -1173,11 +1203,12 @@ int ul_lint_source(ul_ctx *ctx, const ue_project *p, const char *rel, const char
     if (!ctx || !p || !rel || (!bytes && len))
         return UL_EINVAL;
     size_t n0 = out->findings.n, x0 = out->fixes.n;
-    int limited = out->limited;
+    int limited = out->limited, source_errors = out->source_errors;
     int rc = lint_source(ctx, p, rel, bytes, len, ov, out);
     if (rc == UL_ENOMEM) { /* nothing partial */
         ul__result_truncate(out, n0, x0);
         out->limited = limited;
+        out->source_errors = source_errors;
     }
     return rc;
 }

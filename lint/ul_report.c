@@ -24,9 +24,7 @@ static void drop_fixes(ul_fixes *fx, const ua_finding *f)
     for (size_t i = 0; i < fx->n; i++) {
         ul_fix *x = &fx->v[i];
         if (strcmp(x->code, f->code) == 0 && x->line == f->line && x->col == f->col) {
-            ua_free(x->title);
-            ua_free(x->file);
-            ua_free(x->text);
+            ul__fix_clear(x);
         } else {
             fx->v[w++] = *x;
         }
@@ -185,19 +183,127 @@ static int insert_member(ul_fixes *fx, unsigned line, unsigned col, const char *
 int ul__fix_rename_rule(ul_fixes *fx, unsigned line, unsigned col, const char *title,
                         const char *cfg_bytes, size_t cfg_len, const char *name, const char *target)
 {
-    size_t top = 0, value = 0;
-    int found = find_key(cfg_bytes, cfg_len, "rename", &top, &value);
+    size_t top = 0, value = 0, n0 = fx->n;
+    int found = find_key(cfg_bytes, cfg_len, "rename", &top, &value), rc;
     char member[1100];
     if (found < 0)
         return 0;
     if (found == 0 && value < cfg_len && cfg_bytes[value] == '{') {
         snprintf(member, sizeof member, "\"%s\": \"%s\"", name, target);
-        return insert_member(fx, line, col, title, cfg_bytes, cfg_len, value, member);
-    }
-    if (found == 0)
+        rc = insert_member(fx, line, col, title, cfg_bytes, cfg_len, value, member);
+    } else if (found == 0) {
         return 0;
-    snprintf(member, sizeof member, "\"rename\": { \"%s\": \"%s\" }", name, target);
-    return insert_member(fx, line, col, title, cfg_bytes, cfg_len, top, member);
+    } else {
+        snprintf(member, sizeof member, "\"rename\": { \"%s\": \"%s\" }", name, target);
+        rc = insert_member(fx, line, col, title, cfg_bytes, cfg_len, top, member);
+    }
+    if (rc || fx->n == n0)
+        return rc;
+    /* the rule itself, so that ul_fixes_apply can merge several into one object */
+    ul_fix *f = &fx->v[fx->n - 1];
+    f->rule_name = ua_strdup(name);
+    f->rule_target = ua_strdup(target);
+    if (!f->rule_name || !f->rule_target) {
+        ul__fix_clear(f);
+        fx->n--;
+        return UL_ENOMEM;
+    }
+    return 0;
+}
+
+/* ---- several fixes of one file ---- */
+
+int ul_fix_overlaps(const ul_fix *a, const ul_fix *b)
+{
+    if (strcmp(a->file, b->file) != 0)
+        return 0;
+    if (a->rule_name && b->rule_name)
+        return 0;
+    if (a->off == b->off && a->len == b->len && strcmp(a->text, b->text) == 0)
+        return 0;
+    const ul_fix *lo = a->off <= b->off ? a : b, *hi = lo == a ? b : a;
+    if (lo->off == hi->off)
+        return 1; /* two edits that start at one place: their order would be a guess */
+    return hi->off < lo->off + lo->len;
+}
+
+static int same_fix(const ul_fix *a, const ul_fix *b)
+{
+    return a->off == b->off && a->len == b->len && strcmp(a->text, b->text) == 0;
+}
+
+int ul_fixes_apply(const ul_fix *const *v, size_t n, const char *bytes, size_t len, char **out,
+                   size_t *out_len)
+{
+    *out = NULL;
+    *out_len = 0;
+    /* the plain edits first, in one pass: check, measure, copy */
+    size_t total = len, last_end = 0;
+    const ul_fix *prev = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const ul_fix *x = v[i];
+        if (x->rule_name)
+            continue;
+        if (x->off > len || x->len > len - x->off)
+            return UL_EINVAL;
+        if (prev && same_fix(prev, x))
+            continue;
+        if (prev && (x->off < last_end || ul_fix_overlaps(prev, x)))
+            return UL_EINVAL;
+        total = total - x->len + strlen(x->text);
+        last_end = x->off + x->len;
+        prev = x;
+    }
+    char *b = ua_malloc(total + 1);
+    if (!b)
+        return UL_ENOMEM;
+    size_t w = 0, r = 0;
+    prev = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const ul_fix *x = v[i];
+        if (x->rule_name || (prev && same_fix(prev, x)))
+            continue;
+        memcpy(b + w, bytes + r, x->off - r);
+        w += x->off - r;
+        size_t tl = strlen(x->text);
+        memcpy(b + w, x->text, tl);
+        w += tl;
+        r = x->off + x->len;
+        prev = x;
+    }
+    memcpy(b + w, bytes + r, len - r);
+    w += len - r;
+    b[w] = '\0';
+    /* rename rules one after another, each derived again from the bytes as they grew; each
+     * goes first in the object, so the last is added first and the rules keep their order */
+    for (size_t i = n; i-- > 0;) {
+        const ul_fix *x = v[i];
+        int dup = 0;
+        for (size_t k = 0; k < i && x->rule_name && !dup; k++)
+            dup = v[k]->rule_name && strcmp(v[k]->rule_name, x->rule_name) == 0;
+        if (!x->rule_name || dup)
+            continue;
+        ul_fixes one = {0};
+        char *nb = NULL;
+        size_t nl = 0;
+        int rc = ul__fix_rename_rule(&one, x->line, x->col, x->title, b, w, x->rule_name,
+                                     x->rule_target);
+        if (rc == 0 && one.n == 1)
+            rc = ul_fix_apply(&one.v[0], b, w, &nb, &nl);
+        ul_fixes_free(&one);
+        if (rc) {
+            ua_free(b);
+            return rc == UL_ENOMEM ? UL_ENOMEM : UL_EINVAL;
+        }
+        if (nb) {
+            ua_free(b);
+            b = nb;
+            w = nl;
+        }
+    }
+    *out = b;
+    *out_len = w;
+    return 0;
 }
 
 /* ---- a whole project ---- */

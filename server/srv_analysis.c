@@ -1255,7 +1255,7 @@ static int srv__lint_actions(srv_t *s, const lsp_msg_t *m, srv_file_t *f, lsp_di
             memset(&na[*n], 0, sizeof(na[*n]));
             na[*n].title = x->title;
             na[*n].kind = "quickfix";
-            na[*n].is_preferred = strcmp(x->code, "UA001") == 0 || strcmp(x->code, "UA002") == 0;
+            na[*n].is_preferred = x->preferred != 0;
             na[*n].diagnostics = &d[i];
             na[*n].n_diagnostics = 1;
             na[*n].command = "unasync.lintFix";

@@ -73,6 +73,16 @@ static const char d_c[] = "#include <unasync/async.h>\n"
                           "    return await app_async_c(4);\n"
                           "}\n";
 
+/* c.c as an editor might hold it: two names for UA005, so two rename rules to merge. */
+static const char c2_c[] = "#include <unasync/async.h>\n"
+                           "int helper_c(void) { return 3; }\n"
+                           "int helper_c2;\n"
+                           "async int app_async_c(int x)\n"
+                           "{\n"
+                           "    await async_sleep_ms(3);\n"
+                           "    return x * 3 + helper_c2;\n"
+                           "}\n";
+
 /* Its twin stays behind when it is deleted: an orphan. */
 static const char gone_c[] = "#include <unasync/async.h>\n"
                              "async int app_async_gone(void)\n"
@@ -228,9 +238,9 @@ static int run_all(testrec *r)
     ue_project *p = NULL;
     ue_report rep;
     ul_ctx *ctx = NULL;
-    ul_result lr = {0};
-    char *fixed = NULL;
-    size_t fixed_len = 0;
+    ul_result lr = {0}, lr2 = {0};
+    char *fixed = NULL, *fixed2 = NULL, *fixed3 = NULL;
+    size_t fixed_len = 0, fixed2_len = 0, fixed3_len = 0;
     int hit = 0, before, rc;
     memset(&rep, 0, sizeof rep);
 
@@ -345,6 +355,47 @@ static int run_all(testrec *r)
     assert_int_equal(rc, 0);
     assert_non_null(strstr(fixed, "int v = await fetch(1);"));
 
+    /* unasync --fix's way: every preferred fix of a file in one pass (UA001 and UA004 here) */
+    const ul_fix *both[2] = {&lr.fixes.v[0], NULL};
+    for (size_t i = 1; i < lr.fixes.n && !both[1]; i++)
+        if (lr.fixes.v[i].preferred && !ul_fix_overlaps(both[0], &lr.fixes.v[i]))
+            both[1] = &lr.fixes.v[i];
+    assert_non_null(both[1]);
+    before = testalloc_hook.failed;
+    rc = ul_fixes_apply(both, 2, a_c, strlen(a_c), &fixed2, &fixed2_len);
+    if ((hit = FAILED_IN_CALL(before, rc, UL_ENOMEM))) {
+        assert_null(fixed2);
+        goto done;
+    }
+    assert_int_equal(rc, 0);
+    testrec_addf(r, "fixed a.c:\n%s", fixed2);
+    assert_non_null(strstr(fixed2, "int v = await fetch(1);"));
+    assert_non_null(strstr(fixed2, "await app_async_b(3);"));
+
+    /* two rename rules merged into unasync.json's "rename" object */
+    before = testalloc_hook.failed;
+    rc = ul_lint_source(ctx, p, "src/c.c", c2_c, strlen(c2_c), NULL, &lr2);
+    if ((hit = FAILED_IN_CALL(before, rc, UL_ENOMEM))) {
+        assert_int_equal(lr2.findings.n, 0);
+        assert_int_equal(lr2.fixes.n, 0);
+        goto done;
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(lr2.fixes.n, 2);
+    const ul_fix *rules[2] = {&lr2.fixes.v[0], &lr2.fixes.v[1]};
+    assert_non_null(rules[0]->rule_name);
+    assert_false(ul_fix_overlaps(rules[0], rules[1]));
+    before = testalloc_hook.failed;
+    rc = ul_fixes_apply(rules, 2, config_json, strlen(config_json), &fixed3, &fixed3_len);
+    if ((hit = FAILED_IN_CALL(before, rc, UL_ENOMEM))) {
+        assert_null(fixed3);
+        goto done;
+    }
+    assert_int_equal(rc, 0);
+    testrec_addf(r, "fixed unasync.json:\n%s", fixed3);
+    assert_non_null(strstr(fixed3, "\"rename\": {\"helper_c\": \"sync_helper_c\",\"helper_c2\": "
+                                   "\"sync_helper_c2\",\"app_async_*\": \"app_sync_*\"}"));
+
     for (size_t i = 0; i < rep.n; i++) {
         const ue_twin *t = &rep.twins[i];
         if (t->state != UE_MISSING && t->state != UE_STALE && t->state != UE_EDITED)
@@ -366,7 +417,10 @@ static int run_all(testrec *r)
 
 done:
     ua_free(fixed);
+    ua_free(fixed2);
+    ua_free(fixed3);
     ul_result_free(&lr);
+    ul_result_free(&lr2);
     ul_ctx_free(ctx);
     ua_findings_free(&left);
     ue_report_free(&rep);
