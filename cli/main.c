@@ -22,7 +22,7 @@
 #endif
 
 enum { EXIT_CLEAN = 0, EXIT_FINDINGS = 1, EXIT_ERROR = 2 };
-enum { MODE_NONE, MODE_CHECK, MODE_WRITE, MODE_PRINT, MODE_STDIO };
+enum { MODE_NONE, MODE_CHECK, MODE_WRITE, MODE_PRINT, MODE_STDIO, MODE_FIX };
 enum { FMT_TEXT, FMT_JSON, FMT_GITHUB };
 
 typedef struct opts {
@@ -37,6 +37,7 @@ typedef struct opts {
 static const char usage[] =
     "usage: unasync --check [--diff] [--format=text|json|github] [--strict] [--no-lint] "
     "[PATH...]\n"
+    "       unasync --fix [--diff] [--format=text|json|github] [--strict] [PATH...]\n"
     "       unasync --write [--force] [--prune] [PATH...]\n"
     "       unasync --print FILE\n"
     "       unasync --stdio\n"
@@ -48,10 +49,13 @@ static const char usage[] =
     "\n"
     "  --check           report every twin that is missing, stale, hand-edited or orphaned,\n"
     "                    and every problem in the sources; exit 0 clean, 1 findings, 2 error\n"
-    "  --diff            with --check: print each drifted twin as a unified diff\n"
+    "  --fix             apply the lint's preferred quick fixes (UA001, UA002, UA004, UA005),\n"
+    "                    regenerate the twins, then report what --check still finds\n"
+    "  --diff            with --check: print each drifted twin as a unified diff; with --fix:\n"
+    "                    print the fixes as a diff and write nothing (exit 1 if any)\n"
     "  --format=FMT      text (file:line:col: severity: message [code]), json, or github\n"
     "                    (workflow annotations)\n"
-    "  --strict          with --check: warnings count as findings too\n"
+    "  --strict          with --check or --fix: warnings count as findings too\n"
     "  --no-lint         with --check: skip the async-correctness lint (UA000-UA005)\n"
     "  --write           regenerate the twins that are out of date (atomic, only on change)\n"
     "  --force           with --write: overwrite a file that unasync did not generate\n"
@@ -309,7 +313,10 @@ static int open_project(const opts *o, const char *config, ue_project **p, outco
     return 0;
 }
 
-static int run_check_or_write(const opts *o, char **paths, int npaths, outcome *oc)
+/* The projects that PATHs (default: the working directory) belong to, each with the paths inside
+ * it that filter what is checked. Problems are told on stderr and set oc->fatal. */
+static void collect_targets(const opts *o, char **paths, int npaths, target **out, size_t *nout,
+                            outcome *oc)
 {
     target *ts = NULL;
     size_t nts = 0;
@@ -352,6 +359,395 @@ static int run_check_or_write(const opts *o, char **paths, int npaths, outcome *
         ua_free(rel);
         ua_free(config);
     }
+    *out = ts;
+    *nout = nts;
+}
+
+static void free_targets(target *ts, size_t nts)
+{
+    for (size_t i = 0; i < nts; i++) {
+        free(ts[i].config);
+        for (size_t k = 0; k < ts[i].nfilters; k++)
+            free(ts[i].filters[k]);
+        free(ts[i].filters);
+    }
+    free(ts);
+}
+
+/* Regenerates the twins of report r that --write regenerates (missing, stale, hand-edited; a
+ * file unasync did not generate only with --force; orphans deleted with --prune), telling each
+ * on stderr. What is left to report goes to `left`. */
+static void write_twins(const opts *o, ue_project *p, const ue_report *r, ua_findings *left,
+                        outcome *oc)
+{
+    for (size_t k = 0; k < r->n; k++) {
+        ue_twin *t = &r->twins[k];
+        int wrote = 0;
+        switch (t->state) {
+        case UE_MISSING:
+        case UE_STALE:
+        case UE_EDITED:
+        case UE_UNMANAGED:
+            if (t->state == UE_UNMANAGED && !o->force) {
+                ue_twin_findings(p, t, left);
+                break;
+            }
+            int wr = ue_write_twin(p, t, o->force, &wrote, left);
+            if (wr == UA_ENOMEM) /* the other errors come with a UA400 finding */
+                fprintf(stderr, "unasync: out of memory\n");
+            if (wr < 0)
+                oc->fatal = 1;
+            if (wrote && !o->quiet) {
+                char *dp = display_path(p, t->twin);
+                fprintf(stderr, "unasync: %s %s%s\n",
+                        t->state == UE_MISSING ? "created" : "regenerated", dp,
+                        t->state == UE_EDITED ? " (hand edits discarded)" : "");
+                free(dp);
+            }
+            for (size_t q = 0; q < t->out.findings.n; q++)
+                ua_findings_copy(left, &t->out.findings.v[q]);
+            break;
+        case UE_ORPHANED:
+            if (o->prune) {
+                char *abs = ue_abs(p, t->twin), *bytes = NULL;
+                size_t len;
+                ua_header h;
+                if (abs && ue_read_file(abs, &bytes, &len) == 0 &&
+                    ua_header_parse(bytes, len, &h) == 0 && ua_header_body_intact(bytes, len, &h) &&
+                    unlink(abs) == 0) {
+                    if (!o->quiet) {
+                        char *dp = display_path(p, t->twin);
+                        fprintf(stderr, "unasync: deleted orphan %s\n", dp);
+                        free(dp);
+                    }
+                } else {
+                    ua_findings_add(left, t->twin, 1, 1, UA_ERROR, "UA205",
+                                    "orphaned twin was edited by hand; not deleted");
+                }
+                ua_free(abs);
+                ua_free(bytes);
+            } else {
+                ue_twin_findings(p, t, left);
+            }
+            break;
+        default:
+            ue_twin_findings(p, t, left);
+            break;
+        }
+    }
+}
+
+#ifdef UNASYNC_HAVE_LINT
+/* ---- --fix: the lint's preferred quick fixes, applied ---- */
+
+/* Rounds of lint + fix: a fix can enable another (an await inserted inside a rewritten call);
+ * a few rounds settle every case we know, and the cap keeps a fix that undoes another finite. */
+enum { FIX_ROUNDS = 4 };
+
+/* One preferred fix found in a round: the fix, the source whose finding it fixes, and its
+ * place in the order the lint gave (ties keep that order). */
+typedef struct fix_cand {
+    const ul_fix *x;
+    const char *source;
+    size_t seq;
+    int skipped;
+} fix_cand;
+
+static int cmp_cand(const void *a, const void *b)
+{
+    const fix_cand *x = a, *y = b;
+    int c = strcmp(x->x->file, y->x->file);
+    if (c)
+        return c;
+    if (x->x->off != y->x->off)
+        return x->x->off < y->x->off ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* A file about to be fixed: the bytes the lint read (the snapshot, owned by the round) and its
+ * fixes. */
+typedef struct fix_file {
+    const char *rel;
+    const char *bytes;
+    size_t len;
+    const ul_fix **v;
+    size_t n;
+} fix_file;
+
+/* A set of project-relative paths. */
+typedef struct path_set {
+    char **v;
+    size_t n;
+} path_set;
+
+static int set_has(const path_set *s, const char *rel)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->v[i], rel) == 0)
+            return 1;
+    return 0;
+}
+
+static void set_add(path_set *s, const char *rel)
+{
+    if (set_has(s, rel))
+        return;
+    char **v = realloc(s->v, (s->n + 1) * sizeof *v);
+    if (!v)
+        return;
+    s->v = v;
+    if ((v[s->n] = strdup(rel)))
+        s->n++;
+}
+
+static void set_free(path_set *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->v[i]);
+    free(s->v);
+}
+
+typedef struct fix_stats {
+    size_t findings;
+    path_set files;   /* written (or, with --diff, that would be) */
+    path_set refused; /* changed on disk under us: not touched again in later rounds */
+    int config_changed;
+} fix_stats;
+
+/* The bytes of `rel` now: the configuration is read from its own path. */
+static int read_rel(const ue_project *p, const char *rel, char **bytes, size_t *len)
+{
+    char *abs = strcmp(rel, UE_CONFIG_NAME) == 0 ? ua_strdup(p->config_path) : ue_abs(p, rel);
+    int rc = abs ? ue_read_file(abs, bytes, len) : UA_ENOMEM;
+    ua_free(abs);
+    return rc;
+}
+
+/* Prints the unified diff that fixing file f would make. */
+static void print_fix_diff(const ue_project *p, const fix_file *f, const char *fixed,
+                           size_t fixed_len)
+{
+    char *name = display_path(p, f->rel);
+    char a[PATH_MAX + 8], b[PATH_MAX + 8], *buf = NULL;
+    size_t len = 0;
+    snprintf(a, sizeof a, "a/%s", name ? name : f->rel);
+    snprintf(b, sizeof b, "b/%s", name ? name : f->rel);
+    ua_diff d = {0};
+    if (ua_diff_lines(f->bytes, f->len, fixed, fixed_len, &d) == 0 &&
+        ua_diff_unified(f->bytes, f->len, fixed, fixed_len, &d, a, b, 3, &buf, &len) == 0 && buf)
+        fwrite(buf, 1, len, stdout);
+    ua_free(buf);
+    ua_diff_free(&d);
+    free(name);
+}
+
+/* Applies (or, with --diff, shows) the accepted fixes of one file. Returns 1 when the file was
+ * fixed (or would be), 0 when not, and sets oc->fatal on errors. */
+static int fix_one_file(const opts *o, const ue_project *p, const fix_file *f, fix_stats *st,
+                        outcome *oc)
+{
+    char *fixed = NULL, *now = NULL, *disp = display_path(p, f->rel);
+    size_t fixed_len = 0, now_len = 0;
+    int done = 0;
+    int rc = ul_fixes_apply(f->v, f->n, f->bytes, f->len, &fixed, &fixed_len);
+    if (rc) {
+        fprintf(stderr, "unasync: %s: %s\n", disp ? disp : f->rel, ul_strerror(rc));
+        oc->fatal = 1;
+        goto done;
+    }
+    if (fixed_len == f->len && memcmp(fixed, f->bytes, f->len) == 0)
+        goto done;
+    if (o->diff) {
+        print_fix_diff(p, f, fixed, fixed_len);
+        done = 1;
+        goto done;
+    }
+    /* only over the bytes the lint read: an editor or a formatter may have saved since */
+    rc = read_rel(p, f->rel, &now, &now_len);
+    if (rc || now_len != f->len || memcmp(now, f->bytes, f->len) != 0) {
+        fprintf(stderr, "unasync: %s: %s; not fixed\n", disp ? disp : f->rel,
+                rc ? strerror(-rc) : "changed on disk since the lint read it");
+        set_add(&st->refused, f->rel);
+        oc->fatal = 1;
+        goto done;
+    }
+    char *abs = strcmp(f->rel, UE_CONFIG_NAME) == 0 ? ua_strdup(p->config_path) : ue_abs(p, f->rel);
+    struct stat sb;
+    rc = !abs ? -ENOMEM : stat(abs, &sb) != 0 ? -errno : 0;
+    if (rc == 0)
+        rc = ue_write_atomic(abs, fixed, fixed_len, sb.st_mode & 07777);
+    ua_free(abs);
+    if (rc) {
+        fprintf(stderr, "unasync: %s: %s; not fixed\n", disp ? disp : f->rel, strerror(-rc));
+        oc->fatal = 1;
+        goto done;
+    }
+    done = 1;
+done:
+    ua_free(fixed);
+    ua_free(now);
+    free(disp);
+    return done;
+}
+
+/* One round over project p: lints the selected sources as --check does, picks each finding's
+ * preferred fix, skips fixes that overlap one picked before, and applies the rest file by file.
+ * Returns how many findings were fixed (or, with --diff, would be). */
+static size_t fix_round(const opts *o, ue_project *p, const target *t, ul_ctx *ctx, fix_stats *st,
+                        outcome *oc)
+{
+    const char *const *filters = t->whole ? NULL : (const char *const *)t->filters;
+    ue_report r;
+    if (ue_check(p, filters, t->whole ? 0 : t->nfilters, NULL, o->jobs, &r)) {
+        fprintf(stderr, "unasync: out of memory\n");
+        oc->fatal = 1;
+        return 0;
+    }
+    ul_result *res = calloc(r.n ? r.n : 1, sizeof *res);
+    char **srcb = calloc(r.n ? r.n : 1, sizeof *srcb); /* what the lint read, per twin */
+    size_t *srcl = calloc(r.n ? r.n : 1, sizeof *srcl);
+    fix_cand *c = NULL;
+    fix_file *files = NULL;
+    size_t nc = 0, nfiles = 0, fixed = 0;
+    char *cfg = NULL;
+    size_t cfg_len = 0;
+    /* the configuration as the lint reads it, before the lint reads it */
+    if (!res || !srcb || !srcl || read_rel(p, UE_CONFIG_NAME, &cfg, &cfg_len) != 0) {
+        fprintf(stderr, "unasync: %s: cannot be read\n", UE_CONFIG_NAME);
+        oc->fatal = 1;
+        goto done;
+    }
+    for (size_t i = 0; i < r.n; i++) {
+        ue_twin *tw = &r.twins[i];
+        /* a source with errors is left as it is: its findings say what to do */
+        if (tw->state == UE_ORPHANED || tw->state == UE_SOURCE_ERROR || tw->state == UE_IO_ERROR ||
+            !ue_is_source(p, tw->source, NULL))
+            continue;
+        if (read_rel(p, tw->source, &srcb[i], &srcl[i]) != 0)
+            continue; /* --check tells it (UA400) */
+        int rc = ul_lint_source(ctx, p, tw->source, srcb[i], srcl[i], NULL, &res[i]);
+        ul_apply_ignores(tw->source, srcb[i], srcl[i], &res[i].findings, &res[i].fixes);
+        ul_apply_levels(p->cfg, &res[i].findings, &res[i].fixes);
+        if (rc) {
+            fprintf(stderr, "unasync: %s: %s\n", tw->source, ul_strerror(rc));
+            oc->fatal = 1;
+            continue;
+        }
+        if (res[i].limited)
+            continue;
+        if (res[i].source_errors) { /* no fix over a guess: the findings stay for a person */
+            int any = 0;
+            for (size_t k = 0; k < res[i].fixes.n; k++)
+                any = any || res[i].fixes.v[k].preferred;
+            char *dp = any ? display_path(p, tw->source) : NULL;
+            if (any)
+                fprintf(stderr, "unasync: %s: the C has errors; its fixes are not applied\n",
+                        dp ? dp : tw->source);
+            free(dp);
+            continue;
+        }
+        for (size_t k = 0; k < res[i].fixes.n; k++) {
+            if (!res[i].fixes.v[k].preferred)
+                continue;
+            fix_cand *nv = realloc(c, (nc + 1) * sizeof *c);
+            if (!nv)
+                break;
+            c = nv;
+            c[nc] = (fix_cand){&res[i].fixes.v[k], tw->source, nc, 0};
+            nc++;
+        }
+    }
+    if (nc == 0)
+        goto done;
+    qsort(c, nc, sizeof *c, cmp_cand);
+    /* in offset order, a fix that overlaps one taken before it is skipped and told */
+    for (size_t i = 0; i < nc; i++)
+        for (size_t k = 0; k < i && !c[i].skipped; k++) {
+            if (c[k].skipped || !ul_fix_overlaps(c[k].x, c[i].x))
+                continue;
+            c[i].skipped = 1;
+            char *a = display_path(p, c[i].source), *b = display_path(p, c[k].source);
+            fprintf(stderr,
+                    "unasync: fix for %s at %s:%u:%u skipped: overlaps the fix for %s at "
+                    "%s:%u:%u\n",
+                    c[i].x->code, a ? a : c[i].source, c[i].x->line, c[i].x->col, c[k].x->code,
+                    b ? b : c[k].source, c[k].x->line, c[k].x->col);
+            free(a);
+            free(b);
+        }
+    /* group by file: the candidates are sorted by file first */
+    files = calloc(nc, sizeof *files);
+    const ul_fix **all = calloc(nc, sizeof *all);
+    if (!files || !all) {
+        free(all);
+        fprintf(stderr, "unasync: out of memory\n");
+        oc->fatal = 1;
+        goto done;
+    }
+    size_t used = 0;
+    for (size_t i = 0; i < nc; i++) {
+        if (c[i].skipped)
+            continue;
+        if (nfiles == 0 || strcmp(files[nfiles - 1].rel, c[i].x->file) != 0) {
+            fix_file *f = &files[nfiles++];
+            f->rel = c[i].x->file;
+            f->v = &all[used];
+            if (strcmp(f->rel, UE_CONFIG_NAME) == 0) {
+                f->bytes = cfg;
+                f->len = cfg_len;
+            }
+            for (size_t k = 0; k < r.n && !f->bytes; k++)
+                if (srcb[k] && strcmp(r.twins[k].source, f->rel) == 0) {
+                    f->bytes = srcb[k];
+                    f->len = srcl[k];
+                }
+        }
+        all[used++] = c[i].x;
+        files[nfiles - 1].n++;
+    }
+    /* for the test that a file changed between the lint and the write is refused: a command
+     * run at exactly that moment (tests/cli) */
+    const char *hook = getenv("UNASYNC_FIX_TEST_HOOK");
+    if (hook && !o->diff && system(hook) != 0)
+        fprintf(stderr, "unasync: UNASYNC_FIX_TEST_HOOK failed\n");
+    for (size_t i = 0; i < nfiles; i++) {
+        fix_file *f = &files[i];
+        if (set_has(&st->refused, f->rel))
+            continue;
+        if (!f->bytes) {
+            fprintf(stderr, "unasync: %s: cannot be read; not fixed\n", f->rel);
+            oc->fatal = 1;
+            continue;
+        }
+        if (!fix_one_file(o, p, f, st, oc))
+            continue;
+        fixed += f->n;
+        set_add(&st->files, f->rel);
+        if (strcmp(f->rel, UE_CONFIG_NAME) == 0)
+            st->config_changed = 1;
+    }
+    free(all);
+done:
+    free(files);
+    free(c);
+    for (size_t i = 0; res && i < r.n; i++)
+        ul_result_free(&res[i]);
+    for (size_t i = 0; srcb && i < r.n; i++)
+        ua_free(srcb[i]);
+    free(res);
+    free(srcb);
+    free(srcl);
+    ua_free(cfg);
+    ue_report_free(&r);
+    return fixed;
+}
+#endif
+
+static int run_check_or_write(const opts *o, char **paths, int npaths, outcome *oc)
+{
+    target *ts = NULL;
+    size_t nts = 0;
+    collect_targets(o, paths, npaths, &ts, &nts, oc);
     size_t counts[8] = {0};
     if (o->format == FMT_JSON)
         printf("{\"findings\": [");
@@ -391,61 +787,7 @@ static int run_check_or_write(const opts *o, char **paths, int npaths, outcome *
                     oc->fatal = 1;
         } else {
             ua_findings left = {0};
-            for (size_t k = 0; k < r.n; k++) {
-                ue_twin *t = &r.twins[k];
-                int wrote = 0;
-                switch (t->state) {
-                case UE_MISSING:
-                case UE_STALE:
-                case UE_EDITED:
-                case UE_UNMANAGED:
-                    if (t->state == UE_UNMANAGED && !o->force) {
-                        ue_twin_findings(p, t, &left);
-                        break;
-                    }
-                    int wr = ue_write_twin(p, t, o->force, &wrote, &left);
-                    if (wr == UA_ENOMEM) /* the other errors come with a UA400 finding */
-                        fprintf(stderr, "unasync: out of memory\n");
-                    if (wr < 0)
-                        oc->fatal = 1;
-                    if (wrote && !o->quiet) {
-                        char *dp = display_path(p, t->twin);
-                        fprintf(stderr, "unasync: %s %s%s\n",
-                                t->state == UE_MISSING ? "created" : "regenerated", dp,
-                                t->state == UE_EDITED ? " (hand edits discarded)" : "");
-                        free(dp);
-                    }
-                    for (size_t q = 0; q < t->out.findings.n; q++)
-                        ua_findings_copy(&left, &t->out.findings.v[q]);
-                    break;
-                case UE_ORPHANED:
-                    if (o->prune) {
-                        char *abs = ue_abs(p, t->twin), *bytes = NULL;
-                        size_t len;
-                        ua_header h;
-                        if (abs && ue_read_file(abs, &bytes, &len) == 0 &&
-                            ua_header_parse(bytes, len, &h) == 0 &&
-                            ua_header_body_intact(bytes, len, &h) && unlink(abs) == 0) {
-                            if (!o->quiet) {
-                                char *dp = display_path(p, t->twin);
-                                fprintf(stderr, "unasync: deleted orphan %s\n", dp);
-                                free(dp);
-                            }
-                        } else {
-                            ua_findings_add(&left, t->twin, 1, 1, UA_ERROR, "UA205",
-                                            "orphaned twin was edited by hand; not deleted");
-                        }
-                        ua_free(abs);
-                        ua_free(bytes);
-                    } else {
-                        ue_twin_findings(p, t, &left);
-                    }
-                    break;
-                default:
-                    ue_twin_findings(p, t, &left);
-                    break;
-                }
-            }
+            write_twins(o, p, &r, &left, oc);
             /* configuration-level findings (UA007 ...) */
             for (size_t k = 0; k < r.findings.n; k++)
                 if (strcmp(r.findings.v[k].file, UE_CONFIG_NAME) == 0)
@@ -475,19 +817,85 @@ static int run_check_or_write(const opts *o, char **paths, int npaths, outcome *
                     counts[UE_UNMANAGED], oc->errors, oc->errors == 1 ? "" : "s", oc->warnings,
                     oc->warnings == 1 ? "" : "s");
     }
-    for (size_t i = 0; i < nts; i++) {
-        free(ts[i].config);
-        for (size_t k = 0; k < ts[i].nfilters; k++)
-            free(ts[i].filters[k]);
-        free(ts[i].filters);
-    }
-    free(ts);
+    free_targets(ts, nts);
     if (oc->fatal)
         return EXIT_ERROR;
     if (oc->errors || (o->strict && oc->warnings))
         return EXIT_FINDINGS;
     return EXIT_CLEAN;
 }
+
+#ifdef UNASYNC_HAVE_LINT
+/* --fix: rounds of lint + fix per project, then the twins regenerated as --write does, then
+ * what --check still finds. With --diff, the first round's fixes as a diff, and nothing
+ * written. */
+static int run_fix(const opts *o, char **paths, int npaths, outcome *oc)
+{
+    target *ts = NULL;
+    size_t nts = 0;
+    fix_stats st = {0};
+    collect_targets(o, paths, npaths, &ts, &nts, oc);
+    ul_ctx *ctx = ul_ctx_new(NULL);
+    if (!ctx) {
+        fprintf(stderr, "unasync: out of memory\n");
+        oc->fatal = 1;
+    }
+    for (size_t i = 0; i < nts && ctx; i++) {
+        ua_findings cf = {0};
+        ue_project *p = NULL;
+        /* configuration problems are --check's to print, below */
+        int rc = ue_project_open(ts[i].config, &p, &cf);
+        ua_findings_free(&cf);
+        for (int round = 0; rc == 0 && round < FIX_ROUNDS; round++) {
+            st.config_changed = 0;
+            size_t n = fix_round(o, p, &ts[i], ctx, &st, oc);
+            st.findings += n;
+            if (n == 0 || o->diff)
+                break;
+            if (st.config_changed) {
+                /* new rename rules: the project is read again, and the units parsed anew */
+                ul_ctx_forget(ctx, p);
+                ue_project_free(p);
+                p = NULL;
+                rc = ue_project_open(ts[i].config, &p, &cf);
+                ua_findings_free(&cf);
+            }
+        }
+        if (rc == 0 && !o->diff) {
+            /* the twins, written by the engine exactly as --write writes them */
+            const char *const *filters = ts[i].whole ? NULL : (const char *const *)ts[i].filters;
+            ue_report r;
+            ua_findings left = {0};
+            if (ue_check(p, filters, ts[i].whole ? 0 : ts[i].nfilters, NULL, o->jobs, &r) == 0)
+                write_twins(o, p, &r, &left, oc);
+            else
+                oc->fatal = 1;
+            ua_findings_free(&left);
+            ue_report_free(&r);
+        }
+        ue_project_free(p);
+    }
+    ul_ctx_free(ctx);
+    free_targets(ts, nts);
+    if (!o->quiet)
+        fprintf(stderr, "unasync: %s %zu finding%s in %zu file%s\n",
+                o->diff ? "would fix" : "fixed", st.findings, st.findings == 1 ? "" : "s",
+                st.files.n, st.files.n == 1 ? "" : "s");
+    set_free(&st.files);
+    set_free(&st.refused);
+    if (o->diff) {
+        fflush(stdout);
+        return oc->fatal ? EXIT_ERROR : st.findings ? EXIT_FINDINGS : EXIT_CLEAN;
+    }
+    /* what is left, as --check prints it and with its exit status */
+    opts co = *o;
+    co.mode = MODE_CHECK;
+    co.diff = 0;
+    outcome coc = {0};
+    int status = run_check_or_write(&co, paths, npaths, &coc);
+    return oc->fatal ? EXIT_ERROR : status;
+}
+#endif
 
 static int run_print(const opts *o, outcome *oc)
 {
@@ -553,18 +961,39 @@ int main(int argc, char **argv)
 {
     opts o = {0};
     o.format = FMT_TEXT;
-    enum { O_CHECK = 256, O_WRITE, O_PRINT, O_STDIO, O_VERSION, O_HELP, O_DIFF, O_FORMAT,
-           O_FORCE, O_PRUNE, O_CONFIG, O_STRICT, O_NO_LINT };
-    static const struct option longopts[] = {
-        {"check", no_argument, NULL, O_CHECK},     {"write", no_argument, NULL, O_WRITE},
-        {"print", required_argument, NULL, O_PRINT}, {"stdio", no_argument, NULL, O_STDIO},
-        {"version", no_argument, NULL, O_VERSION}, {"help", no_argument, NULL, O_HELP},
-        {"diff", no_argument, NULL, O_DIFF},       {"format", required_argument, NULL, O_FORMAT},
-        {"force", no_argument, NULL, O_FORCE},     {"prune", no_argument, NULL, O_PRUNE},
-        {"config", required_argument, NULL, O_CONFIG}, {"strict", no_argument, NULL, O_STRICT},
-        {"jobs", required_argument, NULL, 'j'},    {"quiet", no_argument, NULL, 'q'},
-        {"no-lint", no_argument, NULL, O_NO_LINT},
-        {NULL, 0, NULL, 0}};
+    enum {
+        O_CHECK = 256,
+        O_WRITE,
+        O_PRINT,
+        O_STDIO,
+        O_VERSION,
+        O_HELP,
+        O_DIFF,
+        O_FORMAT,
+        O_FORCE,
+        O_PRUNE,
+        O_CONFIG,
+        O_STRICT,
+        O_NO_LINT,
+        O_FIX
+    };
+    static const struct option longopts[] = {{"check", no_argument, NULL, O_CHECK},
+                                             {"write", no_argument, NULL, O_WRITE},
+                                             {"print", required_argument, NULL, O_PRINT},
+                                             {"stdio", no_argument, NULL, O_STDIO},
+                                             {"version", no_argument, NULL, O_VERSION},
+                                             {"help", no_argument, NULL, O_HELP},
+                                             {"diff", no_argument, NULL, O_DIFF},
+                                             {"format", required_argument, NULL, O_FORMAT},
+                                             {"force", no_argument, NULL, O_FORCE},
+                                             {"prune", no_argument, NULL, O_PRUNE},
+                                             {"config", required_argument, NULL, O_CONFIG},
+                                             {"strict", no_argument, NULL, O_STRICT},
+                                             {"jobs", required_argument, NULL, 'j'},
+                                             {"quiet", no_argument, NULL, 'q'},
+                                             {"no-lint", no_argument, NULL, O_NO_LINT},
+                                             {"fix", no_argument, NULL, O_FIX},
+                                             {NULL, 0, NULL, 0}};
     int c;
     int modes = 0;
     while ((c = getopt_long(argc, argv, "hj:q", longopts, NULL)) != -1) {
@@ -575,6 +1004,10 @@ int main(int argc, char **argv)
             break;
         case O_WRITE:
             o.mode = MODE_WRITE;
+            modes++;
+            break;
+        case O_FIX:
+            o.mode = MODE_FIX;
             modes++;
             break;
         case O_PRINT:
@@ -643,13 +1076,17 @@ int main(int argc, char **argv)
     }
     if (modes != 1) {
         fprintf(stderr, "unasync: %s\n\n%s",
-                modes ? "choose one of --check, --write, --print, --stdio"
-                      : "nothing to do: give --check, --write, --print FILE or --stdio",
+                modes ? "choose one of --check, --fix, --write, --print, --stdio"
+                      : "nothing to do: give --check, --fix, --write, --print FILE or --stdio",
                 usage);
         return EXIT_ERROR;
     }
-    if ((o.diff || o.strict || o.no_lint) && o.mode != MODE_CHECK) {
-        fprintf(stderr, "unasync: --diff, --strict and --no-lint go with --check\n");
+    if ((o.diff || o.strict) && o.mode != MODE_CHECK && o.mode != MODE_FIX) {
+        fprintf(stderr, "unasync: --diff and --strict go with --check or --fix\n");
+        return EXIT_ERROR;
+    }
+    if (o.no_lint && o.mode != MODE_CHECK) {
+        fprintf(stderr, "unasync: --no-lint goes with --check\n");
         return EXIT_ERROR;
     }
     if ((o.force || o.prune) && o.mode != MODE_WRITE) {
@@ -679,6 +1116,13 @@ int main(int argc, char **argv)
             return EXIT_ERROR;
         }
         return run_print(&o, &oc);
+    case MODE_FIX:
+#ifdef UNASYNC_HAVE_LINT
+        return run_fix(&o, argv + optind, argc - optind, &oc);
+#else
+        fprintf(stderr, "unasync: this build has no lint to take fixes from\n");
+        return EXIT_ERROR;
+#endif
     default:
         return run_check_or_write(&o, argv + optind, argc - optind, &oc);
     }

@@ -442,6 +442,8 @@ static void usage_errors_exit_2(void **state)
     assert_int_equal(run(p, "--check --write"), 2);
     assert_int_equal(run(p, "--bogus"), 2);
     assert_int_equal(run(p, "--write --diff"), 2);
+    assert_int_equal(run(p, "--fix --no-lint"), 2);
+    assert_int_equal(run(p, "--fix --write"), 2);
     assert_int_equal(run(p, "--version"), 0);
     assert_int_equal(strncmp(p->out, "unasync ", 8), 0);
     assert_int_equal(run(p, "--help"), 0);
@@ -449,13 +451,302 @@ static void usage_errors_exit_2(void **state)
     assert_int_equal(run(p, "--check no/such/path"), 2);
 }
 
+/* ---- --fix: the lint's preferred quick fixes ---- */
+
+static const char *runtime_include; /* the runtime's headers, for projects the lint can parse */
+
+/* Turns the fixture into a project the lint parses fully: only src/a.c (and what a test adds)
+ * with the runtime's headers; `extra` continues unasync.json's object. */
+static void lintable(proj *p, const char *extra, const char *a_c)
+{
+    char cfg[2048], path[512];
+    snprintf(cfg, sizeof cfg,
+             "{\n  \"sources\": [\"src/*.c\"],\n  \"compile_flags\": [\"-I%s\"]%s\n}\n",
+             runtime_include, extra);
+    put(p, "unasync.json", cfg);
+    snprintf(path, sizeof path, "%s/src/api.c", p->dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/src/api.h", p->dir);
+    unlink(path);
+    put(p, "src/a.c", a_c);
+}
+
+#define PRELUDE                                                                                    \
+    "#include <unasync/async.h>\n"                                                                 \
+    "#include <unistd.h>\n\n"                                                                      \
+    "static async int fetch(int x) { return await async_sleep_ms((uint64_t)x); }\n"                \
+    "static int plain(int x) { return x + 1; }\n\n"
+#define KEEP "static int (*keep)(void) = go;\nstatic int (*keep2)(int) = plain;\n"
+
+/* Runs `unasync ARGS` with environment variable `env` ("NAME=value") set. */
+static int run_env(proj *p, const char *env, const char *args)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "env %s '%s' %s", env, unasync_bin, args);
+    /* run_in puts the binary first: call the shell the same way, by hand */
+    char full[4096];
+    snprintf(full, sizeof full, "cd '%s' && %s >'%s/.out' 2>'%s/.err' </dev/null", p->dir, cmd,
+             p->dir, p->dir);
+    int st = system(full);
+    char path[512];
+    snprintf(path, sizeof path, "%s/.out", p->dir);
+    slurp_into(path, p->out, sizeof p->out);
+    snprintf(path, sizeof path, "%s/.err", p->dir);
+    slurp_into(path, p->err, sizeof p->err);
+    assert_true(WIFEXITED(st));
+    return WEXITSTATUS(st);
+}
+
+static struct timespec mtime_of(const proj *p, const char *rel)
+{
+    char path[512];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", p->dir, rel);
+    assert_int_equal(stat(path, &st), 0);
+    return st.st_mtim;
+}
+
+static int same_time(struct timespec a, struct timespec b)
+{
+    return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
+/* Fixes a project whose src/a.c is `src` and expects each line of `want` (NULL-ended) in the
+ * result, `said` on stderr, the twin written by the engine, and --check clean afterwards. */
+static void expect_fixed(proj *p, const char *src, const char *const *want, const char *said)
+{
+    lintable(p, "", src);
+    assert_int_equal(run(p, "--fix"), 0);
+    assert_non_null(strstr(p->err, said));
+    const char *a = get(p, "src/a.c");
+    for (size_t i = 0; want[i]; i++)
+        if (!strstr(a, want[i]))
+            fail_msg("no '%s' in the fixed file:\n%s", want[i], a);
+    assert_true(exists(p, "src/sync_a.c"));
+    assert_int_equal(run(p, "--check"), 0);
+}
+
+static void fix_inserts_await_regenerates_the_twin_and_keeps_the_mode(void **state)
+{
+    proj *p = *state;
+    char path[512];
+    snprintf(path, sizeof path, "%s/src/a.c", p->dir);
+    put(p, "src/a.c", "");
+    assert_int_equal(chmod(path, 0640), 0); /* put() keeps the mode of the file it rewrites */
+    const char *const want[] = {"    return await fetch(1);\n", NULL};
+    expect_fixed(p, PRELUDE "static async int go(void)\n{\n    return fetch(1);\n}\n" KEEP, want,
+                 "fixed 1 finding in 1 file");
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0640);
+    /* the twin comes from the engine, as --write makes it */
+    assert_non_null(strstr(get(p, "src/sync_a.c"), "    return fetch(1);\n"));
+}
+
+static void fix_removes_await_on_a_plain_call(void **state)
+{
+    const char *const want[] = {"    return plain(1);\n", NULL};
+    expect_fixed(*state,
+                 PRELUDE "static async int go(void)\n{\n    return await plain(1);\n}\n" KEEP, want,
+                 "fixed 1 finding in 1 file");
+}
+
+static void fix_rewrites_blocking_calls_to_their_async_twins(void **state)
+{
+    const char *const want[] = {"    await async_sleep_ms(5);\n",
+                                "    await async_sleep_ms((uint64_t)(2) * 1000);\n", NULL};
+    expect_fixed(*state,
+                 PRELUDE "#include <unasync/sync.h>\n\nstatic async int go(void)\n{\n"
+                         "    sync_sleep_ms(5);\n    sleep(2);\n    return 0;\n}\n" KEEP,
+                 want, "fixed 2 findings in 1 file");
+}
+
+static void fix_applies_two_fixes_in_one_file(void **state)
+{
+    const char *const want[] = {"    int a = await fetch(1);\n    return a + plain(2);\n", NULL};
+    expect_fixed(*state,
+                 PRELUDE "static async int go(void)\n{\n    int a = fetch(1);\n"
+                         "    return a + await plain(2);\n}\n" KEEP,
+                 want, "fixed 2 findings in 1 file");
+}
+
+static void fix_skips_an_overlapping_fix_and_takes_it_in_the_next_round(void **state)
+{
+    proj *p = *state;
+    lintable(p, "",
+             PRELUDE "static async int go(void)\n{\n    sleep(fetch(3));\n    return 0;\n}\n" KEEP);
+    assert_int_equal(run(p, "--fix"), 0);
+    /* the call's rewrite covers the argument that needs await: one waits for the other */
+    assert_non_null(strstr(p->err, "fix for UA001 at src/a.c:9:11 skipped: overlaps the fix for "
+                                   "UA004 at src/a.c:9:5\n"));
+    assert_non_null(strstr(get(p, "src/a.c"),
+                           "    await async_sleep_ms((uint64_t)(await fetch(3)) * 1000);\n"));
+    assert_non_null(strstr(p->err, "fixed 2 findings in 1 file"));
+    assert_int_equal(run(p, "--check"), 0);
+}
+
+/* Rename rules for UA005 land in unasync.json: several merge into one valid object that our
+ * configuration reader takes (the --check after them), each rule once and in order. */
+static void check_rename_rules_merged(proj *p)
+{
+    assert_int_equal(run(p, "--fix"), 0);
+    const char *cfg = get(p, "unasync.json");
+    cJSON *j = cJSON_Parse(cfg);
+    assert_non_null(j);
+    cJSON *rn = cJSON_GetObjectItemCaseSensitive(j, "rename");
+    assert_true(cJSON_IsObject(rn));
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(rn, "app_counter")->valuestring,
+                        "app_sync_counter");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(rn, "app_total")->valuestring,
+                        "app_sync_total");
+    assert_true(strstr(cfg, "app_counter") < strstr(cfg, "app_total"));
+    cJSON_Delete(j);
+    assert_non_null(strstr(p->err, "in 1 file"));
+    assert_int_equal(run(p, "--check"), 0);
+    assert_non_null(strstr(get(p, "src/sync_a.c"), "int app_sync_counter;\nint app_sync_total;\n"));
+}
+
+static void fix_merges_rename_rules_into_an_existing_rename_object(void **state)
+{
+    proj *p = *state;
+    lintable(p, ",\n  \"rename\": {\n    \"app_run\": \"app_sync_run\"\n  }",
+             "#include <unasync/async.h>\n\nint app_counter;\nint app_total;\n"
+             "async int app_run(void) { return app_counter + app_total; }\n");
+    check_rename_rules_merged(p);
+    cJSON *j = cJSON_Parse(get(p, "unasync.json"));
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "rename")), 3);
+    cJSON_Delete(j);
+}
+
+static void fix_adds_a_rename_object_when_there_is_none(void **state)
+{
+    proj *p = *state;
+    lintable(p, "",
+             "#include <unasync/async.h>\n\nint app_counter;\nint app_total;\n"
+             "static async int go(void) { return app_counter + app_total; }\n"
+             "static int (*keep)(void) = go;\n");
+    check_rename_rules_merged(p);
+    /* one "rename" key, not one per rule */
+    const char *cfg = get(p, "unasync.json");
+    assert_null(strstr(strstr(cfg, "\"rename\"") + 1, "\"rename\""));
+}
+
+static void fix_diff_prints_the_fixes_and_writes_nothing(void **state)
+{
+    proj *p = *state;
+    lintable(
+        p, "",
+        PRELUDE
+        "int app_counter;\nstatic async int go(void)\n{\n    return fetch(app_counter);\n}\n" KEEP);
+    assert_int_equal(run(p, "--write -q"), 0);
+    char before_a[4096], before_cfg[4096], before_twin[8192];
+    snprintf(before_a, sizeof before_a, "%s", get(p, "src/a.c"));
+    snprintf(before_cfg, sizeof before_cfg, "%s", get(p, "unasync.json"));
+    snprintf(before_twin, sizeof before_twin, "%s", get(p, "src/sync_a.c"));
+    struct timespec ta = mtime_of(p, "src/a.c"), tc = mtime_of(p, "unasync.json"),
+                    tt = mtime_of(p, "src/sync_a.c");
+    assert_int_equal(run(p, "--fix --diff"), 1);
+    assert_non_null(strstr(p->out, "--- a/src/a.c\n+++ b/src/a.c\n"));
+    assert_non_null(strstr(p->out, "-    return fetch(app_counter);\n"
+                                   "+    return await fetch(app_counter);\n"));
+    assert_non_null(strstr(p->out, "--- a/unasync.json\n+++ b/unasync.json\n"));
+    assert_non_null(strstr(p->out, "+  \"rename\": { \"app_counter\": \"app_sync_counter\" },\n"));
+    assert_non_null(strstr(p->err, "would fix 2 findings in 2 files"));
+    assert_string_equal(get(p, "src/a.c"), before_a);
+    assert_string_equal(get(p, "unasync.json"), before_cfg);
+    assert_string_equal(get(p, "src/sync_a.c"), before_twin);
+    assert_true(same_time(mtime_of(p, "src/a.c"), ta));
+    assert_true(same_time(mtime_of(p, "unasync.json"), tc));
+    assert_true(same_time(mtime_of(p, "src/sync_a.c"), tt));
+    /* once fixed, there is nothing to show */
+    assert_int_equal(run(p, "--fix -q"), 0);
+    assert_int_equal(run(p, "--fix --diff"), 0);
+    assert_string_equal(p->out, "");
+}
+
+static void fix_refuses_a_file_changed_since_the_lint(void **state)
+{
+    proj *p = *state;
+    lintable(p, "", PRELUDE "static async int go(void)\n{\n    return fetch(1);\n}\n" KEEP);
+    put(p, "src/b.c", PRELUDE "static async int go(void)\n{\n    return fetch(2);\n}\n" KEEP);
+    /* an editor saves src/a.c after the lint read it and before --fix writes */
+    char env[1024];
+    snprintf(env, sizeof env,
+             "UNASYNC_FIX_TEST_HOOK=\"printf '/* saved by an editor */\\n' >>'%s/src/a.c'\"",
+             p->dir);
+    assert_int_equal(run_env(p, env, "--fix"), 2);
+    assert_non_null(strstr(p->err, "src/a.c: changed on disk since the lint read it; not fixed\n"));
+    /* told once: later rounds leave the file alone */
+    assert_null(strstr(strstr(p->err, "changed on disk") + 1, "changed on disk"));
+    const char *a = get(p, "src/a.c");
+    assert_non_null(strstr(a, "    return fetch(1);\n"));
+    assert_non_null(strstr(a, "/* saved by an editor */\n"));
+    /* the other file was fixed */
+    assert_non_null(strstr(get(p, "src/b.c"), "    return await fetch(2);\n"));
+    assert_non_null(strstr(p->err, "fixed 1 finding in 1 file"));
+}
+
+static void fix_leaves_malformed_sources_untouched(void **state)
+{
+    proj *p = *state;
+    /* C that libclang cannot make sense of, and a source the transformer refuses (UA008) */
+    const char *bad_c = PRELUDE "static async int go(void)\n{\n    int a = fetch(1);\n"
+                                "    return a +;\n}\n" KEEP;
+    const char *bad_pp = PRELUDE "static async int go(void)\n{\n    return fetch(1);\n}\n"
+                                 "#if 1\n" KEEP;
+    lintable(p, "", bad_c);
+    put(p, "src/b.c", bad_pp);
+    assert_int_equal(run(p, "--fix"), 1);
+    assert_string_equal(get(p, "src/a.c"), bad_c);
+    assert_string_equal(get(p, "src/b.c"), bad_pp);
+    assert_non_null(strstr(p->err, "src/a.c: the C has errors; its fixes are not applied"));
+    assert_non_null(strstr(p->out, "src/b.c:11:1: error: unbalanced conditional"));
+    assert_false(exists(p, "src/sync_b.c"));
+    assert_non_null(strstr(p->err, "fixed 0 findings in 0 files"));
+}
+
+static void fix_twice_changes_nothing_the_second_time(void **state)
+{
+    proj *p = *state;
+    lintable(p, ",\n  \"rename\": {}",
+             PRELUDE "int app_counter;\nstatic async int go(void)\n{\n"
+                     "    return fetch(app_counter) + await plain(1);\n}\n" KEEP);
+    assert_int_equal(run(p, "--fix"), 0);
+    assert_non_null(strstr(p->err, "fixed 3 findings in 2 files"));
+    struct timespec ta = mtime_of(p, "src/a.c"), tc = mtime_of(p, "unasync.json"),
+                    tt = mtime_of(p, "src/sync_a.c");
+    assert_int_equal(run(p, "--fix"), 0);
+    assert_non_null(strstr(p->err, "fixed 0 findings in 0 files"));
+    assert_null(strstr(p->err, "created"));
+    assert_true(same_time(mtime_of(p, "src/a.c"), ta));
+    assert_true(same_time(mtime_of(p, "unasync.json"), tc));
+    assert_true(same_time(mtime_of(p, "src/sync_a.c"), tt));
+}
+
+static void fix_leaves_marking_a_function_async_to_a_person(void **state)
+{
+    proj *p = *state;
+    lintable(p, "", PRELUDE "static int go(void)\n{\n    return await fetch(1);\n}\n" KEEP);
+    assert_int_equal(run(p, "--fix --format=json"), 1);
+    assert_non_null(strstr(get(p, "src/a.c"), "static int go(void)\n"));
+    /* what is left is printed as --check prints it */
+    cJSON *j = cJSON_Parse(p->out);
+    assert_non_null(j);
+    cJSON *fs = cJSON_GetObjectItemCaseSensitive(j, "findings");
+    assert_int_equal(cJSON_GetArraySize(fs), 1);
+    assert_string_equal(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(fs, 0), "code")->valuestring, "UA003");
+    cJSON_Delete(j);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: %s UNASYNC_BINARY\n", argv[0]);
+        fprintf(stderr, "usage: %s UNASYNC_BINARY [RUNTIME_INCLUDE]\n", argv[0]);
         return 2;
     }
     unasync_bin = argv[1];
+    runtime_include = argc > 2 ? argv[2] : "runtime/include";
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(check_reports_missing_twins),
@@ -478,6 +769,18 @@ int main(int argc, char **argv)
         T(print_writes_exactly_the_twin),
         T(symlinks_that_leave_the_project_are_refused),
         T(usage_errors_exit_2),
+        T(fix_inserts_await_regenerates_the_twin_and_keeps_the_mode),
+        T(fix_removes_await_on_a_plain_call),
+        T(fix_rewrites_blocking_calls_to_their_async_twins),
+        T(fix_applies_two_fixes_in_one_file),
+        T(fix_skips_an_overlapping_fix_and_takes_it_in_the_next_round),
+        T(fix_merges_rename_rules_into_an_existing_rename_object),
+        T(fix_adds_a_rename_object_when_there_is_none),
+        T(fix_diff_prints_the_fixes_and_writes_nothing),
+        T(fix_refuses_a_file_changed_since_the_lint),
+        T(fix_leaves_malformed_sources_untouched),
+        T(fix_twice_changes_nothing_the_second_time),
+        T(fix_leaves_marking_a_function_async_to_a_person),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
