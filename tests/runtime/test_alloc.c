@@ -17,44 +17,8 @@
 #include <cmocka.h>
 
 #include "check.h"
+#include "testalloc.h"
 #include "redis_server.h"
-
-/* ---- the hook: fails exactly one call, counts what is live (thread-safe for the twin) ---- */
-
-static struct {
-    atomic_long calls;   /* malloc calls so far */
-    atomic_long fail_at; /* the call that fails (1-based); 0 for none */
-    atomic_int failed;   /* whether it has failed */
-    atomic_long allocs;  /* blocks handed out */
-    atomic_long frees;   /* blocks given back */
-} hook;
-
-static void *hook_malloc(size_t n)
-{
-    if (atomic_fetch_add(&hook.calls, 1) + 1 == atomic_load(&hook.fail_at)) {
-        atomic_store(&hook.failed, 1);
-        return NULL;
-    }
-    void *p = malloc(n);
-    if (p)
-        atomic_fetch_add(&hook.allocs, 1);
-    return p;
-}
-
-static void hook_free(void *p)
-{
-    atomic_fetch_add(&hook.frees, 1);
-    free(p);
-}
-
-static void hook_arm(long fail_at)
-{
-    atomic_store(&hook.calls, 0);
-    atomic_store(&hook.fail_at, fail_at);
-    atomic_store(&hook.failed, 0);
-    atomic_store(&hook.allocs, 0);
-    atomic_store(&hook.frees, 0);
-}
 
 /* ---- the program: a queue between tasks, a TCP echo, an adapter request and Redis ---- */
 
@@ -438,22 +402,23 @@ static void spawn_and_io_survive_every_failed_allocation(void **state)
     assert_int_equal(base.redis_value, base.redis_sock ? INCRS : 0);
     int fds = count_fds(); /* after one run: libuv opens some process-wide ones once */
 
-    unasync_set_allocator(hook_malloc, hook_free);
+    /* testalloc's hook is atomic: the sync twin's blocking calls allocate on worker threads */
+    unasync_set_allocator(testalloc_malloc, testalloc_free);
     long n;
     for (n = 1; n < 100000; n++) {
-        hook_arm(n);
+        testalloc_reset(n);
         run_program(&w);
-        long allocs = atomic_load(&hook.allocs), frees = atomic_load(&hook.frees);
-        if (allocs != frees || w.errors != 0 || w.nomem != (hook.failed ? 1 : 0))
+        long live = testalloc_hook.live;
+        int failed = testalloc_hook.failed;
+        if (live != 0 || w.errors != 0 || w.nomem != (failed ? 1 : 0))
             fprintf(stderr,
-                    "allocation %ld of %ld failed=%d: nomem %d errors %d, %ld allocs %ld frees\n",
-                    n, (long)hook.calls, (int)hook.failed, (int)w.nomem, (int)w.errors, allocs,
-                    frees);
+                    "allocation %ld of %ld failed=%d: nomem %d errors %d, %ld block(s) live\n", n,
+                    (long)testalloc_hook.calls, failed, (int)w.nomem, (int)w.errors, live);
         assert_int_equal(w.errors, 0);
-        assert_int_equal(w.nomem, hook.failed ? 1 : 0);
-        assert_int_equal(allocs, frees);
+        assert_int_equal(w.nomem, failed ? 1 : 0);
+        assert_int_equal(live, 0);
         assert_int_equal(count_fds(), fds);
-        if (!hook.failed)
+        if (!failed)
             break; /* every allocation of the program has failed once */
     }
     unasync_set_allocator(NULL, NULL);

@@ -21,55 +21,15 @@
 #include <string.h>
 #include <unistd.h>
 
-/* ---- the hooks: the server's is testalloc's (fails exactly one call); the transformer's and
- * the protocol's count what is live, so that memory freed through the wrong hook shows ---- */
-
-static struct {
-    long ua_live, lsp_live;
-} hook;
-
-static void *ua_hook_malloc(size_t n)
-{
-    void *p = malloc(n);
-    if (p)
-        hook.ua_live++;
-    return p;
-}
-
-static void *ua_hook_realloc(void *p, size_t n)
-{
-    void *q = realloc(p, n);
-    if (q && !p)
-        hook.ua_live++;
-    return q;
-}
-
-static void ua_hook_free(void *p)
-{
-    hook.ua_live--;
-    free(p);
-}
-
-static void *lsp_hook_malloc(size_t n)
-{
-    void *p = malloc(n);
-    if (p)
-        hook.lsp_live++;
-    return p;
-}
-
-static void lsp_hook_free(void *p)
-{
-    if (p)
-        hook.lsp_live--;
-    free(p);
-}
+/* ---- the hooks: the server's is testalloc's (fails exactly one call); the transformer's
+ * (counter 0) and the protocol's (counter 1) only count what is live, so that memory freed
+ * through the wrong hook shows ---- */
 
 static void hooks_on(void)
 {
     srv_set_allocator(testalloc_malloc, testalloc_realloc, testalloc_free);
-    ua_set_allocator(ua_hook_malloc, ua_hook_realloc, ua_hook_free);
-    lsp_set_allocator(lsp_hook_malloc, lsp_hook_free);
+    ua_set_allocator(testalloc_count0_malloc, testalloc_count0_realloc, testalloc_count0_free);
+    lsp_set_allocator(testalloc_count1_malloc, testalloc_count1_free);
 }
 
 static void hooks_off(void)
@@ -501,14 +461,13 @@ static void survives_every_failed_allocation(void (*make)(script *, const projec
     assert_non_null(strstr(plain.out, marker));
 
     /* the hooks, failing nothing: the same bytes, and every block given back */
-    memset(&hook, 0, sizeof(hook));
     testalloc_reset(0);
     hooks_on();
     run_session(&p, &sc, &hooked);
     hooks_off();
     assert_int_equal(testalloc_hook.live, 0);
-    assert_int_equal(hook.ua_live, 0);
-    assert_int_equal(hook.lsp_live, 0);
+    assert_int_equal(testalloc_counted[0], 0);
+    assert_int_equal(testalloc_counted[1], 0);
     assert_int_equal(hooked.len, plain.len);
     assert_memory_equal(hooked.out, plain.out, plain.len);
     const long points = testalloc_hook.calls;
@@ -519,14 +478,14 @@ static void survives_every_failed_allocation(void (*make)(script *, const projec
     for (n = 1;; n++) {
         run r;
         char buf[65536];
-        memset(&hook, 0, sizeof(hook));
         testalloc_reset(n);
         hooks_on();
         run_session(&p, &sc, &r);
         hooks_off();
-        if (testalloc_hook.live != 0 || hook.ua_live != 0 || hook.lsp_live != 0)
+        long ua_live = testalloc_counted[0], lsp_live = testalloc_counted[1];
+        if (testalloc_hook.live != 0 || ua_live != 0 || lsp_live != 0)
             fail_msg("failing allocation %ld leaks %ld server, %ld ua, %ld lsp block(s)", n,
-                     testalloc_hook.live, hook.ua_live, hook.lsp_live);
+                     (long)testalloc_hook.live, ua_live, lsp_live);
         if (!testalloc_hook.failed) {
             assert_int_equal(r.len, plain.len);
             assert_memory_equal(r.out, plain.out, plain.len);

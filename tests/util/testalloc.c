@@ -13,41 +13,95 @@
 #include <string.h>
 
 testalloc testalloc_hook;
+atomic_long testalloc_counted[2];
 
 void testalloc_reset(long fail_at)
 {
-    memset(&testalloc_hook, 0, sizeof testalloc_hook);
-    testalloc_hook.fail_at = fail_at;
+    atomic_store(&testalloc_hook.calls, 0);
+    atomic_store(&testalloc_hook.failed, 0);
+    atomic_store(&testalloc_hook.live, 0);
+    atomic_store(&testalloc_counted[0], 0);
+    atomic_store(&testalloc_counted[1], 0);
+    atomic_store(&testalloc_hook.fail_at, fail_at);
+}
+
+/* Whether this call is the one that fails. */
+static int fails_now(void)
+{
+    long call = atomic_fetch_add(&testalloc_hook.calls, 1) + 1;
+    if (call != atomic_load(&testalloc_hook.fail_at))
+        return 0;
+    atomic_store(&testalloc_hook.failed, 1);
+    return 1;
+}
+
+/* malloc / realloc / free that keep `*live` right; free(NULL) releases nothing. */
+static void *counted_malloc(atomic_long *live, size_t n)
+{
+    void *p = malloc(n);
+    if (p)
+        atomic_fetch_add(live, 1);
+    return p;
+}
+
+static void *counted_realloc(atomic_long *live, void *p, size_t n)
+{
+    void *q = realloc(p, n);
+    if (q && !p)
+        atomic_fetch_add(live, 1);
+    return q;
+}
+
+static void counted_free(atomic_long *live, void *p)
+{
+    if (p)
+        atomic_fetch_sub(live, 1);
+    free(p);
 }
 
 void *testalloc_malloc(size_t n)
 {
-    if (++testalloc_hook.calls == testalloc_hook.fail_at) {
-        testalloc_hook.failed = 1;
-        return NULL;
-    }
-    void *p = malloc(n);
-    if (p)
-        testalloc_hook.live++;
-    return p;
+    return fails_now() ? NULL : counted_malloc(&testalloc_hook.live, n);
 }
 
 void *testalloc_realloc(void *p, size_t n)
 {
-    if (++testalloc_hook.calls == testalloc_hook.fail_at) {
-        testalloc_hook.failed = 1;
-        return NULL;
-    }
-    void *q = realloc(p, n);
-    if (q && !p)
-        testalloc_hook.live++;
-    return q;
+    return fails_now() ? NULL : counted_realloc(&testalloc_hook.live, p, n);
 }
 
 void testalloc_free(void *p)
 {
-    testalloc_hook.live--;
-    free(p);
+    counted_free(&testalloc_hook.live, p);
+}
+
+void *testalloc_count0_malloc(size_t n)
+{
+    return counted_malloc(&testalloc_counted[0], n);
+}
+
+void *testalloc_count0_realloc(void *p, size_t n)
+{
+    return counted_realloc(&testalloc_counted[0], p, n);
+}
+
+void testalloc_count0_free(void *p)
+{
+    counted_free(&testalloc_counted[0], p);
+}
+
+void *testalloc_count1_malloc(size_t n)
+{
+    return counted_malloc(&testalloc_counted[1], n);
+}
+
+void *testalloc_count1_realloc(void *p, size_t n)
+{
+    return counted_realloc(&testalloc_counted[1], p, n);
+}
+
+void testalloc_count1_free(void *p)
+{
+    counted_free(&testalloc_counted[1], p);
 }
 
 void testrec_add(testrec *r, const void *data, size_t n)

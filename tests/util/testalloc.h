@@ -3,14 +3,16 @@
 #ifndef UNASYNC_TESTALLOC_H
 #define UNASYNC_TESTALLOC_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
-/* The hook's state: reset it (testalloc_reset) before each run. */
+/* The hook's state: reset it (testalloc_reset) before each run. Atomic, so that a library that
+ * allocates on several threads (the runtime's sync twin) is counted right. */
 typedef struct testalloc {
-    long calls;   /* malloc and realloc calls so far */
-    long fail_at; /* the call that fails (1-based); 0 for none */
-    int failed;   /* whether it has failed */
-    long live;    /* blocks allocated and not yet freed */
+    atomic_long calls;   /* malloc and realloc calls so far */
+    atomic_long fail_at; /* the call that fails (1-based); 0 for none */
+    atomic_int failed;   /* whether it has failed */
+    atomic_long live;    /* blocks allocated and not yet freed */
 } testalloc;
 
 extern testalloc testalloc_hook;
@@ -23,6 +25,17 @@ void testalloc_reset(long fail_at);
 void *testalloc_malloc(size_t n);
 void *testalloc_realloc(void *p, size_t n);
 void testalloc_free(void *p);
+
+/* Hooks that only count (they never fail), for the libraries a test watches without failing
+ * them: slot k's live blocks are testalloc_counted[k], so memory freed through another library's
+ * hook shows as a count out of balance. testalloc_reset zeroes them too. */
+extern atomic_long testalloc_counted[2];
+void *testalloc_count0_malloc(size_t n);
+void *testalloc_count0_realloc(void *p, size_t n);
+void testalloc_count0_free(void *p);
+void *testalloc_count1_malloc(size_t n);
+void *testalloc_count1_realloc(void *p, size_t n);
+void testalloc_count1_free(void *p);
 
 /* Whether the call just made saw the injected failure (`before` is testalloc_hook.failed from
  * before it); if so it must have returned `enomem`, which fails the current cmocka test
