@@ -208,27 +208,33 @@ static void print_finding(const opts *o, const ue_project *p, const ua_finding *
     free(path);
 }
 
-static void print_diff(const ue_project *p, const ue_twin *t)
+/* Prints on stdout the unified diff from `old` to `new` of project file `rel`; a NULL side is a
+ * file that does not exist (shown as /dev/null). */
+static void print_unified(const ue_project *p, const char *rel, const char *old, size_t old_len,
+                          const char *new, size_t new_len)
 {
-    char *name = display_path(p, t->twin);
+    char *name = display_path(p, rel);
     char *buf = NULL;
     size_t len = 0;
     char a[PATH_MAX + 8], b[PATH_MAX + 8];
-    snprintf(a, sizeof a, "a/%s", name ? name : t->twin);
-    snprintf(b, sizeof b, "b/%s", name ? name : t->twin);
-    const char *old = t->actual ? t->actual : "";
-    size_t old_len = t->actual ? t->actual_len : 0;
-    const char *new = t->expected ? t->expected : "";
-    size_t new_len = t->expected ? t->expected_len : 0;
+    snprintf(a, sizeof a, "a/%s", name ? name : rel);
+    snprintf(b, sizeof b, "b/%s", name ? name : rel);
+    const char *from = old ? old : "", *to = new ? new : "";
+    size_t from_len = old ? old_len : 0, to_len = new ? new_len : 0;
     ua_diff d = {0};
-    if (ua_diff_lines(old, old_len, new, new_len, &d) == 0 &&
-        ua_diff_unified(old, old_len, new, new_len, &d, t->actual ? a : "/dev/null",
-                        t->expected ? b : "/dev/null", 3, &buf, &len) == 0 &&
+    if (ua_diff_lines(from, from_len, to, to_len, &d) == 0 &&
+        ua_diff_unified(from, from_len, to, to_len, &d, old ? a : "/dev/null",
+                        new ? b : "/dev/null", 3, &buf, &len) == 0 &&
         buf)
         fwrite(buf, 1, len, stdout);
     ua_free(buf);
     ua_diff_free(&d);
     free(name);
+}
+
+static void print_diff(const ue_project *p, const ue_twin *t)
+{
+    print_unified(p, t->twin, t->actual, t->actual_len, t->expected, t->expected_len);
 }
 
 /* ---- projects ---- */
@@ -514,31 +520,20 @@ typedef struct fix_stats {
     int config_changed;
 } fix_stats;
 
-/* The bytes of `rel` now: the configuration is read from its own path. */
+/* The absolute path of a file that --fix may change (release with ua_free; NULL when memory
+ * runs out): the configuration lives at its own path. */
+static char *fix_abs(const ue_project *p, const char *rel)
+{
+    return strcmp(rel, UE_CONFIG_NAME) == 0 ? ua_strdup(p->config_path) : ue_abs(p, rel);
+}
+
+/* The bytes of `rel` now. */
 static int read_rel(const ue_project *p, const char *rel, char **bytes, size_t *len)
 {
-    char *abs = strcmp(rel, UE_CONFIG_NAME) == 0 ? ua_strdup(p->config_path) : ue_abs(p, rel);
+    char *abs = fix_abs(p, rel);
     int rc = abs ? ue_read_file(abs, bytes, len) : UA_ENOMEM;
     ua_free(abs);
     return rc;
-}
-
-/* Prints the unified diff that fixing file f would make. */
-static void print_fix_diff(const ue_project *p, const fix_file *f, const char *fixed,
-                           size_t fixed_len)
-{
-    char *name = display_path(p, f->rel);
-    char a[PATH_MAX + 8], b[PATH_MAX + 8], *buf = NULL;
-    size_t len = 0;
-    snprintf(a, sizeof a, "a/%s", name ? name : f->rel);
-    snprintf(b, sizeof b, "b/%s", name ? name : f->rel);
-    ua_diff d = {0};
-    if (ua_diff_lines(f->bytes, f->len, fixed, fixed_len, &d) == 0 &&
-        ua_diff_unified(f->bytes, f->len, fixed, fixed_len, &d, a, b, 3, &buf, &len) == 0 && buf)
-        fwrite(buf, 1, len, stdout);
-    ua_free(buf);
-    ua_diff_free(&d);
-    free(name);
 }
 
 /* Applies (or, with --diff, shows) the accepted fixes of one file. Returns 1 when the file was
@@ -558,7 +553,7 @@ static int fix_one_file(const opts *o, const ue_project *p, const fix_file *f, f
     if (fixed_len == f->len && memcmp(fixed, f->bytes, f->len) == 0)
         goto done;
     if (o->diff) {
-        print_fix_diff(p, f, fixed, fixed_len);
+        print_unified(p, f->rel, f->bytes, f->len, fixed, fixed_len);
         done = 1;
         goto done;
     }
@@ -571,7 +566,7 @@ static int fix_one_file(const opts *o, const ue_project *p, const fix_file *f, f
         oc->fatal = 1;
         goto done;
     }
-    char *abs = strcmp(f->rel, UE_CONFIG_NAME) == 0 ? ua_strdup(p->config_path) : ue_abs(p, f->rel);
+    char *abs = fix_abs(p, f->rel);
     struct stat sb;
     rc = !abs ? -ENOMEM : stat(abs, &sb) != 0 ? -errno : 0;
     if (rc == 0)
