@@ -66,6 +66,7 @@ static const char usage[] =
     "  -q, --quiet       no summary line on standard error\n"
     "  --stdio           run the language server on standard input/output\n"
     "  --version         print the version\n"
+    "  -h, --help        print this help\n"
     "\n"
     "Documentation: docs/cli.md, docs/configuration.md, docs/guide.md\n";
 
