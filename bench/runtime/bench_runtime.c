@@ -336,9 +336,9 @@ static int bench_redis(void)
     struct redis_server s;
     int rc = redis_server_start(&s);
     if (rc != 0) {
-        printf("bench redis_get_100_coroutines: skipped (redis-server %s)\n",
-               rc == 1 ? "not installed" : "did not start");
-        return 0;
+        fprintf(stderr, "bench redis_get_100_coroutines: %s\n",
+                rc == 1 ? redis_server_missing : "redis-server did not start");
+        return 1;
     }
     redisContext *c = redisConnectUnix(s.sock);
     redisReply *reply = redisCommand(c, "SET bench-key %s", "some value of moderate size");

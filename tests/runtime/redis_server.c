@@ -31,6 +31,10 @@ static int redis_server_pings(const char *sock)
     return ok;
 }
 
+const char redis_server_missing[] =
+    "redis-server not found ($UNASYNC_REDIS_SERVER, else /usr/bin/redis-server): install "
+    "redis-server (scripts/setup.sh does) and reconfigure the build";
+
 int redis_server_start(struct redis_server *s)
 {
     const char *bin = getenv("UNASYNC_REDIS_SERVER");

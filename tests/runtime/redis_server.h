@@ -15,8 +15,11 @@ struct redis_server {
 
 /* Starts redis-server ($UNASYNC_REDIS_SERVER, else /usr/bin/redis-server) with
  * `--port 0 --unixsocket <dir>/redis.sock --save ''` and waits until it answers PING.
- * Returns 0, 1 when the binary is missing (skip), or -1 on failure (nothing left running). */
+ * Returns 0, 1 when the binary is missing (a test then fails with redis_server_missing), or -1
+ * on failure (nothing left running). */
 int redis_server_start(struct redis_server *s);
+/* What a test prints when redis_server_start returns 1: what is missing and how to get it. */
+extern const char redis_server_missing[];
 /* Stops the server with SIGTERM, reaps it and removes its directory. */
 void redis_server_stop(struct redis_server *s);
 /* Kills the server with SIGKILL, as a crash would, then cleans up as redis_server_stop. */

@@ -436,10 +436,10 @@ static int start_redis(void **state)
     (void)state;
     int rc = redis_server_start(&redis);
     if (rc == 1)
-        fprintf(stderr, "redis-server not found: the program runs without its Redis part\n");
+        fprintf(stderr, "%s\n", redis_server_missing);
     if (rc != 0)
         redis.pid = 0;
-    return rc < 0 ? -1 : 0;
+    return rc == 0 ? 0 : -1;
 }
 
 static int stop_redis(void **state)

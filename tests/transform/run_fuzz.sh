@@ -1,11 +1,11 @@
 #!/bin/sh
 # Builds the configuration + transformer fuzz target with clang's libFuzzer (ASan+UBSan) and runs it
-# for a bounded time over the committed corpus. Exit 77 (meson: skipped) without clang/libFuzzer.
+# for a bounded time over the committed corpus. Fails saying so without clang/libFuzzer.
 # Usage: run_fuzz.sh SOURCE_ROOT BUILD_DIR [SECONDS]
 set -eu
 src=$1 out=$2 secs=${3:-20}
 clang=$(command -v clang-14 || command -v clang || true)
-[ -n "$clang" ] || { echo "clang not found: fuzzing skipped"; exit 77; }
+[ -n "$clang" ] || { echo "clang not found: install clang (scripts/setup.sh does)"; exit 1; }
 llvm_config=$(command -v llvm-config-14 || command -v llvm-config)
 mkdir -p "$out"
 bin="$out/fuzz_transform"
@@ -15,7 +15,7 @@ if ! "$clang" -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined 
     -L"$("$llvm_config" --libdir)" -lclang -Wl,-rpath,"$("$llvm_config" --libdir)" \
     -o "$bin" 2>"$out/fuzz_build.log"; then
     if grep -q -e 'libclang_rt.fuzzer' -e 'fsanitize=fuzzer' "$out/fuzz_build.log"; then
-        cat "$out/fuzz_build.log"; echo "libFuzzer runtime missing (libclang-rt-14-dev): skipped"; exit 77
+        cat "$out/fuzz_build.log"; echo "libFuzzer runtime missing: install libclang-rt-14-dev (scripts/setup.sh does)"; exit 1
     fi
     cat "$out/fuzz_build.log"; exit 1
 fi

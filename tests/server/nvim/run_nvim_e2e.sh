@@ -1,10 +1,10 @@
 #!/bin/sh
 # Neovim 0.7 headless end-to-end test of the language server; exit status = test result.
-# Usage: run_nvim_e2e.sh SERVER_BINARY. Exit 77 (meson: skipped) only when nvim is absent.
+# Usage: run_nvim_e2e.sh SERVER_BINARY. Without nvim it fails saying so (never skips).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 server=$1
-command -v nvim >/dev/null 2>&1 || { echo "nvim not found: Neovim e2e skipped"; exit 77; }
+command -v nvim >/dev/null 2>&1 || { echo "nvim not found: install neovim (scripts/setup.sh does)"; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 ws="$work/ws"
