@@ -302,7 +302,7 @@ static int parse_json(const char *json, size_t len, const char *display_path,
 
 /* A map's name: what pkg-config calls a package (letters, digits, '.', '_', '+', '-'; not
  * starting with '-' so that it can never be taken for an option). */
-static int map_name_ok(const char *s)
+int ua_map_name_ok(const char *s)
 {
     if (!*s || *s == '-' || *s == '.' || strlen(s) > 200)
         return 0;
@@ -336,7 +336,7 @@ static int parse_map_refs(cfg_parser *cp, const uj_value *v, ua_config *cfg)
         if (ua_map_ref_is_path(it->string)) {
             if (!check_glob(cp, it, "maps"))
                 continue;
-        } else if (!map_name_ok(it->string)) {
+        } else if (!ua_map_name_ok(it->string)) {
             cfg_error(cp, it->line, it->col,
                       "maps: '%s' is neither a map's name (as pkg-config names a package) nor a "
                       "path to a .json file",
@@ -431,7 +431,7 @@ int ua_map_parse(const char *json, size_t len, const char *display_path, ua_map 
         } else if (strcmp(m->key, "name") == 0) {
             if (!want(&cp, v, UJ_STRING, "name"))
                 continue;
-            if (!map_name_ok(v->string)) {
+            if (!ua_map_name_ok(v->string)) {
                 cfg_error(&cp, v->line, v->col,
                           "name: '%s' is not a package name (letters, digits, '.', '_', '+', "
                           "'-')",

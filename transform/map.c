@@ -29,7 +29,7 @@ static int witness(const ua_rule *a, const ua_rule *b, const char *middle, char 
 /* Whether two rules of different maps give one name two different new names; fills `name`. */
 static int rules_conflict(const ua_rule *a, const ua_rule *b, char *name, size_t cap)
 {
-    static const char *middles[] = {"", "x", "Q9_"};
+    static const char *middles[] = {"x", "", "Q9_"};
     for (size_t k = 0; k < sizeof middles / sizeof *middles; k++) {
         if (!witness(a, b, middles[k], name, cap))
             return 0;

@@ -213,6 +213,9 @@ void ua_map_free(ua_map *map);
  * map already in force, that is a UA300 finding at `cfg->path` line/col of `ref` (NULL: 1:1),
  * naming both maps, and the result is UA_ECONFIG. Returns 0, UA_ECONFIG or UA_ENOMEM. */
 int ua_config_add_map(ua_config *cfg, ua_map *map, const ua_map_ref *ref, ua_findings *findings);
+/* Whether `s` is a valid map name: what pkg-config calls a package (letters, digits, '.', '_',
+ * '+', '-'), not starting with '-' or '.', at most 200 characters. */
+int ua_map_name_ok(const char *s);
 /* Whether a "maps" entry names a file (it has a '/' or ends in .json) rather than a map's name. */
 int ua_map_ref_is_path(const char *ref);
 /* The map in force named `name`, or NULL. */
