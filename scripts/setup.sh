@@ -35,12 +35,15 @@ ua_ensure_npm() {
     command -v npm >/dev/null 2>&1 || ua_apt_install npm
 }
 
-# Configures (or reconfigures) a build folder. $1 folder, rest: meson options. An existing folder
-# is reconfigured in full, so find_program() runs again: a folder configured before redis-server,
-# node or nvim was installed picks them up instead of keeping their tests on missing-tool.sh.
+# Configures (or reconfigures) a build folder with the tests and benchmarks on (both default to
+# off, so that `meson install` builds only what it installs). $1 folder, rest: meson options. An
+# existing folder is reconfigured in full, so find_program() runs again: a folder configured
+# before redis-server, node or nvim was installed picks them up instead of keeping their tests on
+# missing-tool.sh.
 ua_meson_setup() {
     local dir=$1
     shift
+    set -- -Dtests=true -Dbenchmarks=true "$@"
     if [ -f "$dir/build.ninja" ]; then
         meson setup --reconfigure "$dir" "$@" >/dev/null
     else

@@ -1,6 +1,7 @@
 /* Fault injection for the runtime: a realistic program survives the failure of each of its
  * allocations in turn, written async; sync_test_alloc.c is its generated blocking twin. */
 #include <unasync/async.h>
+#include <unasync/async_uv.h> /* the libuv adapter; the runtime's map redirects it */
 
 #include <arpa/inet.h>
 #include <dirent.h>

@@ -1,6 +1,7 @@
 /* TCP, DNS and file I/O of the runtime on loopback and a temporary directory, written async;
  * sync_test_io.c is its generated blocking twin. */
 #include <unasync/async.h>
+#include <unasync/async_uv.h> /* the libuv adapter; the runtime's map redirects it */
 
 #include <arpa/inet.h>
 #include <fcntl.h>

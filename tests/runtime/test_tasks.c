@@ -1,6 +1,7 @@
 /* Tasks and synchronisation primitives of the runtime, written async; sync_test_tasks.c is its
  * generated blocking twin (threads instead of coroutines). */
 #include <unasync/async.h>
+#include <unasync/async_uv.h> /* the libuv adapter; the runtime's map redirects it */
 
 #include <setjmp.h>
 #include <stdarg.h>
