@@ -419,7 +419,7 @@ static void compile_commands_json_supplies_the_flags(void **state)
         assert_int_equal(ul_lint_source(ctx, p, "a.c", src, len, NULL, &r), 0);
         assert_int_equal(r.findings.n, 2);
         assert_string_equal(r.findings.v[0].code, "UA000");
-        assert_non_null(strstr(r.findings.v[0].message, "has no usable entry"));
+        assert_non_null(strstr(r.findings.v[0].message, "has no entry for this file"));
         assert_string_equal(r.findings.v[1].code, "UA001");
         ul_result_free(&r);
     }
@@ -528,7 +528,7 @@ static void incremental_lint_equals_full_lint(void **state)
             sb_printf(&s, "    int r = await step%d(x);\n", i - 1);
         sb_printf(&s, "    /* edit point %d */\n    r += x * %d;\n    return r;\n}\n", i, i);
     }
-    sb_printf(&s, "int exported_fn(void) { return step1(2); }\n");
+    sb_printf(&s, "int public_fn(void) { return step1(2); }\n");
     char *src = s.s;
     size_t len = s.n;
     snprintf(path, sizeof path, "%s/m.c", dir);
