@@ -100,6 +100,17 @@ int ul__fix_rename_rule(ul_fixes *fx, const char *code, unsigned line, unsigned 
  * Without such rules: "sync_" after a module prefix of at most 4 characters, else in front. */
 void ul__rule_target(const ua_config *cfg, const char *name, char *out, size_t cap);
 
+/* The rule map, available but not in force in cfg, that lists header `path` (an absolute path
+ * that ends with one of the map's "headers" spellings): its name in `name`. Looks in the folders
+ * of $UNASYNC_MAP_PATH, then among the maps installed beside this unasync. Returns 1 when found,
+ * 0 when not, or UL_ENOMEM. */
+int ul__map_for_header(const ua_config *cfg, const char *path, char *name, size_t cap);
+
+/* The fix of finding `code` that adds map `map` to the configuration's "maps" list (creating
+ * the list when there is none). */
+int ul__fix_add_map(ul_fixes *fx, const char *code, unsigned line, unsigned col, const char *title,
+                    const char *cfg_bytes, size_t cfg_len, const char *map);
+
 /* The functions that the source passes to async_run or async_spawn (coroutine entries: async
  * contexts), found in the source text outside comments and literals. Appends new strings to
  * *v (release each and the array with ua_free). Returns 0 or UL_ENOMEM. */

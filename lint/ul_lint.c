@@ -251,13 +251,14 @@ typedef struct call_rec {
     int name_here;   /* the callee's name is spelled at off, followed by '(' */
     int undeclared;  /* the callee is implicitly declared: the parse cannot see it */
     int foreign;     /* async, declared outside the project's sources, no rule renames it */
+    char *decl;      /* foreign: the real path of the header that declares it */
     long fn;         /* enclosing function, or -1 */
 } call_rec;
 
 /* A reference to a function that is not the callee of a call (its address is taken). */
 typedef struct ref_rec {
     size_t off;
-    char *name;
+    char *name, *decl;
 } ref_rec;
 
 /* A name that needs a rename rule (UA005, UA009, UA010), for the fixes made after the walk. */
@@ -476,6 +477,15 @@ static int foreign_unrenamed(walker *w, CXCursor ref, const char *name)
            !in_project(w, ref);
 }
 
+/* The real path of the file holding the first declaration of `decl` (a new string; NULL when
+ * out of memory). */
+static char *decl_path(CXCursor decl)
+{
+    char path[4096];
+    loc_file(clang_getCursorLocation(clang_getCanonicalCursor(decl)), path, sizeof path);
+    return ua_strdup(path);
+}
+
 static void record_call(walker *w, CXCursor c)
 {
     if (grow((void **)&w->calls, &w->capcalls, w->ncalls, sizeof *w->calls)) {
@@ -508,8 +518,11 @@ static void record_call(walker *w, CXCursor c)
         int ok_ref;
         size_t ref_off = main_off(clang_getCursorLocation(ref), &ok_ref);
         r->undeclared = ok_ref && ref_off == off && !clang_isCursorDefinition(ref);
-        if (r->kind == 1)
-            r->foreign = foreign_unrenamed(w, ref, r->callee);
+        if (r->kind == 1 && (r->foreign = foreign_unrenamed(w, ref, r->callee)) &&
+            !(r->decl = decl_path(ref))) {
+            w->rc = UL_ENOMEM;
+            return;
+        }
         size_t nl = strlen(r->callee), q = off + nl;
         if (off + nl <= w->len && memcmp(w->src + off, r->callee, nl) == 0 &&
             (q == w->len || !is_ident(w->src[q]))) {
@@ -578,12 +591,14 @@ static void record_ref(walker *w, CXCursor c)
         ua_free(name);
         return;
     }
-    if (grow((void **)&w->refs, &w->caprefs, w->nrefs, sizeof *w->refs)) {
+    char *decl = decl_path(ref);
+    if (!decl || grow((void **)&w->refs, &w->caprefs, w->nrefs, sizeof *w->refs)) {
         ua_free(name);
+        ua_free(decl);
         w->rc = UL_ENOMEM;
         return;
     }
-    w->refs[w->nrefs++] = (ref_rec){off, name};
+    w->refs[w->nrefs++] = (ref_rec){off, name, decl};
 }
 
 static enum CXChildVisitResult body_visit(CXCursor c, CXCursor parent, CXClientData d)
@@ -1241,11 +1256,44 @@ static int cmp_size(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* What UA009 says about the twin of an async function that keeps its name. */
-#define UA009_WHY                                                                                  \
-    "it is declared outside this project's sources and no rename rule changes it, so the "         \
-    "twin calls the same async function from blocking code (add a rename rule to its sync "        \
-    "twin, or the library's rule map)"
+/* UA009 at offset off (span bytes) for foreign async function `name` declared in header
+ * `decl`: `what` is "call to" or "address of". The fix adds the rule map that lists the header
+ * when one is available, else a rename rule. */
+#define UA009_TAKEN(what) (strcmp((what), "address of") == 0 ? " taken" : "")
+static void foreign_async(walker *w, size_t off, size_t span, const char *what, const char *name,
+                          const char *decl)
+{
+    static const char why[] = "it is declared outside this project's sources and no rename rule "
+                              "changes it, so the twin calls the same async function from "
+                              "blocking code";
+    char map[256];
+    int hm = ul__map_for_header(w->p->cfg, decl, map, sizeof map);
+    if (w->marks)
+        w->marks->volatile_fixes = 1;
+    if (hm < 0) {
+        w->rc = hm;
+        return;
+    }
+    if (!hm) {
+        add(w, off, span, UA_ERROR, "UA009",
+            "%s async function '%s'%s: %s (add a rename rule to its sync twin, or the library's "
+            "rule map)",
+            what, name, UA009_TAKEN(what), why);
+        want_rule(w, "UA009", off, name);
+        return;
+    }
+    add(w, off, span, UA_ERROR, "UA009",
+        "%s async function '%s'%s: %s (add \"%s\" to \"maps\" in unasync.json: that rule map "
+        "lists its header)",
+        what, name, UA009_TAKEN(what), why, map);
+    char title[600];
+    unsigned l, c;
+    snprintf(title, sizeof title, "Add rule map \"%s\" to \"maps\" in unasync.json", map);
+    ua_offset_to_linecol(w->src, w->len, off, &l, &c);
+    if (w->cfg_bytes && ul__fix_add_map(&w->out->fixes, "UA009", l, c, title, w->cfg_bytes,
+                                        w->cfg_len, map) == UL_ENOMEM)
+        w->rc = UL_ENOMEM;
+}
 
 /* Matches calls with awaits and applies UA001..UA004 and UA009. */
 static void judge(walker *w)
@@ -1272,13 +1320,8 @@ static void judge(walker *w)
         size_t nl = r->callee ? strlen(r->callee) : 1;
         size_t span = r->name_here ? nl : 1;
         int coroutine = f->async || f->entry;
-        if (r->foreign) {
-            if (w->marks)
-                w->marks->volatile_fixes = 1;
-            add(w, r->off, span, UA_ERROR, "UA009", "call to async function '%s': " UA009_WHY,
-                r->callee);
-            want_rule(w, "UA009", r->off, r->callee);
-        }
+        if (r->foreign)
+            foreign_async(w, r->off, span, "call to", r->callee, r->decl);
         if (r->kind == 1 && !coroutine) {
             add(w, r->off, span, UA_ERROR, "UA003",
                 "call to async function '%s' inside '%s', which is not async: only a coroutine "
@@ -1315,11 +1358,7 @@ static void judge(walker *w)
         const ref_rec *x = &w->refs[i];
         if (bsearch(&x->off, w->callee_offs, w->ncallee, sizeof *w->callee_offs, cmp_size))
             continue;
-        if (w->marks)
-            w->marks->volatile_fixes = 1;
-        add(w, x->off, strlen(x->name), UA_ERROR, "UA009",
-            "address of async function '%s' taken: " UA009_WHY, x->name);
-        want_rule(w, "UA009", x->off, x->name);
+        foreign_async(w, x->off, strlen(x->name), "address of", x->name, x->decl);
     }
     rule_fixes(w, req0);
     /* awaits that precede no async call in a function that is not async */
@@ -1344,8 +1383,10 @@ static void walker_free(walker *w)
     for (size_t i = 0; i < w->nfns; i++)
         ua_free(w->fns[i].name);
     ua_free(w->fns);
-    for (size_t i = 0; i < w->ncalls; i++)
+    for (size_t i = 0; i < w->ncalls; i++) {
         ua_free(w->calls[i].callee);
+        ua_free(w->calls[i].decl);
+    }
     ua_free(w->calls);
     ua_free(w->awaits);
     ua_free(w->memo);
@@ -1356,8 +1397,10 @@ static void walker_free(walker *w)
         ua_free(w->entries[i]);
     ua_free(w->entries);
     ua_free(w->callee_offs);
-    for (size_t i = 0; i < w->nrefs; i++)
+    for (size_t i = 0; i < w->nrefs; i++) {
         ua_free(w->refs[i].name);
+        ua_free(w->refs[i].decl);
+    }
     ua_free(w->refs);
     for (size_t i = 0; i < w->nreqs; i++)
         ua_free(w->reqs[i].name);

@@ -2,6 +2,8 @@
  * comments, the rename-rule fix (an edit of unasync.json) and the lint of a whole project. */
 #include "ul_int.h"
 
+#include <dirent.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,6 +212,95 @@ int ul__fix_rename_rule(ul_fixes *fx, const char *code, unsigned line, unsigned 
         return UL_ENOMEM;
     }
     return 0;
+}
+
+int ul__fix_add_map(ul_fixes *fx, const char *code, unsigned line, unsigned col, const char *title,
+                    const char *cfg_bytes, size_t cfg_len, const char *map)
+{
+    size_t top = 0, value = 0;
+    int found = find_key(cfg_bytes, cfg_len, "maps", &top, &value);
+    char text[600];
+    if (found < 0 || (found == 0 && (value >= cfg_len || cfg_bytes[value] != '[')))
+        return 0;
+    if (found == 0) {
+        size_t first = skip_ws(cfg_bytes, cfg_len, value + 1);
+        snprintf(text, sizeof text, "\"%s\"%s", map,
+                 first < cfg_len && cfg_bytes[first] == ']' ? "" : ", ");
+        return ul__fix_add(fx, code, line, col, title, UE_CONFIG_NAME, cfg_bytes, cfg_len,
+                           first < cfg_len && cfg_bytes[first] == ']' ? value + 1 : first, 0, text);
+    }
+    snprintf(text, sizeof text, "\"maps\": [\"%s\"]", map);
+    return insert_member(fx, code, line, col, title, cfg_bytes, cfg_len, top, text);
+}
+
+/* Whether the map file `file` lists header `path`: 1 with its name in `name`, 0, or
+ * UL_ENOMEM. */
+static int map_lists(const ua_config *cfg, const char *file, const char *path, char *name,
+                     size_t cap)
+{
+    char *bytes = NULL;
+    size_t len = 0;
+    int rc = ue_read_file(file, &bytes, &len);
+    if (rc)
+        return rc == UA_ENOMEM ? UL_ENOMEM : 0;
+    ua_map *m = NULL;
+    ua_findings f = {0};
+    rc = ua_map_parse(bytes, len, file, &m, &f);
+    ua_findings_free(&f);
+    ua_free(bytes);
+    if (rc)
+        return rc == UA_ENOMEM ? UL_ENOMEM : 0;
+    int hit = 0;
+    size_t pl = strlen(path);
+    for (size_t i = 0; i < m->nheaders && !hit && !ua_config_map(cfg, m->name); i++) {
+        size_t hl = strlen(m->headers[i].from);
+        hit =
+            hl < pl && path[pl - hl - 1] == '/' && strcmp(path + pl - hl, m->headers[i].from) == 0;
+    }
+    if (hit)
+        snprintf(name, cap, "%s", m->name);
+    ua_map_free(m);
+    return hit;
+}
+
+/* Looks through the NAME.json files of folder `dir` (map_lists). */
+static int maps_in_dir(const ua_config *cfg, const char *dir, size_t dl, const char *path,
+                       char *name, size_t cap)
+{
+    char d[PATH_MAX];
+    if (dl == 0 || dl >= sizeof d)
+        return 0;
+    memcpy(d, dir, dl);
+    d[dl] = '\0';
+    DIR *dh = opendir(d);
+    struct dirent *e;
+    int rc = 0;
+    while (dh && rc == 0 && (e = readdir(dh))) {
+        size_t n = strlen(e->d_name);
+        if (n < 6 || strcmp(e->d_name + n - 5, ".json") != 0)
+            continue;
+        char file[PATH_MAX * 2];
+        snprintf(file, sizeof file, "%s/%s", d, e->d_name);
+        rc = map_lists(cfg, file, path, name, cap);
+    }
+    if (dh)
+        closedir(dh);
+    return rc;
+}
+
+int ul__map_for_header(const ua_config *cfg, const char *path, char *name, size_t cap)
+{
+    const char *env = getenv("UNASYNC_MAP_PATH");
+    int rc = 0;
+    for (const char *q = env ? env : ""; *q && rc == 0;) {
+        size_t n = strcspn(q, ":");
+        rc = maps_in_dir(cfg, q, n, path, name, cap);
+        q += n + (q[n] == ':');
+    }
+    const char *dir = ue_layout_get()->mapdir;
+    if (rc == 0 && dir)
+        rc = maps_in_dir(cfg, dir, strlen(dir), path, name, cap);
+    return rc;
 }
 
 /* ---- the shape of a proposed rule ---- */

@@ -455,19 +455,26 @@ static void usage_errors_exit_2(void **state)
 
 static const char *runtime_include; /* the runtime's headers, for projects the lint can parse */
 
-/* Turns the fixture into a project the lint parses fully: only src/a.c (and what a test adds)
- * with the runtime's headers; `extra` continues unasync.json's object. */
-static void lintable(proj *p, const char *extra, const char *a_c)
+/* Removes the fixture's src/api.c and src/api.h (a test that brings its own sources). */
+static void drop_fixture(const proj *p)
 {
-    char cfg[2048], path[512];
-    snprintf(cfg, sizeof cfg,
-             "{\n  \"sources\": [\"src/*.c\"],\n  \"compile_flags\": [\"-I%s\"]%s\n}\n",
-             runtime_include, extra);
-    put(p, "unasync.json", cfg);
+    char path[512];
     snprintf(path, sizeof path, "%s/src/api.c", p->dir);
     unlink(path);
     snprintf(path, sizeof path, "%s/src/api.h", p->dir);
     unlink(path);
+}
+
+/* Turns the fixture into a project the lint parses fully: only src/a.c (and what a test adds)
+ * with the runtime's headers; `extra` continues unasync.json's object. */
+static void lintable(proj *p, const char *extra, const char *a_c)
+{
+    char cfg[2048];
+    snprintf(cfg, sizeof cfg,
+             "{\n  \"sources\": [\"src/*.c\"],\n  \"compile_flags\": [\"-I%s\"]%s\n}\n",
+             runtime_include, extra);
+    put(p, "unasync.json", cfg);
+    drop_fixture(p);
     put(p, "src/a.c", a_c);
 }
 
@@ -844,11 +851,7 @@ static void kv_project(proj *p, const char *rename)
     snprintf(inc, sizeof buf - (size_t)(inc - buf), "%s%s", hatch, rest);
     put(p, "kv.h", buf);
     put(p, "kv.c", KV_C);
-    char path[512];
-    snprintf(path, sizeof path, "%s/src/api.c", p->dir);
-    unlink(path);
-    snprintf(path, sizeof path, "%s/src/api.h", p->dir);
-    unlink(path);
+    drop_fixture(p);
 }
 
 /* With rules for its own kv_* names only, the client's twin keeps calling the limiter's async
@@ -865,10 +868,21 @@ static void kv_client_twin_calling_the_async_limiter_fails_check(void **state)
     /* the runtime's own async_* are renamed by the built-in rule: no UA009 for them */
     assert_null(strstr(p->out, "'async_"));
     assert_null(strstr(p->out, "UA010"));
-    /* the fix names the rule; applying it makes the twin call the limiter's sync API */
+    /* the fix: the limiter's rule map when this build made one (the maps beside unasync),
+     * else a rename rule per function */
+    char map[1024];
+    snprintf(map, sizeof map, "%s", unasync_bin);
+    for (int up = 0; up < 2 && strrchr(map, '/'); up++)
+        *strrchr(map, '/') = '\0';
+    strncat(map, "/limiter/unasync-limiter.json", sizeof map - strlen(map) - 1);
     expect_run(p, "--fix --diff", 1);
-    expect_out(p, "+    \"rl_limiter_acquire\": \"rl_sync_limiter_acquire\",\n");
-    expect_out(p, "+    \"rl_lease_commit\": \"rl_sync_lease_commit\",\n");
+    if (access(map, R_OK) == 0) {
+        expect_out(p, "(add \"unasync-limiter\" to \"maps\" in unasync.json");
+        expect_out(p, "+  \"maps\": [\"unasync-limiter\"],\n");
+    } else {
+        expect_out(p, "+    \"rl_limiter_acquire\": \"rl_sync_limiter_acquire\",\n");
+        expect_out(p, "+    \"rl_lease_commit\": \"rl_sync_lease_commit\",\n");
+    }
     /* the negative: rules for the limiter's names too, and the twin is right */
     kv_project(p, "{\n    \"kv_*\": \"kv_sync_*\",\n    \"rl_limiter*\": \"rl_sync_limiter*\",\n"
                   "    \"rl_lease*\": \"rl_sync_lease*\"\n  }");
@@ -934,9 +948,7 @@ static void missing_compile_commands_fails_check_without_libclang_noise(void **s
     put(p, "unasync.json",
         "{\n  \"sources\": [\"src/*.c\"],\n"
         "  \"compile_commands\": \"build/compile_commands.json\"\n}\n");
-    char path[512];
-    snprintf(path, sizeof path, "%s/src/api.h", p->dir);
-    unlink(path);
+    drop_fixture(p);
     put(p, "src/api.c",
         "#include <unasync/async.h>\n#include \"not_built_yet.h\"\n\n"
         "static async int go(void) { return await async_yield(); }\n"
@@ -970,6 +982,46 @@ static void missing_compile_commands_fails_check_without_libclang_noise(void **s
     expect_run(p, "--check", 1);
     assert_null(strstr(p->err, "LIBCLANG"));
     expect_out(p, "compile_commands.json is not a JSON array");
+}
+
+/* An async function of a library whose rule map is available (here through $UNASYNC_MAP_PATH)
+ * but not named in "maps": UA009 names the map, and --fix adds it to "maps"; with the map in
+ * force the twin calls the library's sync API and --check passes. */
+static void ua009_names_the_available_rule_map_and_fix_adds_it(void **state)
+{
+    proj *p = *state;
+    char cfg[2048], env[1024];
+    snprintf(
+        cfg, sizeof cfg,
+        "{\n  \"sources\": [\"src/*.c\"],\n  \"compile_flags\": [\"-I%s\", \"-Ilib/include\"]\n}\n",
+        runtime_include);
+    put(p, "unasync.json", cfg);
+    drop_fixture(p);
+    put(p, "lib/include/rt/ratelib.h",
+        "#ifndef RATELIB_H\n#define RATELIB_H\n#include <unasync/async.h>\n"
+        "typedef struct rt rt_t;\nasync int rt_acquire(rt_t *r);\n#endif\n");
+    put(p, "maps/ratelib.json",
+        "{\"unasync_map\": 1, \"name\": \"ratelib\", \"rename\": {\"rt_*\": \"rt_sync_*\"},\n"
+        " \"headers\": {\"rt/ratelib.h\": \"rt/sync_ratelib.h\"}}\n");
+    put(p, "src/a.c",
+        "#include <unasync/async.h>\n#include <rt/ratelib.h>\n\n"
+        "static async int go(rt_t *r) { return await rt_acquire(r); }\n"
+        "static int (*keep)(rt_t *) = go;\n");
+    snprintf(env, sizeof env, "UNASYNC_MAP_PATH='%s/maps'", p->dir);
+    expect_run(p, "--write -q", 0);
+    assert_int_equal(run_env(p, env, "--check"), 1);
+    expect_out(p, "src/a.c:4:45: error: call to async function 'rt_acquire'");
+    expect_out(p, "(add \"ratelib\" to \"maps\" in unasync.json: that rule map lists its header) "
+                  "[UA009]");
+    /* without the map on the search path, the fix is a rename rule */
+    expect_run(p, "--fix --diff", 1);
+    expect_out(p, "+  \"rename\": { \"rt_acquire\": \"rt_sync_acquire\" },\n");
+    assert_int_equal(run_env(p, env, "--fix"), 0);
+    expect_out(p, "");
+    assert_non_null(strstr(get(p, "unasync.json"), "  \"maps\": [\"ratelib\"],\n  \"sources\""));
+    assert_non_null(strstr(get(p, "src/sync_a.c"), "#include <rt/sync_ratelib.h>\n"));
+    assert_non_null(strstr(get(p, "src/sync_a.c"), "return rt_sync_acquire(r);"));
+    assert_int_equal(run_env(p, env, "--check"), 0);
 }
 
 /* A lintable project (see lintable) whose twins are written, checked: --check's status. */
@@ -1071,6 +1123,7 @@ int main(int argc, char **argv)
         T(blocking_call_fails_check_by_default),
         T(a_spawned_function_is_an_async_context),
         T(await_on_an_undeclared_callee_says_so),
+        T(ua009_names_the_available_rule_map_and_fix_adds_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
