@@ -559,6 +559,11 @@ static void incremental_lint_equals_full_lint(void **state)
         {"/* edit point 12 */", "#define Q 1\n    r += Q;", 0},
         {"/* edit point 8 */", "", 1},
         {"/* edit point 58 */", "{ r += await step2(1); }", 1},
+        /* a body that starts another function as a coroutine changes the judgement of that
+         * function's body (no UA003 in a coroutine entry): a full parse, and back */
+        {"/* edit point 44 */", "async_detach(async_spawn(step47, NULL));", 0},
+        {"async_detach(async_spawn(step47, NULL));", "/* edit point 44 */", 0},
+        {"/* edit point 47 */", "r += 1;", 1},
     };
     unsigned long hits = 0;
     size_t total = 0;
