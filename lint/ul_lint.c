@@ -761,6 +761,8 @@ static int glob_safe(walker *w, const char *prefix, size_t from, size_t to)
 static void rule_fixes(walker *w, size_t from)
 {
     size_t to = w->nreqs;
+    char last[512] = ""; /* the names of one prefix ask in a row: glob_safe once */
+    int last_safe = 0;
     for (size_t i = from; i < to && !w->rc; i++) {
         const rule_req *r = &w->reqs[i];
         const char *us = strchr(r->name, '_');
@@ -785,7 +787,11 @@ static void rule_fixes(walker *w, size_t from)
                     w->marks->volatile_fixes = 1;
                 char prefix[512];
                 snprintf(prefix, sizeof prefix, "%.*s", (int)lcp, r->name);
-                if (glob_safe(w, prefix, from, to))
+                if (strcmp(prefix, last) != 0) {
+                    snprintf(last, sizeof last, "%s", prefix);
+                    last_safe = glob_safe(w, prefix, from, to);
+                }
+                if (last_safe)
                     snprintf(rule, sizeof rule, "%s*", prefix);
             }
         }
