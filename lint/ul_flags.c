@@ -230,6 +230,27 @@ static int from_db(ul_ctx *ctx, const char *dir, const char *abs, ul__args *a)
     return rc;
 }
 
+/* Flags from a database found by the search (from_db): one that libclang would refuse is
+ * named in a->why, so that UA000 tells it instead of the search passing it by in silence. */
+static int found_db(ul_ctx *ctx, const ue_project *p, const char *dir, const char *abs, ul__args *a)
+{
+    const char *problem = db_problem(dir);
+    if (!problem)
+        return from_db(ctx, dir, abs, a);
+    if (!a->why) {
+        char msg[PATH_MAX + 128];
+        size_t rl = strlen(p->root);
+        const char *rel = strncmp(dir, p->root, rl) != 0 ? dir : dir[rl] == '/' ? dir + rl + 1 : "";
+        snprintf(msg, sizeof msg,
+                 "%s%scompile_commands.json %s (found by the search; set "
+                 "\"compile_commands\" or \"compile_flags\" to choose)",
+                 rel, *rel ? "/" : "", problem);
+        if (!(a->why = ua_strdup(msg)))
+            return UL_ENOMEM;
+    }
+    return 1;
+}
+
 int ul__flags(ul_ctx *ctx, const ue_project *p, const char *abs, ul__args *a)
 {
     memset(a, 0, sizeof *a);
@@ -283,12 +304,12 @@ int ul__flags(ul_ctx *ctx, const ue_project *p, const char *abs, ul__args *a)
             *slash = '\0';
             char probe[PATH_MAX * 2 + 32];
             snprintf(probe, sizeof probe, "%s/compile_commands.json", buf);
-            if (is_file(probe) && (rc = from_db(ctx, buf, abs, a)) <= 0)
+            if (is_file(probe) && (rc = found_db(ctx, p, buf, abs, a)) <= 0)
                 break;
             snprintf(probe, sizeof probe, "%s/build/compile_commands.json", buf);
             if (is_file(probe)) {
                 snprintf(probe, sizeof probe, "%s/build", buf);
-                if ((rc = from_db(ctx, probe, abs, a)) <= 0)
+                if ((rc = found_db(ctx, p, probe, abs, a)) <= 0)
                     break;
             }
         }

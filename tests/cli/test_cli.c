@@ -982,6 +982,12 @@ static void missing_compile_commands_fails_check_without_libclang_noise(void **s
     expect_run(p, "--check", 1);
     assert_null(strstr(p->err, "LIBCLANG"));
     expect_out(p, "compile_commands.json is not a JSON array");
+    /* the same database found by the search, not configured: told too, not passed by */
+    put(p, "unasync.json", "{\n  \"sources\": [\"src/*.c\"]\n}\n");
+    expect_run(p, "--check", 1);
+    assert_null(strstr(p->err, "LIBCLANG"));
+    expect_out(p, "lint is limited: build/compile_commands.json is not a JSON array of compile "
+                  "commands (found by the search");
 }
 
 /* An async function of a library whose rule map is available (here through $UNASYNC_MAP_PATH)
