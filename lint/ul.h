@@ -4,8 +4,12 @@
  * Rules (docs/lint/UA00N.md): UA001 a call to an async function without await; UA002 await on a
  * call that is not async; UA003 await or an async call inside a function that is not async;
  * UA004 a blocking call inside an async function; UA005 an external symbol that the rename rules
- * leave unchanged (its twin collides with it at link time). UA000 says, once, that the lint is
- * limited (no compile flags, or headers not found) instead of reporting false errors. UA006 and
+ * leave unchanged (its twin collides with it at link time); UA009 a call to (or the address of)
+ * an async function declared outside the sources that no rule renames (the twin would call it
+ * from blocking code); UA010 a type of an async header whose twin differs under the same name.
+ * A function passed to async_run or async_spawn is an async context. UA000 says, once, that the
+ * lint is limited (no compile flags, or headers not found) instead of reporting false errors; it
+ * is an error, so that a lint that could not look never passes. UA006 and
  * UA008 come from the transformer and UA007 from the engine; ul_apply_levels and ul_apply_ignores
  * make every UA0xx code honour the "lint" severities of unasync.json and the
  * `// unasync: ignore[UA004]` comment.
@@ -47,7 +51,7 @@ const char *ul_strerror(int err);
 
 /* The documentation link of a code: UL_DOCS_BASE (set by lint/meson.build to the installed
  * docs/lint folder as a file:// URI) + "UA004.md". A static string, or NULL for codes without a
- * page (only UA000..UA008 have one). */
+ * page (only UA000..UA010 have one). */
 const char *ul_code_href(const char *code);
 
 /* ---- Blocking calls (UA004) --------------------------------------------------------------- */
@@ -82,7 +86,7 @@ typedef struct ul_fix {
     char *text;
     /* The fix a person would apply unattended: the editor marks it preferred and `unasync --fix`
      * applies it. UA001 (insert await), UA002 (remove await), UA004 (the same-meaning async
-     * twin) and UA005 (add a rename rule) are preferred; UA003 (mark the function async) is not,
+     * twin) and UA005, UA009, UA010 (add a rename rule) are preferred; UA003 (mark it async) not,
      * because it changes the function's contract for every caller (docs/lint/UA00N.md, "Fix"). */
     int preferred;
     /* A rename-rule fix of unasync.json: the rule it adds; NULL for every other fix. */

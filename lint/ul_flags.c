@@ -47,6 +47,35 @@ static int is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* What is wrong with dir/compile_commands.json before libclang reads it (libclang's loader
+ * prints "LIBCLANG TOOLING ERROR" on stderr for a missing or malformed file, so it is only
+ * handed files that exist and hold a JSON array): NULL when nothing is, else a static text. */
+static const char *db_problem(const char *dir)
+{
+    char path[PATH_MAX * 2 + 32];
+    snprintf(path, sizeof path, "%s/compile_commands.json", dir);
+    if (!is_file(path))
+        return "does not exist";
+    /* its first and last non-blank bytes, read without allocating */
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return "cannot be read";
+    int first = 0, last = 0, c;
+    while ((c = fgetc(f)) != EOF && (c == ' ' || c == '\t' || c == '\n' || c == '\r'))
+        ;
+    first = c;
+    for (long back = 1; first != EOF && fseek(f, -back, SEEK_END) == 0; back++) {
+        c = fgetc(f);
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+            last = c;
+            break;
+        }
+    }
+    fclose(f);
+    int array = first == '[' && last == ']';
+    return array ? NULL : "is not a JSON array of compile commands";
+}
+
 /* The database of folder `dir` (cached in the context) in *out, NULL when it cannot be loaded.
  * Returns 0 or UL_ENOMEM (a database that memory could not hold is not "no database"). */
 static int load_db(ul_ctx *ctx, const char *dir, CXCompilationDatabase *out)
@@ -57,6 +86,8 @@ static int load_db(ul_ctx *ctx, const char *dir, CXCompilationDatabase *out)
             *out = ctx->dbs[i].db;
             return 0;
         }
+    if (db_problem(dir))
+        return 0;
     CXCompilationDatabase_Error err = CXCompilationDatabase_NoError;
     CXCompilationDatabase db = clang_CompilationDatabase_fromDirectory(dir, &err);
     if (err != CXCompilationDatabase_NoError || !db)
@@ -199,6 +230,27 @@ static int from_db(ul_ctx *ctx, const char *dir, const char *abs, ul__args *a)
     return rc;
 }
 
+/* Flags from a database found by the search (from_db): one that libclang would refuse is
+ * named in a->why, so that UA000 tells it instead of the search passing it by in silence. */
+static int found_db(ul_ctx *ctx, const ue_project *p, const char *dir, const char *abs, ul__args *a)
+{
+    const char *problem = db_problem(dir);
+    if (!problem)
+        return from_db(ctx, dir, abs, a);
+    if (!a->why) {
+        char msg[PATH_MAX + 128];
+        size_t rl = strlen(p->root);
+        const char *rel = strncmp(dir, p->root, rl) != 0 ? dir : dir[rl] == '/' ? dir + rl + 1 : "";
+        snprintf(msg, sizeof msg,
+                 "%s%scompile_commands.json %s (found by the search; set "
+                 "\"compile_commands\" or \"compile_flags\" to choose)",
+                 rel, *rel ? "/" : "", problem);
+        if (!(a->why = ua_strdup(msg)))
+            return UL_ENOMEM;
+    }
+    return 1;
+}
+
 int ul__flags(ul_ctx *ctx, const ue_project *p, const char *abs, ul__args *a)
 {
     memset(a, 0, sizeof *a);
@@ -212,11 +264,24 @@ int ul__flags(ul_ctx *ctx, const ue_project *p, const char *abs, ul__args *a)
             char *slash = strrchr(buf, '/');
             *slash = '\0';
         }
-        rc = from_db(ctx, buf, abs, a);
+        const char *problem = db_problem(buf);
+        rc = problem ? 1 : from_db(ctx, buf, abs, a);
         if (rc == 1) {
-            char msg[PATH_MAX + 128];
-            snprintf(msg, sizeof msg, "\"compile_commands\": %s has no usable entry",
-                     cfg->compile_commands);
+            char msg[PATH_MAX + 512];
+            if (problem && strcmp(problem, "does not exist") == 0)
+                snprintf(msg, sizeof msg,
+                         "\"compile_commands\": %s/compile_commands.json does not exist: build "
+                         "the project first (meson setup writes it; CMake with "
+                         "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON), or list the flags in "
+                         "\"compile_flags\"",
+                         buf + strlen(p->root) + (buf[strlen(p->root)] == '/'));
+            else if (problem)
+                snprintf(msg, sizeof msg, "\"compile_commands\": %s/compile_commands.json %s",
+                         buf + strlen(p->root) + (buf[strlen(p->root)] == '/'), problem);
+            else
+                snprintf(msg, sizeof msg,
+                         "\"compile_commands\": %s has no entry for this file or its folder",
+                         cfg->compile_commands);
             if (!(a->why = ua_strdup(msg)))
                 return UL_ENOMEM;
         }
@@ -239,12 +304,12 @@ int ul__flags(ul_ctx *ctx, const ue_project *p, const char *abs, ul__args *a)
             *slash = '\0';
             char probe[PATH_MAX * 2 + 32];
             snprintf(probe, sizeof probe, "%s/compile_commands.json", buf);
-            if (is_file(probe) && (rc = from_db(ctx, buf, abs, a)) <= 0)
+            if (is_file(probe) && (rc = found_db(ctx, p, buf, abs, a)) <= 0)
                 break;
             snprintf(probe, sizeof probe, "%s/build/compile_commands.json", buf);
             if (is_file(probe)) {
                 snprintf(probe, sizeof probe, "%s/build", buf);
-                if ((rc = from_db(ctx, probe, abs, a)) <= 0)
+                if ((rc = found_db(ctx, p, probe, abs, a)) <= 0)
                     break;
             }
         }

@@ -53,7 +53,8 @@ void ul__inc_record(ul__tu *t, const ue_project *p, const char *bytes, size_t le
                     const ul_result *out, ul__marks *m)
 {
     ul__inc_free(t);
-    if (!m->walked || m->body_bad || out->limited || m->nbody < UL_INC_MIN_BODIES)
+    if (!m->walked || m->body_bad || m->volatile_fixes || out->limited ||
+        m->nbody < UL_INC_MIN_BODIES)
         return;
     t->inc_bytes = ua_strndup(bytes, len);
     if (!t->inc_bytes)
@@ -326,6 +327,25 @@ int ul__inc_try(ul_ctx *ctx, const ue_project *p, const char *abs, const ul__arg
         return 1; /* the same bytes: a full reparse also sees changed headers */
     while (suf < mn - pre && ob[on - 1 - suf] == bytes[len - 1 - suf])
         suf++;
+    /* a coroutine entry added or removed changes the judgement of another body */
+    char **e_old = NULL, **e_new = NULL;
+    size_t n_old = 0, n_new = 0;
+    int erc = ul__entries(ob, on, &e_old, &n_old);
+    if (!erc)
+        erc = ul__entries(bytes, len, &e_new, &n_new);
+    int same_entries = !erc && n_old == n_new;
+    for (size_t i = 0; i < n_old && same_entries; i++)
+        same_entries = strcmp(e_old[i], e_new[i]) == 0;
+    for (size_t i = 0; i < n_old; i++)
+        ua_free(e_old[i]);
+    for (size_t i = 0; i < n_new; i++)
+        ua_free(e_new[i]);
+    ua_free(e_old);
+    ua_free(e_new);
+    if (erc)
+        return UL_ENOMEM;
+    if (!same_entries)
+        return 1;
     inc c = {0};
     c.t = t;
     c.rel = rel;

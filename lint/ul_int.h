@@ -35,6 +35,9 @@ typedef struct ul__marks {
     size_t nbody, capbody;
     int walked;
     int body_bad; /* a body whose braces are not plain '{' and '}' bytes of the source */
+    /* fixes that depend on the whole source (a glob over several names, UA009): the
+     * incremental lint cannot keep them for the bodies it does not reparse */
+    int volatile_fixes;
 } ul__marks;
 
 /* A translation unit kept for reparsing (ul_options.keep). */
@@ -85,10 +88,37 @@ int ul__fix_add(ul_fixes *fx, const char *code, unsigned line, unsigned col, con
                 const char *file, const char *bytes, size_t len, size_t off, size_t del,
                 const char *text);
 
-/* The fix that adds a rename rule `name` -> `target` to the configuration bytes. */
-int ul__fix_rename_rule(ul_fixes *fx, unsigned line, unsigned col, const char *title,
-                        const char *cfg_bytes, size_t cfg_len, const char *name,
+/* The fix of finding `code` that adds a rename rule `name` -> `target` to the configuration
+ * bytes. */
+int ul__fix_rename_rule(ul_fixes *fx, const char *code, unsigned line, unsigned col,
+                        const char *title, const char *cfg_bytes, size_t cfg_len, const char *name,
                         const char *target);
+
+/* The rename target to propose for `name` (an identifier or a glob with one '*'), in the shape
+ * of the project's configured rules: the text they insert ("sync_") where they insert it (in
+ * front, after a short module prefix as in rl_limiter* -> rl_sync_limiter*, or at the end).
+ * Without such rules: "sync_" after a module prefix of at most 4 characters, else in front. */
+void ul__rule_target(const ua_config *cfg, const char *name, char *out, size_t cap);
+
+/* The rule map, available but not in force in cfg, that lists header `path` (an absolute path
+ * that ends with one of the map's "headers" spellings): its name in `name`. Looks in the folders
+ * of $UNASYNC_MAP_PATH, then among the maps installed beside this unasync. Returns 1 when found,
+ * 0 when not, or UL_ENOMEM. */
+int ul__map_for_header(const ua_config *cfg, const char *path, char *name, size_t cap);
+
+/* The fix of finding `code` that adds map `map` to the configuration's "maps" list (creating
+ * the list when there is none). */
+int ul__fix_add_map(ul_fixes *fx, const char *code, unsigned line, unsigned col, const char *title,
+                    const char *cfg_bytes, size_t cfg_len, const char *map);
+
+/* The functions that the source passes to async_run or async_spawn (coroutine entries: async
+ * contexts), found in the source text outside comments and literals. Appends new strings to
+ * *v (release each and the array with ua_free). Returns 0 or UL_ENOMEM. */
+int ul__entries(const char *src, size_t len, char ***v, size_t *n);
+
+/* The offset after the comment, string or character literal at offset i of b, or i when none
+ * starts there. */
+size_t ul__skip_noncode(const char *b, size_t len, size_t i);
 
 /* The kept unit of abs in project p with exactly these arguments, or NULL. */
 ul__tu *ul__tu_find(ul_ctx *ctx, const ue_project *p, const char *abs, const ul__args *args);

@@ -1,5 +1,7 @@
-/* ul_lint.c - the lint rules UA001..UA005 over one libclang translation unit: calls and their
- * callees' `async` annotation, `await` macro expansions, blocking calls, external symbols. */
+/* ul_lint.c - the lint rules UA001..UA005, UA009 and UA010 over one libclang translation unit:
+ * calls and their callees' `async` annotation, `await` macro expansions, blocking calls,
+ * external symbols, async functions the twin would still call, header types whose twin differs
+ * under the same name. */
 #include "ul_int.h"
 
 #include <stdarg.h>
@@ -41,24 +43,29 @@ static void pick_docs_base(void)
         snprintf(docs_base, sizeof docs_base, "file://%.4096s/", dir);
 }
 
-static char links[9][sizeof docs_base + 16];
+#define UL_NCODES 11 /* UA000 .. UA010 have a page */
+static char links[UL_NCODES][sizeof docs_base + 16];
 static pthread_once_t links_once = PTHREAD_ONCE_INIT;
 
 static void fill_links(void)
 {
-    for (int i = 0; i <= 8; i++)
-        snprintf(links[i], sizeof links[i], "%sUA00%d.md", docs_base, i);
+    for (int i = 0; i < UL_NCODES; i++)
+        snprintf(links[i], sizeof links[i], "%sUA%03d.md", docs_base, i);
 }
 
 const char *ul_code_href(const char *code)
 {
-    if (!code || strncmp(code, "UA00", 4) != 0 || code[4] < '0' || code[4] > '8' || code[5])
+    if (!code || strncmp(code, "UA0", 3) != 0 || code[3] < '0' || code[3] > '9' || code[4] < '0' ||
+        code[4] > '9' || code[5])
+        return NULL;
+    int n = (code[3] - '0') * 10 + (code[4] - '0');
+    if (n >= UL_NCODES)
         return NULL;
     pthread_once(&docs_once, pick_docs_base);
     if (!docs_base[0])
         return NULL; /* no pages to link to */
     pthread_once(&links_once, fill_links);
-    return links[code[4] - '0'];
+    return links[n];
 }
 
 /* The default UA004 list. Only sleep/usleep and the runtime's own sync twins (found from the
@@ -154,7 +161,7 @@ void ul__fix_clear(ul_fix *f)
 static int preferred_code(const char *code)
 {
     return strcmp(code, "UA001") == 0 || strcmp(code, "UA002") == 0 || strcmp(code, "UA004") == 0 ||
-           strcmp(code, "UA005") == 0;
+           strcmp(code, "UA005") == 0 || strcmp(code, "UA009") == 0 || strcmp(code, "UA010") == 0;
 }
 
 ul_fix *ul__fix_slot(ul_fixes *fx)
@@ -233,6 +240,7 @@ void ul_result_free(ul_result *r)
 typedef struct fn_rec {
     char *name;
     int async;
+    int entry;         /* passed to async_run/async_spawn: a coroutine, an async context */
     size_t start, end; /* extent in the main file */
 } fn_rec;
 
@@ -241,8 +249,33 @@ typedef struct call_rec {
     char *callee;    /* NULL for a call through a pointer */
     int kind;        /* 1 async, 0 not async, -1 unknown (pointer) */
     int name_here;   /* the callee's name is spelled at off, followed by '(' */
+    int undeclared;  /* the callee is implicitly declared: the parse cannot see it */
+    int foreign;     /* async, declared outside the project's sources, no rule renames it */
+    char *decl;      /* foreign: the real path of the header that declares it */
     long fn;         /* enclosing function, or -1 */
 } call_rec;
+
+/* A reference to a function that is not the callee of a call (its address is taken). */
+typedef struct ref_rec {
+    size_t off;
+    char *name, *decl;
+} ref_rec;
+
+/* A name that needs a rename rule (UA005, UA009, UA010), for the fixes made after the walk. */
+typedef struct rule_req {
+    char *name;
+    char code[8];
+    unsigned line, col;
+} rule_req;
+
+/* A struct, union, enum or typedef defined in an async header (UA010). */
+typedef struct type_rec {
+    CXCursor c;
+    char *name;
+    const char *kind; /* "struct ", "union ", "enum " or "" */
+    size_t off;
+    int flagged;
+} type_rec;
 
 typedef struct await_rec {
     size_t off, end;
@@ -279,6 +312,16 @@ typedef struct walker {
     size_t cfg_len;
     ul_blocking project_entry; /* a "blocking" entry of unasync.json, as the list's type */
     ul__marks *marks;          /* phases and function bodies, for the incremental lint */
+    char **entries;            /* coroutine entries (ul__entries) */
+    size_t nentries;
+    size_t *callee_offs; /* where each call's callee reference stands, sorted after the walk */
+    size_t ncallee, capcallee;
+    ref_rec *refs; /* references to foreign async functions that are not calls */
+    size_t nrefs, caprefs;
+    rule_req *reqs;
+    size_t nreqs, capreqs;
+    type_rec *types;
+    size_t ntypes, captypes;
 } walker;
 
 static int grow(void **v, size_t *cap, size_t n, size_t size)
@@ -379,6 +422,70 @@ static int is_ident(char c)
     return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
+static char *cursor_name(CXCursor c);
+
+/* The real path of the file that location loc lies in, into buf ("" when none). */
+static void loc_file(CXSourceLocation loc, char *buf, size_t cap)
+{
+    CXFile f;
+    unsigned line, col, off;
+    clang_getFileLocation(loc, &f, &line, &col, &off);
+    buf[0] = '\0';
+    if (!f)
+        return;
+    CXString s = clang_File_tryGetRealPathName(f);
+    const char *path = clang_getCString(s);
+    if (!path || !*path) {
+        clang_disposeString(s);
+        s = clang_getFileName(f);
+        path = clang_getCString(s);
+    }
+    snprintf(buf, cap, "%s", path ? path : "");
+    clang_disposeString(s);
+}
+
+/* Whether declaration `decl` belongs to the project: it (or its first declaration, or its
+ * definition) lies in the source being linted or in another source of the project, whose twin
+ * then has the same name with the sync meaning. */
+static int in_project(walker *w, CXCursor decl)
+{
+    CXCursor cs[3] = {decl, clang_getCanonicalCursor(decl), clang_getCursorDefinition(decl)};
+    size_t rl = strlen(w->p->root);
+    for (int i = 0; i < 3; i++) {
+        if (clang_Cursor_isNull(cs[i]))
+            continue;
+        CXSourceLocation loc = clang_getCursorLocation(cs[i]);
+        if (clang_Location_isFromMainFile(loc))
+            return 1;
+        char path[4096];
+        loc_file(loc, path, sizeof path);
+        if (strncmp(path, w->p->root, rl) == 0 && path[rl] == '/' &&
+            ue_is_source(w->p, path + rl + 1, NULL))
+            return 1;
+    }
+    return 0;
+}
+
+/* Whether async function `ref` named `name` keeps its async meaning in the twin: no rename rule
+ * changes its name and it is declared outside the project's sources (a library header that the
+ * twin includes as it is). */
+static int foreign_unrenamed(walker *w, CXCursor ref, const char *name)
+{
+    char buf[512];
+    size_t rule;
+    return ua_rename(w->p->cfg, name, strlen(name), buf, sizeof buf, &rule) == 0 &&
+           !in_project(w, ref);
+}
+
+/* The real path of the file holding the first declaration of `decl` (a new string; NULL when
+ * out of memory). */
+static char *decl_path(CXCursor decl)
+{
+    char path[4096];
+    loc_file(clang_getCursorLocation(clang_getCanonicalCursor(decl)), path, sizeof path);
+    return ua_strdup(path);
+}
+
 static void record_call(walker *w, CXCursor c)
 {
     if (grow((void **)&w->calls, &w->capcalls, w->ncalls, sizeof *w->calls)) {
@@ -407,6 +514,15 @@ static void record_call(walker *w, CXCursor c)
             return;
         }
         r->kind = is_async(w, ref);
+        /* an implicit declaration stands where the call is: the parse cannot see the callee */
+        int ok_ref;
+        size_t ref_off = main_off(clang_getCursorLocation(ref), &ok_ref);
+        r->undeclared = ok_ref && ref_off == off && !clang_isCursorDefinition(ref);
+        if (r->kind == 1 && (r->foreign = foreign_unrenamed(w, ref, r->callee)) &&
+            !(r->decl = decl_path(ref))) {
+            w->rc = UL_ENOMEM;
+            return;
+        }
         size_t nl = strlen(r->callee), q = off + nl;
         if (off + nl <= w->len && memcmp(w->src + off, r->callee, nl) == 0 &&
             (q == w->len || !is_ident(w->src[q]))) {
@@ -418,14 +534,87 @@ static void record_call(walker *w, CXCursor c)
     w->ncalls++;
 }
 
+/* The first child of a cursor (null when none). */
+static enum CXChildVisitResult first_child(CXCursor c, CXCursor parent, CXClientData d)
+{
+    (void)parent;
+    *(CXCursor *)d = c;
+    return CXChildVisit_Break;
+}
+
+/* Remembers where the callee of call c is referenced (through casts and parentheses), so that
+ * the reference is not taken for an address-of (UA009). */
+static void record_callee_ref(walker *w, CXCursor call)
+{
+    CXCursor c = clang_getNullCursor();
+    clang_visitChildren(call, first_child, &c);
+    for (int depth = 0; depth < 8 && !clang_Cursor_isNull(c); depth++) {
+        enum CXCursorKind k = clang_getCursorKind(c);
+        if (k == CXCursor_DeclRefExpr) {
+            int ok;
+            size_t off = main_off(clang_getCursorLocation(c), &ok);
+            if (!ok)
+                return;
+            if (grow((void **)&w->callee_offs, &w->capcallee, w->ncallee, sizeof(size_t))) {
+                w->rc = UL_ENOMEM;
+                return;
+            }
+            w->callee_offs[w->ncallee++] = off;
+            return;
+        }
+        if (k != CXCursor_UnexposedExpr && k != CXCursor_ParenExpr)
+            return;
+        CXCursor next = clang_getNullCursor();
+        clang_visitChildren(c, first_child, &next);
+        c = next;
+    }
+}
+
+/* A reference to a function: remembered when it names a foreign async function (UA009 when it
+ * turns out not to be a call's callee). */
+static void record_ref(walker *w, CXCursor c)
+{
+    CXCursor ref = clang_getCursorReferenced(c);
+    if (clang_Cursor_isNull(ref) || clang_getCursorKind(ref) != CXCursor_FunctionDecl ||
+        !is_async(w, ref))
+        return;
+    int ok;
+    size_t off = main_off(clang_getCursorLocation(c), &ok);
+    char *name = ok ? cursor_name(ref) : NULL;
+    if (!ok)
+        return;
+    if (!name) {
+        w->rc = UL_ENOMEM;
+        return;
+    }
+    if (!foreign_unrenamed(w, ref, name)) {
+        ua_free(name);
+        return;
+    }
+    char *decl = decl_path(ref);
+    if (!decl || grow((void **)&w->refs, &w->caprefs, w->nrefs, sizeof *w->refs)) {
+        ua_free(name);
+        ua_free(decl);
+        w->rc = UL_ENOMEM;
+        return;
+    }
+    w->refs[w->nrefs++] = (ref_rec){off, name, decl};
+}
+
 static enum CXChildVisitResult body_visit(CXCursor c, CXCursor parent, CXClientData d)
 {
     (void)parent;
     walker *w = d;
     if (w->rc)
         return CXChildVisit_Break;
-    if (clang_getCursorKind(c) == CXCursor_CallExpr)
+    enum CXCursorKind k = clang_getCursorKind(c);
+    if (k == CXCursor_CallExpr) {
         record_call(w, c);
+        if (!w->rc)
+            record_callee_ref(w, c);
+    } else if (k == CXCursor_DeclRefExpr) {
+        record_ref(w, c);
+    }
     return CXChildVisit_Recurse;
 }
 
@@ -470,15 +659,150 @@ static void fix(walker *w, const char *code, size_t at, const char *title, size_
         w->rc = rc;
 }
 
-/* A suggested rename target for an external symbol: `sync_` after a short module prefix
- * (rl_lookup -> rl_sync_lookup), else in front (lookup -> sync_lookup). */
-static void suggest_target(const char *name, char *out, size_t cap)
+/* Asks for a rename-rule fix of `name` for the finding of `code` at offset `off` (made by
+ * rule_fixes, which may cover several names with one glob). */
+static void want_rule(walker *w, const char *code, size_t off, const char *name)
 {
-    const char *us = strchr(name, '_');
-    if (us && us > name && us - name <= 4 && us[1])
-        snprintf(out, cap, "%.*ssync_%s", (int)(us - name + 1), name, us + 1);
-    else
-        snprintf(out, cap, "sync_%s", name);
+    if (grow((void **)&w->reqs, &w->capreqs, w->nreqs, sizeof *w->reqs)) {
+        w->rc = UL_ENOMEM;
+        return;
+    }
+    rule_req *r = &w->reqs[w->nreqs];
+    memset(r, 0, sizeof *r);
+    if (!(r->name = ua_strdup(name))) {
+        w->rc = UL_ENOMEM;
+        return;
+    }
+    snprintf(r->code, sizeof r->code, "%s", code);
+    ua_offset_to_linecol(w->src, w->len, off, &r->line, &r->col);
+    w->nreqs++;
+}
+
+/* Whether glob `prefix`* may stand for the names requested: every other identifier of the
+ * source that it would rename is the project's own (declared here or in another source, so its
+ * twin is renamed the same way: a static, a type, a function the project defines) and no
+ * configured rule that already renames one is less specific. */
+static int glob_safe(walker *w, const char *prefix, size_t from, size_t to)
+{
+    size_t pl = strlen(prefix);
+    CXString sp = clang_getTranslationUnitSpelling(w->tu);
+    CXFile mf = clang_getFile(w->tu, clang_getCString(sp));
+    clang_disposeString(sp);
+    if (!mf)
+        return 0;
+    for (size_t i = 0; i < w->len;) {
+        size_t e = ul__skip_noncode(w->src, w->len, i);
+        if (e != i) {
+            i = e;
+            continue;
+        }
+        if (!is_ident(w->src[i]) || (i > 0 && is_ident(w->src[i - 1]))) {
+            i++;
+            continue;
+        }
+        size_t t = i;
+        while (t < w->len && is_ident(w->src[t]))
+            t++;
+        size_t n = t - i, at = i;
+        i = t;
+        if (n <= pl || memcmp(w->src + at, prefix, pl) != 0)
+            continue;
+        char name[512];
+        if (n >= sizeof name)
+            return 0;
+        memcpy(name, w->src + at, n);
+        name[n] = '\0';
+        int asked = 0;
+        for (size_t k = from; k < to && !asked; k++)
+            asked = strcmp(w->reqs[k].name, name) == 0;
+        if (asked)
+            continue;
+        char buf[512];
+        size_t rule;
+        if (ua_rename(w->p->cfg, name, n, buf, sizeof buf, &rule) > 0) {
+            if (rule >= w->p->cfg->nrules)
+                return 0; /* the built-in async_* rule */
+            const ua_rule *r = &w->p->cfg->rules[rule];
+            if (r->is_glob && (r->prefix_len + r->suffix_len < pl ||
+                               (r->prefix_len + r->suffix_len == pl && r->prefix_len <= pl)))
+                return 0; /* the new glob would take the name over */
+            continue;
+        }
+        CXCursor c = clang_getCursor(w->tu, clang_getLocationForOffset(w->tu, mf, (unsigned)at));
+        CXCursor ref = clang_getCursorReferenced(c);
+        if (clang_Cursor_isNull(ref) && clang_isDeclaration(clang_getCursorKind(c)))
+            ref = c;
+        if (clang_Cursor_isNull(ref) || clang_isInvalid(clang_getCursorKind(ref)))
+            return 0;
+        char *rn = cursor_name(ref);
+        int same = rn && strcmp(rn, name) == 0;
+        ua_free(rn);
+        if (!same || !in_project(w, ref))
+            return 0;
+        /* an external declaration that a .c source makes for a definition it does not have:
+         * the definition may be in a file that is no source (a header's declarations are the
+         * project's API, defined by its sources) */
+        enum CXCursorKind k = clang_getCursorKind(ref);
+        size_t rl = strlen(w->rel);
+        if (rl > 2 && strcmp(w->rel + rl - 2, ".c") == 0 &&
+            (k == CXCursor_FunctionDecl || k == CXCursor_VarDecl) &&
+            clang_getCursorLinkage(ref) == CXLinkage_External &&
+            clang_Cursor_isNull(clang_getCursorDefinition(ref)) &&
+            (k == CXCursor_FunctionDecl || clang_Cursor_getStorageClass(ref) == CX_SC_Extern) &&
+            clang_Location_isFromMainFile(clang_getCursorLocation(clang_getCanonicalCursor(ref))))
+            return 0;
+    }
+    return 1;
+}
+
+/* The fixes of requests [from, w->nreqs): one rename rule each, except that names sharing a
+ * module prefix ("kv_") get one glob rule over their longest common prefix ending in '_'
+ * ("kv_*" -> "kv_sync_*") when glob_safe allows it. */
+static void rule_fixes(walker *w, size_t from)
+{
+    size_t to = w->nreqs;
+    char last[512] = ""; /* the names of one prefix ask in a row: glob_safe once */
+    int last_safe = 0;
+    for (size_t i = from; i < to && !w->rc; i++) {
+        const rule_req *r = &w->reqs[i];
+        const char *us = strchr(r->name, '_');
+        char rule[512], target[600], title[1400];
+        snprintf(rule, sizeof rule, "%s", r->name);
+        if (us && us > r->name) {
+            size_t seg = (size_t)(us - r->name) + 1, lcp = strlen(r->name), others = 0;
+            for (size_t k = from; k < to; k++) {
+                const char *o = w->reqs[k].name;
+                if (strcmp(o, r->name) == 0 || strncmp(o, r->name, seg) != 0)
+                    continue;
+                others++;
+                size_t q = 0;
+                while (q < lcp && o[q] == r->name[q])
+                    q++;
+                lcp = q;
+            }
+            while (lcp > seg && r->name[lcp - 1] != '_')
+                lcp--;
+            if (others) {
+                if (w->marks)
+                    w->marks->volatile_fixes = 1;
+                char prefix[512];
+                snprintf(prefix, sizeof prefix, "%.*s", (int)lcp, r->name);
+                if (strcmp(prefix, last) != 0) {
+                    snprintf(last, sizeof last, "%s", prefix);
+                    last_safe = glob_safe(w, prefix, from, to);
+                }
+                if (last_safe)
+                    snprintf(rule, sizeof rule, "%s*", prefix);
+            }
+        }
+        ul__rule_target(w->p->cfg, rule, target, sizeof target);
+        snprintf(title, sizeof title, "Add rename rule \"%s\": \"%s\" to unasync.json", rule,
+                 target);
+        if (w->cfg_bytes &&
+            ul__fix_rename_rule(&w->out->fixes, r->code, r->line, r->col, title, w->cfg_bytes,
+                                w->cfg_len, rule, target) == UL_ENOMEM)
+            w->rc = UL_ENOMEM;
+    }
 }
 
 /* UA005: a definition with external linkage whose name no rule changes. */
@@ -510,15 +834,7 @@ static void check_external(walker *w, CXCursor c)
             "too, and the two collide when a program links both (make it static or add a "
             "rename rule)",
             name, name);
-        char target[512], title[1200];
-        suggest_target(name, target, sizeof target);
-        snprintf(title, sizeof title, "Add rename rule \"%s\": \"%s\" to unasync.json", name,
-                 target);
-        unsigned l, col;
-        ua_offset_to_linecol(w->src, w->len, off, &l, &col);
-        if (w->cfg_bytes && ul__fix_rename_rule(&w->out->fixes, l, col, title, w->cfg_bytes,
-                                                w->cfg_len, name, target) == UL_ENOMEM)
-            w->rc = UL_ENOMEM;
+        want_rule(w, "UA005", off, name);
     }
     ua_free(name);
 }
@@ -550,6 +866,118 @@ static enum CXChildVisitResult body_of(CXCursor c, CXCursor parent, CXClientData
     return CXChildVisit_Break;
 }
 
+/* Whether `s` is a plain identifier (an anonymous type's spelling is not). */
+static int plain_ident(const char *s)
+{
+    if (!*s || (*s >= '0' && *s <= '9'))
+        return 0;
+    for (; *s; s++)
+        if (!is_ident(*s))
+            return 0;
+    return 1;
+}
+
+/* Remembers a struct, union, enum or typedef that the async header being linted defines. */
+static void record_type(walker *w, CXCursor c, enum CXCursorKind k)
+{
+    if (k != CXCursor_TypedefDecl && !clang_isCursorDefinition(c))
+        return;
+    size_t rl = strlen(w->rel);
+    if (rl < 2 || strcmp(w->rel + rl - 2, ".h") != 0)
+        return;
+    char *name = cursor_name(c);
+    int ok;
+    size_t off = main_off(clang_getCursorLocation(c), &ok);
+    if (!name) {
+        w->rc = UL_ENOMEM;
+        return;
+    }
+    if (!ok || !plain_ident(name)) {
+        ua_free(name);
+        return;
+    }
+    if (grow((void **)&w->types, &w->captypes, w->ntypes, sizeof *w->types)) {
+        ua_free(name);
+        w->rc = UL_ENOMEM;
+        return;
+    }
+    w->types[w->ntypes++] = (type_rec){c, name,
+                                       k == CXCursor_StructDecl  ? "struct "
+                                       : k == CXCursor_UnionDecl ? "union "
+                                       : k == CXCursor_EnumDecl  ? "enum "
+                                                                 : "",
+                                       off, 0};
+}
+
+/* Why the twin's definition of type t differs, into why (nothing written when it does not): a
+ * renamed identifier in it, a marker or an escape hatch, or a type flagged before. */
+static int type_differs(walker *w, const type_rec *t, char *why, size_t cap)
+{
+    CXToken *toks = NULL;
+    unsigned n = 0;
+    clang_tokenize(w->tu, clang_getCursorExtent(t->c), &toks, &n);
+    int differs = 0;
+    for (unsigned i = 0; i < n && !differs; i++) {
+        if (clang_getTokenKind(toks[i]) != CXToken_Identifier)
+            continue;
+        CXString s = clang_getTokenSpelling(w->tu, toks[i]);
+        const char *sp = clang_getCString(s);
+        char buf[512];
+        size_t rule;
+        if (strcmp(sp, t->name) == 0) {
+            /* its own name */
+        } else if (ua_rename(w->p->cfg, sp, strlen(sp), buf, sizeof buf, &rule) > 0) {
+            snprintf(why, cap, "'%s' becomes '%s'", sp, buf);
+            differs = 1;
+        } else if (strcmp(sp, w->p->cfg->marker_async) == 0 ||
+                   strcmp(sp, w->p->cfg->marker_await) == 0 || strcmp(sp, "UNASYNC_ASYNC") == 0) {
+            snprintf(why, cap, "'%s' is not in the twin", sp);
+            differs = 1;
+        } else {
+            for (size_t k = 0; k < w->ntypes && !differs; k++)
+                if (w->types[k].flagged && &w->types[k] != t && strcmp(w->types[k].name, sp) == 0) {
+                    snprintf(why, cap, "'%s%s' needs a new name too", w->types[k].kind, sp);
+                    differs = 1;
+                }
+        }
+        clang_disposeString(s);
+    }
+    clang_disposeTokens(w->tu, toks, n);
+    return differs;
+}
+
+/* UA010: types of an async header whose twin defines them differently under the same name. */
+static void check_types(walker *w)
+{
+    char why[1100];
+    for (int changed = 1; changed && !w->rc;) {
+        changed = 0;
+        for (size_t i = 0; i < w->ntypes; i++) {
+            type_rec *t = &w->types[i];
+            char buf[512];
+            size_t rule;
+            if (t->flagged ||
+                ua_rename(w->p->cfg, t->name, strlen(t->name), buf, sizeof buf, &rule) > 0 ||
+                !type_differs(w, t, why, sizeof why))
+                continue;
+            t->flagged = changed = 1;
+        }
+    }
+    for (size_t i = 0; i < w->ntypes && !w->rc; i++) {
+        type_rec *t = &w->types[i];
+        if (!t->flagged)
+            continue;
+        type_differs(w, t, why, sizeof why);
+        size_t nl = strlen(t->name);
+        int spelled = t->off + nl <= w->len && memcmp(w->src + t->off, t->name, nl) == 0;
+        add(w, t->off, spelled ? nl : 1, UA_ERROR, "UA010",
+            "'%s%s' keeps its name in the twin header, whose definition differs (%s): a "
+            "program that includes both headers fails with a redefinition (add a rename rule)",
+            t->kind, t->name, why);
+        want_rule(w, "UA010", t->off, t->name);
+    }
+}
+
 static enum CXChildVisitResult top_visit(CXCursor c, CXCursor parent, CXClientData d)
 {
     (void)parent;
@@ -578,6 +1006,11 @@ static enum CXChildVisitResult top_visit(CXCursor c, CXCursor parent, CXClientDa
     }
     if (k == CXCursor_FunctionDecl || k == CXCursor_VarDecl)
         check_external(w, c);
+    if (k == CXCursor_StructDecl || k == CXCursor_UnionDecl || k == CXCursor_EnumDecl ||
+        k == CXCursor_TypedefDecl)
+        record_type(w, c, k);
+    if (k == CXCursor_VarDecl) /* initializers: tables of function pointers */
+        clang_visitChildren(c, body_visit, w);
     if (k == CXCursor_FunctionDecl && clang_isCursorDefinition(c)) {
         if (grow((void **)&w->fns, &w->capfns, w->nfns, sizeof *w->fns)) {
             w->rc = UL_ENOMEM;
@@ -589,6 +1022,7 @@ static enum CXChildVisitResult top_visit(CXCursor c, CXCursor parent, CXClientDa
         f->start = main_off(clang_getRangeStart(ext), &ok1);
         f->end = main_off(clang_getRangeEnd(ext), &ok2);
         f->async = is_async(w, c);
+        f->entry = 0;
         f->name = cursor_name(c);
         if (!f->name) {
             w->rc = UL_ENOMEM;
@@ -767,12 +1201,12 @@ static void blocking_call(walker *w, const call_rec *r, const fn_rec *f)
         return;
     size_t nl = strlen(r->callee);
     if (twin)
-        add(w, r->off, r->name_here ? nl : 1, UA_WARNING, "UA004",
+        add(w, r->off, r->name_here ? nl : 1, UA_ERROR, "UA004",
             "blocking call to '%s' inside async function '%s' stalls every coroutine on the "
             "loop; use 'await %s'",
             r->callee, f->name, twin);
     else
-        add(w, r->off, r->name_here ? nl : 1, UA_WARNING, "UA004",
+        add(w, r->off, r->name_here ? nl : 1, UA_ERROR, "UA004",
             "blocking call to '%s' inside async function '%s' stalls every coroutine on the "
             "loop (no async twin is known: move it to a thread or out of the coroutine)",
             r->callee, f->name);
@@ -822,14 +1256,65 @@ static void mark_async_fix(walker *w, const char *code, size_t at, const fn_rec 
     fix(w, code, at, title, f->start, 0, text);
 }
 
-/* Matches calls with awaits and applies UA001..UA004. */
+static int cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* UA009 at offset off (span bytes) for foreign async function `name` declared in header
+ * `decl`: `what` is "call to" or "address of". The fix adds the rule map that lists the header
+ * when one is available, else a rename rule. */
+#define UA009_TAKEN(what) (strcmp((what), "address of") == 0 ? " taken" : "")
+static void foreign_async(walker *w, size_t off, size_t span, const char *what, const char *name,
+                          const char *decl)
+{
+    static const char why[] = "it is declared outside this project's sources and no rename rule "
+                              "changes it, so the twin calls the same async function from "
+                              "blocking code";
+    char map[256];
+    int hm = ul__map_for_header(w->p->cfg, decl, map, sizeof map);
+    if (w->marks)
+        w->marks->volatile_fixes = 1;
+    if (hm < 0) {
+        w->rc = hm;
+        return;
+    }
+    if (!hm) {
+        add(w, off, span, UA_ERROR, "UA009",
+            "%s async function '%s'%s: %s (add a rename rule to its sync twin, or the library's "
+            "rule map)",
+            what, name, UA009_TAKEN(what), why);
+        want_rule(w, "UA009", off, name);
+        return;
+    }
+    add(w, off, span, UA_ERROR, "UA009",
+        "%s async function '%s'%s: %s (add \"%s\" to \"maps\" in unasync.json: that rule map "
+        "lists its header)",
+        what, name, UA009_TAKEN(what), why, map);
+    char title[600];
+    unsigned l, c;
+    snprintf(title, sizeof title, "Add rule map \"%s\" to \"maps\" in unasync.json", map);
+    ua_offset_to_linecol(w->src, w->len, off, &l, &c);
+    if (w->cfg_bytes && ul__fix_add_map(&w->out->fixes, "UA009", l, c, title, w->cfg_bytes,
+                                        w->cfg_len, map) == UL_ENOMEM)
+        w->rc = UL_ENOMEM;
+}
+
+/* Matches calls with awaits and applies UA001..UA004 and UA009. */
 static void judge(walker *w)
 {
     if (w->nawaits > 1)
         qsort(w->awaits, w->nawaits, sizeof *w->awaits, cmp_await);
+    if (w->ncallee > 1)
+        qsort(w->callee_offs, w->ncallee, sizeof *w->callee_offs, cmp_size);
+    for (size_t i = 0; i < w->nfns; i++)
+        for (size_t k = 0; k < w->nentries && !w->fns[i].entry; k++)
+            w->fns[i].entry = strcmp(w->fns[i].name, w->entries[k]) == 0;
     const char *aw = w->p->cfg->marker_await;
     w->marks->f2 = w->out->findings.n;
     w->marks->x2 = w->out->fixes.n;
+    size_t req0 = w->nreqs;
     for (size_t i = 0; i < w->ncalls && !w->rc; i++) {
         call_rec *r = &w->calls[i];
         await_rec *a = await_before(w, r->off);
@@ -840,7 +1325,10 @@ static void judge(walker *w)
             continue;
         size_t nl = r->callee ? strlen(r->callee) : 1;
         size_t span = r->name_here ? nl : 1;
-        if (r->kind == 1 && !f->async) {
+        int coroutine = f->async || f->entry;
+        if (r->foreign)
+            foreign_async(w, r->off, span, "call to", r->callee, r->decl);
+        if (r->kind == 1 && !coroutine) {
             add(w, r->off, span, UA_ERROR, "UA003",
                 "call to async function '%s' inside '%s', which is not async: only a coroutine "
                 "may suspend (mark '%s' async, or start a coroutine with async_run/async_spawn)",
@@ -856,16 +1344,29 @@ static void judge(walker *w)
             char text[128];
             snprintf(text, sizeof text, "%s ", aw);
             fix(w, "UA001", r->off, title, r->off, 0, text);
+        } else if (r->kind == 0 && a && r->undeclared) {
+            add(w, a->off, a->end - a->off, UA_ERROR, "UA002",
+                "%s on '%s', which is not declared here: the lint cannot tell whether it is "
+                "async (include its header or declare it)",
+                aw, r->callee);
         } else if (r->kind == 0 && a) {
             char title[600];
             add(w, a->off, a->end - a->off, UA_ERROR, "UA002",
                 "%s on '%s', which is not async: nothing suspends here", aw, r->callee);
             snprintf(title, sizeof title, "Remove '%s'", aw);
             fix(w, "UA002", a->off, title, a->off, r->off - a->off, "");
-        } else if (r->kind == 0 && f->async) {
+        } else if (r->kind == 0 && coroutine) {
             blocking_call(w, r, f);
         }
     }
+    /* the address of a foreign async function: a callback or a table the twin fills with it */
+    for (size_t i = 0; i < w->nrefs && !w->rc; i++) {
+        const ref_rec *x = &w->refs[i];
+        if (bsearch(&x->off, w->callee_offs, w->ncallee, sizeof *w->callee_offs, cmp_size))
+            continue;
+        foreign_async(w, x->off, strlen(x->name), "address of", x->name, x->decl);
+    }
+    rule_fixes(w, req0);
     /* awaits that precede no async call in a function that is not async */
     w->marks->f3 = w->out->findings.n;
     w->marks->x3 = w->out->fixes.n;
@@ -874,7 +1375,7 @@ static void judge(walker *w)
         if (a->matched)
             continue;
         long fi = fn_at(w, a->off);
-        if (fi < 0 || w->fns[fi].async)
+        if (fi < 0 || w->fns[fi].async || w->fns[fi].entry)
             continue;
         add(w, a->off, a->end - a->off, UA_ERROR, "UA003",
             "%s inside '%s', which is not async: only a coroutine may suspend", aw,
@@ -888,14 +1389,31 @@ static void walker_free(walker *w)
     for (size_t i = 0; i < w->nfns; i++)
         ua_free(w->fns[i].name);
     ua_free(w->fns);
-    for (size_t i = 0; i < w->ncalls; i++)
+    for (size_t i = 0; i < w->ncalls; i++) {
         ua_free(w->calls[i].callee);
+        ua_free(w->calls[i].decl);
+    }
     ua_free(w->calls);
     ua_free(w->awaits);
     ua_free(w->memo);
     for (size_t i = 0; i < w->nasync_names; i++)
         ua_free(w->async_names[i]);
     ua_free(w->async_names);
+    for (size_t i = 0; i < w->nentries; i++)
+        ua_free(w->entries[i]);
+    ua_free(w->entries);
+    ua_free(w->callee_offs);
+    for (size_t i = 0; i < w->nrefs; i++) {
+        ua_free(w->refs[i].name);
+        ua_free(w->refs[i].decl);
+    }
+    ua_free(w->refs);
+    for (size_t i = 0; i < w->nreqs; i++)
+        ua_free(w->reqs[i].name);
+    ua_free(w->reqs);
+    for (size_t i = 0; i < w->ntypes; i++)
+        ua_free(w->types[i].name);
+    ua_free(w->types);
 }
 
 /* ---- parsing ---- */
@@ -1149,11 +1667,11 @@ int ul__lint_unit(ul_ctx *ctx, const ue_project *p, const char *rel, CXTranslati
                                      "unasync.json (see docs/lint/UA000.md)"
                                    : "; check the compile flags (see docs/lint/UA000.md)";
         if (fatal)
-            rc = ua_findings_add(&out->findings, rel, 1, 1, UA_WARNING, "UA000",
+            rc = ua_findings_add(&out->findings, rel, 1, 1, UA_ERROR, "UA000",
                                  "lint is limited: %s%s%s%s", why ? why : "", why ? "; " : "",
                                  fatal, hint);
         else
-            rc = ua_findings_add(&out->findings, rel, 1, 1, UA_WARNING, "UA000",
+            rc = ua_findings_add(&out->findings, rel, 1, 1, UA_ERROR, "UA000",
                                  "lint is limited: %s (default flags used)", why);
         out->limited = fatal != NULL;
     }
@@ -1176,7 +1694,14 @@ int ul__lint_unit(ul_ctx *ctx, const ue_project *p, const char *rel, CXTranslati
     if (config_bytes(p, ov, &cfg, &w.cfg_len))
         return UL_ENOMEM;
     w.cfg_bytes = cfg;
-    clang_visitChildren(clang_getTranslationUnitCursor(tu), top_visit, &w);
+    if (ul__entries(w.src, w.len, &w.entries, &w.nentries))
+        w.rc = UL_ENOMEM;
+    if (!w.rc)
+        clang_visitChildren(clang_getTranslationUnitCursor(tu), top_visit, &w);
+    if (!w.rc)
+        check_types(&w);
+    if (!w.rc)
+        rule_fixes(&w, 0);
     if (!w.rc)
         judge(&w);
     m->walked = !w.rc;
@@ -1239,7 +1764,7 @@ static int lint_source(ul_ctx *ctx, const ue_project *p, const char *rel, const 
      * still say what limits the lint */
     const ul__args *used = kept && !args.n ? &kept->args : &args;
     if (!tu) {
-        rc = ua_findings_add(&out->findings, rel, 1, 1, UA_WARNING, "UA000",
+        rc = ua_findings_add(&out->findings, rel, 1, 1, UA_ERROR, "UA000",
                              "lint is limited: libclang could not parse this file");
         out->limited = 1;
         ul__args_free(&args);

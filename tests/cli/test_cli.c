@@ -455,19 +455,26 @@ static void usage_errors_exit_2(void **state)
 
 static const char *runtime_include; /* the runtime's headers, for projects the lint can parse */
 
-/* Turns the fixture into a project the lint parses fully: only src/a.c (and what a test adds)
- * with the runtime's headers; `extra` continues unasync.json's object. */
-static void lintable(proj *p, const char *extra, const char *a_c)
+/* Removes the fixture's src/api.c and src/api.h (a test that brings its own sources). */
+static void drop_fixture(const proj *p)
 {
-    char cfg[2048], path[512];
-    snprintf(cfg, sizeof cfg,
-             "{\n  \"sources\": [\"src/*.c\"],\n  \"compile_flags\": [\"-I%s\"]%s\n}\n",
-             runtime_include, extra);
-    put(p, "unasync.json", cfg);
+    char path[512];
     snprintf(path, sizeof path, "%s/src/api.c", p->dir);
     unlink(path);
     snprintf(path, sizeof path, "%s/src/api.h", p->dir);
     unlink(path);
+}
+
+/* Turns the fixture into a project the lint parses fully: only src/a.c (and what a test adds)
+ * with the runtime's headers; `extra` continues unasync.json's object. */
+static void lintable(proj *p, const char *extra, const char *a_c)
+{
+    char cfg[2048];
+    snprintf(cfg, sizeof cfg,
+             "{\n  \"sources\": [\"src/*.c\"],\n  \"compile_flags\": [\"-I%s\"]%s\n}\n",
+             runtime_include, extra);
+    put(p, "unasync.json", cfg);
+    drop_fixture(p);
     put(p, "src/a.c", a_c);
 }
 
@@ -586,7 +593,8 @@ static void fix_skips_an_overlapping_fix_and_takes_it_in_the_next_round(void **s
 }
 
 /* Rename rules for UA005 land in unasync.json: several merge into one valid object that our
- * configuration reader takes (the --check after them), each rule once and in order. */
+ * configuration reader takes (the --check after them), each rule once and in order. The names
+ * share no prefix, so each gets its own rule (fix_proposes_one_glob_for_names_of_one_prefix). */
 static void check_rename_rules_merged(proj *p)
 {
     assert_int_equal(run(p, "--fix"), 0);
@@ -597,21 +605,21 @@ static void check_rename_rules_merged(proj *p)
     assert_true(cJSON_IsObject(rn));
     assert_string_equal(cJSON_GetObjectItemCaseSensitive(rn, "app_counter")->valuestring,
                         "app_sync_counter");
-    assert_string_equal(cJSON_GetObjectItemCaseSensitive(rn, "app_total")->valuestring,
-                        "app_sync_total");
-    assert_true(strstr(cfg, "app_counter") < strstr(cfg, "app_total"));
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(rn, "lib_total")->valuestring,
+                        "lib_sync_total");
+    assert_true(strstr(cfg, "app_counter") < strstr(cfg, "lib_total"));
     cJSON_Delete(j);
     assert_non_null(strstr(p->err, "in 1 file"));
     assert_int_equal(run(p, "--check"), 0);
-    assert_non_null(strstr(get(p, "src/sync_a.c"), "int app_sync_counter;\nint app_sync_total;\n"));
+    assert_non_null(strstr(get(p, "src/sync_a.c"), "int app_sync_counter;\nint lib_sync_total;\n"));
 }
 
 static void fix_merges_rename_rules_into_an_existing_rename_object(void **state)
 {
     proj *p = *state;
     lintable(p, ",\n  \"rename\": {\n    \"app_run\": \"app_sync_run\"\n  }",
-             "#include <unasync/async.h>\n\nint app_counter;\nint app_total;\n"
-             "async int app_run(void) { return app_counter + app_total; }\n");
+             "#include <unasync/async.h>\n\nint app_counter;\nint lib_total;\n"
+             "async int app_run(void) { return app_counter + lib_total; }\n");
     check_rename_rules_merged(p);
     cJSON *j = cJSON_Parse(get(p, "unasync.json"));
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "rename")), 3);
@@ -622,8 +630,8 @@ static void fix_adds_a_rename_object_when_there_is_none(void **state)
 {
     proj *p = *state;
     lintable(p, "",
-             "#include <unasync/async.h>\n\nint app_counter;\nint app_total;\n"
-             "static async int go(void) { return app_counter + app_total; }\n"
+             "#include <unasync/async.h>\n\nint app_counter;\nint lib_total;\n"
+             "static async int go(void) { return app_counter + lib_total; }\n"
              "static int (*keep)(void) = go;\n");
     check_rename_rules_merged(p);
     /* one "rename" key, not one per rule */
@@ -739,14 +747,348 @@ static void fix_leaves_marking_a_function_async_to_a_person(void **state)
     cJSON_Delete(j);
 }
 
+/* ---- the key-value client of issue 13: twins that compile but are wrong ---- */
+
+static const char *source_root; /* this repository, for the limiter's headers */
+
+/* Runs `unasync ARGS` and fails with its output unless it exits with `status`. */
+#define expect_run(p, args, status)                                                                \
+    do {                                                                                           \
+        int st_ = run((p), (args));                                                                \
+        if (st_ != (status))                                                                       \
+            fail_msg("unasync %s exited %d, not %d:\n%s%s", (args), st_, (status), (p)->out,       \
+                     (p)->err);                                                                    \
+    } while (0)
+
+/* Fails with the whole output unless it contains `want`. */
+#define expect_out(p, want)                                                                        \
+    do {                                                                                           \
+        if (!strstr((p)->out, (want)))                                                             \
+            fail_msg("no '%s' in the output:\n%s%s", (want), (p)->out, (p)->err);                  \
+    } while (0)
+
+/* The -I folder and the include spelling of the limiter's async header in this tree. */
+static void limiter_include(char *dir, size_t dcap, char *spelling, size_t scap)
+{
+    char probe[1024];
+    snprintf(probe, sizeof probe, "%s/limiter/include/unasync/limiter/limiter.h", source_root);
+    if (access(probe, R_OK) == 0) {
+        snprintf(dir, dcap, "%s/limiter/include", source_root);
+        snprintf(spelling, scap, "<unasync/limiter/limiter.h>");
+    } else {
+        snprintf(dir, dcap, "%s/limiter", source_root);
+        snprintf(spelling, scap, "\"limiter.h\"");
+    }
+    snprintf(probe, sizeof probe, "%s/%s", dir,
+             spelling[0] == '<' ? "unasync/limiter/limiter.h" : "limiter.h");
+    if (access(probe, R_OK) != 0)
+        fail_msg("the limiter's headers are not at %s", probe);
+}
+
+#define KV_H_BODY                                                                                  \
+    "struct kv_client {\n"                                                                         \
+    "    async_mutex_t lock;\n"                                                                    \
+    "    async_tcp_t *conn;\n"                                                                     \
+    "    rl_limiter_t *lim;\n"                                                                     \
+    "};\n"                                                                                         \
+    "typedef struct kv_client kv_client_t;\n\n"                                                    \
+    "async int kv_get(kv_client_t *c, const char *key, char *out, size_t cap);\n"                  \
+    "async int kv_set(kv_client_t *c, const char *key, const char *value);\n"                      \
+    "#endif\n"
+
+#define KV_C                                                                                       \
+    "#include \"kv.h\"\n#include <string.h>\n\n"                                                   \
+    "static async int kv_take(kv_client_t *c, const char *op)\n{\n"                                \
+    "    rl_amount_t want[] = {{\"ops\", 1}};\n"                                                   \
+    "    rl_lease_t lease;\n    rl_report_t report;\n"                                             \
+    "    int rc = await rl_limiter_acquire(c->lim, &lease, \"kv\", op, want, 1, NULL, &report);\n" \
+    "    return rc ? rc : await rl_lease_commit(&lease, &report);\n}\n\n"                          \
+    "async int kv_get(kv_client_t *c, const char *key, char *out, size_t cap)\n{\n"                \
+    "    int rc = await kv_take(c, \"get\");\n"                                                    \
+    "    size_t n = 0;\n"                                                                          \
+    "    if (rc == 0 && (rc = await async_mutex_lock(&c->lock)) == 0) {\n"                         \
+    "        rc = await async_tcp_write(c->conn, key, strlen(key));\n"                             \
+    "        if (rc == 0)\n"                                                                       \
+    "            rc = await async_tcp_read(c->conn, out, cap - 1, &n);\n"                          \
+    "        out[n] = '\\0';\n"                                                                    \
+    "        async_mutex_unlock(&c->lock);\n"                                                      \
+    "    }\n    return rc;\n}\n\n"                                                                 \
+    "async int kv_set(kv_client_t *c, const char *key, const char *value)\n{\n"                    \
+    "    int rc = await kv_take(c, \"set\");\n"                                                    \
+    "    if (rc == 0 && (rc = await async_mutex_lock(&c->lock)) == 0) {\n"                         \
+    "        rc = await async_tcp_write(c->conn, key, strlen(key));\n"                             \
+    "        if (rc == 0)\n"                                                                       \
+    "            rc = await async_tcp_write(c->conn, value, strlen(value));\n"                     \
+    "        async_mutex_unlock(&c->lock);\n"                                                      \
+    "    }\n    return rc;\n}\n"
+
+/* Writes the key-value client: kv.h, kv.c and an unasync.json whose "rename" object is
+ * `rename` (the limiter's headers on the include path by compile flags). */
+static void kv_project(proj *p, const char *rename)
+{
+    char dir[1024], spelling[128], buf[8192];
+    limiter_include(dir, sizeof dir, spelling, sizeof spelling);
+    snprintf(buf, sizeof buf,
+             "{\n  \"sources\": [\"kv.c\", \"kv.h\"],\n"
+             "  \"compile_flags\": [\"-I%s\", \"-I%s\"],\n"
+             "  \"rename\": %s\n}\n",
+             dir, runtime_include, rename);
+    put(p, "unasync.json", buf);
+    snprintf(buf, sizeof buf,
+             "#ifndef KV_H\n#define KV_H\n#include <unasync/async.h>\n#include %s\n\n" KV_H_BODY,
+             spelling);
+    /* the twin includes the limiter's sync header (the escape hatch; a rule map does it too) */
+    char *inc = strstr(buf, "#include \"limiter.h\"\n");
+    if (!inc)
+        inc = strstr(buf, "#include <unasync/limiter/limiter.h>\n");
+    assert_non_null(inc);
+    char hatch[512];
+    snprintf(hatch, sizeof hatch, "#if UNASYNC_ASYNC\n#include %s\n#else\n#include %s\n#endif\n",
+             spelling,
+             spelling[0] == '<' ? "<unasync/limiter/sync_limiter.h>" : "\"sync_limiter.h\"");
+    char rest[8192];
+    snprintf(rest, sizeof rest, "%s", strchr(inc, '\n') + 1);
+    snprintf(inc, sizeof buf - (size_t)(inc - buf), "%s%s", hatch, rest);
+    put(p, "kv.h", buf);
+    put(p, "kv.c", KV_C);
+    drop_fixture(p);
+}
+
+/* With rules for its own kv_* names only, the client's twin keeps calling the limiter's async
+ * API: it compiles, links and aborts at run time. --check now fails with UA009 at each call. */
+static void kv_client_twin_calling_the_async_limiter_fails_check(void **state)
+{
+    proj *p = *state;
+    kv_project(p, "{\n    \"kv_*\": \"kv_sync_*\"\n  }");
+    expect_run(p, "--write -q", 0);
+    expect_run(p, "--check", 1);
+    expect_out(p, "kv.c:9:20: error: call to async function 'rl_limiter_acquire'");
+    expect_out(p, "kv.c:10:28: error: call to async function 'rl_lease_commit'");
+    expect_out(p, "[UA009]");
+    /* the runtime's own async_* are renamed by the built-in rule: no UA009 for them */
+    assert_null(strstr(p->out, "'async_"));
+    assert_null(strstr(p->out, "UA010"));
+    /* the fix: the limiter's rule map when this build made one (the maps beside unasync),
+     * else a rename rule per function */
+    char map[1024];
+    snprintf(map, sizeof map, "%s", unasync_bin);
+    for (int up = 0; up < 2 && strrchr(map, '/'); up++)
+        *strrchr(map, '/') = '\0';
+    strncat(map, "/limiter/unasync-limiter.json", sizeof map - strlen(map) - 1);
+    expect_run(p, "--fix --diff", 1);
+    if (access(map, R_OK) == 0) {
+        expect_out(p, "(add \"unasync-limiter\" to \"maps\" in unasync.json");
+        expect_out(p, "+  \"maps\": [\"unasync-limiter\"],\n");
+    } else {
+        expect_out(p, "+    \"rl_limiter_acquire\": \"rl_sync_limiter_acquire\",\n");
+        expect_out(p, "+    \"rl_lease_commit\": \"rl_sync_lease_commit\",\n");
+    }
+    /* the negative: rules for the limiter's names too, and the twin is right */
+    kv_project(p, "{\n    \"kv_*\": \"kv_sync_*\",\n    \"rl_limiter*\": \"rl_sync_limiter*\",\n"
+                  "    \"rl_lease*\": \"rl_sync_lease*\"\n  }");
+    expect_run(p, "--write -q", 0);
+    expect_run(p, "--check", 0);
+    assert_null(strstr(p->out, "UA009"));
+    assert_non_null(strstr(get(p, "sync_kv.c"), "rl_sync_limiter_acquire(c->lim"));
+}
+
+/* Rules for the client's functions only: sync_kv.h defines struct kv_client with sync_mutex_t
+ * under the same name, and a program including both headers fails to compile. --check fails
+ * with UA010; --fix proposes one kv_* glob, keeps unasync.json's formatting, and then both
+ * headers compile in one program. */
+static void kv_client_header_types_fail_check_until_one_glob_renames_them(void **state)
+{
+    proj *p = *state;
+    kv_project(p, "{\n    \"kv_get\": \"kv_sync_get\",\n    \"kv_set\": \"kv_sync_set\",\n"
+                  "    \"rl_limiter*\": \"rl_sync_limiter*\",\n"
+                  "    \"rl_lease*\": \"rl_sync_lease*\"\n  }");
+    expect_run(p, "--write -q", 0);
+    /* the failure the issue saw, first: both headers in one program */
+    char dir[1024], spelling[128], cmd[4096];
+    limiter_include(dir, sizeof dir, spelling, sizeof spelling);
+    put(p, "both.c", "#include \"kv.h\"\n#include \"sync_kv.h\"\nint main(void) { return 0; }\n");
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && cc -std=c11 -D_GNU_SOURCE -fsyntax-only -I'%s' -I'%s' both.c 2>.cc-err",
+             p->dir, dir, runtime_include);
+    assert_int_not_equal(system(cmd), 0);
+    const char *cc_err = get(p, ".cc-err");
+    if (!cc_err || !strstr(cc_err, "redefinition of"))
+        fail_msg("both headers should collide with a redefinition:\n%s", cc_err ? cc_err : "");
+    expect_run(p, "--check", 1);
+    expect_out(p, "kv.h:10:8: error: 'struct kv_client' keeps its name in the twin "
+                  "header, whose definition differs ('async_mutex_t' becomes "
+                  "'sync_mutex_t')");
+    expect_out(p, "kv.h:15:26: error: 'kv_client_t' keeps its name");
+    expect_out(p, "[UA010]");
+    assert_null(strstr(p->out, "UA009"));
+    expect_run(p, "--fix", 0);
+    /* one glob, in the shape of the existing rules; the rest of the file byte for byte */
+    char want[8192];
+    snprintf(want, sizeof want,
+             "{\n  \"sources\": [\"kv.c\", \"kv.h\"],\n"
+             "  \"compile_flags\": [\"-I%s\", \"-I%s\"],\n"
+             "  \"rename\": {\n    \"kv_*\": \"kv_sync_*\",\n"
+             "    \"kv_get\": \"kv_sync_get\",\n    \"kv_set\": \"kv_sync_set\",\n"
+             "    \"rl_limiter*\": \"rl_sync_limiter*\",\n"
+             "    \"rl_lease*\": \"rl_sync_lease*\"\n  }\n}\n",
+             dir, runtime_include);
+    assert_string_equal(get(p, "unasync.json"), want);
+    assert_non_null(strstr(get(p, "sync_kv.h"), "struct kv_sync_client {\n"));
+    *strstr(cmd, " 2>.cc-err") = '\0'; /* it must compile now: tell why not */
+    assert_int_equal(system(cmd), 0);
+    expect_run(p, "--check", 0);
+}
+
+/* No compile_commands.json yet (pre-commit before the first build): --check fails with one
+ * UA000 that says what is missing and how to provide it, and libclang's loader says nothing on
+ * stderr. Off in the configuration, or with --no-lint, the check passes. */
+static void missing_compile_commands_fails_check_without_libclang_noise(void **state)
+{
+    proj *p = *state;
+    put(p, "unasync.json",
+        "{\n  \"sources\": [\"src/*.c\"],\n"
+        "  \"compile_commands\": \"build/compile_commands.json\"\n}\n");
+    drop_fixture(p);
+    put(p, "src/api.c",
+        "#include <unasync/async.h>\n#include \"not_built_yet.h\"\n\n"
+        "static async int go(void) { return await async_yield(); }\n"
+        "int (*keep)(void) = go;\n");
+    put(p, "src/b.c",
+        "#include <unasync/async.h>\n#include \"not_built_yet.h\"\n\n"
+        "static async int go(void) { return await async_yield(); }\n"
+        "static int (*keep)(void) = go;\n");
+    expect_run(p, "--write -q", 0);
+    expect_run(p, "--check", 1);
+    assert_null(strstr(p->err, "LIBCLANG"));
+    expect_out(p, "[UA000]");
+    expect_out(p, "error: lint is limited: \"compile_commands\": "
+                  "build/compile_commands.json does not exist: build the project "
+                  "first");
+    expect_out(p, "(2 sources are affected; this is the first)");
+    /* one finding, not one per source */
+    assert_null(strstr(strstr(p->out, "[UA000]") + 1, "[UA000]"));
+    expect_run(p, "--check --no-lint", 0);
+    put(p, "unasync.json",
+        "{\n  \"sources\": [\"src/*.c\"],\n"
+        "  \"compile_commands\": \"build/compile_commands.json\",\n"
+        "  \"lint\": { \"UA000\": \"off\" }\n}\n");
+    expect_run(p, "--check", 0);
+    assert_null(strstr(p->err, "LIBCLANG"));
+    /* a malformed database: told, and libclang stays quiet too */
+    put(p, "unasync.json",
+        "{\n  \"sources\": [\"src/*.c\"],\n"
+        "  \"compile_commands\": \"build/compile_commands.json\"\n}\n");
+    put(p, "build/compile_commands.json", "{ not a database");
+    expect_run(p, "--check", 1);
+    assert_null(strstr(p->err, "LIBCLANG"));
+    expect_out(p, "compile_commands.json is not a JSON array");
+    /* the same database found by the search, not configured: told too, not passed by */
+    put(p, "unasync.json", "{\n  \"sources\": [\"src/*.c\"]\n}\n");
+    expect_run(p, "--check", 1);
+    assert_null(strstr(p->err, "LIBCLANG"));
+    expect_out(p, "lint is limited: build/compile_commands.json is not a JSON array of compile "
+                  "commands (found by the search");
+}
+
+/* An async function of a library whose rule map is available (here through $UNASYNC_MAP_PATH)
+ * but not named in "maps": UA009 names the map, and --fix adds it to "maps"; with the map in
+ * force the twin calls the library's sync API and --check passes. */
+static void ua009_names_the_available_rule_map_and_fix_adds_it(void **state)
+{
+    proj *p = *state;
+    char cfg[2048], env[1024];
+    snprintf(
+        cfg, sizeof cfg,
+        "{\n  \"sources\": [\"src/*.c\"],\n  \"compile_flags\": [\"-I%s\", \"-Ilib/include\"]\n}\n",
+        runtime_include);
+    put(p, "unasync.json", cfg);
+    drop_fixture(p);
+    put(p, "lib/include/rt/ratelib.h",
+        "#ifndef RATELIB_H\n#define RATELIB_H\n#include <unasync/async.h>\n"
+        "typedef struct rt rt_t;\nasync int rt_acquire(rt_t *r);\n#endif\n");
+    put(p, "maps/ratelib.json",
+        "{\"unasync_map\": 1, \"name\": \"ratelib\", \"rename\": {\"rt_*\": \"rt_sync_*\"},\n"
+        " \"headers\": {\"rt/ratelib.h\": \"rt/sync_ratelib.h\"}}\n");
+    put(p, "src/a.c",
+        "#include <unasync/async.h>\n#include <rt/ratelib.h>\n\n"
+        "static async int go(rt_t *r) { return await rt_acquire(r); }\n"
+        "static int (*keep)(rt_t *) = go;\n");
+    snprintf(env, sizeof env, "UNASYNC_MAP_PATH='%s/maps'", p->dir);
+    expect_run(p, "--write -q", 0);
+    assert_int_equal(run_env(p, env, "--check"), 1);
+    expect_out(p, "src/a.c:4:45: error: call to async function 'rt_acquire'");
+    expect_out(p, "(add \"ratelib\" to \"maps\" in unasync.json: that rule map lists its header) "
+                  "[UA009]");
+    /* without the map on the search path, the fix is a rename rule */
+    expect_run(p, "--fix --diff", 1);
+    expect_out(p, "+  \"rename\": { \"rt_acquire\": \"rt_sync_acquire\" },\n");
+    assert_int_equal(run_env(p, env, "--fix"), 0);
+    expect_out(p, "");
+    assert_non_null(strstr(get(p, "unasync.json"), "  \"maps\": [\"ratelib\"],\n  \"sources\""));
+    assert_non_null(strstr(get(p, "src/sync_a.c"), "#include <rt/sync_ratelib.h>\n"));
+    assert_non_null(strstr(get(p, "src/sync_a.c"), "return rt_sync_acquire(r);"));
+    assert_int_equal(run_env(p, env, "--check"), 0);
+}
+
+/* A lintable project (see lintable) whose twins are written, checked: --check's status. */
+static void lint_check(proj *p, const char *extra, const char *a_c, int status)
+{
+    lintable(p, extra, a_c);
+    expect_run(p, "--write -q", 0);
+    expect_run(p, "--check", status);
+}
+
+/* A blocking call in async code fails --check by default (no --strict); a severity in the
+ * configuration still lowers it. */
+static void blocking_call_fails_check_by_default(void **state)
+{
+    proj *p = *state;
+    const char *src =
+        PRELUDE "static async int go(void)\n{\n    sleep(1);\n    return 0;\n}\n" KEEP;
+    lint_check(p, "", src, 1);
+    expect_out(p, "src/a.c:9:5: error: blocking call to 'sleep'");
+    lint_check(p, ",\n  \"lint\": { \"UA004\": \"warning\" }", src, 0);
+    expect_out(p, "src/a.c:9:5: warning: blocking call to 'sleep'");
+    expect_run(p, "--check --strict", 1);
+}
+
+/* A function started with async_spawn is a coroutine: awaits in it are fine (runtime.md's first
+ * example); the same function called directly from plain code is still UA003. */
+static void a_spawned_function_is_an_async_context(void **state)
+{
+    proj *p = *state;
+#define WORKER "static int worker(void *arg)\n{\n    (void)arg;\n    return await fetch(1);\n}\n"
+    lint_check(p, "",
+               PRELUDE WORKER
+               "static int go(void)\n{\n    async_task_t *t = async_spawn(worker, NULL);\n"
+               "    async_detach(t);\n    return 0;\n}\n" KEEP,
+               0);
+    lint_check(p, "", PRELUDE WORKER "static int go(void)\n{\n    return worker(NULL);\n}\n" KEEP,
+               1);
+#undef WORKER
+    expect_out(p, "inside 'worker', which is not async");
+    expect_out(p, "[UA003]");
+}
+
+/* await on a function the parse cannot see says it is undeclared. */
+static void await_on_an_undeclared_callee_says_so(void **state)
+{
+    proj *p = *state;
+    lint_check(p, "",
+               PRELUDE "static async int go(void)\n{\n    return await nowhere(1);\n}\n" KEEP, 1);
+    expect_out(p, "await on 'nowhere', which is not declared here");
+    assert_null(strstr(p->out, "not async: nothing suspends"));
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: %s UNASYNC_BINARY [RUNTIME_INCLUDE]\n", argv[0]);
+        fprintf(stderr, "usage: %s UNASYNC_BINARY [RUNTIME_INCLUDE [SOURCE_ROOT]]\n", argv[0]);
         return 2;
     }
     unasync_bin = argv[1];
     runtime_include = argc > 2 ? argv[2] : "runtime/include";
+    source_root = argc > 3 ? argv[3] : ".";
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(check_reports_missing_twins),
@@ -781,6 +1123,13 @@ int main(int argc, char **argv)
         T(fix_leaves_malformed_sources_untouched),
         T(fix_twice_changes_nothing_the_second_time),
         T(fix_leaves_marking_a_function_async_to_a_person),
+        T(kv_client_twin_calling_the_async_limiter_fails_check),
+        T(kv_client_header_types_fail_check_until_one_glob_renames_them),
+        T(missing_compile_commands_fails_check_without_libclang_noise),
+        T(blocking_call_fails_check_by_default),
+        T(a_spawned_function_is_an_async_context),
+        T(await_on_an_undeclared_callee_says_so),
+        T(ua009_names_the_available_rule_map_and_fix_adds_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -76,11 +76,11 @@ static const char d_c[] = "#include <unasync/async.h>\n"
 /* c.c as an editor might hold it: two names for UA005, so two rename rules to merge. */
 static const char c2_c[] = "#include <unasync/async.h>\n"
                            "int helper_c(void) { return 3; }\n"
-                           "int helper_c2;\n"
+                           "int counter_c2;\n"
                            "async int app_async_c(int x)\n"
                            "{\n"
                            "    await async_sleep_ms(3);\n"
-                           "    return x * 3 + helper_c2;\n"
+                           "    return x * 3 + counter_c2;\n"
                            "}\n";
 
 /* Its twin stays behind when it is deleted: an orphan. */
@@ -393,8 +393,8 @@ static int run_all(testrec *r)
     }
     assert_int_equal(rc, 0);
     testrec_addf(r, "fixed unasync.json:\n%s", fixed3);
-    assert_non_null(strstr(fixed3, "\"rename\": {\"helper_c\": \"sync_helper_c\",\"helper_c2\": "
-                                   "\"sync_helper_c2\",\"app_async_*\": \"app_sync_*\"}"));
+    assert_non_null(strstr(fixed3, "\"rename\": {\"helper_c\": \"sync_helper_c\",\"counter_c2\": "
+                                   "\"sync_counter_c2\",\"app_async_*\": \"app_sync_*\"}"));
 
     for (size_t i = 0; i < rep.n; i++) {
         const ue_twin *t = &rep.twins[i];
