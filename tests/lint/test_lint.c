@@ -627,6 +627,8 @@ typedef struct doc_block {
     int fragment, header, expect; /* marker kinds; expect: codes[] must come out */
     char codes[16][8];
     int ncodes;
+    char maps[4][64]; /* rule maps the example's project names ("maps NAME...") */
+    int nmaps;
     char why[256]; /* a marker that does not parse, or a fragment without a reason */
 } doc_block;
 
@@ -638,6 +640,7 @@ static void parse_marker(const char *m, doc_block *b)
         snprintf(b->why, sizeof b->why, "unterminated lint marker");
         return;
     }
+    int in_maps = 0; /* the words after "maps" name rule maps */
     while (q < end) {
         while (q < end && *q == ' ')
             q++;
@@ -658,6 +661,11 @@ static void parse_marker(const char *m, doc_block *b)
             b->header = 1;
         } else if (n == 6 && strncmp(t, "expect", 6) == 0) {
             b->expect = 1;
+            in_maps = 0;
+        } else if (n == 4 && strncmp(t, "maps", 4) == 0) {
+            in_maps = 1;
+        } else if (in_maps && n < sizeof b->maps[0] && b->nmaps < 4) {
+            snprintf(b->maps[b->nmaps++], sizeof b->maps[0], "%.*s", (int)n, t);
         } else if (b->expect && n == 5 && strncmp(t, "UA", 2) == 0 && b->ncodes < 16) {
             snprintf(b->codes[b->ncodes++], sizeof b->codes[0], "%.5s", t);
         } else {
@@ -742,7 +750,10 @@ static const char *lint_doc_block(const doc_block *b)
     if (access(inc, R_OK) == 0)
         sb_printf(&cfg, ", \"-I%s\"", inc);
     snprintf(inc, sizeof inc, "%s/limiter", repo_root);
-    sb_printf(&cfg, ", \"-I%s\"]}\n", inc);
+    sb_printf(&cfg, ", \"-I%s\"]", inc);
+    for (int i = 0; i < b->nmaps; i++)
+        sb_printf(&cfg, "%s\"%s\"", i ? ", " : ", \"maps\": [", b->maps[i]);
+    sb_printf(&cfg, "%s}\n", b->nmaps ? "]" : "");
     snprintf(path, sizeof path, "%s/unasync.json", dir);
     testfs_spit(path, cfg.s, cfg.n);
     free(cfg.s);
