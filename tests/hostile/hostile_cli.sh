@@ -1,0 +1,239 @@
+#!/usr/bin/env bash
+# hostile_cli.sh - hostile projects against the real `unasync` (issue 15): each case builds a
+# project in a temporary folder that tries to make the tool write or read outside it, hang,
+# crash, race or misjudge a file, and checks that it does not. Every case runs under a time
+# limit: a hang is a failure, not a stuck suite.
+# Usage: hostile_cli.sh UNASYNC CASE
+set -uo pipefail
+unasync=$1
+case_name=$2
+work=$(mktemp -d)
+trap 'chmod -R u+rwx "$work" 2>/dev/null; rm -rf "$work"' EXIT
+failures=0
+fail() { echo "FAIL [$case_name]: $*"; failures=$((failures + 1)); }
+show() { sed 's/^/  | /' "$work/out" "$work/err" | head -40; }
+# run LIMIT_S -- command...: output in $work/out and $work/err, status in $rc (124: timed out)
+run() {
+    local limit=$1
+    shift 2
+    timeout -k 5 "$limit" "$@" >"$work/out" 2>"$work/err"
+    rc=$?
+    cat "$work/out" "$work/err" >"$work/all"
+    if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then fail "timed out after ${limit}s: $*"; show; fi
+    if [ "$rc" -ge 128 ]; then fail "killed by signal $((rc - 128)): $*"; show; fi
+}
+want_rc() { [ "$rc" -eq "$1" ] || { fail "$2: exit $rc, expected $1"; show; }; }
+contains() { grep -qF -- "$2" "$1" || { fail "$3: '$2' not in $(basename "$1")"; show; }; }
+lacks() { ! grep -qF -- "$2" "$1" || { fail "$3: '$2' found in $(basename "$1")"; show; }; }
+
+# A project with one async source src/a.c and its twin written.
+make_project() { # DIR
+    mkdir -p "$1/src"
+    printf '{ "sources": ["src/*.c"] }\n' >"$1/unasync.json"
+    printf '#include <unasync/async.h>\nasync int a(void) { return 0; }\n' >"$1/src/a.c"
+    (cd "$1" && "$unasync" --write -q 2>/dev/null) || true
+}
+
+case "$case_name" in
+glob-start-link)
+    # escape -> /outside: "escape/*.c" must not read (or --fix rewrite) files out there
+    mkdir -p "$work/outside" "$work/p"
+    printf 'async int secret_outside(void) { return 1; }\n' >"$work/outside/o.c"
+    cp "$work/outside/o.c" "$work/o.before"
+    ln -s "$work/outside" "$work/p/escape"
+    printf '{ "sources": ["escape/*.c"] }\n' >"$work/p/unasync.json"
+    cd "$work/p"
+    run 60 -- "$unasync" --check --diff --no-lint
+    lacks "$work/all" secret_outside "--check --diff printed an outside file"
+    contains "$work/all" "symbolic link leading outside" "the skipped glob is a finding"
+    run 60 -- "$unasync" --fix
+    run 60 -- "$unasync" --write
+    cmp -s "$work/outside/o.c" "$work/o.before" || fail "an outside file was rewritten"
+    [ ! -e "$work/outside/sync_o.c" ] || fail "a twin was written outside the project"
+    ;;
+config-link)
+    # unasync.json as a link: the project root stays where the link is
+    make_project "$work/p"
+    mkdir -p "$work/p/conf"
+    mv "$work/p/unasync.json" "$work/p/conf/real.json"
+    ln -s conf/real.json "$work/p/unasync.json"
+    cd "$work/p"
+    run 60 -- "$unasync" --check --no-lint
+    want_rc 0 "a link to a configuration inside the project"
+    # a link leading outside is refused: its sources would be the outside folder's
+    mkdir -p "$work/other/src"
+    printf '{ "sources": ["src/*.c"] }\n' >"$work/other/unasync.json"
+    printf 'async int other_side(void) { return 0; }\n' >"$work/other/src/x.c"
+    rm "$work/p/unasync.json"
+    ln -s "$work/other/unasync.json" "$work/p/unasync.json"
+    run 60 -- "$unasync" --write
+    want_rc 2 "a link to a configuration outside"
+    [ ! -e "$work/other/src/sync_x.c" ] || fail "the root moved to the link target's folder"
+    run 60 -- "$unasync" --check --no-lint --config "$work/p/unasync.json"
+    want_rc 2 "--config naming the link"
+    ;;
+fifo-twin)
+    make_project "$work/p"
+    rm "$work/p/src/sync_a.c"
+    mkfifo "$work/p/src/sync_a.c"
+    mkfifo "$work/p/src/sync_b.c" # named like an orphan twin
+    cd "$work/p"
+    run 30 -- "$unasync" --check --no-lint
+    want_rc 2 "--check with a FIFO as the twin"
+    contains "$work/all" "sync_a.c" "the finding names the twin"
+    contains "$work/all" "not a regular file" "the finding says why"
+    run 30 -- "$unasync" --write
+    want_rc 2 "--write with a FIFO as the twin (same exit as --check)"
+    contains "$work/all" "sync_a.c" "--write names the twin"
+    [ -p "$work/p/src/sync_a.c" ] || fail "--write replaced the FIFO"
+    ;;
+twin-link-out)
+    make_project "$work/p"
+    mkdir -p "$work/outside"
+    printf 'outside_secret_bytes\n' >"$work/outside/f.c"
+    rm "$work/p/src/sync_a.c"
+    ln -s "$work/outside/f.c" "$work/p/src/sync_a.c"
+    cd "$work/p"
+    run 30 -- "$unasync" --check --diff --no-lint
+    want_rc 2 "a twin linked outside"
+    lacks "$work/all" outside_secret_bytes "--diff printed the outside file"
+    contains "$work/all" "symbolic link leading outside" "the finding says why"
+    rm "$work/p/src/sync_a.c"
+    ln -s /dev/zero "$work/p/src/sync_a.c"
+    run 30 -- "$unasync" --check --no-lint
+    want_rc 2 "a twin linked to /dev/zero"
+    rm "$work/p/src/sync_a.c"
+    mkdir "$work/p/src/inner"
+    printf 'x\n' > "$work/p/src/inner/t"
+    ln -s inner/t "$work/p/src/sync_a.c" # a link that stays inside is still read
+    run 30 -- "$unasync" --check --no-lint
+    want_rc 1 "a twin linked inside is read (and is not ours)"
+    contains "$work/all" "UA204" "the linked twin inside is judged"
+    ;;
+twin-folder-exit)
+    # the same unreadable twin is exit 2 for --check and --write, and the finding names it
+    make_project "$work/p"
+    rm "$work/p/src/sync_a.c"
+    mkdir "$work/p/src/sync_a.c"
+    cd "$work/p"
+    run 30 -- "$unasync" --check --no-lint
+    want_rc 2 "--check, twin is a folder"
+    contains "$work/all" "src/sync_a.c" "--check: the finding sits on the twin"
+    run 30 -- "$unasync" --write
+    want_rc 2 "--write, twin is a folder"
+    contains "$work/all" "src/sync_a.c" "--write: the finding sits on the twin"
+    ;;
+deep-tree)
+    # a "**" glob over a tree 1,900 levels deep (the path still under PATH_MAX)
+    mkdir -p "$work/p"
+    printf '{ "sources": ["**/*.c"] }\n' >"$work/p/unasync.json"
+    d=$work/p
+    rel=""
+    for _ in $(seq 1 1900); do rel="${rel}d/"; done
+    (cd "$work/p" && mkdir -p "$rel" && printf 'async int deep(void) { return 0; }\n' >"${rel}x.c")
+    cd "$work/p"
+    run 120 -- "$unasync" --check --no-lint
+    want_rc 1 "--check over a deep tree (its path is too long for a header: UA100)"
+    contains "$work/all" "d/d/x.c:1:1" "the deep source is found"
+    ;;
+glob-linear)
+    # 15 "*a" against an 80-character name: exponential backtracking would never finish
+    mkdir -p "$work/p"
+    pat=$(printf '*a%.0s' $(seq 1 15))
+    name=$(printf 'a%.0s' $(seq 1 79))b.c
+    printf '{ "sources": ["%s*.c", "*.c"], "exclude": ["%sx"] }\n' "$pat" "$pat" >"$work/p/unasync.json"
+    printf 'async int g(void) { return 0; }\n' >"$work/p/$name"
+    cd "$work/p"
+    run 20 -- "$unasync" --check --no-lint
+    want_rc 1 "--check with a pathological glob"
+    ;;
+twin-pattern-linear)
+    # 12 {stem} against a 60-character name
+    mkdir -p "$work/p"
+    pat=$(printf '{stem}%.0s' $(seq 1 12))
+    printf '{ "sources": ["*.c"], "twin": "sync_%sq" }\n' "$pat" >"$work/p/unasync.json"
+    printf 'async int g(void) { return 0; }\n' >"$work/p/$(printf 'a%.0s' $(seq 1 58)).c"
+    cd "$work/p"
+    run 20 -- "$unasync" --check --no-lint
+    [ "$rc" -le 2 ] || fail "exit $rc"
+    ;;
+header-not-line1)
+    # our words inside the first 1 KB of a hand-written file are not our header
+    make_project "$work/p"
+    printf '/* hand-written */\n/* Generated by unasync from a.c unasync:source=src/a.c */\nint mine;\n' >"$work/p/src/sync_a.c"
+    cp "$work/p/src/sync_a.c" "$work/before"
+    cd "$work/p"
+    run 30 -- "$unasync" --write
+    want_rc 1 "--write over a hand-written file"
+    contains "$work/all" "UA204" "refused as not generated"
+    cmp -s "$work/p/src/sync_a.c" "$work/before" || fail "the hand-written file was overwritten"
+    # a header a formatter wrapped (still starting on line 1) stays ours: an edit
+    printf '/* Generated by unasync from a.c\n   unasync:source=src/a.c body=sha256:00 */\nint x;\n' >"$work/p/src/sync_a.c"
+    run 30 -- "$unasync" --check --no-lint
+    contains "$work/all" "UA203" "a wrapped line-1 header is an edited twin"
+    ;;
+twin-self)
+    # a twin pattern that can map a file onto itself or another source is a configuration error
+    for pat in '{name}{ext}' '{stem}{ext}' '{name}' '{stem}.{ext}'; do
+        rm -rf "$work/p"
+        mkdir -p "$work/p"
+        printf '{ "sources": ["*"], "twin": "%s" }\n' "$pat" >"$work/p/unasync.json"
+        printf 'async int g(void) { return 0; }\n' >"$work/p/a"
+        cp "$work/p/a" "$work/a.before"
+        cd "$work/p"
+        run 30 -- "$unasync" --write --force
+        want_rc 2 "twin pattern '$pat'"
+        contains "$work/all" "UA300" "twin pattern '$pat' is a configuration error"
+        cmp -s "$work/p/a" "$work/a.before" || fail "twin pattern '$pat': the source was replaced"
+        cd "$work"
+    done
+    ;;
+long-twin-name)
+    # a 250-byte source name gives a 255-byte twin name: the temporary name must fit NAME_MAX
+    mkdir -p "$work/p"
+    printf '{ "sources": ["*.c"] }\n' >"$work/p/unasync.json"
+    name=$(printf 'n%.0s' $(seq 1 248)).c
+    printf 'async int g(void) { return 0; }\n' >"$work/p/$name"
+    cd "$work/p"
+    run 30 -- "$unasync" --write
+    want_rc 0 "--write of a 255-byte twin name"
+    [ -f "$work/p/sync_$name" ] || fail "the twin was not written"
+    [ -z "$(ls -A "$work/p" | grep unasync-)" ] || fail "a temporary file was left"
+    ;;
+no-sources)
+    # no source at all (UBSan once saw bsearch over a NULL array here)
+    mkdir -p "$work/p/src"
+    printf '{ "sources": ["src/*.c"] }\n' >"$work/p/unasync.json"
+    printf 'x\n' >"$work/p/src/sync_orphan.c"
+    cd "$work/p"
+    run 30 -- "$unasync" --check --no-lint
+    [ "$rc" -le 1 ] || fail "exit $rc"
+    contains "$work/all" "matches no file" "the empty project is told"
+    ;;
+jobs-determinism)
+    # hundreds of sources including each other: -j1 and -j8 give identical twins
+    mkdir -p "$work/p/src/sub"
+    printf '{ "sources": ["src/**/*.c", "src/**/*.h"], "rename": { "m_*": "ms_*" } }\n' >"$work/p/unasync.json"
+    for i in $(seq 1 300); do
+        j=$(( (i % 300) + 1 ))
+        printf '#ifndef H%d\n#define H%d\n#include <unasync/async.h>\nasync int m_%d(void);\n#endif\n' "$i" "$i" "$i" >"$work/p/src/sub/h$i.h"
+        printf '#include "sub/h%d.h"\n#include "./sub/../sub/h%d.h"\n#include "sub/h%d.h"\nasync int m_%d(void) { return await m_%d(); }\n' "$i" "$j" "$i" "$i" "$j" >"$work/p/src/c$i.c"
+    done
+    cp -r "$work/p" "$work/q"
+    (cd "$work/p" && timeout 300 "$unasync" --write -q -j1) || fail "-j1 --write"
+    for round in 1 2 3; do
+        rm -rf "$work/r"
+        cp -r "$work/q" "$work/r"
+        (cd "$work/r" && timeout 300 "$unasync" --write -q -j8) || fail "-j8 --write"
+        diff -r "$work/p" "$work/r" >"$work/out" 2>&1 || { fail "round $round: -j8 differs from -j1"; head -20 "$work/out"; }
+        (cd "$work/r" && timeout 300 "$unasync" --check -q --no-lint -j8) || fail "round $round: --check -j8 flaps"
+    done
+    grep -q '#include "sub/sync_h1.h"' "$work/p/src/sync_c1.c" || fail "includes of sources are redirected"
+    ;;
+*)
+    echo "unknown case $case_name"
+    exit 1
+    ;;
+esac
+[ "$failures" -eq 0 ] || { echo "$failures failure(s)"; exit 1; }
+echo "ok: $case_name"
