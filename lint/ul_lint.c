@@ -1213,6 +1213,12 @@ static int lint_source(ul_ctx *ctx, const ue_project *p, const char *rel, const 
     if (!abs)
         return UL_ENOMEM;
     int rc = ul__flags(ctx, p, abs, &args);
+    if (!rc && args.dropped && /* the allow-list took them out: one finding names them all */
+        ua_findings_add(&out->findings, rel, 1, 1, UA_WARNING, "UA000",
+                        "compile flags dropped: %s (only flags that affect parsing reach the "
+                        "lint; see docs/lint/UA000.md)",
+                        args.dropped))
+        rc = UL_ENOMEM;
     if (!rc && ctx->opt.keep) {
         rc = ul__inc_try(ctx, p, abs, &args, rel, bytes ? bytes : "", len, ov, out);
         if (rc <= 0) {

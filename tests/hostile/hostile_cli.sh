@@ -230,6 +230,57 @@ jobs-determinism)
     done
     grep -q '#include "sub/sync_h1.h"' "$work/p/src/sync_c1.c" || fail "includes of sources are redirected"
     ;;
+flags-allowlist)
+    # every option that makes clang write a file or print, through compile_flags and through
+    # compile_commands.json: nothing appears on disk or on stdout, and one finding names them
+    command -v python3 >/dev/null || { echo "python3 not found: install python3 (it checks the JSON output)"; exit 1; }
+    T=$work/sink
+    mkdir -p "$T"
+    outs=(-MD -MF "$T/mf.d" -MMD -M -MM -MG -MP -MJ "$T/mj.json" "-Wp,-MD,$T/wp.d" "-Wp,-MMD,$T/wp2.d"
+        -o "$T/out.o" --serialize-diagnostics "$T/diag.dia" -dependency-file "$T/dep.d"
+        -dependency-dot "$T/dep.dot" -fmodules "-fmodules-cache-path=$T/mcache" -ftime-trace
+        "-ftime-trace=$T/tt.json" -save-temps -save-temps=obj "-fcrash-diagnostics-dir=$T/crash"
+        -v '-###' -E -fsave-optimization-record "-foptimization-record-file=$T/opt.yaml"
+        "-fproc-stat-report=$T/stat" -gsplit-dwarf -fstack-usage -Xclang -ast-dump
+        -Xclang -dependency-file -Xclang "$T/xc.d" -MF - -Xclang -fdump-record-layouts
+        "-Wl,-Map=$T/map" -DKEEP_ME=1 -I.)
+    json_list() { python3 -c 'import json,sys; print(json.dumps(sys.argv[1:]))' "$@"; }
+    for route in compile_flags compile_commands; do
+        rm -rf "$work/p" "$T"
+        mkdir -p "$T"
+        make_project "$work/p"
+        printf '#ifndef KEEP_ME
+#error the allowed -D was dropped
+#endif
+' >>"$work/p/src/a.c"
+        (cd "$work/p" && "$unasync" --write -q 2>/dev/null)
+        if [ "$route" = compile_flags ]; then
+            printf '{ "sources": ["src/*.c"], "compile_flags": %s }
+' "$(json_list "${outs[@]}")" >"$work/p/unasync.json"
+        else
+            printf '{ "sources": ["src/*.c"], "compile_commands": "build" }
+' >"$work/p/unasync.json"
+            mkdir -p "$work/p/build"
+            printf '[{ "directory": "%s", "file": "%s", "arguments": %s }]
+' "$work/p" "$work/p/src/a.c" \
+                "$(json_list cc "${outs[@]}" -c "$work/p/src/a.c")" >"$work/p/build/compile_commands.json"
+        fi
+        (cd "$work/p" && find . | sort) >"$work/before"
+        cd "$work/p"
+        run 120 -- "$unasync" --check --format=json
+        cd "$work"
+        (cd "$work/p" && find . | sort) >"$work/after"
+        diff "$work/before" "$work/after" >/dev/null || { fail "$route: files appeared in the project"; diff "$work/before" "$work/after" | head; }
+        [ -z "$(ls -A "$T")" ] || { fail "$route: files appeared in the sink folder"; ls -A "$T"; }
+        python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$work/out" || { fail "$route: stdout is not one JSON document"; show; }
+        contains "$work/out" "compile flags dropped" "$route: one finding names the dropped flags"
+        contains "$work/out" "-MJ" "$route: -MJ is named"
+        contains "$work/out" "-fmodules-cache-path" "$route: -fmodules-cache-path is named"
+        lacks "$work/out" "KEEP_ME" "$route: an allowed -D is not dropped"
+        lacks "$work/out" "UA000\", \"message\": \"lint is limited" "$route: the parse still works"
+        [ "$(grep -c 'compile flags dropped' "$work/out")" -eq 1 ] || fail "$route: more than one finding"
+    done
+    ;;
 *)
     echo "unknown case $case_name"
     exit 1
