@@ -821,14 +821,20 @@ static int read_doc(const ue_project *p, const ue_overlay *ov, const char *rel, 
         }
     }
     int rc = ue_read_in(p, rel, bytes, len);
-    char *abs = rc == 0 && mode ? ue_abs(p, rel) : NULL;
-    if (abs) {
-        struct stat st;
-        if (stat(abs, &st) == 0)
-            *mode = st.st_mode & 07777;
+    if (rc || !mode)
+        return rc;
+    char *abs = ue_abs(p, rel);
+    if (!abs) {
+        ua_free(*bytes);
+        *bytes = NULL;
+        *len = 0;
+        return UA_ENOMEM;
     }
+    struct stat st;
+    if (stat(abs, &st) == 0)
+        *mode = st.st_mode & 07777;
     ua_free(abs);
-    return rc;
+    return 0;
 }
 
 static int check_source(ue_project *p, ua_ctx *ctx, const char *src_rel, const ue_overlay *ov,
