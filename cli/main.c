@@ -1088,6 +1088,9 @@ static int run_print_map(const opts *o, char **paths, int npaths, outcome *oc)
 
 int main(int argc, char **argv)
 {
+    /* libclang parses on the calling thread, which the engine gives a big stack and crash
+     * recovery (ue_run_guarded), instead of on its own 8 MiB thread; set before any thread */
+    setenv("LIBCLANG_NOTHREADS", "1", 0);
     opts o = {0};
     o.format = FMT_TEXT;
     enum {

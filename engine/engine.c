@@ -837,6 +837,34 @@ static int read_doc(const ue_project *p, const ue_overlay *ov, const char *rel, 
     return 0;
 }
 
+typedef struct xform_call {
+    ua_ctx *ctx;
+    ue_project *p;
+    const char *rel;
+    ue_twin *t;
+    int rc;
+} xform_call;
+
+static void xform_run(void *arg)
+{
+    xform_call *c = arg;
+    c->rc = ua_transform(c->ctx, &c->p->view, c->rel, c->t->src_bytes, c->t->src_len, &c->t->out);
+}
+
+/* ua_transform on a big-stack thread: a source deep enough to crash libclang is a finding. */
+static int guarded_transform(ua_ctx *ctx, ue_project *p, const char *src_rel, ue_twin *t)
+{
+    xform_call c = {ctx, p, src_rel, t, 0};
+    if (ue_run_guarded(xform_run, &c) != UE_ECRASHED)
+        return c.rc;
+    memset(&t->out, 0, sizeof t->out); /* whatever it had built is lost with the crash */
+    if (ua_findings_add(&t->out.findings, src_rel, 1, 1, UA_ERROR, "UA100",
+                        "libclang crashed parsing this file (nesting or an expression too deep "
+                        "for it); no twin can be produced"))
+        return UA_ENOMEM;
+    return UA_ESOURCE;
+}
+
 static int check_source(ue_project *p, ua_ctx *ctx, const char *src_rel, const ue_overlay *ov,
                         ue_twin *t)
 {
@@ -853,7 +881,7 @@ static int check_source(ue_project *p, ua_ctx *ctx, const char *src_rel, const u
         t->err = rc;
         return 0;
     }
-    rc = ua_transform(ctx, &p->view, src_rel, t->src_bytes, t->src_len, &t->out);
+    rc = guarded_transform(ctx, p, src_rel, t);
     if (rc == UA_ENOMEM)
         return rc;
     rc = read_doc(p, ov, t->twin, &t->actual, &t->actual_len, &t->mode);

@@ -185,6 +185,7 @@ int ue_write_atomic(const char *abs_path, const char *bytes, size_t len, mode_t 
 #define UE_MAX_FILE_TEXT "64 MiB"
 #define UE_ENOTREG (-100001)
 #define UE_ELINKOUT (-100002)
+#define UE_ECRASHED (-100003) /* ue_run_guarded: the function crashed (see below) */
 
 /* The text for a read or write error `rc` (the codes above or -errno); `buf` holds it when the
  * C library has to format it. Safe on any thread. */
@@ -198,6 +199,13 @@ int ue_read_file(const char *path, char **bytes, size_t *len);
 /* Reads project file `rel`: its path resolved once (realpath) and checked against the project
  * root (UE_ELINKOUT when it leads outside), then opened with O_NOFOLLOW by the input rules. */
 int ue_read_in(const ue_project *p, const char *rel, char **bytes, size_t *len);
+
+/* Runs fn(arg) on a thread with a 512 MiB stack (reserved, not committed) and recovers from a
+ * crash on it (SIGSEGV, SIGBUS: a stack overflow deep inside libclang): returns 0 when fn
+ * returned, UE_ECRASHED when it crashed (what it allocated is lost, its results must be
+ * ignored). libclang parses on this thread only when LIBCLANG_NOTHREADS is set (else it starts
+ * its own 8 MiB thread): the executables set it before any thread starts. */
+int ue_run_guarded(void (*fn)(void *), void *arg);
 
 /* Glob matching used for sources/exclude: '*' and '?' within one path component, '**' across
  * components, '[abc]' classes. */

@@ -281,6 +281,31 @@ flags-allowlist)
         [ "$(grep -c 'compile flags dropped' "$work/out")" -eq 1 ] || fail "$route: more than one finding"
     done
     ;;
+deep-expression)
+    # ~40,000 chained '+' terms at file scope and in a body (~240 KB of C): libclang recursed
+    # past its 8 MiB thread; it now parses on a big stack, and a crash is a finding
+    mkdir -p "$work/p/src"
+    printf '{ "sources": ["src/*.c"] }\n' >"$work/p/unasync.json"
+    terms=$(printf '1+%.0s' $(seq 1 40000))
+    { printf '#include <unasync/async.h>\nstatic int big = %s1;\n' "$terms"
+      printf 'static async int f(void) { return big + %s1; }\n' "$terms"; } >"$work/p/src/a.c"
+    cd "$work/p"
+    run 120 -- "$unasync" --check
+    want_rc 1 "--check (lint on) of a deep expression: the twin is missing"
+    contains "$work/all" "sync_a.c is missing" "the deep source is transformed"
+    run 120 -- "$unasync" --write
+    want_rc 0 "--write of a deep expression"
+    run 120 -- "$unasync" --print src/a.c
+    want_rc 0 "--print of a deep expression"
+    run 120 -- "$unasync" --check
+    want_rc 0 "--check after --write"
+    # a stack too small for it: libclang crashes, and the crash is a finding for each parse
+    run 120 -- env UNASYNC_GUARD_STACK_KB=1024 "$unasync" --check
+    want_rc 1 "--check when libclang crashes"
+    contains "$work/all" "libclang crashed parsing this file" "the crash is a finding"
+    contains "$work/all" "UA100" "the transformer's parse crash is a UA100"
+    contains "$work/all" "lint is limited: libclang crashed" "the lint's parse crash is a UA000"
+    ;;
 *)
     echo "unknown case $case_name"
     exit 1
