@@ -734,9 +734,10 @@ int ue_read_in(const ue_project *p, const char *rel, char **bytes, size_t *len)
     if (!abs)
         return UA_ENOMEM;
     char real[PATH_MAX];
+    struct stat st;
     int rc = 0;
-    if (!realpath(abs, real))
-        rc = -errno;
+    if (!realpath(abs, real)) /* a link that resolves to nothing (dangling, /dev/stdin's pipe) */
+        rc = errno == ENOENT && lstat(abs, &st) == 0 && S_ISLNK(st.st_mode) ? UE_ELINKOUT : -errno;
     else if (!inside(p->root, real))
         rc = UE_ELINKOUT;
     ua_free(abs);
