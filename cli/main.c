@@ -341,7 +341,7 @@ static int open_project(const opts *o, const char *config, ue_project **p, outco
     if (rc) {
         if (rc != UA_ECONFIG)
             fprintf(stderr, "unasync: %s: %s\n", config,
-                    rc < -100 || rc > -7 ? ua_strerror(rc) : strerror(-rc));
+                    rc > -7 ? ua_strerror(rc) : errtext(rc));
         oc->fatal = 1;
         return -1;
     }

@@ -70,6 +70,7 @@ config-link)
     ln -s "$work/other/unasync.json" "$work/p/unasync.json"
     run 60 -- "$unasync" --write
     want_rc 2 "a link to a configuration outside"
+    contains "$work/all" "symbolic link leading outside the project" "the refusal says why"
     [ ! -e "$work/other/src/sync_x.c" ] || fail "the root moved to the link target's folder"
     run 60 -- "$unasync" --check --no-lint --config "$work/p/unasync.json"
     want_rc 2 "--config naming the link"
