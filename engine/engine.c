@@ -198,12 +198,11 @@ static int match_class(const char **pp, char c)
 }
 
 /* One element of a compiled glob. */
-enum { G_LIT, G_ANY, G_CLASS, G_STAR, G_DSTAR };
+enum { G_LIT, G_ANY, G_CLASS, G_STAR, G_DSTAR, G_OPT };
 typedef struct gel {
-    unsigned char kind;
-    unsigned char skip2; /* G_DSTAR of a "**" + "/": may also match nothing with its '/' */
-    char c;              /* G_LIT */
-    const char *cls;     /* G_CLASS: its '[' in the pattern */
+    unsigned char kind; /* G_OPT, before the G_DSTAR and '/' of "**" + "/": both or neither */
+    char c;             /* G_LIT */
+    const char *cls;    /* G_CLASS: its '[' in the pattern */
 } gel;
 
 #define GLOB_MAX 1024 /* elements; config.c refuses longer patterns */
@@ -215,16 +214,20 @@ int ue_glob_match(const char *pat, const char *s)
     gel el[GLOB_MAX];
     size_t m = 0;
     for (const char *q = pat; *q;) {
-        if (m == GLOB_MAX)
+        if (m + 3 > GLOB_MAX)
             return 0;
         gel *g = &el[m++];
         memset(g, 0, sizeof *g);
         if (q[0] == '*' && q[1] == '*') {
-            g->kind = G_DSTAR;
             q += 2;
             while (*q == '*')
                 q++;
-            g->skip2 = *q == '/';
+            if (*q == '/') { /* zero or more whole components: [opt][**]['/'] */
+                g->kind = G_OPT;
+                g = &el[m++];
+                memset(g, 0, sizeof *g);
+            }
+            g->kind = G_DSTAR;
         } else if (*q == '*') {
             g->kind = G_STAR;
             while (*q == '*' && q[1] != '*')
@@ -251,14 +254,14 @@ int ue_glob_match(const char *pat, const char *s)
     memset(cur, 0, m + 1);
     cur[0] = 1;
     for (const char *t = s;; t++) {
-        /* epsilon moves: a star may match nothing ("**" + "/" also skips its '/') */
+        /* epsilon moves: a star may match nothing; "**" + "/" may be skipped whole */
         for (size_t i = 0; i < m; i++) {
             if (!cur[i])
                 continue;
-            if (el[i].kind == G_STAR || el[i].kind == G_DSTAR)
+            if (el[i].kind == G_STAR || el[i].kind == G_DSTAR || el[i].kind == G_OPT)
                 cur[i + 1] = 1;
-            if (el[i].kind == G_DSTAR && el[i].skip2 && i + 2 <= m)
-                cur[i + 2] = 1;
+            if (el[i].kind == G_OPT && i + 3 <= m)
+                cur[i + 3] = 1;
         }
         if (!*t)
             return cur[m];
@@ -290,6 +293,8 @@ int ue_glob_match(const char *pat, const char *s)
                 break;
             case G_DSTAR:
                 nxt[i] = any = 1;
+                break;
+            case G_OPT: /* consumes nothing */
                 break;
             }
         }
