@@ -276,6 +276,8 @@ flags-allowlist)
         diff "$work/before" "$work/after" >/dev/null || { fail "$route: files appeared in the project"; diff "$work/before" "$work/after" | head; }
         [ -z "$(ls -A "$T")" ] || { fail "$route: files appeared in the sink folder"; ls -A "$T"; }
         python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$work/out" || { fail "$route: stdout is not one JSON document"; show; }
+        lacks "$work/err" "search starts here" "$route: libclang printed its search path (-v)"
+        lacks "$work/err" "clang version" "$route: libclang printed its version (-v, -###)"
         contains "$work/out" "compile flags dropped" "$route: one finding names the dropped flags"
         contains "$work/out" "-MJ" "$route: -MJ is named"
         contains "$work/out" "-fmodules-cache-path" "$route: -fmodules-cache-path is named"
