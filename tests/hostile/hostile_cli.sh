@@ -285,6 +285,30 @@ flags-allowlist)
         lacks "$work/out" "UA000\", \"message\": \"lint is limited" "$route: the parse still works"
         [ "$(grep -c 'compile flags dropped' "$work/out")" -eq 1 ] || fail "$route: more than one finding"
     done
+    # each writer on its own too (together, some of them stop libclang before it would write)
+    groups=("-MD -MF $T/a.d" "-MMD -MF $T/b.d" "-MJ $T/c.json" "-Wp,-MD,$T/d.d"
+        "--serialize-diagnostics $T/e.dia" "-dependency-file $T/f.d -MT x" "-dependency-dot $T/g.dot"
+        "-fmodules -fmodules-cache-path=$T/h" "-ftime-trace=$T/i.json" "-save-temps=obj -o $T/j.o"
+        "-fcrash-diagnostics-dir=$T/k" "-MD -MF -")
+    for route in compile_flags compile_commands; do
+      for g in "${groups[@]}"; do
+        rm -rf "$T"
+        mkdir -p "$T"
+        # shellcheck disable=SC2086 # the group is split into its flags on purpose
+        if [ "$route" = compile_flags ]; then
+            printf '{ "sources": ["src/*.c"], "compile_flags": %s }\n' "$(json_list $g)" >"$work/p/unasync.json"
+        else
+            printf '{ "sources": ["src/*.c"], "compile_commands": "build" }\n' >"$work/p/unasync.json"
+            printf '[{ "directory": "%s", "file": "%s", "arguments": %s }]\n' "$work/p" "$work/p/src/a.c" \
+                "$(json_list cc -DKEEP_ME $g -c "$work/p/src/a.c")" >"$work/p/build/compile_commands.json"
+        fi
+        cd "$work/p"
+        run 60 -- "$unasync" --check --format=json
+        cd "$work"
+        [ -z "$(ls -A "$T")" ] || { fail "$route '$g': files appeared: $(ls -A "$T")"; }
+        python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$work/out" || { fail "$route '$g': stdout is not one JSON document"; show; }
+      done
+    done
     ;;
 deep-expression)
     # ~40,000 chained '+' terms at file scope and in a body (~240 KB of C): libclang recursed
