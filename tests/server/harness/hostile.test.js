@@ -116,3 +116,14 @@ test('compile flags that write files or print change nothing on disk or on stdou
   assert.deepStrictEqual(fs.readdirSync(sink), [], 'files appeared in the sink folder');
   assert.deepStrictEqual(fs.readdirSync(ws.dir).sort(), before, 'files appeared in the workspace');
 });
+
+test('didOpen of a source with ~40,000 chained terms gets diagnostics; the server lives on', async (t) => {
+  const deep = `#include <unasync/async.h>\nstatic int big = ${'1+'.repeat(40000)}1;\nstatic async int f(void) { return big + ${'1+'.repeat(40000)}1; }\n`;
+  const ws = workspace(t, { 'x.c': deep });
+  const s = start(t);
+  await init(s, ws.dir);
+  await open(s, ws.uri('x.c'), deep);
+  const d = await s.diagsOf(ws.uri('x.c'), (x) => x.length >= 1, 60000);
+  assert.match(d[0].message, /sync_x\.c is missing/);
+  assert.strictEqual(await shutdownExit(s), 0);
+});
