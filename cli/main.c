@@ -295,13 +295,32 @@ static int add_target(target **ts, size_t *n, const char *config, const char *pa
  * Returns 0 or -errno. */
 static int config_arg(const char *arg, char **config)
 {
-    char *real = realpath(arg, NULL); /* the C library's memory: free() */
     *config = NULL;
-    if (!real)
+    struct stat st;
+    if (stat(arg, &st) != 0)
         return -errno;
-    *config = ua_strdup(real);
+    /* the folder is made canonical, not the file: a link named unasync.json keeps the project
+     * where the link is (ue_project_open refuses one that leads outside) */
+    const char *slash = strrchr(arg, '/');
+    char *dir = slash ? strndup(arg, slash == arg ? 1 : (size_t)(slash - arg)) : strdup(".");
+    char *real = dir ? realpath(dir, NULL) : NULL; /* the C library's memory: free() */
+    int e = errno;
+    free(dir);
+    if (!real)
+        return -e;
+    const char *name = slash ? slash + 1 : arg;
+    *config = ua_malloc(strlen(real) + strlen(name) + 2);
+    if (*config)
+        sprintf(*config, "%s/%s", strcmp(real, "/") ? real : "", name);
     free(real);
     return *config ? 0 : -ENOMEM;
+}
+
+/* The text of a read or write error (the engine's codes or -errno). */
+static const char *errtext(int rc)
+{
+    static char buf[128]; /* the CLI prints from one thread */
+    return ue_io_strerror(rc, buf, sizeof buf);
 }
 
 static int open_project(const opts *o, const char *config, ue_project **p, outcome *oc)
@@ -324,7 +343,7 @@ static int open_project(const opts *o, const char *config, ue_project **p, outco
     if (rc) {
         if (rc != UA_ECONFIG)
             fprintf(stderr, "unasync: %s: %s\n", config,
-                    rc < -100 || rc > -7 ? ua_strerror(rc) : strerror(-rc));
+                    rc > -7 ? ua_strerror(rc) : errtext(rc));
         oc->fatal = 1;
         return -1;
     }
@@ -351,7 +370,7 @@ static void collect_targets(const opts *o, char **paths, int npaths, target **ou
             if (stat(paths[i], &st) != 0)
                 fprintf(stderr, "unasync: %s: %s\n", paths[i], strerror(errno));
             else if (o->config)
-                fprintf(stderr, "unasync: %s: %s\n", o->config, strerror(-rc));
+                fprintf(stderr, "unasync: %s: %s\n", o->config, errtext(rc));
             else
                 fprintf(stderr,
                         "unasync: %s: no %s found in this folder or any parent; see "
@@ -430,7 +449,7 @@ static void write_twins(const opts *o, ue_project *p, const ue_report *r, ua_fin
                 char *abs = ue_abs(p, t->twin), *bytes = NULL;
                 size_t len;
                 ua_header h;
-                if (abs && ue_read_file(abs, &bytes, &len) == 0 &&
+                if (abs && ue_read_in(p, t->twin, &bytes, &len) == 0 &&
                     ua_header_parse(bytes, len, &h) == 0 && ua_header_body_intact(bytes, len, &h) &&
                     unlink(abs) == 0) {
                     if (!o->quiet) {
@@ -542,6 +561,8 @@ static char *fix_abs(const ue_project *p, const char *rel)
 /* The bytes of `rel` now. */
 static int read_rel(const ue_project *p, const char *rel, char **bytes, size_t *len)
 {
+    if (strcmp(rel, UE_CONFIG_NAME) != 0) /* resolved and checked against the root */
+        return ue_read_in(p, rel, bytes, len);
     char *abs = fix_abs(p, rel);
     int rc = abs ? ue_read_file(abs, bytes, len) : UA_ENOMEM;
     ua_free(abs);
@@ -573,7 +594,7 @@ static int fix_one_file(const opts *o, const ue_project *p, const fix_file *f, f
     rc = read_rel(p, f->rel, &now, &now_len);
     if (rc || now_len != f->len || memcmp(now, f->bytes, f->len) != 0) {
         fprintf(stderr, "unasync: %s: %s; not fixed\n", disp ? disp : f->rel,
-                rc ? strerror(-rc) : "changed on disk since the lint read it");
+                rc ? errtext(rc) : "changed on disk since the lint read it");
         set_add(&st->refused, f->rel);
         oc->fatal = 1;
         goto done;
@@ -585,7 +606,7 @@ static int fix_one_file(const opts *o, const ue_project *p, const fix_file *f, f
         rc = ue_write_atomic(abs, fixed, fixed_len, sb.st_mode & 07777);
     ua_free(abs);
     if (rc) {
-        fprintf(stderr, "unasync: %s: %s; not fixed\n", disp ? disp : f->rel, strerror(-rc));
+        fprintf(stderr, "unasync: %s: %s; not fixed\n", disp ? disp : f->rel, errtext(rc));
         oc->fatal = 1;
         goto done;
     }
@@ -789,9 +810,6 @@ static int run_check_or_write(const opts *o, char **paths, int npaths, outcome *
                     if (s == UE_STALE || s == UE_EDITED || s == UE_MISSING)
                         print_diff(p, &r.twins[k]);
                 }
-            for (size_t k = 0; k < r.n; k++)
-                if (r.twins[k].state == UE_IO_ERROR)
-                    oc->fatal = 1;
         } else {
             ua_findings left = {0};
             write_twins(o, p, &r, &left, oc);
@@ -804,6 +822,10 @@ static int run_check_or_write(const opts *o, char **paths, int npaths, outcome *
                 print_finding(o, p, &left.v[k], oc);
             ua_findings_free(&left);
         }
+        /* a file that cannot be read is exit 2 for --check and --write alike */
+        for (size_t k = 0; k < r.n; k++)
+            if (r.twins[k].state == UE_IO_ERROR)
+                oc->fatal = 1;
         ue_report_free(&r);
         ue_project_free(p);
     }
@@ -910,7 +932,7 @@ static int run_print(const opts *o, outcome *oc)
     int rc = o->config ? config_arg(o->config, &config) : ue_find_config(o->print_file, &config);
     if (rc) {
         fprintf(stderr, "unasync: %s: no %s found (%s)\n", o->print_file, UE_CONFIG_NAME,
-                strerror(-rc));
+                errtext(rc));
         return EXIT_ERROR;
     }
     ue_project *p = NULL;
@@ -942,7 +964,8 @@ static int run_print(const opts *o, outcome *oc)
         status = EXIT_ERROR;
     } else {
         if (t.state == UE_IO_ERROR) {
-            fprintf(stderr, "unasync: %s: %s\n", o->print_file, strerror(-t.err));
+            fprintf(stderr, "unasync: %s: %s\n", t.err_twin ? t.twin : o->print_file,
+                    errtext(t.err));
             status = EXIT_ERROR;
         }
         /* findings go to stderr so that stdout is exactly the twin */
@@ -1004,7 +1027,7 @@ static int run_print_map(const opts *o, char **paths, int npaths, outcome *oc)
     char *config = NULL;
     int rc = o->config ? config_arg(o->config, &config) : ue_find_config(".", &config);
     if (rc) {
-        fprintf(stderr, "unasync: no %s found (%s)\n", UE_CONFIG_NAME, strerror(-rc));
+        fprintf(stderr, "unasync: no %s found (%s)\n", UE_CONFIG_NAME, errtext(rc));
         return EXIT_ERROR;
     }
     ue_project *p = NULL;
@@ -1067,6 +1090,9 @@ static int run_print_map(const opts *o, char **paths, int npaths, outcome *oc)
 
 int main(int argc, char **argv)
 {
+    /* libclang parses on the calling thread, which the engine gives a big stack and crash
+     * recovery (ue_run_guarded), instead of on its own 8 MiB thread; set before any thread */
+    setenv("LIBCLANG_NOTHREADS", "1", 0);
     opts o = {0};
     o.format = FMT_TEXT;
     enum {

@@ -83,35 +83,50 @@ static const char *base_name(const char *p)
     return s ? s + 1 : p;
 }
 
-int ue_read_file(const char *path, char **bytes, size_t *len)
+const char *ue_io_strerror(int rc, char *buf, size_t cap)
 {
-    *bytes = NULL;
-    *len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
+    switch (rc) {
+    case UE_ENOTREG:
+        return "not a regular file (a FIFO, device or socket is never read)";
+    case UE_ELINKOUT:
+        return "a symbolic link leading outside the project";
+    case -EISDIR:
+        return "is a folder";
+    case -EFBIG:
+        return "larger than the " UE_MAX_FILE_TEXT " limit";
+    case UA_ENOMEM:
+        return "out of memory";
+    }
+    if (rc >= 0 || !buf || !cap)
+        return "unknown error";
+    return strerror_r(-rc, buf, cap); /* the GNU one (_GNU_SOURCE): returns the text */
+}
+
+/* Reads from an open descriptor of a regular file, at most UE_MAX_FILE bytes. */
+static int read_fd(int fd, char **bytes, size_t *len)
+{
     struct stat st;
-    if (fstat(fd, &st) < 0) {
-        int e = -errno;
-        close(fd);
-        return e;
-    }
-    if (S_ISDIR(st.st_mode)) {
-        close(fd);
+    if (fstat(fd, &st) < 0)
+        return -errno;
+    if (S_ISDIR(st.st_mode))
         return -EISDIR;
-    }
+    if (!S_ISREG(st.st_mode))
+        return UE_ENOTREG;
+    if (st.st_size > UE_MAX_FILE)
+        return -EFBIG;
     size_t cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096, n = 0;
     char *b = ua_malloc(cap);
-    if (!b) {
-        close(fd);
+    if (!b)
         return UA_ENOMEM;
-    }
     for (;;) {
         if (n + 1 >= cap) {
+            if (cap > UE_MAX_FILE) { /* it grew while we read */
+                ua_free(b);
+                return -EFBIG;
+            }
             char *nb = ua_realloc(b, cap * 2);
             if (!nb) {
                 ua_free(b);
-                close(fd);
                 return UA_ENOMEM;
             }
             b = nb;
@@ -123,18 +138,35 @@ int ue_read_file(const char *path, char **bytes, size_t *len)
                 continue;
             int e = -errno;
             ua_free(b);
-            close(fd);
             return e;
         }
         if (r == 0)
             break;
         n += (size_t)r;
     }
-    close(fd);
     b[n] = '\0';
     *bytes = b;
     *len = n;
     return 0;
+}
+
+/* Opens without blocking (a FIFO would wait for a writer) and, with `nofollow`, refuses a
+ * symbolic link as the last component. */
+static int read_path(const char *path, int nofollow, char **bytes, size_t *len)
+{
+    *bytes = NULL;
+    *len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (nofollow ? O_NOFOLLOW : 0));
+    if (fd < 0)
+        return errno == ELOOP && nofollow ? UE_ELINKOUT : -errno;
+    int rc = read_fd(fd, bytes, len);
+    close(fd);
+    return rc;
+}
+
+int ue_read_file(const char *path, char **bytes, size_t *len)
+{
+    return read_path(path, 0, bytes, len);
 }
 
 /* ---- glob ---- */
@@ -165,81 +197,144 @@ static int match_class(const char **pp, char c)
     return ok != neg;
 }
 
+/* One element of a compiled glob. */
+enum { G_LIT, G_ANY, G_CLASS, G_STAR, G_DSTAR, G_OPT };
+typedef struct gel {
+    unsigned char kind; /* G_OPT, before the G_DSTAR and '/' of "**" + "/": both or neither */
+    char c;             /* G_LIT */
+    const char *cls;    /* G_CLASS: its '[' in the pattern */
+} gel;
+
+#define GLOB_MAX 1024 /* elements; config.c refuses longer patterns */
+
+/* Glob matching simulates the pattern as a set of states over the path, one pass per
+ * character: time is O(pattern x path) whatever the pattern, never exponential. */
 int ue_glob_match(const char *pat, const char *s)
 {
-    while (*pat) {
-        if (pat[0] == '*' && pat[1] == '*') {
-            pat += 2;
-            if (*pat == '/') {
-                pat++;
-                /* '**' + '/' matches zero or more whole components */
-                for (const char *t = s;; t++) {
-                    if ((t == s || t[-1] == '/') && ue_glob_match(pat, t))
-                        return 1;
-                    if (!*t)
-                        return 0;
-                }
-            }
-            for (const char *t = s;; t++) {
-                if (ue_glob_match(pat, t))
-                    return 1;
-                if (!*t)
-                    return 0;
-            }
-        }
-        if (*pat == '*') {
-            pat++;
-            for (const char *t = s;; t++) {
-                if (ue_glob_match(pat, t))
-                    return 1;
-                if (!*t || *t == '/')
-                    return 0;
-            }
-        }
-        if (!*s)
+    gel el[GLOB_MAX];
+    size_t m = 0;
+    for (const char *q = pat; *q;) {
+        if (m + 3 > GLOB_MAX)
             return 0;
-        if (*pat == '?') {
-            if (*s == '/')
-                return 0;
-            pat++;
-            s++;
-            continue;
-        }
-        if (*pat == '[') {
-            const char *p = pat;
-            int m = match_class(&p, *s);
-            if (m >= 0) {
-                if (!m || *s == '/')
-                    return 0;
-                pat = p;
-                s++;
-                continue;
+        gel *g = &el[m++];
+        memset(g, 0, sizeof *g);
+        if (q[0] == '*' && q[1] == '*') {
+            q += 2;
+            while (*q == '*')
+                q++;
+            if (*q == '/') { /* zero or more whole components: [opt][**]['/'] */
+                g->kind = G_OPT;
+                g = &el[m++];
+                memset(g, 0, sizeof *g);
             }
+            g->kind = G_DSTAR;
+        } else if (*q == '*') {
+            g->kind = G_STAR;
+            while (*q == '*' && q[1] != '*')
+                q++;
+        } else if (*q == '?') {
+            g->kind = G_ANY;
+            q++;
+        } else if (*q == '[') {
+            const char *p = q;
+            if (match_class(&p, 'a') >= 0) {
+                g->kind = G_CLASS;
+                g->cls = q;
+                q = p;
+            } else {
+                g->kind = G_LIT;
+                g->c = *q++;
+            }
+        } else {
+            g->kind = G_LIT;
+            g->c = *q++;
         }
-        if (*pat != *s)
-            return 0;
-        pat++;
-        s++;
     }
-    return *s == '\0';
+    unsigned char cur[GLOB_MAX + 1], nxt[GLOB_MAX + 1];
+    memset(cur, 0, m + 1);
+    cur[0] = 1;
+    for (const char *t = s;; t++) {
+        /* epsilon moves: a star may match nothing; "**" + "/" may be skipped whole */
+        for (size_t i = 0; i < m; i++) {
+            if (!cur[i])
+                continue;
+            if (el[i].kind == G_STAR || el[i].kind == G_DSTAR || el[i].kind == G_OPT)
+                cur[i + 1] = 1;
+            if (el[i].kind == G_OPT && i + 3 <= m)
+                cur[i + 3] = 1;
+        }
+        if (!*t)
+            return cur[m];
+        char c = *t;
+        int any = 0;
+        memset(nxt, 0, m + 1);
+        for (size_t i = 0; i < m; i++) {
+            if (!cur[i])
+                continue;
+            const gel *g = &el[i];
+            switch (g->kind) {
+            case G_LIT:
+                if (g->c == c)
+                    nxt[i + 1] = any = 1;
+                break;
+            case G_ANY:
+                if (c != '/')
+                    nxt[i + 1] = any = 1;
+                break;
+            case G_CLASS: {
+                const char *p = g->cls;
+                if (c != '/' && match_class(&p, c) == 1)
+                    nxt[i + 1] = any = 1;
+                break;
+            }
+            case G_STAR:
+                if (c != '/')
+                    nxt[i] = any = 1;
+                break;
+            case G_DSTAR:
+                nxt[i] = any = 1;
+                break;
+            case G_OPT: /* consumes nothing */
+                break;
+            }
+        }
+        if (!any)
+            return 0;
+        memcpy(cur, nxt, m + 1);
+    }
 }
 
 /* ---- project ---- */
+
+/* The canonical folder of `path` (a file or folder that exists): realpath of the folder
+ * itself, or, for anything else, of the folder holding it, so that a symbolic link named
+ * unasync.json does not move the project to its target's folder. */
+static int canon_folder(const char *path, char out[PATH_MAX])
+{
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return -errno;
+    if (S_ISDIR(st.st_mode))
+        return realpath(path, out) ? 0 : -errno;
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else if (snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path) >= (int)sizeof dir)
+        return -ENAMETOOLONG;
+    return realpath(dir, out) ? 0 : -errno;
+}
 
 int ue_find_config(const char *start, char **config_path)
 {
     char buf[PATH_MAX];
     *config_path = NULL;
-    if (!realpath(start && *start ? start : ".", buf))
-        return -errno;
+    int rc = canon_folder(start && *start ? start : ".", buf);
+    if (rc)
+        return rc;
     struct stat st;
-    if (stat(buf, &st) == 0 && !S_ISDIR(st.st_mode)) {
-        char *slash = strrchr(buf, '/');
-        if (slash && slash != buf)
-            *slash = '\0';
-        else if (slash)
-            slash[1] = '\0';
-    }
     for (;;) {
         char cand[PATH_MAX + 16];
         snprintf(cand, sizeof cand, "%s/%s", strcmp(buf, "/") ? buf : "", UE_CONFIG_NAME);
@@ -286,9 +381,39 @@ typedef struct walk {
     int rc;
 } walk;
 
-/* Lists files under rel folder `dir` ("" = root) matching w->pattern, `depth` levels deep at most
- * (-1 = unlimited). */
-static void walk_dir(walk *w, const char *dir, int depth)
+/* The folders a walk has still to list: rel path and how many levels below it may be listed. */
+typedef struct dirstack {
+    char **rel;
+    int *depth;
+    size_t n, cap;
+} dirstack;
+
+static int dirstack_push(dirstack *st, char *rel, int depth)
+{
+    if (!rel)
+        return UA_ENOMEM;
+    if (st->n == st->cap) {
+        size_t nc = st->cap ? st->cap * 2 : 16;
+        char **r = ua_realloc(st->rel, nc * sizeof *r);
+        if (r)
+            st->rel = r;
+        int *d = r ? ua_realloc(st->depth, nc * sizeof *d) : NULL;
+        if (!d) {
+            ua_free(rel);
+            return UA_ENOMEM;
+        }
+        st->depth = d;
+        st->cap = nc;
+    }
+    st->rel[st->n] = rel;
+    st->depth[st->n++] = depth;
+    return 0;
+}
+
+/* Lists the files of one rel folder `dir` ("" = root) matching w->pattern and pushes its
+ * subfolders onto `todo` instead of descending: the walk is iterative, so a tree thousands of
+ * levels deep costs heap, not stack. */
+static void walk_one(walk *w, const char *dir, int depth, dirstack *todo)
 {
     char *abs = *dir ? join(w->p->root, dir) : ua_strdup(w->p->root);
     if (!abs) {
@@ -330,8 +455,10 @@ static void walk_dir(walk *w, const char *dir, int depth)
                                                 "skipped: symbolic link leads outside the project");
                 }
             } else if (S_ISDIR(st.st_mode)) {
-                if (depth != 0 && !skip_dir(full, names.v[i]))
-                    walk_dir(w, rel, depth < 0 ? -1 : depth - 1);
+                if (depth != 0 && !skip_dir(full, names.v[i])) {
+                    w->rc = dirstack_push(todo, rel, depth < 0 ? -1 : depth - 1);
+                    rel = NULL;
+                }
             } else if (S_ISREG(st.st_mode) && ue_glob_match(w->pattern, rel)) {
                 w->rc = vec_push(w->out, ua_strdup(rel));
             }
@@ -343,7 +470,24 @@ static void walk_dir(walk *w, const char *dir, int depth)
     ua_free(abs);
 }
 
-/* Expands one glob: walks from its literal folder prefix. */
+/* Lists files under rel folder `dir` matching w->pattern, `depth` levels deep at most (-1 =
+ * unlimited). */
+static void walk_dir(walk *w, const char *dir, int depth)
+{
+    dirstack todo = {0};
+    w->rc = dirstack_push(&todo, ua_strdup(dir), depth);
+    while (!w->rc && todo.n) {
+        todo.n--;
+        char *d = todo.rel[todo.n];
+        walk_one(w, d, todo.depth[todo.n], &todo);
+        ua_free(d);
+    }
+    vec_free(todo.rel, todo.n);
+    ua_free(todo.depth);
+}
+
+/* Expands one glob: walks from its literal folder prefix, which must resolve inside the project
+ * (a symbolic link there would take the whole walk outside). */
 static int expand_glob(const ue_project *p, const char *pattern, strvec *out, ua_findings *f)
 {
     /* literal prefix: whole components without wildcard characters */
@@ -361,6 +505,25 @@ static int expand_glob(const ue_project *p, const char *pattern, strvec *out, ua
     char *dir = ua_strndup(pattern, lit);
     if (!dir)
         return UA_ENOMEM;
+    if (*dir) {
+        char *abs = join(p->root, dir);
+        char real[PATH_MAX];
+        if (!abs) {
+            ua_free(dir);
+            return UA_ENOMEM;
+        }
+        int ok = !realpath(abs, real) || inside(p->root, real); /* a missing folder lists nothing */
+        ua_free(abs);
+        if (!ok) {
+            int rc = ua_findings_add(f, UE_CONFIG_NAME, p->cfg->sources_line, p->cfg->sources_col,
+                                     UA_WARNING, "UA400",
+                                     "sources: '%s' starts in '%s', a symbolic link leading "
+                                     "outside the project; skipped",
+                                     pattern, dir);
+            ua_free(dir);
+            return rc;
+        }
+    }
     const char *rest = pattern + (lit ? lit + 1 : 0);
     int depth = 0;
     if (strstr(rest, "**"))
@@ -456,13 +619,19 @@ done:
 int ue_project_open(const char *config_path, ue_project **out, ua_findings *findings)
 {
     *out = NULL;
-    char real[PATH_MAX];
+    char root[PATH_MAX], real[PATH_MAX];
     size_t n0 = findings->n;
+    /* the root is the folder the configuration is in, even when the file is a link */
+    int rc = canon_folder(config_path, root);
+    if (rc)
+        return rc;
     if (!realpath(config_path, real))
         return -errno;
+    if (!inside(root, real))
+        return UE_ELINKOUT;
     char *bytes;
     size_t len;
-    int rc = ue_read_file(real, &bytes, &len);
+    rc = read_path(real, 1, &bytes, &len);
     if (rc)
         return rc;
     ue_project *p = ua_calloc(1, sizeof *p);
@@ -470,13 +639,10 @@ int ue_project_open(const char *config_path, ue_project **out, ua_findings *find
         ua_free(bytes);
         return UA_ENOMEM;
     }
-    p->config_path = ua_strdup(real);
-    char *slash = strrchr(real, '/');
-    if (slash == real)
-        slash[1] = '\0';
-    else
-        *slash = '\0';
-    p->root = ua_strdup(real);
+    const char *name = strrchr(config_path, '/');
+    name = name ? name + 1 : config_path;
+    p->root = ua_strdup(root);
+    p->config_path = strcmp(root, "/") ? join(root, name) : ua_strdup(real);
     if (!p->config_path || !p->root) {
         ua_free(bytes);
         ue_project_free(p);
@@ -565,6 +731,24 @@ char *ue_rel(const ue_project *p, const char *path)
     return rel;
 }
 
+int ue_read_in(const ue_project *p, const char *rel, char **bytes, size_t *len)
+{
+    *bytes = NULL;
+    *len = 0;
+    char *abs = ue_abs(p, rel);
+    if (!abs)
+        return UA_ENOMEM;
+    char real[PATH_MAX];
+    struct stat st;
+    int rc = 0;
+    if (!realpath(abs, real)) /* a link that resolves to nothing (dangling, /dev/stdin's pipe) */
+        rc = errno == ENOENT && lstat(abs, &st) == 0 && S_ISLNK(st.st_mode) ? UE_ELINKOUT : -errno;
+    else if (!inside(p->root, real))
+        rc = UE_ELINKOUT;
+    ua_free(abs);
+    return rc ? rc : read_path(real, 1, bytes, len);
+}
+
 int ue_is_source(const ue_project *p, const char *rel, size_t *idx)
 {
     size_t lo = 0, hi = p->nsources;
@@ -642,17 +826,49 @@ static int read_doc(const ue_project *p, const ue_overlay *ov, const char *rel, 
             return *bytes ? 0 : UA_ENOMEM;
         }
     }
+    int rc = ue_read_in(p, rel, bytes, len);
+    if (rc || !mode)
+        return rc;
     char *abs = ue_abs(p, rel);
-    if (!abs)
+    if (!abs) {
+        ua_free(*bytes);
+        *bytes = NULL;
+        *len = 0;
         return UA_ENOMEM;
-    int rc = ue_read_file(abs, bytes, len);
-    if (rc == 0 && mode) {
-        struct stat st;
-        if (stat(abs, &st) == 0)
-            *mode = st.st_mode & 07777;
     }
+    struct stat st;
+    if (stat(abs, &st) == 0)
+        *mode = st.st_mode & 07777;
     ua_free(abs);
-    return rc;
+    return 0;
+}
+
+typedef struct xform_call {
+    ua_ctx *ctx;
+    ue_project *p;
+    const char *rel;
+    ue_twin *t;
+    int rc;
+} xform_call;
+
+static void xform_run(void *arg)
+{
+    xform_call *c = arg;
+    c->rc = ua_transform(c->ctx, &c->p->view, c->rel, c->t->src_bytes, c->t->src_len, &c->t->out);
+}
+
+/* ua_transform on a big-stack thread: a source deep enough to crash libclang is a finding. */
+static int guarded_transform(ua_ctx *ctx, ue_project *p, const char *src_rel, ue_twin *t)
+{
+    xform_call c = {ctx, p, src_rel, t, 0};
+    if (ue_run_guarded(xform_run, &c) != UE_ECRASHED)
+        return c.rc;
+    memset(&t->out, 0, sizeof t->out); /* whatever it had built is lost with the crash */
+    if (ua_findings_add(&t->out.findings, src_rel, 1, 1, UA_ERROR, "UA100",
+                        "libclang crashed parsing this file (nesting or an expression too deep "
+                        "for it); no twin can be produced"))
+        return UA_ENOMEM;
+    return UA_ESOURCE;
 }
 
 static int check_source(ue_project *p, ua_ctx *ctx, const char *src_rel, const ue_overlay *ov,
@@ -671,7 +887,7 @@ static int check_source(ue_project *p, ua_ctx *ctx, const char *src_rel, const u
         t->err = rc;
         return 0;
     }
-    rc = ua_transform(ctx, &p->view, src_rel, t->src_bytes, t->src_len, &t->out);
+    rc = guarded_transform(ctx, p, src_rel, t);
     if (rc == UA_ENOMEM)
         return rc;
     rc = read_doc(p, ov, t->twin, &t->actual, &t->actual_len, &t->mode);
@@ -680,6 +896,7 @@ static int check_source(ue_project *p, ua_ctx *ctx, const char *src_rel, const u
     if (rc && rc != -ENOENT) {
         t->state = UE_IO_ERROR;
         t->err = rc;
+        t->err_twin = 1;
         return 0;
     }
     if (!t->out.bytes) {
@@ -780,9 +997,15 @@ static int twin_findings(const ue_twin *t, ua_findings *f)
     case UE_OK:
     case UE_SOURCE_ERROR:
         return 0;
-    case UE_IO_ERROR:
-        return ua_findings_add(f, t->source, 1, 1, UA_ERROR, "UA400", "cannot read: %s",
-                               strerror(-t->err > 0 ? -t->err : EIO));
+    case UE_IO_ERROR: {
+        char eb[128];
+        const char *why = ue_io_strerror(t->err ? t->err : -EIO, eb, sizeof eb);
+        if (t->err_twin) /* the finding sits on the file that could not be read */
+            return ua_findings_add(f, t->twin, 1, 1, UA_ERROR, "UA400", "cannot read %s: %s",
+                                   twin_base, why);
+        return ua_findings_add(f, t->source, 1, 1, UA_ERROR, "UA400", "cannot read %s: %s",
+                               src_base, why);
+    }
     case UE_MISSING:
         return ua_findings_add(f, t->source, 1, 1, UA_ERROR, "UA201",
                                "%s is missing; run 'unasync --write' to generate it", twin_base);
@@ -929,18 +1152,18 @@ int ue_check(ue_project *p, const char *const *filters, size_t nfilters, const u
         const char *rel = p->candidates[i];
         if (!selected(rel, filters, nfilters))
             continue;
-        if (bsearch(&rel, twins.v, twins.n, sizeof *twins.v, cmp_str))
+        if (twins.n && bsearch(&rel, twins.v, twins.n, sizeof *twins.v, cmp_str))
             continue;
-        char *abs = ue_abs(p, rel), *bytes = NULL;
+        char *bytes = NULL;
         size_t len = 0;
         ua_header h;
-        /* a candidate that cannot be read or has no header of ours is not an orphan */
-        int e = abs ? ue_read_file(abs, &bytes, &len) : UA_ENOMEM;
+        /* a candidate that cannot be read (a FIFO, a link out ...) or has no header of ours is
+         * not an orphan */
+        int e = ue_read_in(p, rel, &bytes, &len);
         if (e == UA_ENOMEM)
             rc = e;
         else if (e == 0 && ua_header_parse(bytes, len, &h) == 0)
             rc = vec_push(&orphans, join(rel, h.source)); /* "twin/source" pair, split below */
-        ua_free(abs);
         ua_free(bytes);
     }
     if (rc)
@@ -1036,8 +1259,13 @@ int ue_write_atomic(const char *abs_path, const char *bytes, size_t len, mode_t 
     const char *slash = strrchr(abs_path, '/');
     size_t dl = slash ? (size_t)(slash - abs_path) : 0;
     char tmp[PATH_MAX];
-    if (snprintf(tmp, sizeof tmp, "%.*s/.%s.unasync-XXXXXX", (int)dl, abs_path,
-                 slash ? slash + 1 : abs_path) >= (int)sizeof tmp)
+    const char *base = slash ? slash + 1 : abs_path;
+    /* "." + name + ".unasync-XXXXXX" must fit NAME_MAX for every legal name: shorten the name */
+    int keep = (int)strnlen(base, NAME_MAX);
+    if (keep > NAME_MAX - 16)
+        keep = NAME_MAX - 16;
+    if (snprintf(tmp, sizeof tmp, "%.*s/.%.*s.unasync-XXXXXX", (int)dl, abs_path, keep, base) >=
+        (int)sizeof tmp)
         return -ENAMETOOLONG;
     int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0)
@@ -1092,7 +1320,7 @@ int ue_write_twin(ue_project *p, const ue_twin *t, int force, int *wrote, ua_fin
         goto done;
     }
     size_t cur_len = 0;
-    rc = ue_read_file(abs, &cur, &cur_len);
+    rc = read_path(abs, 1, &cur, &cur_len);
     if (rc == 0) {
         ua_header h;
         if (cur_len == t->expected_len && memcmp(cur, t->expected, cur_len) == 0)
@@ -1109,16 +1337,18 @@ int ue_write_twin(ue_project *p, const ue_twin *t, int force, int *wrote, ua_fin
     } else if (rc == UA_ENOMEM) {
         goto done;
     } else if (rc != -ENOENT) {
-        int e =
-            ua_findings_add(f, t->twin, 1, 1, UA_ERROR, "UA400", "cannot read: %s", strerror(-rc));
+        char eb[128];
+        int e = ua_findings_add(f, t->twin, 1, 1, UA_ERROR, "UA400", "cannot read %s: %s",
+                                base_name(t->twin), ue_io_strerror(rc, eb, sizeof eb));
         rc = e ? e : rc;
         goto done;
     }
     mode_t mode = t->mode ? t->mode : 0644;
     rc = ue_write_atomic(abs, t->expected, t->expected_len, mode);
     if (rc) {
-        int e =
-            ua_findings_add(f, t->twin, 1, 1, UA_ERROR, "UA400", "cannot write: %s", strerror(-rc));
+        char eb[128];
+        int e = ua_findings_add(f, t->twin, 1, 1, UA_ERROR, "UA400", "cannot write %s: %s",
+                                base_name(t->twin), ue_io_strerror(rc, eb, sizeof eb));
         rc = e ? e : rc;
         goto done;
     }

@@ -129,7 +129,8 @@ typedef struct ue_twin {
     ua_output out; /* transform result: source map, findings, rule hits */
     ua_diff diff;  /* actual -> expected, when both exist and differ */
     mode_t mode;   /* mode of the existing twin, else of the source */
-    int err;       /* -errno for UE_IO_ERROR */
+    int err;       /* -errno or UE_E* for UE_IO_ERROR */
+    int err_twin;  /* UE_IO_ERROR: 1 when the twin (not the source) could not be read */
 } ue_twin;
 
 /* Computes the expected twin of source `src_rel` and compares it with the twin (overlay, else
@@ -176,9 +177,35 @@ int ue_write_twin(ue_project *p, const ue_twin *t, int force, int *wrote, ua_fin
  * Returns 0 or -errno; on failure the original file is untouched and no temporary is left. */
 int ue_write_atomic(const char *abs_path, const char *bytes, size_t len, mode_t mode);
 
-/* Reads a whole file. Returns 0, UA_ENOMEM or -errno. *bytes is NUL-terminated (not counted in
- * *len) and released with ua_free; it is NULL after a failure. */
+/* Input rules (docs/architecture.md, "Paths and inputs"): only regular files are read, opened
+ * with O_NONBLOCK (a FIFO never blocks the tool) and at most UE_MAX_FILE bytes. Besides -errno
+ * and UA_ENOMEM, reads return UE_ENOTREG (a FIFO, device or socket), UE_ELINKOUT (a symbolic
+ * link leading outside the project), -EISDIR or -EFBIG (over the limit). */
+#define UE_MAX_FILE (64L * 1024 * 1024)
+#define UE_MAX_FILE_TEXT "64 MiB"
+#define UE_ENOTREG (-100001)
+#define UE_ELINKOUT (-100002)
+#define UE_ECRASHED (-100003) /* ue_run_guarded: the function crashed (see below) */
+
+/* The text for a read or write error `rc` (the codes above or -errno); `buf` holds it when the
+ * C library has to format it. Safe on any thread. */
+const char *ue_io_strerror(int rc, char *buf, size_t cap);
+
+/* Reads a whole file by the input rules above (links followed: the caller checked the path).
+ * Returns 0, UA_ENOMEM or an error above. *bytes is NUL-terminated (not counted in *len) and
+ * released with ua_free; it is NULL after a failure. */
 int ue_read_file(const char *path, char **bytes, size_t *len);
+
+/* Reads project file `rel`: its path resolved once (realpath) and checked against the project
+ * root (UE_ELINKOUT when it leads outside), then opened with O_NOFOLLOW by the input rules. */
+int ue_read_in(const ue_project *p, const char *rel, char **bytes, size_t *len);
+
+/* Runs fn(arg) on a thread with a 512 MiB stack (reserved, not committed) and recovers from a
+ * crash on it (SIGSEGV, SIGBUS: a stack overflow deep inside libclang): returns 0 when fn
+ * returned, UE_ECRASHED when it crashed (what it allocated is lost, its results must be
+ * ignored). libclang parses on this thread only when LIBCLANG_NOTHREADS is set (else it starts
+ * its own 8 MiB thread): the executables set it before any thread starts. */
+int ue_run_guarded(void (*fn)(void *), void *arg);
 
 /* Glob matching used for sources/exclude: '*' and '?' within one path component, '**' across
  * components, '[abc]' classes. */

@@ -133,12 +133,15 @@ static int load_one(const ue_project *p, const ua_map_ref *ref, ua_map **map, ua
                              "rule map: larger than %u bytes; not a rule map", UE_MAP_MAX);
         goto fail_config;
     }
-    rc = ue_read_file(path, &bytes, &len);
+    /* a path is resolved and checked against the root again as it is opened */
+    rc = is_path ? ue_read_in(p, ref->name, &bytes, &len) : ue_read_file(path, &bytes, &len);
     if (rc == UA_ENOMEM)
         goto fail;
     if (rc) {
+        char eb[128];
         rc = ua_findings_add(f, UE_CONFIG_NAME, ref->line, ref->col, UA_ERROR, "UA300",
-                             "maps: cannot read '%s': %s", display, strerror(-rc));
+                             "maps: cannot read '%s': %s", display,
+                             ue_io_strerror(rc, eb, sizeof eb));
         goto fail_config;
     }
     rc = ua_map_parse(bytes, len, display, map, f);

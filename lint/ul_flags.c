@@ -16,6 +16,7 @@ void ul__args_free(ul__args *a)
         ua_free(a->v[i]);
     ua_free(a->v);
     ua_free(a->why);
+    ua_free(a->dropped);
     memset(a, 0, sizeof *a);
 }
 
@@ -33,6 +34,128 @@ int ul__args_push(ul__args *a, const char *s)
         return UL_ENOMEM;
     a->n++;
     return 0;
+}
+
+/* ---- the allow-list: only flags that affect how the source parses reach libclang ----
+ *
+ * Include paths, macros, the language, the target and its options, warnings, and -f options
+ * that change the language. Everything else is dropped and named in one finding (a->dropped):
+ * an option the list does not know may write a file (-MD -MF, -MJ, -Wp,..., -o,
+ * --serialize-diagnostics, -dependency-*, -fmodules-cache-path=, -ftime-trace, -save-temps,
+ * -fcrash-diagnostics-dir=, ...) or print to stdout (-M, -###). */
+
+/* Allowed options whose value is the next argument (or joined to them). */
+static const char *const allow_sep[] = {
+    "-I",        "-isystem",    "-iquote",           "-idirafter",  "-D",         "-U",
+    "-include",  "-imacros",    "-x",                "-target",     "-isysroot",  "--sysroot",
+    "-iprefix",  "-iwithprefix", "-iwithprefixbefore", "-iframework", "-F",        "-arch",
+    "-resource-dir", "-include-pch", "-working-directory", "-std",   "--std",      NULL};
+/* Allowed exactly. */
+static const char *const allow_exact[] = {
+    "-w",         "-ansi",       "-pthread",     "-nostdinc",  "-nostdinc++", "-nostdlibinc",
+    "-nobuiltininc", "-undef",   "-trigraphs",   "-fsyntax-only", "-g",       "-g0",
+    "-g1",        "-g2",         "-g3",          "-pedantic",  "-pedantic-errors", "--pedantic",
+    "-C",         "-CC",         NULL};
+/* Allowed by prefix (the value joined). */
+static const char *const allow_prefix[] = {
+    "-I", "-isystem", "-iquote", "-idirafter", "-D", "-U", "-std=", "--std=", "-x", "--target=",
+    "--sysroot=", "-isysroot", "-iframework", "-F", "-O", "-W", "-m", "-ggdb", "-gdwarf", "-gno-",
+    /* -f options that change the language or the target, never the output */
+    "-fno-", "-fms-", "-fgnu", "-fblocks", "-fsigned-", "-funsigned-", "-fshort-", "-fcommon",
+    "-fpic", "-fPIC", "-fpie", "-fPIE", "-fopenmp", "-fopenacc", "-fvisibility", "-fstack-protector",
+    "-fstack-clash", "-fexceptions", "-fcxx-exceptions", "-fasm-blocks", "-fdeclspec",
+    "-fdollars-in-identifiers", "-fmacro-backtrace-limit", "-ferror-limit", "-ftemplate-",
+    "-fconstexpr-", "-fbracket-depth", "-fwrapv", "-ftrapv", "-fstrict-", "-ffreestanding",
+    "-fbuiltin", "-fhosted", "-fsanitize=", "-fchar8_t", "-fdigraphs", "-ftrigraphs",
+    "-ffast-math", "-ffinite-math-only", "-ffp-", "-fmath-errno", "-fomit-frame-pointer",
+    "-fdata-sections", "-ffunction-sections", "-fcf-protection", "-fallow-", "-fpermissive",
+    "-fparse-all-comments", "-fcomment-block-commands", "-fspell-checking", "-fmessage-length",
+    "-ftabstop", "-finput-charset", "-fexec-charset", "-fwide-exec-charset",
+    "-fextended-identifiers", "-fkeep-", "-finline", "-fhonor-", "-fassociative-math",
+    "-freciprocal-math", "-funroll-loops", "-fvectorize", "-fslp-vectorize", "-fjump-tables",
+    "-fasynchronous-unwind-tables", "-funwind-tables", "-fuse-cxa-atexit", "-fthreadsafe-statics",
+    "-fsized-deallocation", "-faligned-", "-fnew-alignment", "-frtti", "-fplt",
+    "-fsemantic-interposition", "-ftls-model", "-fpack-struct", "-fmax-type-align",
+    "-flax-vector-conversions", "-ftrivial-auto-var-init", "-fzero-call-used-regs",
+    "-fcoroutines", "-fconcepts", "-fdelayed-template-parsing", "-fdouble-square-bracket-attributes",
+    "-fdiagnostics-", "-fcolor-diagnostics", "-fcaret-diagnostics", "-fshow-", "-fansi-escape-codes",
+    NULL};
+/* Dropped options whose value is the next argument, which goes with them. */
+static const char *const drop_sep[] = {
+    "-o", "-MF", "-MT", "-MQ", "-MJ", "--serialize-diagnostics", "-serialize-diagnostics",
+    "-dependency-file", "-dependency-dot", "-Xclang", "-mllvm", "-Xpreprocessor", "-Xassembler",
+    "-Xlinker", "-Xanalyzer", "-Xopenmp-target", "-module-dependency-dir", "-header-include-file",
+    "-dumpdir", "-dumpbase", "-ivfsoverlay", "-load", "-plugin", "-fmodules-cache-path", NULL};
+/* Dropped without a word in a compilation database's command: they describe the build that
+ * produced the database (its object and dependency files), not the parse. */
+static const char *const build_quiet[] = {"-c", "-MD", "-MMD", "-MP", "-pipe", NULL};
+
+static int in_list(const char *const *l, const char *v)
+{
+    for (; *l; l++)
+        if (strcmp(*l, v) == 0)
+            return 1;
+    return 0;
+}
+
+static int has_prefix(const char *const *l, const char *v)
+{
+    for (; *l; l++)
+        if (strncmp(v, *l, strlen(*l)) == 0)
+            return 1;
+    return 0;
+}
+
+/* Whether flag `v` may reach libclang. */
+static int flag_allowed(const char *v)
+{
+    if (in_list(allow_exact, v) || in_list(allow_sep, v))
+        return 1;
+    if (strcmp(v, "-mllvm") == 0 || strncmp(v, "-fmodule", 8) == 0 || strncmp(v, "-ftime-", 7) == 0)
+        return 0;
+    if (strncmp(v, "-W", 2) == 0 && strchr(v, ',')) /* -Wp,... -Wa,... -Wl,... pass flags on */
+        return 0;
+    if (strncmp(v, "-fdiagnostics-", 14) == 0 && strstr(v, "file"))
+        return 0;
+    return has_prefix(allow_prefix, v);
+}
+
+/* Appends name to the list of dropped flags. */
+static int note_dropped(ul__args *a, const char *v)
+{
+    size_t old = a->dropped ? strlen(a->dropped) : 0, n = strlen(v);
+    char *d = ua_realloc(a->dropped, old + n + 2);
+    if (!d)
+        return UL_ENOMEM;
+    if (old)
+        d[old++] = ' ';
+    memcpy(d + old, v, n + 1);
+    a->dropped = d;
+    return 0;
+}
+
+/* Takes argument `i` of argv (of n) by the allow-list into a; returns how many arguments it
+ * used (1 or 2), or UL_ENOMEM as a negative. `quiet_build` drops build outputs silently. */
+static int take_flag(ul__args *a, const char *const *argv, int i, int n, int quiet_build)
+{
+    const char *v = argv[i];
+    int with_next = i + 1 < n;
+    if (v[0] != '-' || !v[1]) { /* an input: only the source itself is parsed */
+        return note_dropped(a, v) ? UL_ENOMEM : 1;
+    }
+    if (flag_allowed(v)) {
+        int two = in_list(allow_sep, v) && with_next;
+        if (ul__args_push(a, v) || (two && ul__args_push(a, argv[i + 1])))
+            return UL_ENOMEM;
+        return two ? 2 : 1;
+    }
+    int two = in_list(drop_sep, v) && with_next;
+    int quiet = quiet_build && (in_list(build_quiet, v) || strcmp(v, "-o") == 0 ||
+                                strcmp(v, "-MF") == 0 || strcmp(v, "-MT") == 0 ||
+                                strcmp(v, "-MQ") == 0 || strncmp(v, "-fdiagnostics-color", 19) == 0);
+    if (!quiet && (note_dropped(a, v) || (two && note_dropped(a, argv[i + 1]))))
+        return UL_ENOMEM;
+    return two ? 2 : 1;
 }
 
 static int is_file(const char *path)
@@ -186,25 +309,36 @@ static int args_from_command(CXCompileCommand cmd, ul__args *a)
     CXString dir = clang_CompileCommand_getDirectory(cmd);
     unsigned n = clang_CompileCommand_getNumArgs(cmd);
     int rc = 0;
+    /* the command's arguments without the compiler, by the allow-list */
+    CXString *sv = ua_calloc(n ? n : 1, sizeof *sv);
+    const char **argv = ua_calloc(n ? n : 1, sizeof *argv);
+    int argc = 0;
+    if (!sv || !argv)
+        rc = UL_ENOMEM;
     for (unsigned i = 1; i < n && !rc; i++) {
-        CXString s = clang_CompileCommand_getArg(cmd, i);
-        const char *v = clang_getCString(s);
+        sv[argc] = clang_CompileCommand_getArg(cmd, i);
+        const char *v = clang_getCString(sv[argc]);
         if (strcmp(v, "--") == 0) { /* only inputs follow */
-            clang_disposeString(s);
+            clang_disposeString(sv[argc]);
             break;
         }
-        int skip_next = strcmp(v, "-o") == 0 || strcmp(v, "-MF") == 0 || strcmp(v, "-MQ") == 0 ||
-                        strcmp(v, "-MT") == 0;
-        int skip = skip_next || strcmp(v, "-c") == 0 || strcmp(v, "-MD") == 0 ||
-                   strcmp(v, "-MMD") == 0 || strcmp(v, "-MP") == 0 ||
-                   strncmp(v, "-fdiagnostics-color", 19) == 0 ||
-                   strcmp(v, clang_getCString(fname)) == 0;
-        if (!skip)
-            rc = ul__args_push(a, v);
-        clang_disposeString(s);
-        if (skip_next)
-            i++;
+        if (strcmp(v, clang_getCString(fname)) == 0) { /* the source itself */
+            clang_disposeString(sv[argc]);
+            continue;
+        }
+        argv[argc++] = v;
     }
+    for (int i = 0; i < argc && !rc;) {
+        int used = take_flag(a, argv, i, argc, 1);
+        if (used < 0)
+            rc = used;
+        else
+            i += used;
+    }
+    for (int i = 0; sv && i < argc; i++)
+        clang_disposeString(sv[i]);
+    ua_free(sv);
+    ua_free(argv);
     if (!rc)
         rc = ul__args_push(a, "-working-directory");
     if (!rc)
@@ -286,9 +420,14 @@ int ul__flags(ul_ctx *ctx, const ue_project *p, const char *abs, ul__args *a)
                 return UL_ENOMEM;
         }
     } else if (cfg->ncompile_flags) {
-        for (size_t i = 0; i < cfg->ncompile_flags && rc > 0; i++)
-            if (ul__args_push(a, cfg->compile_flags[i]))
+        const char *const *argv = (const char *const *)cfg->compile_flags;
+        int argc = (int)cfg->ncompile_flags;
+        for (int i = 0; i < argc;) {
+            int used = take_flag(a, argv, i, argc, 0);
+            if (used < 0)
                 return UL_ENOMEM;
+            i += used;
+        }
         rc = ul__args_push(a, "-working-directory");
         if (!rc)
             rc = ul__args_push(a, p->root);

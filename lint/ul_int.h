@@ -14,6 +14,7 @@ typedef struct ul__args {
     int n, cap;
     int guessed; /* no compile_commands or compile_flags applied: defaults were used */
     char *why;
+    char *dropped; /* NULL, or the flags the allow-list dropped, space-separated (ul_flags.c) */
 } ul__args;
 
 void ul__args_free(ul__args *a);

@@ -1714,6 +1714,24 @@ int ul__lint_unit(ul_ctx *ctx, const ue_project *p, const char *rel, CXTranslati
 static int lint_source(ul_ctx *ctx, const ue_project *p, const char *rel, const char *bytes,
                        size_t len, const ue_overlay *ov, ul_result *out);
 
+/* The parse and the walk run on a big-stack thread with crash recovery (ue_run_guarded). */
+typedef struct lint_call {
+    ul_ctx *ctx;
+    const ue_project *p;
+    const char *rel;
+    const char *bytes;
+    size_t len;
+    const ue_overlay *ov;
+    ul_result *out;
+    int rc;
+} lint_call;
+
+static void lint_run(void *arg)
+{
+    lint_call *c = arg;
+    c->rc = lint_source(c->ctx, c->p, c->rel, c->bytes, c->len, c->ov, c->out);
+}
+
 int ul_lint_source(ul_ctx *ctx, const ue_project *p, const char *rel, const char *bytes, size_t len,
                    const ue_overlay *ov, ul_result *out)
 {
@@ -1721,7 +1739,29 @@ int ul_lint_source(ul_ctx *ctx, const ue_project *p, const char *rel, const char
         return UL_EINVAL;
     size_t n0 = out->findings.n, x0 = out->fixes.n;
     int limited = out->limited, source_errors = out->source_errors;
-    int rc = lint_source(ctx, p, rel, bytes, len, ov, out);
+    lint_call c = {ctx, p, rel, bytes, len, ov, out, 0};
+    int rc;
+    if (ue_run_guarded(lint_run, &c) == UE_ECRASHED) {
+        /* libclang (or the walk) crashed on this file: a finding, and the unit it was using is
+         * left alone (forgotten, not disposed: its state is unknown) */
+        char *abs = ue_abs(p, rel);
+        for (size_t i = 0; abs && i < ctx->ntus; i++)
+            if (ctx->tus[i].p == p && strcmp(ctx->tus[i].abs, abs) == 0) {
+                ctx->tus[i] = ctx->tus[--ctx->ntus];
+                break;
+            }
+        ua_free(abs);
+        ul__result_truncate(out, n0, x0);
+        out->limited = 1;
+        out->source_errors = source_errors;
+        rc = ua_findings_add(&out->findings, rel, 1, 1, UA_WARNING, "UA000",
+                             "lint is limited: libclang crashed parsing this file (nesting or an "
+                             "expression too deep for it)")
+                 ? UL_ENOMEM
+                 : 0;
+    } else {
+        rc = c.rc;
+    }
     if (rc == UL_ENOMEM) { /* nothing partial */
         ul__result_truncate(out, n0, x0);
         out->limited = limited;
@@ -1738,6 +1778,12 @@ static int lint_source(ul_ctx *ctx, const ue_project *p, const char *rel, const 
     if (!abs)
         return UL_ENOMEM;
     int rc = ul__flags(ctx, p, abs, &args);
+    if (!rc && args.dropped && /* the allow-list took them out: one finding names them all */
+        ua_findings_add(&out->findings, rel, 1, 1, UA_WARNING, "UA000",
+                        "compile flags dropped: %s (only flags that affect parsing reach the "
+                        "lint; see docs/lint/UA000.md)",
+                        args.dropped))
+        rc = UL_ENOMEM;
     if (!rc && ctx->opt.keep) {
         rc = ul__inc_try(ctx, p, abs, &args, rel, bytes ? bytes : "", len, ov, out);
         if (rc <= 0) {

@@ -581,7 +581,7 @@ static void *lint_worker(void *arg)
             break;
         char *abs = ue_abs(j->p, j->todo[i]), *bytes = NULL;
         size_t len = 0;
-        int rc = abs ? ue_read_file(abs, &bytes, &len) : UA_ENOMEM;
+        int rc = abs ? ue_read_in(j->p, j->todo[i], &bytes, &len) : UA_ENOMEM;
         /* a source that cannot be read is already reported by the engine (UA400) */
         if (rc == UA_ENOMEM) {
             rc = UL_ENOMEM;
@@ -624,7 +624,7 @@ static int ignores_from_disk(const ue_project *p, ua_findings *fs)
     for (size_t k = 0; k < nf; k++) {
         char *abs = rc ? NULL : ue_abs(p, files[k]), *bytes = NULL;
         size_t len = 0;
-        int e = rc ? 0 : abs ? ue_read_file(abs, &bytes, &len) : UA_ENOMEM;
+        int e = rc ? 0 : abs ? ue_read_in(p, files[k], &bytes, &len) : UA_ENOMEM;
         if (e == UA_ENOMEM)
             rc = UL_ENOMEM;
         else if (e == 0 && !rc)

@@ -70,8 +70,7 @@ typedef struct lsp_framer {
     char *buf;        /* buffered bytes not yet consumed */
     size_t len, cap;  /* bytes in buf, allocated size */
     size_t start;     /* offset of the first unconsumed byte */
-    size_t max_body;  /* bodies longer than this are skipped with LSP_ETOOBIG */
-    size_t skip;      /* bytes of an oversized body still to discard */
+    size_t max_body;  /* bodies longer than this are discarded with LSP_ETOOBIG */
     size_t body_len;  /* length of the body being collected, once its header is parsed */
     bool have_header; /* header parsed, waiting for body_len bytes */
     bool resync;      /* after a malformed header: discarding up to the next Content-Length */
@@ -93,8 +92,10 @@ int lsp_framer_feed(lsp_framer_t *f, const void *data, size_t n);
  *   LSP_EBADHEADER a header block was malformed (no or bad Content-Length, or longer than
  *                 LSP_MAX_HEADER_BYTES): input is discarded up to the next "Content-Length"
  *                 header name; call again to continue;
- *   LSP_ETOOBIG   the announced body exceeds max_body: the body is being skipped as it
- *                 arrives; call again to continue.
+ *   LSP_ETOOBIG   the announced body exceeds max_body: input is discarded up to the next
+ *                 "Content-Length" header name, however long the announced body (a length
+ *                 that never arrives cannot make the peer's later messages disappear); call
+ *                 again to continue.
  * After an error the stream stays usable: the peer's next well-formed message comes out. */
 int lsp_framer_next(lsp_framer_t *f, const char **body, size_t *len);
 

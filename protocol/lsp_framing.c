@@ -27,15 +27,6 @@ int lsp_framer_feed(lsp_framer_t *f, const void *data, size_t n)
     size_t live = f->len - f->start;
     if (n == 0)
         return 0;
-    /* Discard an oversized body as it streams past without buffering it. */
-    if (f->skip > 0 && live == 0) {
-        size_t drop = n < f->skip ? n : f->skip;
-        f->skip -= drop;
-        data = (const char *)data + drop;
-        n -= drop;
-        if (n == 0)
-            return 0;
-    }
     if (f->start > 0) { /* compact: earlier bodies were handed out before this call */
         memmove(f->buf, f->buf + f->start, live);
         f->len = live;
@@ -144,14 +135,6 @@ int lsp_framer_next(lsp_framer_t *f, const char **body, size_t *len)
     for (;;) {
         size_t avail = f->len - f->start;
         const char *p = f->buf + f->start;
-        if (f->skip > 0) {
-            size_t drop = avail < f->skip ? avail : f->skip;
-            f->skip -= drop;
-            f->start += drop;
-            if (f->skip > 0)
-                return LSP_EAGAIN;
-            continue;
-        }
         if (f->resync) {
             const char *cl = avail ? lsp__find_cl(p, avail) : NULL;
             if (cl == NULL) {
@@ -188,7 +171,10 @@ int lsp_framer_next(lsp_framer_t *f, const char **body, size_t *len)
             }
             f->start += consumed;
             if (blen > f->max_body) {
-                f->skip = blen;
+                /* Not "skip blen bytes": a length no client will ever send (99999999999) would
+                 * leave the server deaf for the session. The oversized body is discarded as
+                 * any garbage is, up to the next "Content-Length" header. */
+                f->resync = true;
                 return LSP_ETOOBIG;
             }
             f->body_len = blen;

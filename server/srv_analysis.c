@@ -160,15 +160,11 @@ static void srv__cache_clear(struct srv_engine *e)
 static int srv__current_bytes(srv_ov_t *ov, const char *rel, const char **bytes, size_t *len,
                               char **owned)
 {
-    char *abs;
     int rc;
     *owned = NULL;
     if ((*bytes = srv__overlay_lookup(ov, rel, len)) != NULL)
         return 0;
-    if ((abs = ue_abs(ov->p, rel)) == NULL)
-        return SRV_ENOMEM;
-    rc = ue_read_file(abs, owned, len);
-    ua_free(abs);
+    rc = ue_read_in(ov->p, rel, owned, len); /* resolved, checked against the root, no FIFO */
     if (rc == UA_ENOMEM || rc == -ENOMEM)
         return SRV_ENOMEM;
     if (rc != 0)
@@ -883,12 +879,16 @@ static int srv__diagnose(srv_t *s, ue_project *p, const ue_twin *t, srv_event_t 
         pstate = SRV_PAIR_ERROR;
         break;
     case UE_IO_ERROR:
-    default:
+    default: {
+        /* on the file that could not be read (a FIFO, a link out ...), saying why, as --check */
+        char eb[128];
+        const char *why = ue_io_strerror(t->err ? t->err : -EIO, eb, sizeof eb);
         pstate = SRV_PAIR_ERROR;
-        if (srv__add_diag(&nfs, top, LSP_SEVERITY_ERROR, "UA400", false, "cannot read %s or %s", sb,
-                          tb) != 0)
+        if (srv__add_diag(t->err_twin ? &nft : &nfs, top, LSP_SEVERITY_ERROR, "UA400", false,
+                          "cannot read %s: %s", t->err_twin ? tb : sb, why) != 0)
             goto done;
         break;
+    }
     }
     if (srv__set_pair(s, p->root, src, twin, pstate, t->diff.n) != 0)
         goto done;
@@ -1491,6 +1491,16 @@ static int srv__regenerate_one(srv_t *s, ue_project *p, const char *rel)
         goto done;
     }
     doc = srv_doc_find_path(s, twin);
+    {
+        /* the refusal ue_write_twin makes: never through a link, open in the editor or not
+         * (saving an applyEdit would write through it) */
+        struct stat st;
+        if (lstat(twin, &st) == 0 && S_ISLNK(st.st_mode)) {
+            srv_log(s, 2, "refusing to write %s: the twin is a symbolic link", twin);
+            rc = SRV_EOUTSIDE;
+            goto done;
+        }
+    }
     if (doc != NULL && tp->actual != NULL && tp->state != UE_UNMANAGED) {
         /* open in the editor: minimal hunks as a workspace/applyEdit */
         lsp_text_edit_t *edits = srv_calloc(tp->diff.n ? tp->diff.n : 1, sizeof(*edits));

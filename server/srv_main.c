@@ -165,6 +165,9 @@ int srv_run_stdio(void)
     int status;
 
     signal(SIGPIPE, SIG_IGN); /* a vanished client is an EPIPE, handled as end of output */
+    /* libclang parses on the engine's big-stack, crash-guarded thread (ue_run_guarded), not
+     * on its own 8 MiB one: set before the loop starts any thread */
+    setenv("LIBCLANG_NOTHREADS", "1", 0);
     if (uv_loop_init(&loop) != 0) {
         fprintf(stderr, "unasync: cannot start the event loop\n");
         return 1;

@@ -1,6 +1,9 @@
 /* file:// URIs <-> absolute paths, and the "is this path inside that folder" test. */
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "srv_int.h"
 
@@ -48,6 +51,38 @@ static void srv__normalize(char *p)
     *out = '\0';
 }
 
+/* The canonical form of normalised absolute `path` (taken over) in *out: a folder resolved
+ * whole (a workspace folder reached through a link is its target), anything else with its
+ * folder resolved and its own name kept (a twin that is a link stays the link, which writes
+ * then refuse). A path whose folder does not exist stays as it is. */
+static int srv__resolve(char *path, char **out)
+{
+    char buf[PATH_MAX], *slash, *res;
+    struct stat st;
+    *out = path;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        if (realpath(path, buf) == NULL)
+            return 0;
+        res = srv_strdup(buf);
+    } else {
+        slash = strrchr(path, '/');
+        if (slash == NULL || slash == path || slash[1] == '\0')
+            return 0;
+        *slash = '\0';
+        if (realpath(path, buf) == NULL) {
+            *slash = '/';
+            return 0;
+        }
+        *slash = '/';
+        res = srv_malloc(strlen(buf) + strlen(slash) + 1);
+        if (res != NULL)
+            sprintf(res, "%s%s", strcmp(buf, "/") ? buf : "", slash);
+    }
+    srv_free(path);
+    *out = res;
+    return res != NULL ? 0 : SRV_ENOMEM;
+}
+
 int srv_uri_path(const char *uri, char **out)
 {
     const char *s;
@@ -77,8 +112,7 @@ int srv_uri_path(const char *uri, char **out)
     }
     *o = '\0';
     srv__normalize(path);
-    *out = path;
-    return 0;
+    return srv__resolve(path, out);
 }
 
 char *srv_uri_to_path(const char *uri)

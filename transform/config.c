@@ -10,6 +10,8 @@ typedef struct cfg_parser {
     int oom; /* a finding could not be recorded */
 } cfg_parser;
 
+#define TWIN_PATTERN_MAX 128 /* check_twin_pattern refuses longer patterns */
+
 static void cfg_error(cfg_parser *cp, unsigned line, unsigned col, const char *fmt, const char *a)
 {
     cp->errors++;
@@ -42,6 +44,10 @@ static int check_glob(cfg_parser *cp, const uj_value *v, const char *key)
     const char *g = v->string;
     if (!*g) {
         cfg_error(cp, v->line, v->col, "%s: empty pattern", key);
+        return 0;
+    }
+    if (strlen(g) > 1000) { /* the engine's matcher holds 1,024 elements */
+        cfg_error(cp, v->line, v->col, "%s: pattern longer than 1000 characters", key);
         return 0;
     }
     if (g[0] == '/' || (g[0] && g[1] == ':')) {
@@ -523,8 +529,31 @@ static int check_twin_pattern(cfg_parser *cp, const uj_value *v)
         cfg_error(cp, v->line, v->col, "twin: '%s' must contain {name} or {stem}", t);
         return 0;
     }
+    if (strlen(t) > TWIN_PATTERN_MAX) {
+        cfg_error(cp, v->line, v->col, "twin: '%s' is longer than 128 characters", t);
+        return 0;
+    }
     if (strcmp(t, "{name}") == 0 || strcmp(t, "{stem}.{ext}") == 0) {
         cfg_error(cp, v->line, v->col, "twin: '%s' would overwrite the source itself", t);
+        return 0;
+    }
+    /* only placeholders ("{name}{ext}", "{stem}{ext}"): for a name without a dot the twin is
+     * the source itself, and every name would look like a twin */
+    int own_text = 0;
+    for (const char *s = t; *s;) {
+        const char *close = *s == '{' ? strchr(s, '}') : NULL;
+        if (close) {
+            s = close + 1;
+        } else {
+            own_text = 1;
+            s++;
+        }
+    }
+    if (!own_text) {
+        cfg_error(cp, v->line, v->col,
+                  "twin: '%s' has no text besides placeholders: it can name the source itself "
+                  "or another source (add a prefix or suffix, as in sync_{name})",
+                  t);
         return 0;
     }
     for (const char *s = t; (s = strchr(s, '{')); s++) {
@@ -696,21 +725,54 @@ char *ua_twin_name(const char *pattern, const char *base)
     return ua_buf_detach(&b, NULL);
 }
 
-/* Matches `base` against `pattern` where placeholders match any non-empty text. */
+/* Matches `base` against `pattern`, where {name} and {stem} match any non-empty text and {ext}
+ * any text, the empty one included (ua_twin_name makes it empty for a name without a dot): so
+ * every twin name ua_twin_name makes matches, and a source can never be named like a twin. The
+ * pattern runs as a set of states over the name, one pass per character: linear in the name,
+ * never exponential. */
 static int twin_match(const char *pat, const char *s)
 {
-    if (!*pat)
-        return !*s;
-    if (*pat == '{') {
-        const char *close = strchr(pat, '}');
-        if (close) {
-            for (const char *t = s + 1; t <= s + strlen(s); t++)
-                if (twin_match(close + 1, t))
-                    return 1;
+    enum { T_LIT, T_ANY, T_STAR };
+    unsigned char kind[2 * TWIN_PATTERN_MAX];
+    char lit[2 * TWIN_PATTERN_MAX];
+    size_t m = 0;
+    for (const char *q = pat; *q;) {
+        if (m + 2 > sizeof kind)
             return 0;
+        const char *close = *q == '{' ? strchr(q, '}') : NULL;
+        if (close) {
+            if (strncmp(q, "{ext}", 5) != 0)
+                kind[m++] = T_ANY; /* {name}, {stem}: at least one character */
+            kind[m++] = T_STAR;
+            q = close + 1;
+        } else {
+            kind[m] = T_LIT;
+            lit[m++] = *q++;
         }
     }
-    return *pat == *s && twin_match(pat + 1, s + 1);
+    unsigned char cur[2 * TWIN_PATTERN_MAX + 1], nxt[2 * TWIN_PATTERN_MAX + 1];
+    memset(cur, 0, m + 1);
+    cur[0] = 1;
+    for (;; s++) {
+        for (size_t i = 0; i < m; i++)
+            if (cur[i] && kind[i] == T_STAR)
+                cur[i + 1] = 1;
+        if (!*s)
+            return cur[m];
+        int any = 0;
+        memset(nxt, 0, m + 1);
+        for (size_t i = 0; i < m; i++) {
+            if (!cur[i])
+                continue;
+            if (kind[i] == T_STAR)
+                nxt[i] = any = 1;
+            else if (kind[i] == T_ANY || lit[i] == *s)
+                nxt[i + 1] = any = 1;
+        }
+        if (!any)
+            return 0;
+        memcpy(cur, nxt, m + 1);
+    }
 }
 
 int ua_is_twin_name(const char *pattern, const char *base)

@@ -18,8 +18,12 @@ const char *unasync_strerror(int err)
     default:
         break;
     }
-    if (err < 0 && err > UNASYNC_EBASE)
-        return strerror(-err);
+    if (err < 0 && err > UNASYNC_EBASE) {
+        /* strerror_r (the GNU one, _GNU_SOURCE) into a per-thread buffer: strerror is not
+         * reentrant, and coroutines' threads report errors at the same time */
+        static _Thread_local char buf[128];
+        return strerror_r(-err, buf, sizeof buf);
+    }
     return err == 0 ? "success" : "unknown error";
 }
 

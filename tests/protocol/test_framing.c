@@ -107,6 +107,25 @@ static void framer_should_skip_oversized_body(void **state)
     lsp_framer_free(&f);
 }
 
+/* issue 15: a Content-Length no client will ever send (99999999999) must not make the framer
+ * wait for that many bytes: the next message is served. */
+static void framer_should_resync_after_an_absurd_length(void **state)
+{
+    lsp_framer_t f;
+    const char *b;
+    size_t n;
+    (void)state;
+    lsp_framer_init(&f, 0);
+    const char *hdr = "Content-Length: 99999999999\r\n\r\n{\"jsonrpc\":\"2.0\"}";
+    assert_int_equal(lsp_framer_feed(&f, hdr, strlen(hdr)), 0);
+    assert_int_equal(lsp_framer_next(&f, &b, &n), LSP_ETOOBIG);
+    assert_int_equal(lsp_framer_next(&f, &b, &n), LSP_EAGAIN);
+    assert_true(f.len - f.start <= 16); /* it buffers nothing of the announced body */
+    assert_int_equal(lsp_framer_feed(&f, "Content-Length: 2\r\n\r\nok", 23), 0);
+    expect_body(&f, "ok");
+    lsp_framer_free(&f);
+}
+
 static void framer_should_reject_endless_header(void **state)
 {
     lsp_framer_t f;
@@ -155,6 +174,7 @@ int main(void)
         cmocka_unit_test(framer_should_report_missing_length_and_recover),
         cmocka_unit_test(framer_should_reject_non_numeric_length),
         cmocka_unit_test(framer_should_skip_oversized_body),
+        cmocka_unit_test(framer_should_resync_after_an_absurd_length),
         cmocka_unit_test(framer_should_reject_endless_header),
         cmocka_unit_test(framer_should_reject_conflicting_lengths),
         cmocka_unit_test(framer_should_hand_out_an_empty_body),

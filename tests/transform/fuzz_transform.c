@@ -67,6 +67,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ua_findings f = {0};
     ua_config *cfg = NULL;
     if (ua_config_parse(json, json_len, "unasync.json", &cfg, &f) == 0) {
+        /* every twin name the pattern makes is recognised as one (so no source is ever named
+         * like a twin, and no twin can be its own source), in linear time */
+        for (int h = 0; h < 3; h++) {
+            static const char *const names[] = {"input.c", "a", ".rc"};
+            char *tn = ua_twin_name(cfg->twin, names[h]);
+            if (tn && (!ua_is_twin_name(cfg->twin, tn) || strcmp(tn, names[h]) == 0))
+                abort();
+            ua_free(tn);
+        }
+        (void)ua_header_looks_generated(src, src_len);
         const char *sources[] = {"input.h", "other.h"};
         ua_project pj = {cfg, sources, 2};
         for (int h = 0; h < 2; h++) {
