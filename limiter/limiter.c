@@ -1,6 +1,7 @@
 /* The rate limiter's async API: acquire, leases, capacity queries and configuration. */
 #include <unasync/limiter/limiter.h>
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -59,6 +60,20 @@ async bool rl_limiter_is_available(rl_limiter_t *lim)
 /* Helpers                                                                                      */
 /* ------------------------------------------------------------------------------------------ */
 
+/* Names the first amount that rl_amounts_check refuses. */
+static int amount_error(rl_report_t *report, int rc, const rl_amount_t *amounts, size_t n)
+{
+    for (size_t a = 0; a < n; a++) {
+        if (!amounts[a].name)
+            return rl_report_set(report, rc, 0, "amount without a limit name");
+        if (amounts[a].amount > RL_MAX_AMOUNT || amounts[a].amount < -RL_MAX_AMOUNT)
+            return rl_report_set(report, rc, 0,
+                                 "amount %" PRId64 " for '%s' is outside +-%" PRId64 " tokens",
+                                 amounts[a].amount, amounts[a].name, RL_MAX_AMOUNT);
+    }
+    return rl_report_set(report, rc, 0, "invalid amounts: %s", rl_strerror(rc));
+}
+
 static int check_ids(const char *entity_id, const char *resource, rl_report_t *report)
 {
     if (rl_validate_entity_id(entity_id))
@@ -84,8 +99,9 @@ static async int limits_for(rl_limiter_t *lim, const char *entity_id, const char
     return await rl_repo_resolve(lim->repo, entity_id, resource, now_ms, out, &source, report);
 }
 
-static void fill_set(rl_bucket_set_t *set, const char *entity_id, const char *resource,
-                     const rl_config_t *cfg, const rl_amount_t *amounts, size_t n, int64_t scale)
+/* The set of cfg's limits with the deltas of `amounts` (sums per name, checked bounds). */
+static int fill_set(rl_bucket_set_t *set, const char *entity_id, const char *resource,
+                    const rl_config_t *cfg, const rl_amount_t *amounts, size_t n)
 {
     set->entity_id = entity_id;
     set->resource = resource;
@@ -93,10 +109,11 @@ static void fill_set(rl_bucket_set_t *set, const char *entity_id, const char *re
     for (size_t i = 0; i < cfg->count; i++) {
         set->limits[i] = cfg->limits[i];
         set->delta_milli[i] = 0;
-        for (size_t a = 0; a < n; a++)
-            if (strcmp(amounts[a].name, cfg->limits[i].name) == 0)
-                set->delta_milli[i] += amounts[a].amount * scale;
+        int rc = rl_amounts_sum(amounts, n, cfg->limits[i].name, false, &set->delta_milli[i]);
+        if (rc)
+            return rc;
     }
+    return 0;
 }
 
 /* The limit as the stored bucket has it (stored parameters win over the requested ones). */
@@ -180,10 +197,9 @@ async int rl_limiter_acquire(rl_limiter_t *lim, rl_lease_t *lease, const char *e
     int rc = check_ids(entity_id, resource, report);
     if (rc)
         return rc;
-    for (size_t a = 0; a < n; a++)
-        if (!consume[a].name || consume[a].amount < 0)
-            return rl_report_set(report, RL_EINVAL, 0, "invalid amount for '%s'",
-                                 consume[a].name ? consume[a].name : "(null)");
+    rc = rl_amounts_check(consume, n, false);
+    if (rc)
+        return amount_error(report, rc, consume, n);
     rl_config_t override_cfg;
     const rl_config_t *override = NULL;
     if (opts && opts->nlimits) {
@@ -208,14 +224,20 @@ async int rl_limiter_acquire(rl_limiter_t *lim, rl_lease_t *lease, const char *e
     rl_config_t cfg;
     rc = await limits_for(lim, entity_id, resource, now, override, &cfg, report);
     if (rc == 0) {
-        fill_set(&lease->sets[0], lease->entity_id, lease->resource, &cfg, consume, n, 1000);
+        rc = fill_set(&lease->sets[0], lease->entity_id, lease->resource, &cfg, consume, n);
+        if (rc)
+            return rl_report_set(report, rc, 0, "the amounts for one limit add up to more than %"
+                                 PRId64 " tokens", RL_MAX_AMOUNT);
         lease->nsets = 1;
     }
     if (rc == 0 && cascade) {
         memcpy(lease->parent_id, entity.parent_id, strlen(entity.parent_id) + 1);
         rc = await limits_for(lim, lease->parent_id, resource, now, override, &cfg, report);
         if (rc == 0) {
-            fill_set(&lease->sets[1], lease->parent_id, lease->resource, &cfg, consume, n, 1000);
+            rc = fill_set(&lease->sets[1], lease->parent_id, lease->resource, &cfg, consume, n);
+            if (rc)
+                return rl_report_set(report, rc, 0, "the amounts for one limit add up to more "
+                                     "than %" PRId64 " tokens", RL_MAX_AMOUNT);
             lease->nsets = 2;
         }
     }
@@ -273,8 +295,9 @@ int rl_lease_consume(rl_lease_t *lease, const rl_amount_t *amounts, size_t n, rl
 {
     if (!lease || lease->state != RL_STATE_ACTIVE)
         return rl_report_set(report, RL_ELEASE, 0, "Lease is no longer active");
-    if (n && !amounts)
-        return RL_EINVAL;
+    int rc = rl_amounts_check(amounts, n, true);
+    if (rc)
+        return amount_error(report, rc, amounts, n);
     lease_fix(lease);
     int64_t now = rl_repo_now(lease->limiter->repo);
     rl_bucket_set_t trial[2];
@@ -283,9 +306,12 @@ int rl_lease_consume(rl_lease_t *lease, const rl_amount_t *amounts, size_t n, rl
         trial[s] = lease->sets[s];
         for (size_t i = 0; i < trial[s].count; i++) {
             int64_t d = 0;
-            for (size_t a = 0; a < n; a++)
-                if (amounts[a].amount > 0 && strcmp(amounts[a].name, trial[s].limits[i].name) == 0)
-                    d += amounts[a].amount * 1000;
+            rc = rl_amounts_sum(amounts, n, trial[s].limits[i].name, true, &d);
+            if (rc == 0 && lease->consumed_milli[s][i] + d > RL_MAX_LEASE_MILLI)
+                rc = RL_ERANGE;
+            if (rc)
+                return rl_report_set(report, rc, 0, "lease consumption of '%s' out of range",
+                                     trial[s].limits[i].name);
             trial[s].delta_milli[i] = d;
             rl_bucket_refill(&trial[s].buckets[i], now);
             if (d > 0 && trial[s].buckets[i].tokens_milli < d)
@@ -308,18 +334,25 @@ int rl_lease_adjust(rl_lease_t *lease, const rl_amount_t *amounts, size_t n)
 {
     if (!lease || lease->state != RL_STATE_ACTIVE)
         return RL_ELEASE;
-    if (n && !amounts)
-        return RL_EINVAL;
+    int rc = rl_amounts_check(amounts, n, true);
+    if (rc)
+        return rc;
+    int64_t d[2][RL_MAX_LIMITS];
+    /* Check everything first: a refused adjust changes nothing. */
     for (size_t s = 0; s < lease->nsets; s++) {
         for (size_t i = 0; i < lease->sets[s].count; i++) {
-            for (size_t a = 0; a < n; a++) {
-                if (amounts[a].amount == 0 ||
-                    strcmp(amounts[a].name, lease->sets[s].limits[i].name) != 0)
-                    continue;
-                int64_t d = amounts[a].amount * 1000;
-                rl_bucket_force(&lease->sets[s].buckets[i], d);
-                lease->consumed_milli[s][i] += d;
-            }
+            rc = rl_amounts_sum(amounts, n, lease->sets[s].limits[i].name, false, &d[s][i]);
+            int64_t total = rc ? 0 : lease->consumed_milli[s][i] + d[s][i];
+            if (rc || total > RL_MAX_LEASE_MILLI || total < -RL_MAX_LEASE_MILLI)
+                return RL_ERANGE;
+        }
+    }
+    for (size_t s = 0; s < lease->nsets; s++) {
+        for (size_t i = 0; i < lease->sets[s].count; i++) {
+            if (d[s][i] == 0)
+                continue;
+            rl_bucket_force(&lease->sets[s].buckets[i], d[s][i]);
+            lease->consumed_milli[s][i] += d[s][i];
         }
     }
     return 0;
@@ -331,6 +364,9 @@ int rl_lease_release(rl_lease_t *lease, const rl_amount_t *amounts, size_t n)
         return RL_ELEASE;
     if (n > RL_MAX_STATUSES || (n && !amounts))
         return RL_EINVAL;
+    int rc = rl_amounts_check(amounts, n, true);
+    if (rc)
+        return rc;
     rl_amount_t neg[RL_MAX_STATUSES];
     for (size_t a = 0; a < n; a++) {
         neg[a].name = amounts[a].name;
@@ -432,7 +468,7 @@ static async int read_set(rl_limiter_t *lim, const char *entity_id, const char *
     rc = await limits_for(lim, entity_id, resource, now, nlimits ? &cfg : NULL, &cfg, report);
     if (rc)
         return rc;
-    fill_set(set, entity_id, resource, &cfg, NULL, 0, 0);
+    (void)fill_set(set, entity_id, resource, &cfg, NULL, 0);
     rc = await lim->repo->ops->read(lim->repo, set, 1, now);
     if (rc)
         return rl_report_set(report, rc, lim->repo->last_cause, "cannot read %s/%s: %s", entity_id,
@@ -467,20 +503,25 @@ async int rl_limiter_time_until_available(rl_limiter_t *lim, const char *entity_
     rl_bucket_set_t set;
     if (!lim || !ms || (n && !needed))
         return RL_EINVAL;
-    int rc = await read_set(lim, entity_id, resource ? resource : RL_DEFAULT_RESOURCE, limits,
+    int rc = rl_amounts_check(needed, n, true);
+    if (rc)
+        return amount_error(report, rc, needed, n);
+    rc = await read_set(lim, entity_id, resource ? resource : RL_DEFAULT_RESOURCE, limits,
                             nlimits, &set, report);
     if (rc)
         return rc;
     int64_t worst = 0;
     for (size_t i = 0; i < set.count; i++) {
-        for (size_t a = 0; a < n; a++) {
-            if (needed[a].amount <= 0 || strcmp(needed[a].name, set.limits[i].name) != 0)
-                continue;
-            int64_t deficit = needed[a].amount * 1000 - set.buckets[i].tokens_milli;
-            int64_t wait = rl_bucket_retry_after_ms(&set.buckets[i], deficit);
-            if (wait > worst)
-                worst = wait;
-        }
+        int64_t need = 0;
+        rc = rl_amounts_sum(needed, n, set.limits[i].name, true, &need);
+        if (rc)
+            return rl_report_set(report, rc, 0, "the amounts for '%s' add up to more than %" PRId64
+                                 " tokens", set.limits[i].name, RL_MAX_AMOUNT);
+        if (need <= 0)
+            continue;
+        int64_t wait = rl_bucket_retry_after_ms(&set.buckets[i], need - set.buckets[i].tokens_milli);
+        if (wait > worst)
+            worst = wait;
     }
     *ms = worst;
     return 0;

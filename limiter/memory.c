@@ -112,6 +112,8 @@ static async int mem_consume(rl_repo_t *repo, rl_bucket_set_t *sets, size_t n, i
     mem_record_t *recs[2];
     if (n > 2)
         return RL_EINVAL;
+    if (rl_bucket_sets_check(sets, n))
+        return RL_ERANGE;
     int rc = await lock_store(m);
     if (rc)
         return rc;
@@ -139,6 +141,8 @@ static async int mem_adjust(rl_repo_t *repo, rl_bucket_set_t *sets, size_t n, in
     mem_record_t *recs[2];
     if (n > 2)
         return RL_EINVAL;
+    if (rl_bucket_sets_check(sets, n))
+        return RL_ERANGE;
     int rc = await lock_store(m);
     if (rc)
         return rc;

@@ -230,9 +230,11 @@ static async int eval(rl_redis_t *r, redisReply **reply, args_t *a)
             continue;
         }
         if ((*reply)->type == REDIS_REPLY_ERROR) {
+            /* The script refuses out-of-range arguments before writing anything. */
+            bool range = strstr((*reply)->str, "rl: ERANGE") != NULL;
             freeReplyObject(*reply);
             *reply = NULL;
-            return RL_EPROTO;
+            return range ? RL_ERANGE : RL_EPROTO;
         }
         return 0;
     }
@@ -278,6 +280,8 @@ static async int rds_consume(rl_repo_t *repo, rl_bucket_set_t *sets, size_t n, i
                              bool *granted)
 {
     rl_redis_t *r = (rl_redis_t *)repo;
+    if (rl_bucket_sets_check(sets, n))
+        return RL_ERANGE;
     args_t a;
     bucket_args(&a, r, "consume", sets, n, now_ms);
     redisReply *reply;
@@ -317,6 +321,8 @@ static async int rds_consume(rl_repo_t *repo, rl_bucket_set_t *sets, size_t n, i
 static async int rds_adjust(rl_repo_t *repo, rl_bucket_set_t *sets, size_t n, int64_t now_ms)
 {
     rl_redis_t *r = (rl_redis_t *)repo;
+    if (rl_bucket_sets_check(sets, n))
+        return RL_ERANGE;
     args_t a;
     bucket_args(&a, r, "adjust", sets, n, now_ms);
     redisReply *reply;

@@ -85,10 +85,17 @@ bool rl_bucket_try_consume(rl_bucket_t *b, int64_t n_milli, int64_t now_ms, int6
     return false;
 }
 
+static int64_t clamp(rl_i128 v, rl_i128 lo, rl_i128 hi)
+{
+    return (int64_t)(v < lo ? lo : v > hi ? hi : v);
+}
+
 void rl_bucket_force(rl_bucket_t *b, int64_t n_milli)
 {
-    b->tokens_milli = saturate((rl_i128)b->tokens_milli - n_milli);
-    b->total_consumed_milli = saturate((rl_i128)b->total_consumed_milli + n_milli);
+    b->tokens_milli = clamp((rl_i128)b->tokens_milli - n_milli, -RL_MAX_DEBT_MILLI,
+                            (rl_i128)b->capacity_milli + RL_MAX_DELTA_MILLI);
+    b->total_consumed_milli = clamp((rl_i128)b->total_consumed_milli + n_milli,
+                                    -RL_MAX_COUNTER_MILLI, RL_MAX_COUNTER_MILLI);
 }
 
 bool rl_bucket_sets_fit(const rl_bucket_set_t *sets, size_t n)
@@ -102,4 +109,13 @@ bool rl_bucket_sets_fit(const rl_bucket_set_t *sets, size_t n)
         }
     }
     return true;
+}
+
+int rl_bucket_sets_check(const rl_bucket_set_t *sets, size_t n)
+{
+    for (size_t s = 0; s < n; s++)
+        for (size_t i = 0; i < sets[s].count; i++)
+            if (rl_delta_check(sets[s].delta_milli[i]))
+                return RL_ERANGE;
+    return 0;
 }

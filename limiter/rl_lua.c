@@ -13,7 +13,28 @@
  *   getcfgs                                                   KEYS: config hashes
  *     -> one HGETALL array per key
  */
+/* The script is longer than the 4095 characters ISO C requires compilers to accept in one
+ * literal; GCC and clang take any length. */
+#if defined(__GNUC__)
+#pragma GCC diagnostic ignored "-Woverlength-strings"
+#endif
 const char rl_lua_script[] =
+    /* Bounds (rl_types.h): every argument is checked, every stored value clamped, so nothing
+     * leaves the range where doubles are exact integers; a bad argument is an error reply
+     * "rl: ERANGE" before anything is written. */
+    "local MAXA = 1e15\n"   /* RL_MAX_MILLI: capacity, refill amount */
+    "local MAXP = 315360000000\n" /* RL_MAX_PERIOD_S in ms */
+    "local MAXD = 4e15\n"   /* RL_MAX_DELTA_MILLI, RL_MAX_DEBT_MILLI */
+    "local MAXC = 9e15\n"   /* RL_MAX_COUNTER_MILLI; also the bound of a timestamp */
+    "local function int(x, lo, hi)\n"
+    "  local v = tonumber(x)\n"
+    "  if v == nil or v ~= math.floor(v) or v < lo or v > hi then\n"
+    "    error({err = 'rl: ERANGE argument out of range'})\n"
+    "  end\n"
+    "  return v\n"
+    "end\n"
+    "local function clamp(v, lo, hi) if v < lo then return lo elseif v > hi then return hi end "
+    "return v end\n"
     "local function num(x) return string.format('%.0f', x) end\n"
     "local function split(a, c)\n"
     "  local q = math.floor(a / c)\n"
@@ -28,10 +49,12 @@ const char rl_lua_script[] =
     "  return q1 * b + r1 * q2 + q3\n"
     "end\n"
     "local function load(key, name, cap, amt, per, now)\n"
+    "  local refill = now ~= nil\n"
+    "  if not refill then now = tonumber(ARGV[2]) end\n"
     "  local v = redis.call('HMGET', key, name..':tk', name..':lr', name..':tc', name..':cp',\n"
     "                       name..':ra', name..':rp')\n"
     "  local b = {}\n"
-    "  if v[4] then\n"
+    "  if v[4] and v[5] and v[6] and v[1] and v[2] then\n"
     "    b.tk = tonumber(v[1]); b.lr = tonumber(v[2]); b.tc = tonumber(v[3])\n"
     "    b.cp = tonumber(v[4]); b.ra = tonumber(v[5]); b.rp = tonumber(v[6])\n"
     "  else\n"
@@ -39,7 +62,7 @@ const char rl_lua_script[] =
     "    b.cp = cap; b.ra = amt; b.rp = per\n"
     "  end\n"
     "  local elapsed = now - b.lr\n"
-    "  if elapsed > 0 then\n"
+    "  if refill and elapsed > 0 then\n"
     "    local add = muldiv(elapsed, b.ra, b.rp)\n"
     "    if add > 0 then\n"
     "      local t = b.tk + add\n"
@@ -61,9 +84,9 @@ const char rl_lua_script[] =
     "  for s = 1, tonumber(ARGV[from]) do\n"
     "    local set = {}\n"
     "    for l = 1, tonumber(ARGV[i]) do\n"
-    "      set[l] = {name = ARGV[i + 1], cap = tonumber(ARGV[i + 2]), amt = tonumber(ARGV[i + "
-    "3]),\n"
-    "                per = tonumber(ARGV[i + 4]), delta = tonumber(ARGV[i + 5])}\n"
+    "      set[l] = {name = ARGV[i + 1], cap = int(ARGV[i + 2], 1, MAXA),\n"
+    "                amt = int(ARGV[i + 3], 1, MAXA), per = int(ARGV[i + 4], 1, MAXP),\n"
+    "                delta = int(ARGV[i + 5], -MAXD, MAXD)}\n"
     "      i = i + 5\n"
     "    end\n"
     "    i = i + 1\n"
@@ -73,7 +96,7 @@ const char rl_lua_script[] =
     "end\n"
     "local op = ARGV[1]\n"
     "if op == 'consume' then\n"
-    "  local now = tonumber(ARGV[2])\n"
+    "  local now = int(ARGV[2], 0, MAXC)\n"
     "  local all = sets(3)\n"
     "  local ok = 1\n"
     "  local res = {0}\n"
@@ -89,25 +112,22 @@ const char rl_lua_script[] =
     "  if ok == 1 then\n"
     "    for s, set in ipairs(all) do\n"
     "      for _, lim in ipairs(set) do\n"
-    "        lim.b.tk = lim.b.tk - lim.delta\n"
-    "        lim.b.tc = lim.b.tc + lim.delta\n"
+    "        lim.b.tk = clamp(lim.b.tk - lim.delta, -MAXD, lim.b.cp + MAXD)\n"
+    "        lim.b.tc = clamp(lim.b.tc + lim.delta, -MAXC, MAXC)\n"
     "        store(KEYS[s], lim.name, lim.b)\n"
     "      end\n"
     "    end\n"
     "  end\n"
     "  return res\n"
     "elseif op == 'adjust' then\n"
-    "  local now = tonumber(ARGV[2])\n"
+    "  local now = int(ARGV[2], 0, MAXC)\n"
     "  for s, set in ipairs(sets(3)) do\n"
     "    for _, lim in ipairs(set) do\n"
     "      if lim.delta ~= 0 then\n"
-    "        if redis.call('HEXISTS', KEYS[s], lim.name..':cp') == 0 then\n"
-    "          local b = {tk = lim.cap, lr = now, tc = 0, cp = lim.cap, ra = lim.amt, rp = "
-    "lim.per}\n"
-    "          store(KEYS[s], lim.name, b)\n"
-    "        end\n"
-    "        redis.call('HINCRBY', KEYS[s], lim.name..':tk', num(-lim.delta))\n"
-    "        redis.call('HINCRBY', KEYS[s], lim.name..':tc', num(lim.delta))\n"
+    "        local b = load(KEYS[s], lim.name, lim.cap, lim.amt, lim.per, nil)\n"
+    "        b.tk = clamp(b.tk - lim.delta, -MAXD, b.cp + MAXD)\n"
+    "        b.tc = clamp(b.tc + lim.delta, -MAXC, MAXC)\n"
+    "        store(KEYS[s], lim.name, b)\n"
     "      end\n"
     "    end\n"
     "  end\n"

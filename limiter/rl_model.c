@@ -170,9 +170,44 @@ int rl_validate_entity_id(const char *entity_id)
 }
 
 /* Bounds that keep every product of the bucket math, and the Redis script's doubles, exact:
- * millitokens stay below 2^53. */
-#define RL_MAX_TOKENS   INT64_C(1000000000000)
-#define RL_MAX_PERIOD_S INT64_C(315360000)
+ * millitokens stay below 2^53 (rl_types.h). */
+#define RL_MAX_TOKENS RL_MAX_AMOUNT
+
+int rl_amounts_check(const rl_amount_t *amounts, size_t n, bool allow_negative)
+{
+    if (n && !amounts)
+        return RL_EINVAL;
+    for (size_t a = 0; a < n; a++) {
+        if (!amounts[a].name)
+            return RL_EINVAL;
+        if (amounts[a].amount < 0 && !allow_negative)
+            return RL_EINVAL;
+        if (amounts[a].amount > RL_MAX_AMOUNT || amounts[a].amount < -RL_MAX_AMOUNT)
+            return RL_ERANGE;
+    }
+    return 0;
+}
+
+int rl_amounts_sum(const rl_amount_t *amounts, size_t n, const char *name, bool positive_only,
+                   int64_t *milli)
+{
+    int64_t sum = 0; /* |sum| <= RL_MAX_AMOUNT before each step, each step adds <= that much */
+    for (size_t a = 0; a < n; a++) {
+        if (amounts[a].amount == 0 || (positive_only && amounts[a].amount < 0) ||
+            strcmp(amounts[a].name, name) != 0)
+            continue;
+        sum += amounts[a].amount;
+        if (sum > RL_MAX_AMOUNT || sum < -RL_MAX_AMOUNT)
+            return RL_ERANGE;
+    }
+    *milli = sum * 1000;
+    return 0;
+}
+
+int rl_delta_check(int64_t delta_milli)
+{
+    return delta_milli > RL_MAX_DELTA_MILLI || delta_milli < -RL_MAX_DELTA_MILLI ? RL_ERANGE : 0;
+}
 
 static int check_values(int64_t capacity, int64_t refill_amount, int64_t period_s)
 {

@@ -899,6 +899,90 @@ TEST(allocation_failures_are_reported_and_leak_nothing)
     return 0;
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* Bounds (issue 12, point 1)                                                                   */
+/* ------------------------------------------------------------------------------------------ */
+
+TEST(amounts_are_bounded_at_ten_to_the_twelve_tokens)
+{
+    const int64_t max = RL_MAX_AMOUNT;
+    rl_limit_t big, small = per_minute("rpm", 100);
+    CHECK_EQ(rl_limit_custom(&big, "tpm", max, max, 60), 0);
+    CHECK_EQ(rl_limit_custom(&big, "tpm", max + 1, max, 60), RL_ERANGE);
+    CHECK_EQ(rl_limit_custom(&big, "tpm", max, max, 60), 0);
+    rl_lease_t lease;
+    rl_report_t report;
+    /* The issue's probe: 9,223,372,036,854,776 tokens on a 100/min limit. */
+    rl_amount_t probe[] = {{"rpm", INT64_C(9223372036854776)}};
+    CHECK_EQ(await acquire(w, &lease, "key-1", &small, 1, probe, 1, &report), RL_ERANGE);
+    CHECK_EQ(report.error, RL_ERANGE);
+    CHECK(strstr(report.message, "rpm") != NULL);
+    rl_amount_t imax[] = {{"rpm", INT64_MAX}};
+    CHECK_EQ(await acquire(w, &lease, "key-1", &small, 1, imax, 1, NULL), RL_ERANGE);
+    CHECK_EQ(await available(w, "key-1", "gpt-4", &small, 1, "rpm"), 100);
+    /* A name repeated: each part is in range, the sum is not. */
+    rl_amount_t twice[] = {{"tpm", max}, {"tpm", 1}};
+    CHECK_EQ(await acquire(w, &lease, "key-2", &big, 1, twice, 2, NULL), RL_ERANGE);
+    CHECK_EQ(await available(w, "key-2", "gpt-4", &big, 1, "tpm"), max);
+    /* Exactly the bound: granted, the bucket ends at 0, one more token is refused. */
+    rl_amount_t all[] = {{"tpm", max}};
+    CHECK_EQ(await acquire(w, &lease, "key-2", &big, 1, all, 1, NULL), 0);
+    CHECK_EQ(await available(w, "key-2", "gpt-4", &big, 1, "tpm"), 0);
+    /* Lease: adjust and release past the bound change nothing. */
+    rl_amount_t over[] = {{"tpm", max + 1}};
+    CHECK_EQ(rl_lease_adjust(&lease, over, 1), RL_ERANGE);
+    CHECK_EQ(rl_lease_release(&lease, over, 1), RL_ERANGE);
+    CHECK_EQ(rl_lease_consume(&lease, over, 1, NULL), RL_ERANGE);
+    CHECK_EQ(rl_lease_consumed(&lease, "tpm", 0), max);
+    rl_amount_t plus[] = {{"tpm", max}};
+    CHECK_EQ(rl_lease_adjust(&lease, plus, 1), 0);  /* 2 * max */
+    CHECK_EQ(rl_lease_adjust(&lease, plus, 1), 0);  /* 3 * max: the lease bound */
+    CHECK_EQ(rl_lease_adjust(&lease, (rl_amount_t[]){{"tpm", 1}}, 1), RL_ERANGE);
+    CHECK_EQ(rl_lease_consumed(&lease, "tpm", 0), 3 * max);
+    /* adjust(+huge) never gives tokens back: the commit writes 2 * max of debt. */
+    CHECK_EQ(await rl_lease_commit(&lease, NULL), 0);
+    CHECK_EQ(await available(w, "key-2", "gpt-4", &big, 1, "tpm"), -2 * max);
+    /* A bucket that deep in debt refuses even a zero request: no second lease adds to it. */
+    for (int k = 0; k < 3; k++) {
+        rl_amount_t zero[] = {{"rpm", 0}};
+        rl_limit_t both[2] = {big, small};
+        CHECK_EQ(await acquire(w, &lease, "key-3", both, 2, zero, 1, NULL), k == 0 ? 0 : RL_EEXCEEDED);
+        if (k == 0) {
+            CHECK_EQ(rl_lease_adjust(&lease, (rl_amount_t[]){{"tpm", max}}, 1), 0);
+            CHECK_EQ(rl_lease_adjust(&lease, (rl_amount_t[]){{"tpm", max}}, 1), 0);
+            CHECK_EQ(rl_lease_adjust(&lease, (rl_amount_t[]){{"tpm", max}}, 1), 0);
+            CHECK_EQ(await rl_lease_commit(&lease, NULL), 0);
+        }
+    }
+    CHECK_EQ(await available(w, "key-3", "gpt-4", &big, 1, "tpm"), -2 * max);
+    /* Capacity queries. */
+    int64_t ms = 0;
+    CHECK_EQ(await rl_limiter_time_until_available(w->lim, "key-4", "gpt-4", over, 1, &big, 1,
+                                                   &ms, NULL),
+             RL_ERANGE);
+    CHECK_EQ(await rl_limiter_time_until_available(w->lim, "key-4", "gpt-4", twice, 2, &big, 1,
+                                                   &ms, NULL),
+             RL_ERANGE);
+    CHECK_EQ(await rl_limiter_time_until_available(w->lim, "key-4", "gpt-4", all, 1, &big, 1, &ms,
+                                                   NULL),
+             0);
+    CHECK_EQ(ms, 0);
+    /* The backends (and the Redis script) refuse a delta past the bound before writing. */
+    rl_bucket_set_t set;
+    memset(&set, 0, sizeof set);
+    set.entity_id = "key-5";
+    set.resource = "gpt-4";
+    set.count = 1;
+    set.limits[0] = big;
+    set.delta_milli[0] = RL_MAX_DELTA_MILLI + 1;
+    rl_repo_t *repo = rl_limiter_repo(w->lim);
+    bool granted = true;
+    CHECK_EQ(await repo->ops->consume(repo, &set, 1, w->now, &granted), RL_ERANGE);
+    CHECK_EQ(await repo->ops->adjust(repo, &set, 1, w->now), RL_ERANGE);
+    CHECK_EQ(await available(w, "key-5", "gpt-4", &big, 1, "tpm"), max);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -945,6 +1029,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(zero_ttl_fetches_every_time),
         cmocka_unit_test(set_limits_evicts_the_cached_slot),
         cmocka_unit_test(allocation_failures_are_reported_and_leak_nothing),
+        cmocka_unit_test(amounts_are_bounded_at_ten_to_the_twelve_tokens),
     };
     char name[64];
     snprintf(name, sizeof name, "limiter_%s%s", backend, server.tcp ? "_tcp" : "");

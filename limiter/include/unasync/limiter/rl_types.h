@@ -96,6 +96,22 @@ rl_clock_t rl_manual_clock(int64_t *ms);
 #define RL_MAX_LIMITS       8
 #define RL_DEFAULT_RESOURCE "_default_"
 
+/* Bounds on every number that enters the API (docs/limiter.md, "Bounds"). A limit's capacity and
+ * refill amount, and every amount passed to acquire, lease consume/adjust/release and
+ * time_until_available (the sum of a name given several times included), are at most
+ * RL_MAX_AMOUNT whole tokens in magnitude; past it the call fails with RL_ERANGE and changes
+ * nothing. A lease's net consumption per limit stays within 3 * RL_MAX_AMOUNT, so a commit
+ * writes at most RL_MAX_DELTA_MILLI. Stored tokens are clamped to [-RL_MAX_DEBT_MILLI,
+ * capacity + RL_MAX_DELTA_MILLI] and the net counter saturates at RL_MAX_COUNTER_MILLI: every
+ * stored value is an integer below 2^53, exact in C and in the Redis script's doubles. */
+#define RL_MAX_AMOUNT        INT64_C(1000000000000)
+#define RL_MAX_PERIOD_S      INT64_C(315360000)
+#define RL_MAX_MILLI         (RL_MAX_AMOUNT * 1000)
+#define RL_MAX_LEASE_MILLI   (3 * RL_MAX_MILLI)
+#define RL_MAX_DELTA_MILLI   (4 * RL_MAX_MILLI)
+#define RL_MAX_DEBT_MILLI    (4 * RL_MAX_MILLI)
+#define RL_MAX_COUNTER_MILLI INT64_C(9000000000000000)
+
 /* A limit: a bucket of `capacity` tokens refilled by `refill_amount` every `refill_period_s`
  * seconds. All three are > 0; amounts are whole tokens, stored internally as millitokens. */
 typedef struct rl_limit {
@@ -161,7 +177,8 @@ bool rl_bucket_try_consume(rl_bucket_t *b, int64_t n_milli, int64_t now_ms, int6
                            int64_t *retry_after_ms);
 
 /* Unchecked consumption: tokens -= n_milli (may go negative; a negative n returns tokens without
- * capping until the next refill) and the net counter += n_milli. No refill. */
+ * capping until the next refill) and the net counter += n_milli. No refill. Tokens are clamped to
+ * [-RL_MAX_DEBT_MILLI, capacity + RL_MAX_DELTA_MILLI], the counter to +-RL_MAX_COUNTER_MILLI. */
 void rl_bucket_force(rl_bucket_t *b, int64_t n_milli);
 
 /* 128-bit a * b / c rounded down, saturated to the int64 range; c > 0. */
@@ -355,6 +372,18 @@ typedef struct rl_amount {
     int64_t amount;
 } rl_amount_t;
 
+/* Checks a request's amounts: every name set (else RL_EINVAL), every amount within
+ * [-RL_MAX_AMOUNT, RL_MAX_AMOUNT] and >= 0 unless allow_negative (else RL_ERANGE / RL_EINVAL). */
+int rl_amounts_check(const rl_amount_t *amounts, size_t n, bool allow_negative);
+/* The sum in millitokens of the amounts called `name` (only those > 0 when positive_only, zero
+ * skipped) into *milli. RL_ERANGE when the sum exceeds RL_MAX_AMOUNT in magnitude. Amounts must
+ * have passed rl_amounts_check, so no step can overflow. */
+int rl_amounts_sum(const rl_amount_t *amounts, size_t n, const char *name, bool positive_only,
+                   int64_t *milli);
+/* RL_ERANGE when a backend delta is outside +-RL_MAX_DELTA_MILLI (backends refuse it before any
+ * write), else 0. */
+int rl_delta_check(int64_t delta_milli);
+
 /* The buckets of one (entity, resource): the backends' unit of atomic work. For consume and
  * adjust, delta_milli[i] is what to take from limits[i] (negative gives back). Backends fill
  * buckets[i] with the state they hold (see repo.h for when). */
@@ -370,6 +399,8 @@ typedef struct rl_bucket_set {
 /* Checks every bucket of every set (already refilled to now_ms) against its delta; true when all
  * pass. Used by backends inside their atomic section, after refilling. */
 bool rl_bucket_sets_fit(const rl_bucket_set_t *sets, size_t n);
+/* rl_delta_check over every delta of the sets: RL_ERANGE or 0. */
+int rl_bucket_sets_check(const rl_bucket_set_t *sets, size_t n);
 
 /* ------------------------------------------------------------------------------------------ */
 /* TTL cache of configuration (pure: the caller locks it)                                       */
