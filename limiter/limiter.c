@@ -274,8 +274,9 @@ backend_failed:
         return 0;
     }
     return rl_report_set(report, RL_EUNAVAILABLE, repo->last_cause ? repo->last_cause : rc,
-                         "Rate limiter unavailable for %s/%s (%s backend): %s", entity_id, resource,
-                         repo->ops->name, rl_strerror(rc));
+                         "Rate limiter unavailable for %s/%s (%s backend): %s%s%s", entity_id,
+                         resource, repo->ops->name, rl_strerror(rc),
+                         repo->last_message[0] ? ": " : "", repo->last_message);
 }
 
 /* ------------------------------------------------------------------------------------------ */

@@ -107,6 +107,25 @@ static int backend_error(rl_redis_t *r, int cause)
     return RL_EBACKEND;
 }
 
+/* Where r connects, for messages: "127.0.0.1:6379" or "unix socket /path". */
+static void server_name(const rl_redis_t *r, char *buf, size_t len)
+{
+    if (r->url.is_unix)
+        snprintf(buf, len, "unix socket %s", r->url.path);
+    else
+        snprintf(buf, len, "%s:%d", r->url.host, r->url.port);
+}
+
+/* backend_error that also records what failed on which server, with the system error. */
+static int connect_error(rl_redis_t *r, const char *what, int cause)
+{
+    char where[sizeof r->url.path + 16];
+    server_name(r, where, sizeof where);
+    snprintf(r->base.last_message, sizeof r->base.last_message, "%s redis at %s: %s (%s)", what,
+             where, unasync_strerror(cause), unasync_err_name(cause));
+    return backend_error(r, cause);
+}
+
 /* Connects, selects the database and loads the script. Called with conn_lock held. The connect
  * and every command on the connection are bounded by timeout_ms; a command that times out breaks
  * the connection (the runtime closes it), so command() drops it and the next call reconnects. */
@@ -120,11 +139,11 @@ static async int connect_locked(rl_redis_t *r)
     else
         rc = await async_redis_connect_timed(&c, r->url.host, r->url.port, timeout);
     if (rc)
-        return backend_error(r, rc);
+        return connect_error(r, "cannot connect to", rc);
     rc = async_redis_set_timeout(c, timeout);
     if (rc) {
         await async_redis_close(c);
-        return backend_error(r, rc);
+        return connect_error(r, "cannot set the timeout of", rc);
     }
     redisReply *reply = NULL;
     if (r->url.db) {
@@ -133,7 +152,7 @@ static async int connect_locked(rl_redis_t *r)
         freeReplyObject(reply);
         if (!ok) {
             await async_redis_close(c);
-            return rc ? backend_error(r, rc) : RL_EPROTO;
+            return rc ? connect_error(r, "cannot select the database on", rc) : RL_EPROTO;
         }
     }
     rc = await async_redis_command(c, &reply, "SCRIPT LOAD %s", rl_lua_script);
@@ -144,7 +163,7 @@ static async int connect_locked(rl_redis_t *r)
         freeReplyObject(reply);
     if (!ok) {
         await async_redis_close(c);
-        return rc ? backend_error(r, rc) : RL_EPROTO;
+        return rc ? connect_error(r, "cannot load the script on", rc) : RL_EPROTO;
     }
     r->conn = c;
     return 0;
@@ -193,7 +212,7 @@ static async int command(rl_redis_t *r, redisReply **reply, args_t *a)
     /* A blocking connection serves one thread at a time. */
     async_mutex_unlock(&r->conn_lock);
 #endif
-    return rc ? backend_error(r, rc) : 0;
+    return rc ? connect_error(r, "lost the connection to", rc) : 0;
 }
 
 /* Runs the script with `a` (built after the two EVALSHA slots); reloads it on NOSCRIPT. */
@@ -805,12 +824,18 @@ static const rl_repo_ops_t rl_redis_ops = {
 
 async int rl_redis_open(rl_repo_t **out, const char *url, const rl_options_t *opts)
 {
+    return await rl_redis_open_report(out, url, opts, NULL);
+}
+
+async int rl_redis_open_report(rl_repo_t **out, const char *url, const rl_options_t *opts,
+                               rl_report_t *report)
+{
     rl_url_t u;
     if (!out)
-        return RL_EINVAL;
+        return rl_report_set(report, RL_EINVAL, 0, "invalid argument");
     int rc = rl_url_parse(url, &u);
     if (rc)
-        return rc;
+        return rl_report_set(report, rc, 0, "invalid redis url '%s'", url ? url : "(null)");
     const char *prefix = opts && opts->key_prefix ? opts->key_prefix : "rl:";
     if (strlen(prefix) > RL_PREFIX_MAX)
         return RL_EINVAL;
@@ -829,6 +854,11 @@ async int rl_redis_open(rl_repo_t **out, const char *url, const rl_options_t *op
         async_mutex_unlock(&r->conn_lock);
     }
     if (rc) {
+        if (r->base.last_message[0])
+            rl_report_set(report, rc, r->base.last_cause, "%s", r->base.last_message);
+        else
+            rl_report_set(report, rc, r->base.last_cause, "cannot open %s: %s", url,
+                          rl_strerror(rc));
         await rds_close(&r->base);
         return rc;
     }

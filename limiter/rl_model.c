@@ -1,6 +1,8 @@
 /* The limiter's pure model: errors, allocation, clocks, limits, validation, exceeded results. */
 #include <unasync/limiter/rl_types.h>
 
+#include <unasync/common.h>
+
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -22,6 +24,9 @@ const char *rl_strerror(int err)
         return text;
     RL_ERRNO_MAP(RL_ERR_TEXT)
 #undef RL_ERR_TEXT
+    /* The layers below: the runtime's codes and negative errno (libuv's codes on Unix). */
+    if (err < 0 && err > RL_EBASE)
+        return unasync_strerror(err);
     return "unknown error";
 }
 
@@ -32,6 +37,8 @@ const char *rl_err_name(int err)
         return #name;
     RL_ERRNO_MAP(RL_ERR_NAME)
 #undef RL_ERR_NAME
+    if (err < 0 && err > RL_EBASE)
+        return unasync_err_name(err);
     return "EUNKNOWN";
 }
 

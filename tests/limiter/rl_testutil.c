@@ -65,7 +65,7 @@ static int spawn(rl_test_redis_t *r)
 }
 
 /* A loopback port that was free a moment ago (the server binds it right after). */
-static int free_port(void)
+int rl_test_free_port(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0)
@@ -89,7 +89,7 @@ int rl_test_redis_start(rl_test_redis_t *r)
     memset(r, 0, sizeof *r);
     r->aof = aof;
     r->tcp = tcp;
-    if (tcp && (r->port = free_port()) <= 0)
+    if (tcp && (r->port = rl_test_free_port()) <= 0)
         return -1;
     const char *tmp = getenv("TMPDIR");
     snprintf(r->dir, sizeof r->dir, "%s/rl-redis-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");

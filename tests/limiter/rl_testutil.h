@@ -62,6 +62,9 @@ int rl_test_redis_command(rl_test_redis_t *r, const char *command);
 /* Stops it and removes the folder. */
 void rl_test_redis_stop(rl_test_redis_t *r);
 
+/* A loopback TCP port that was free a moment ago (nothing listens on it). */
+int rl_test_free_port(void);
+
 /* A fresh key prefix per test ("t<pid>-<n>:") so tests sharing a server never share keys. */
 const char *rl_test_prefix(void);
 

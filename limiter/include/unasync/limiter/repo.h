@@ -73,6 +73,7 @@ struct rl_repo {
     uint64_t fetches;      /* batch reads that resolution sent to the backend */
     uint64_t fetched_keys; /* config slots and entity records those batches asked for */
     int last_cause;        /* the runtime's or hiredis' code behind the last RL_EBACKEND */
+    char last_message[384]; /* what failed, with host/port or path and the system error */
 };
 
 /* Sets up the generic part (clock and cache from opts, NULL for defaults). 0 or RL_ENOMEM. */
