@@ -106,6 +106,7 @@ static int fill_set(rl_bucket_set_t *set, const char *entity_id, const char *res
     set->entity_id = entity_id;
     set->resource = resource;
     set->count = cfg->count;
+    set->reconcile = false;
     for (size_t i = 0; i < cfg->count; i++) {
         set->limits[i] = cfg->limits[i];
         set->delta_milli[i] = 0;
@@ -225,6 +226,7 @@ async int rl_limiter_acquire(rl_limiter_t *lim, rl_lease_t *lease, const char *e
     rc = await limits_for(lim, entity_id, resource, now, override, &cfg, report);
     if (rc == 0) {
         rc = fill_set(&lease->sets[0], lease->entity_id, lease->resource, &cfg, consume, n);
+        lease->sets[0].reconcile = override == NULL;
         if (rc)
             return rl_report_set(report, rc, 0, "the amounts for one limit add up to more than %"
                                  PRId64 " tokens", RL_MAX_AMOUNT);
@@ -235,6 +237,7 @@ async int rl_limiter_acquire(rl_limiter_t *lim, rl_lease_t *lease, const char *e
         rc = await limits_for(lim, lease->parent_id, resource, now, override, &cfg, report);
         if (rc == 0) {
             rc = fill_set(&lease->sets[1], lease->parent_id, lease->resource, &cfg, consume, n);
+            lease->sets[1].reconcile = override == NULL;
             if (rc)
                 return rl_report_set(report, rc, 0, "the amounts for one limit add up to more "
                                      "than %" PRId64 " tokens", RL_MAX_AMOUNT);
@@ -470,6 +473,7 @@ static async int read_set(rl_limiter_t *lim, const char *entity_id, const char *
     if (rc)
         return rc;
     (void)fill_set(set, entity_id, resource, &cfg, NULL, 0);
+    set->reconcile = nlimits == 0;
     rc = await lim->repo->ops->read(lim->repo, set, 1, now);
     if (rc)
         return rl_report_set(report, rc, lim->repo->last_cause, "cannot read %s/%s: %s", entity_id,

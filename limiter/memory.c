@@ -63,17 +63,22 @@ static async int lock_store(rl_memory_t *m)
     return rc ? RL_EBACKEND : 0;
 }
 
-/* Copies the buckets of set s, refilled to now_ms, into its buckets[] (rec may be NULL). */
-static void load_set(const mem_record_t *rec, rl_bucket_set_t *set, int64_t now_ms)
+/* Copies the buckets of set s, refilled (and reconciled when set->reconcile) to now_ms, into its
+ * buckets[] (rec may be NULL). True when a stored bucket was reconciled. */
+static bool load_set(const mem_record_t *rec, rl_bucket_set_t *set, int64_t now_ms)
 {
+    bool changed = false;
     for (size_t i = 0; i < set->count; i++) {
         int slot = rec ? find_slot(rec, set->limits[i].name) : -1;
         if (slot >= 0)
             set->buckets[i] = rec->slots[slot].bucket;
         else
             rl_bucket_init(&set->buckets[i], &set->limits[i], now_ms);
+        if (set->reconcile && slot >= 0)
+            changed |= rl_bucket_reconcile(&set->buckets[i], &set->limits[i], now_ms);
         rl_bucket_refill(&set->buckets[i], now_ms);
     }
+    return changed;
 }
 
 /* Copies every bucket of the sets, refilled to now_ms, into sets[].buckets. */
@@ -82,7 +87,7 @@ static void load_sets(rl_memory_t *m, rl_bucket_set_t *sets, size_t n, int64_t n
     char key[RL_BUCKET_KEY_MAX];
     for (size_t s = 0; s < n; s++) {
         bucket_key(key, sets[s].entity_id, sets[s].resource);
-        load_set(rl_map_get(&m->buckets, key), &sets[s], now_ms);
+        (void)load_set(rl_map_get(&m->buckets, key), &sets[s], now_ms);
     }
 }
 
@@ -119,16 +124,19 @@ static async int mem_consume(rl_repo_t *repo, rl_bucket_set_t *sets, size_t n, i
         return rc;
     /* An empty record left by a rejected request reads as full buckets: harmless. */
     rc = prepare_records(m, sets, n, recs);
+    bool changed[2] = {false, false};
     for (size_t s = 0; rc == 0 && s < n; s++)
-        load_set(recs[s], &sets[s], now_ms);
+        changed[s] = load_set(recs[s], &sets[s], now_ms);
     *granted = rc == 0 && rl_bucket_sets_fit(sets, n);
-    if (*granted) {
-        for (size_t s = 0; s < n; s++) {
-            for (size_t i = 0; i < sets[s].count; i++) {
-                mem_slot_t *slot = slot_for(recs[s], &sets[s].limits[i], now_ms);
-                slot->bucket = sets[s].buckets[i];
+    for (size_t s = 0; rc == 0 && s < n; s++) {
+        /* A rejected request still stores a reconciliation (the refilled state is the same). */
+        if (!*granted && !changed[s])
+            continue;
+        for (size_t i = 0; i < sets[s].count; i++) {
+            mem_slot_t *slot = slot_for(recs[s], &sets[s].limits[i], now_ms);
+            slot->bucket = sets[s].buckets[i];
+            if (*granted)
                 rl_bucket_force(&slot->bucket, sets[s].delta_milli[i]);
-            }
         }
     }
     async_mutex_unlock(&m->lock);
@@ -190,18 +198,15 @@ static async int mem_config_put(rl_repo_t *repo, rl_config_kind_t kind, const ch
         *stored = *cfg;
     }
     if (rc == 0 && kind == RL_CONFIG_ENTITY) {
-        /* Push the new parameters into existing buckets; their tokens stay. */
+        /* Reconcile existing buckets to the new parameters (rl_bucket_reconcile). */
         char bkey[RL_BUCKET_KEY_MAX];
         bucket_key(bkey, entity_id, resource);
         mem_record_t *rec = rl_map_get(&m->buckets, bkey);
+        int64_t now = rl_repo_now(repo);
         for (size_t i = 0; rec && i < cfg->count; i++) {
             int slot = find_slot(rec, cfg->limits[i].name);
-            if (slot < 0)
-                continue;
-            rl_bucket_t *b = &rec->slots[slot].bucket;
-            b->capacity_milli = cfg->limits[i].capacity * 1000;
-            b->refill_amount_milli = cfg->limits[i].refill_amount * 1000;
-            b->refill_period_ms = cfg->limits[i].refill_period_s * 1000;
+            if (slot >= 0)
+                (void)rl_bucket_reconcile(&rec->slots[slot].bucket, &cfg->limits[i], now);
         }
     }
     async_mutex_unlock(&m->lock);

@@ -271,7 +271,7 @@ static void args_init(args_t *a, int reserved)
 /* Buckets                                                                                      */
 /* ------------------------------------------------------------------------------------------ */
 
-/* EVALSHA sha nkeys keys... op now nsets {count {name cap amt period delta}*}* */
+/* EVALSHA sha nkeys keys... op now nsets {count reconcile {name cap amt period delta}*}* */
 static void bucket_args(args_t *a, rl_redis_t *r, const char *op, rl_bucket_set_t *sets, size_t n,
                         int64_t now_ms)
 {
@@ -284,6 +284,7 @@ static void bucket_args(args_t *a, rl_redis_t *r, const char *op, rl_bucket_set_
     arg_int(a, (int64_t)n);
     for (size_t s = 0; s < n; s++) {
         arg_int(a, (int64_t)sets[s].count);
+        arg_int(a, sets[s].reconcile ? 1 : 0);
         for (size_t i = 0; i < sets[s].count; i++) {
             const rl_limit_t *l = &sets[s].limits[i];
             arg_str(a, l->name);
@@ -395,6 +396,8 @@ static async int rds_read(rl_repo_t *repo, rl_bucket_set_t *sets, size_t n, int6
             } else if (field_int(reply, name, ":tk", &tk)) {
                 b->tokens_milli += tk; /* adjusted before it was ever created */
             }
+            if (sets[s].reconcile)
+                (void)rl_bucket_reconcile(b, &sets[s].limits[i], now_ms);
             rl_bucket_refill(b, now_ms);
         }
         freeReplyObject(reply);
@@ -448,6 +451,7 @@ static async int rds_config_put(rl_repo_t *repo, rl_config_kind_t kind, const ch
         arg_key(&a, r, "b", entity_id, resource);
     arg_str(&a, "setcfg");
     arg_int(&a, (int64_t)cfg->on_unavailable);
+    arg_int(&a, rl_repo_now(repo));
     arg_int(&a, (int64_t)cfg->count);
     for (size_t i = 0; i < cfg->count; i++) {
         arg_str(&a, cfg->limits[i].name);

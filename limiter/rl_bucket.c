@@ -62,6 +62,28 @@ int64_t rl_bucket_retry_after_ms(const rl_bucket_t *b, int64_t deficit_milli)
     return saturate(ms);
 }
 
+bool rl_bucket_reconcile(rl_bucket_t *b, const rl_limit_t *limit, int64_t now_ms)
+{
+    int64_t cap = limit->capacity * 1000, amt = limit->refill_amount * 1000;
+    int64_t per = limit->refill_period_s * 1000;
+    if (b->capacity_milli == cap && b->refill_amount_milli == amt && b->refill_period_ms == per)
+        return false;
+    rl_bucket_refill(b, now_ms);
+    if (cap < b->capacity_milli) {
+        int64_t floor = b->tokens_milli < 0 ? b->tokens_milli : 0;
+        int64_t t = b->tokens_milli - (b->capacity_milli - cap);
+        if (t < floor)
+            t = floor;
+        if (t > cap)
+            t = cap;
+        b->tokens_milli = t;
+    }
+    b->capacity_milli = cap;
+    b->refill_amount_milli = amt;
+    b->refill_period_ms = per;
+    return true;
+}
+
 int64_t rl_bucket_available(const rl_bucket_t *b)
 {
     return saturate(floor_div(b->tokens_milli, 1000));

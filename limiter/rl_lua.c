@@ -5,12 +5,18 @@
  * rl_limit_validate accepts and elapsed times of a few years (see docs/limiter.md), and values
  * are written with %.0f so no digit is lost to %.14g.
  *
- * ARGV[1] is the operation:
- *   consume now nsets {count {name cap amt period delta}*}*   KEYS: one bucket hash per set
+ * Bounds (rl_types.h): MAXA is RL_MAX_MILLI, MAXP RL_MAX_PERIOD_S in ms, MAXD RL_MAX_DELTA_MILLI
+ * and RL_MAX_DEBT_MILLI, MAXC RL_MAX_COUNTER_MILLI. Every argument is checked before anything is
+ * written (an error reply "rl: ERANGE ..." otherwise) and every stored value is clamped, so no
+ * value leaves the range where doubles are exact integers. refill and reconcile are
+ * rl_bucket_refill and rl_bucket_reconcile.
+ *
+ * ARGV[1] is the operation (a set: count reconcile {name cap amt period delta}*):
+ *   consume now nsets set*            KEYS: one bucket hash per set
  *     -> {granted, {tk lr tc cp ra rp}* per limit per set}  (state after refill, before taking)
- *   adjust  now nsets {count {name cap amt period delta}*}*   KEYS: one bucket hash per set
- *   setcfg  ou count {name cap amt period}*                   KEYS: config hash [, bucket hash]
- *   getcfgs                                                   KEYS: config hashes
+ *   adjust  now nsets set*            KEYS: one bucket hash per set
+ *   setcfg  ou now count {name cap amt period}*   KEYS: config hash [, bucket hash to reconcile]
+ *   getcfgs                           KEYS: config hashes
  *     -> one HGETALL array per key
  */
 /* The script is longer than the 4095 characters ISO C requires compilers to accept in one
@@ -19,13 +25,10 @@
 #pragma GCC diagnostic ignored "-Woverlength-strings"
 #endif
 const char rl_lua_script[] =
-    /* Bounds (rl_types.h): every argument is checked, every stored value clamped, so nothing
-     * leaves the range where doubles are exact integers; a bad argument is an error reply
-     * "rl: ERANGE" before anything is written. */
-    "local MAXA = 1e15\n"   /* RL_MAX_MILLI: capacity, refill amount */
-    "local MAXP = 315360000000\n" /* RL_MAX_PERIOD_S in ms */
-    "local MAXD = 4e15\n"   /* RL_MAX_DELTA_MILLI, RL_MAX_DEBT_MILLI */
-    "local MAXC = 9e15\n"   /* RL_MAX_COUNTER_MILLI; also the bound of a timestamp */
+    "local MAXA = 1e15\n"
+    "local MAXP = 315360000000\n"
+    "local MAXD = 4e15\n"
+    "local MAXC = 9e15\n"
     "local function int(x, lo, hi)\n"
     "  local v = tonumber(x)\n"
     "  if v == nil or v ~= math.floor(v) or v < lo or v > hi then\n"
@@ -33,8 +36,10 @@ const char rl_lua_script[] =
     "  end\n"
     "  return v\n"
     "end\n"
-    "local function clamp(v, lo, hi) if v < lo then return lo elseif v > hi then return hi end "
-    "return v end\n"
+    "local function clamp(v, lo, hi)\n"
+    "  if v < lo then return lo elseif v > hi then return hi end\n"
+    "  return v\n"
+    "end\n"
     "local function num(x) return string.format('%.0f', x) end\n"
     "local function split(a, c)\n"
     "  local q = math.floor(a / c)\n"
@@ -48,21 +53,9 @@ const char rl_lua_script[] =
     "  local q3 = split(r1 * r2, c)\n"
     "  return q1 * b + r1 * q2 + q3\n"
     "end\n"
-    "local function load(key, name, cap, amt, per, now)\n"
-    "  local refill = now ~= nil\n"
-    "  if not refill then now = tonumber(ARGV[2]) end\n"
-    "  local v = redis.call('HMGET', key, name..':tk', name..':lr', name..':tc', name..':cp',\n"
-    "                       name..':ra', name..':rp')\n"
-    "  local b = {}\n"
-    "  if v[4] and v[5] and v[6] and v[1] and v[2] then\n"
-    "    b.tk = tonumber(v[1]); b.lr = tonumber(v[2]); b.tc = tonumber(v[3])\n"
-    "    b.cp = tonumber(v[4]); b.ra = tonumber(v[5]); b.rp = tonumber(v[6])\n"
-    "  else\n"
-    "    b.tk = cap + tonumber(v[1] or 0); b.lr = now; b.tc = tonumber(v[3] or 0)\n"
-    "    b.cp = cap; b.ra = amt; b.rp = per\n"
-    "  end\n"
+    "local function refill(b, now)\n"
     "  local elapsed = now - b.lr\n"
-    "  if refill and elapsed > 0 then\n"
+    "  if elapsed > 0 then\n"
     "    local add = muldiv(elapsed, b.ra, b.rp)\n"
     "    if add > 0 then\n"
     "      local t = b.tk + add\n"
@@ -71,25 +64,46 @@ const char rl_lua_script[] =
     "      b.lr = b.lr + muldiv(add, b.rp, b.ra)\n"
     "    end\n"
     "  end\n"
-    "  return b\n"
+    "end\n"
+    "local function reconcile(b, lim, now)\n"
+    "  if b.cp == lim.cap and b.ra == lim.amt and b.rp == lim.per then return false end\n"
+    "  refill(b, now)\n"
+    "  if lim.cap < b.cp then\n"
+    "    local floor = 0\n"
+    "    if b.tk < 0 then floor = b.tk end\n"
+    "    local t = b.tk - (b.cp - lim.cap)\n"
+    "    if t < floor then t = floor end\n"
+    "    if t > lim.cap then t = lim.cap end\n"
+    "    b.tk = t\n"
+    "  end\n"
+    "  b.cp = lim.cap; b.ra = lim.amt; b.rp = lim.per\n"
+    "  return true\n"
+    "end\n"
+    "local function load(key, lim, now)\n"
+    "  local n = lim.name\n"
+    "  local v = redis.call('HMGET', key, n..':tk', n..':lr', n..':tc', n..':cp', n..':ra', n..':rp')\n"
+    "  if v[1] and v[2] and v[4] and v[5] and v[6] then\n"
+    "    return {tk = tonumber(v[1]), lr = tonumber(v[2]), tc = tonumber(v[3] or 0),\n"
+    "            cp = tonumber(v[4]), ra = tonumber(v[5]), rp = tonumber(v[6])}\n"
+    "  end\n"
+    "  return {tk = lim.cap, lr = now, tc = 0, cp = lim.cap, ra = lim.amt, rp = lim.per}\n"
     "end\n"
     "local function store(key, name, b)\n"
     "  redis.call('HSET', key, name..':tk', num(b.tk), name..':lr', num(b.lr), name..':tc',\n"
-    "             num(b.tc), name..':cp', num(b.cp), name..':ra', num(b.ra), name..':rp',\n"
-    "             num(b.rp))\n"
+    "             num(b.tc), name..':cp', num(b.cp), name..':ra', num(b.ra), name..':rp', num(b.rp))\n"
     "end\n"
     "local function sets(from)\n"
     "  local out = {}\n"
     "  local i = from + 1\n"
     "  for s = 1, tonumber(ARGV[from]) do\n"
-    "    local set = {}\n"
+    "    local set = {reconcile = ARGV[i + 1] == '1'}\n"
     "    for l = 1, tonumber(ARGV[i]) do\n"
-    "      set[l] = {name = ARGV[i + 1], cap = int(ARGV[i + 2], 1, MAXA),\n"
-    "                amt = int(ARGV[i + 3], 1, MAXA), per = int(ARGV[i + 4], 1, MAXP),\n"
-    "                delta = int(ARGV[i + 5], -MAXD, MAXD)}\n"
+    "      set[l] = {name = ARGV[i + 2], cap = int(ARGV[i + 3], 1, MAXA),\n"
+    "                amt = int(ARGV[i + 4], 1, MAXA), per = int(ARGV[i + 5], 1, MAXP),\n"
+    "                delta = int(ARGV[i + 6], -MAXD, MAXD)}\n"
     "      i = i + 5\n"
     "    end\n"
-    "    i = i + 1\n"
+    "    i = i + 2\n"
     "    out[s] = set\n"
     "  end\n"
     "  return out\n"
@@ -101,19 +115,23 @@ const char rl_lua_script[] =
     "  local ok = 1\n"
     "  local res = {0}\n"
     "  for s, set in ipairs(all) do\n"
-    "    for l, lim in ipairs(set) do\n"
-    "      local b = load(KEYS[s], lim.name, lim.cap, lim.amt, lim.per, now)\n"
+    "    for _, lim in ipairs(set) do\n"
+    "      local b = load(KEYS[s], lim, now)\n"
+    "      if set.reconcile and reconcile(b, lim, now) then set.dirty = true end\n"
+    "      refill(b, now)\n"
     "      lim.b = b\n"
     "      if lim.delta >= 0 and b.tk < lim.delta then ok = 0 end\n"
     "      for _, x in ipairs({b.tk, b.lr, b.tc, b.cp, b.ra, b.rp}) do res[#res + 1] = x end\n"
     "    end\n"
     "  end\n"
     "  res[1] = ok\n"
-    "  if ok == 1 then\n"
-    "    for s, set in ipairs(all) do\n"
+    "  for s, set in ipairs(all) do\n"
+    "    if ok == 1 or set.dirty then\n"
     "      for _, lim in ipairs(set) do\n"
-    "        lim.b.tk = clamp(lim.b.tk - lim.delta, -MAXD, lim.b.cp + MAXD)\n"
-    "        lim.b.tc = clamp(lim.b.tc + lim.delta, -MAXC, MAXC)\n"
+    "        if ok == 1 then\n"
+    "          lim.b.tk = clamp(lim.b.tk - lim.delta, -MAXD, lim.b.cp + MAXD)\n"
+    "          lim.b.tc = clamp(lim.b.tc + lim.delta, -MAXC, MAXC)\n"
+    "        end\n"
     "        store(KEYS[s], lim.name, lim.b)\n"
     "      end\n"
     "    end\n"
@@ -124,7 +142,7 @@ const char rl_lua_script[] =
     "  for s, set in ipairs(sets(3)) do\n"
     "    for _, lim in ipairs(set) do\n"
     "      if lim.delta ~= 0 then\n"
-    "        local b = load(KEYS[s], lim.name, lim.cap, lim.amt, lim.per, nil)\n"
+    "        local b = load(KEYS[s], lim, now)\n"
     "        b.tk = clamp(b.tk - lim.delta, -MAXD, b.cp + MAXD)\n"
     "        b.tc = clamp(b.tc + lim.delta, -MAXC, MAXC)\n"
     "        store(KEYS[s], lim.name, b)\n"
@@ -133,17 +151,22 @@ const char rl_lua_script[] =
     "  end\n"
     "  return 1\n"
     "elseif op == 'setcfg' then\n"
+    "  local now = int(ARGV[3], 0, MAXC)\n"
+    "  local lims = {}\n"
+    "  local i = 5\n"
+    "  for l = 1, tonumber(ARGV[4]) do\n"
+    "    lims[l] = {name = ARGV[i], cap = int(ARGV[i + 1], 1, MAXA), amt = int(ARGV[i + 2], 1, MAXA),\n"
+    "               per = int(ARGV[i + 3], 1, MAXP)}\n"
+    "    i = i + 4\n"
+    "  end\n"
     "  redis.call('DEL', KEYS[1])\n"
     "  redis.call('HSET', KEYS[1], '#ou', ARGV[2])\n"
-    "  local i = 4\n"
-    "  for l = 1, tonumber(ARGV[3]) do\n"
-    "    local name = ARGV[i]\n"
-    "    redis.call('HSET', KEYS[1], name, ARGV[i + 1]..':'..ARGV[i + 2]..':'..ARGV[i + 3])\n"
-    "    if KEYS[2] and redis.call('HEXISTS', KEYS[2], name..':cp') == 1 then\n"
-    "      redis.call('HSET', KEYS[2], name..':cp', ARGV[i + 1], name..':ra', ARGV[i + 2],\n"
-    "                 name..':rp', ARGV[i + 3])\n"
+    "  for _, lim in ipairs(lims) do\n"
+    "    redis.call('HSET', KEYS[1], lim.name, num(lim.cap)..':'..num(lim.amt)..':'..num(lim.per))\n"
+    "    if KEYS[2] and redis.call('HEXISTS', KEYS[2], lim.name..':cp') == 1 then\n"
+    "      local b = load(KEYS[2], lim, now)\n"
+    "      if reconcile(b, lim, now) then store(KEYS[2], lim.name, b) end\n"
     "    end\n"
-    "    i = i + 4\n"
     "  end\n"
     "  return 1\n"
     "elseif op == 'getcfgs' then\n"

@@ -983,6 +983,82 @@ TEST(amounts_are_bounded_at_ten_to_the_twelve_tokens)
     return 0;
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* Reconciliation (issue 12, point 3)                                                           */
+/* ------------------------------------------------------------------------------------------ */
+
+static async int take(world_t *w, const char *entity, int64_t n)
+{
+    rl_amount_t a[] = {{"rpm", n}};
+    rl_lease_t lease;
+    int rc = await rl_limiter_acquire(w->lim, &lease, entity, "gpt-4", a, 1, NULL, NULL);
+    if (rc == 0)
+        rc = await rl_lease_commit(&lease, NULL);
+    return rc;
+}
+
+TEST(deleting_custom_limits_reconciles_the_bucket_to_the_defaults)
+{
+    rl_limit_t ten = per_minute("rpm", 10), hundred = per_minute("rpm", 100);
+    CHECK_EQ(await rl_limiter_set_resource_defaults(w->lim, "gpt-4", &ten, 1), 0);
+    CHECK_EQ(await rl_limiter_set_limits(w->lim, "key-1", "gpt-4", &hundred, 1), 0);
+    CHECK_EQ(await take(w, "key-1", 1), 0);
+    CHECK_EQ(await available(w, "key-1", "gpt-4", NULL, 0, "rpm"), 99);
+    /* The issue's probe: after the delete 9 more are granted, not 99. */
+    CHECK_EQ(await rl_limiter_delete_limits(w->lim, "key-1", "gpt-4"), 0);
+    CHECK_EQ(await available(w, "key-1", "gpt-4", NULL, 0, "rpm"), 9);
+    int granted = 0;
+    for (int i = 0; i < 20; i++)
+        granted += await take(w, "key-1", 1) == 0;
+    CHECK_EQ(granted, 9);
+    /* The refill follows the new parameters: 10/min is one token per 6 s. */
+    w->now += 6000;
+    CHECK_EQ(await available(w, "key-1", "gpt-4", NULL, 0, "rpm"), 1);
+    return 0;
+}
+
+TEST(set_limits_lowering_capacity_clamps_tokens_and_replaces_refill)
+{
+    rl_limit_t hundred = per_minute("rpm", 100), slow;
+    CHECK_EQ(rl_limit_custom(&slow, "rpm", 10, 1, 60), 0); /* 10 tokens, 1 per minute */
+    CHECK_EQ(await rl_limiter_set_limits(w->lim, "key-1", "gpt-4", &hundred, 1), 0);
+    CHECK_EQ(await take(w, "key-1", 3), 0);
+    CHECK_EQ(await rl_limiter_set_limits(w->lim, "key-1", "gpt-4", &slow, 1), 0);
+    CHECK_EQ(await available(w, "key-1", "gpt-4", NULL, 0, "rpm"), 7); /* 3 used stay used */
+    w->now += 59000;
+    CHECK_EQ(await available(w, "key-1", "gpt-4", NULL, 0, "rpm"), 7); /* not 100/min any more */
+    w->now += 1000;
+    CHECK_EQ(await available(w, "key-1", "gpt-4", NULL, 0, "rpm"), 8);
+    /* A bucket used beyond the new capacity is empty, not in debt. */
+    CHECK_EQ(await rl_limiter_set_limits(w->lim, "key-2", "gpt-4", &hundred, 1), 0);
+    CHECK_EQ(await take(w, "key-2", 50), 0);
+    CHECK_EQ(await rl_limiter_set_limits(w->lim, "key-2", "gpt-4", &slow, 1), 0);
+    CHECK_EQ(await available(w, "key-2", "gpt-4", NULL, 0, "rpm"), 0);
+    /* Raising the capacity keeps the tokens. */
+    CHECK_EQ(await rl_limiter_set_limits(w->lim, "key-1", "gpt-4", &hundred, 1), 0);
+    CHECK_EQ(await available(w, "key-1", "gpt-4", NULL, 0, "rpm"), 8);
+    return 0;
+}
+
+TEST(changed_defaults_reconcile_buckets_that_resolve_to_them)
+{
+    rl_limit_t ten = per_minute("rpm", 10), five = per_minute("rpm", 5);
+    CHECK_EQ(await rl_limiter_set_resource_defaults(w->lim, "gpt-4", &ten, 1), 0);
+    CHECK_EQ(await take(w, "key-1", 2), 0);
+    CHECK_EQ(await rl_limiter_set_resource_defaults(w->lim, "gpt-4", &five, 1), 0);
+    CHECK_EQ(await available(w, "key-1", "gpt-4", NULL, 0, "rpm"), 3);
+    CHECK_EQ(await take(w, "key-1", 3), 0);
+    CHECK_EQ(await take(w, "key-1", 1), RL_EEXCEEDED);
+    /* System defaults: the same once the resource defaults are gone. */
+    CHECK_EQ(await rl_limiter_set_system_defaults(w->lim, &ten, 1, RL_ON_UNAVAILABLE_UNSET), 0);
+    CHECK_EQ(await take(w, "key-2", 4), 0);
+    CHECK_EQ(await rl_limiter_set_system_defaults(w->lim, &five, 1, RL_ON_UNAVAILABLE_UNSET), 0);
+    CHECK_EQ(await available(w, "key-2", "gpt-4", NULL, 0, "rpm"), 1);
+    CHECK_EQ(await take(w, "key-2", 2), RL_EEXCEEDED);
+    CHECK_EQ(await take(w, "key-2", 1), 0);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -1030,6 +1106,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(set_limits_evicts_the_cached_slot),
         cmocka_unit_test(allocation_failures_are_reported_and_leak_nothing),
         cmocka_unit_test(amounts_are_bounded_at_ten_to_the_twelve_tokens),
+        cmocka_unit_test(deleting_custom_limits_reconciles_the_bucket_to_the_defaults),
+        cmocka_unit_test(set_limits_lowering_capacity_clamps_tokens_and_replaces_refill),
+        cmocka_unit_test(changed_defaults_reconcile_buckets_that_resolve_to_them),
     };
     char name[64];
     snprintf(name, sizeof name, "limiter_%s%s", backend, server.tcp ? "_tcp" : "");

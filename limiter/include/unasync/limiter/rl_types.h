@@ -167,6 +167,13 @@ void rl_bucket_refill(rl_bucket_t *b, int64_t now_ms);
  * rounded down, plus 1 ms; 0 for a deficit <= 0. Saturates at INT64_MAX. */
 int64_t rl_bucket_retry_after_ms(const rl_bucket_t *b, int64_t deficit_milli);
 
+/* Brings a bucket to a changed limit: refills it to now_ms with its old parameters, then, when
+ * capacity, refill amount or period differ from `limit`, takes the new ones. A lowered capacity
+ * lowers the tokens by the difference (what was used stays used) but never below
+ * min(tokens, 0), and never leaves them above the new capacity; a raised one keeps them.
+ * Returns true when the parameters changed. */
+bool rl_bucket_reconcile(rl_bucket_t *b, const rl_limit_t *limit, int64_t now_ms);
+
 /* Whole tokens in the bucket, rounded toward minus infinity (-500 millitokens is -1). */
 int64_t rl_bucket_available(const rl_bucket_t *b);
 
@@ -394,6 +401,10 @@ typedef struct rl_bucket_set {
     rl_limit_t limits[RL_MAX_LIMITS];
     int64_t delta_milli[RL_MAX_LIMITS];
     rl_bucket_t buckets[RL_MAX_LIMITS];
+    /* The limits are the resolved configuration (not an acquire's override): stored buckets whose
+     * parameters differ are reconciled to them (rl_bucket_reconcile), atomically with the
+     * operation. With an override the stored parameters win. */
+    bool reconcile;
 } rl_bucket_set_t;
 
 /* Checks every bucket of every set (already refilled to now_ms) against its delta; true when all
