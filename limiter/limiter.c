@@ -127,9 +127,19 @@ static rl_limit_t stored_limit(const rl_limit_t *requested, const rl_bucket_t *b
     return l;
 }
 
+/* The retry-after hint of a deficit at now_ms: the bucket's own wait plus the clock skew allowed
+ * between hosts, so that a retry at the hint is not certain to be refused. */
+static int64_t hint_ms(const rl_repo_t *repo, const rl_bucket_t *b, int64_t deficit, int64_t now)
+{
+    int64_t wait = rl_bucket_wait_ms(b, deficit, now);
+    if (wait == 0 || wait > INT64_MAX - repo->max_skew_ms)
+        return wait;
+    return wait + repo->max_skew_ms;
+}
+
 /* Statuses of every limit of the sets against their deltas (buckets already refilled). */
-static void fill_exceeded(rl_exceeded_t *ex, const rl_bucket_set_t *sets, size_t n,
-                          const char *parent_id)
+static void fill_exceeded(rl_exceeded_t *ex, const rl_repo_t *repo, const rl_bucket_set_t *sets,
+                          size_t n, const char *parent_id, int64_t now)
 {
     rl_exceeded_init(ex, sets[0].entity_id, parent_id, sets[0].resource);
     for (size_t s = 0; s < n; s++) {
@@ -142,19 +152,20 @@ static void fill_exceeded(rl_exceeded_t *ex, const rl_bucket_set_t *sets, size_t
             st.available = rl_bucket_available(b);
             st.requested = d / 1000;
             st.exceeded = b->tokens_milli < d;
-            st.retry_after_ms = st.exceeded ? rl_bucket_retry_after_ms(b, d - b->tokens_milli) : 0;
+            st.retry_after_ms = st.exceeded ? hint_ms(repo, b, d - b->tokens_milli, now) : 0;
             (void)rl_exceeded_add(ex, &st);
         }
     }
     (void)rl_exceeded_finish(ex);
 }
 
-static int report_exceeded(rl_report_t *report, const rl_bucket_set_t *sets, size_t n,
-                           const char *parent_id)
+static int report_exceeded(rl_report_t *report, const rl_repo_t *repo,
+                           const rl_bucket_set_t *sets, size_t n, const char *parent_id,
+                           int64_t now)
 {
     if (!report)
         return RL_EEXCEEDED;
-    fill_exceeded(&report->exceeded, sets, n, parent_id);
+    fill_exceeded(&report->exceeded, repo, sets, n, parent_id, now);
     report->error = RL_EEXCEEDED;
     report->cause = 0;
     rl_exceeded_message(&report->exceeded, report->message, sizeof report->message);
@@ -258,7 +269,7 @@ async int rl_limiter_acquire(rl_limiter_t *lim, rl_lease_t *lease, const char *e
     if (!granted) {
         size_t nsets = lease->nsets;
         lease->nsets = 0;
-        return report_exceeded(report, lease->sets, nsets, lease->parent_id);
+        return report_exceeded(report, repo, lease->sets, nsets, lease->parent_id, now);
     }
     for (size_t s = 0; s < lease->nsets; s++) {
         for (size_t i = 0; i < lease->sets[s].count; i++) {
@@ -323,7 +334,8 @@ int rl_lease_consume(rl_lease_t *lease, const rl_amount_t *amounts, size_t n, rl
         }
     }
     if (!fits)
-        return report_exceeded(report, trial, lease->nsets, lease->parent_id);
+        return report_exceeded(report, lease->limiter->repo, trial, lease->nsets,
+                               lease->parent_id, now);
     for (size_t s = 0; s < lease->nsets; s++) {
         for (size_t i = 0; i < trial[s].count; i++) {
             lease->sets[s].buckets[i] = trial[s].buckets[i];
@@ -456,7 +468,7 @@ async int rl_lease_rollback(rl_lease_t *lease)
 /* Reads the buckets of entity_id/resource refilled to now into *set. */
 static async int read_set(rl_limiter_t *lim, const char *entity_id, const char *resource,
                           const rl_limit_t *limits, size_t nlimits, rl_bucket_set_t *set,
-                          rl_report_t *report)
+                          int64_t *now_out, rl_report_t *report)
 {
     int rc = check_ids(entity_id, resource, report);
     if (rc)
@@ -469,6 +481,7 @@ static async int read_set(rl_limiter_t *lim, const char *entity_id, const char *
             return rl_report_set(report, rc, 0, "invalid limits: %s", rl_strerror(rc));
     }
     int64_t now = rl_repo_now(lim->repo);
+    *now_out = now;
     rc = await limits_for(lim, entity_id, resource, now, nlimits ? &cfg : NULL, &cfg, report);
     if (rc)
         return rc;
@@ -486,10 +499,11 @@ async int rl_limiter_available(rl_limiter_t *lim, const char *entity_id, const c
                                rl_report_t *report)
 {
     rl_bucket_set_t set;
+    int64_t now;
     if (!lim || !out)
         return RL_EINVAL;
     int rc = await read_set(lim, entity_id, resource ? resource : RL_DEFAULT_RESOURCE, limits,
-                            nlimits, &set, report);
+                            nlimits, &set, &now, report);
     if (rc)
         return rc;
     out->count = set.count;
@@ -511,8 +525,9 @@ async int rl_limiter_time_until_available(rl_limiter_t *lim, const char *entity_
     int rc = rl_amounts_check(needed, n, true);
     if (rc)
         return amount_error(report, rc, needed, n);
+    int64_t set_now;
     rc = await read_set(lim, entity_id, resource ? resource : RL_DEFAULT_RESOURCE, limits,
-                            nlimits, &set, report);
+                        nlimits, &set, &set_now, report);
     if (rc)
         return rc;
     int64_t worst = 0;
@@ -524,7 +539,8 @@ async int rl_limiter_time_until_available(rl_limiter_t *lim, const char *entity_
                                  " tokens", set.limits[i].name, RL_MAX_AMOUNT);
         if (need <= 0)
             continue;
-        int64_t wait = rl_bucket_retry_after_ms(&set.buckets[i], need - set.buckets[i].tokens_milli);
+        int64_t wait = hint_ms(lim->repo, &set.buckets[i], need - set.buckets[i].tokens_milli,
+                               set_now);
         if (wait > worst)
             worst = wait;
     }

@@ -20,6 +20,7 @@ int rl_repo_init(rl_repo_t *repo, const rl_repo_ops_t *ops, const rl_options_t *
     repo->fetches = 0;
     repo->fetched_keys = 0;
     repo->last_cause = 0;
+    repo->max_skew_ms = opts->max_clock_skew_ms > 0 ? opts->max_clock_skew_ms : 0;
     repo->last_message[0] = 0;
     async_mutex_init(&repo->cache_lock);
     int64_t ttl = opts->cache_ttl_ms < 0 ? RL_CACHE_DEFAULT_TTL_MS : opts->cache_ttl_ms;

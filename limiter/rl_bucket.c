@@ -84,6 +84,14 @@ bool rl_bucket_reconcile(rl_bucket_t *b, const rl_limit_t *limit, int64_t now_ms
     return true;
 }
 
+int64_t rl_bucket_wait_ms(const rl_bucket_t *b, int64_t deficit_milli, int64_t now_ms)
+{
+    int64_t wait = rl_bucket_retry_after_ms(b, deficit_milli);
+    if (wait == 0 || b->last_refill_ms <= now_ms)
+        return wait;
+    return saturate((rl_i128)wait + ((rl_i128)b->last_refill_ms - now_ms));
+}
+
 int64_t rl_bucket_available(const rl_bucket_t *b)
 {
     return saturate(floor_div(b->tokens_milli, 1000));
@@ -103,7 +111,7 @@ bool rl_bucket_try_consume(rl_bucket_t *b, int64_t n_milli, int64_t now_ms, int6
         return true;
     }
     if (retry_after_ms)
-        *retry_after_ms = rl_bucket_retry_after_ms(b, n_milli - b->tokens_milli);
+        *retry_after_ms = rl_bucket_wait_ms(b, n_milli - b->tokens_milli, now_ms);
     return false;
 }
 

@@ -26,6 +26,7 @@ typedef struct world {
     rl_clock_t clock;
     rl_limiter_t *lim;
     int64_t ttl_ms;
+    int64_t skew_ms; /* rl_options_t.max_clock_skew_ms */
     async int (*body)(struct world *w);
 } world_t;
 
@@ -36,6 +37,7 @@ static async int open_world(world_t *w)
     w->clock = rl_manual_clock(&w->now);
     opts.clock = &w->clock;
     opts.cache_ttl_ms = w->ttl_ms;
+    opts.max_clock_skew_ms = w->skew_ms;
     opts.key_prefix = rl_test_prefix();
     rl_repo_t *repo = NULL;
     int rc;
@@ -61,14 +63,20 @@ static async int run_world(void *arg)
     return rc ? rc : rc2;
 }
 
-static void run(async int (*body)(world_t *w), int64_t ttl_ms)
+static void run_skew(async int (*body)(world_t *w), int64_t ttl_ms, int64_t skew_ms)
 {
     world_t w;
     memset(&w, 0, sizeof w);
     w.now = 1700000000000LL;
     w.body = body;
     w.ttl_ms = ttl_ms;
+    w.skew_ms = skew_ms;
     assert_int_equal(async_run(run_world, &w), 0);
+}
+
+static void run(async int (*body)(world_t *w), int64_t ttl_ms)
+{
+    run_skew(body, ttl_ms, 0);
 }
 
 #define TEST(name)                                                                                 \
@@ -86,6 +94,15 @@ static void run(async int (*body)(world_t *w), int64_t ttl_ms)
     {                                                                                              \
         (void)state;                                                                               \
         run(name##_body, ttl);                                                                     \
+    }                                                                                              \
+    static async int name##_body(world_t *w)
+
+#define TEST_SKEW(name, skew)                                                                      \
+    static async int name##_body(world_t *w);                                                      \
+    static void name(void **state)                                                                 \
+    {                                                                                              \
+        (void)state;                                                                               \
+        run_skew(name##_body, -1, skew);                                                           \
     }                                                                                              \
     static async int name##_body(world_t *w)
 
@@ -1059,6 +1076,83 @@ TEST(changed_defaults_reconcile_buckets_that_resolve_to_them)
     return 0;
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* Clocks and retry-after (issue 12, point 5)                                                   */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Acquires n of a 10/min limit; the hint of a refusal in *hint. */
+static async int try_ten(world_t *w, const char *entity, int64_t n, int64_t *hint)
+{
+    rl_limit_t ten = per_minute("rpm", 10);
+    rl_amount_t a[] = {{"rpm", n}};
+    rl_lease_t lease;
+    rl_report_t report;
+    int rc = await acquire(w, &lease, entity, &ten, 1, a, 1, &report);
+    if (rc == 0)
+        rc = await rl_lease_commit(&lease, NULL);
+    if (rc == RL_EEXCEEDED)
+        *hint = report.exceeded.retry_after_ms;
+    return rc;
+}
+
+TEST(retry_after_holds_after_the_clock_steps_back)
+{
+    int64_t hint = 0;
+    for (int64_t n = 1; n <= 10; n += 3) {
+        char id[16];
+        snprintf(id, sizeof id, "key-%d", (int)n);
+        CHECK_EQ(await try_ten(w, id, 10, &hint), 0); /* drained at t0 */
+        int64_t t0 = w->now;
+        w->now -= 60000; /* the clock steps back a minute */
+        CHECK_EQ(await try_ten(w, id, n, &hint), RL_EEXCEEDED);
+        /* The issue's probe gave 601 ms: now the minute is counted. */
+        CHECK(hint > 60000);
+        int64_t at = w->now + hint;
+        int64_t later = 0;
+        w->now = at - 1002; /* a second early: still refused (the hint is at most 1 ms late) */
+        CHECK_EQ(await try_ten(w, id, n, &later), RL_EEXCEEDED);
+        w->now = at;
+        CHECK_EQ(await try_ten(w, id, n, &later), 0); /* at the hint: granted */
+        w->now = t0 + 60000; /* the next entity starts with a clock past every timestamp */
+    }
+    /* time_until_available after a step back */
+    CHECK_EQ(await try_ten(w, "key-x", 10, &hint), 0);
+    w->now -= 30000;
+    rl_limit_t ten = per_minute("rpm", 10);
+    rl_amount_t one[] = {{"rpm", 1}};
+    int64_t ms = 0;
+    CHECK_EQ(await rl_limiter_time_until_available(w->lim, "key-x", "gpt-4", one, 1, &ten, 1, &ms,
+                                                   NULL),
+             0);
+    CHECK_EQ(ms, 30000 + 6001);
+    return 0;
+}
+
+/* Two hosts share the buckets; host B's clock is 5 s behind host A's. With max_clock_skew_ms
+ * 5000 a hint from either host holds on both. The store is one, so switching w->now between
+ * the hosts' readings is exactly what the two processes see. */
+TEST_SKEW(retry_after_holds_between_hosts_whose_clocks_differ, 5000)
+{
+    const int64_t skew = 5000;
+    int64_t a = w->now, hint = 0, dummy = 0;
+    CHECK_EQ(await try_ten(w, "key-1", 10, &hint), 0); /* host A drains it */
+    /* Host A's hint, obeyed, then served by host B (behind): granted. */
+    CHECK_EQ(await try_ten(w, "key-1", 1, &hint), RL_EEXCEEDED);
+    CHECK_EQ(hint, 6001 + skew);
+    w->now = a - skew + hint; /* B's clock when the client comes back */
+    CHECK_EQ(await try_ten(w, "key-1", 1, &dummy), 0);
+    /* Host B's hint on a bucket host A wrote (its timestamp is ahead of B's clock). */
+    w->now = a + 100000;
+    CHECK_EQ(await try_ten(w, "key-2", 10, &hint), 0); /* A drains */
+    int64_t b = w->now - skew;
+    w->now = b;
+    CHECK_EQ(await try_ten(w, "key-2", 1, &hint), RL_EEXCEEDED);
+    CHECK(hint >= skew + 6001);
+    w->now = b + hint; /* served by B again */
+    CHECK_EQ(await try_ten(w, "key-2", 1, &dummy), 0);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -1109,6 +1203,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(deleting_custom_limits_reconciles_the_bucket_to_the_defaults),
         cmocka_unit_test(set_limits_lowering_capacity_clamps_tokens_and_replaces_refill),
         cmocka_unit_test(changed_defaults_reconcile_buckets_that_resolve_to_them),
+        cmocka_unit_test(retry_after_holds_after_the_clock_steps_back),
+        cmocka_unit_test(retry_after_holds_between_hosts_whose_clocks_differ),
     };
     char name[64];
     snprintf(name, sizeof name, "limiter_%s%s", backend, server.tcp ? "_tcp" : "");

@@ -73,6 +73,7 @@ struct rl_repo {
     uint64_t fetches;      /* batch reads that resolution sent to the backend */
     uint64_t fetched_keys; /* config slots and entity records those batches asked for */
     int last_cause;        /* the runtime's or hiredis' code behind the last RL_EBACKEND */
+    int64_t max_skew_ms;   /* rl_options_t.max_clock_skew_ms */
     char last_message[384]; /* what failed, with host/port or path and the system error */
 };
 

@@ -174,6 +174,12 @@ int64_t rl_bucket_retry_after_ms(const rl_bucket_t *b, int64_t deficit_milli);
  * Returns true when the parameters changed. */
 bool rl_bucket_reconcile(rl_bucket_t *b, const rl_limit_t *limit, int64_t now_ms);
 
+/* The wait before a retry of a request `deficit_milli` short can succeed, measured on the clock
+ * that read now_ms: rl_bucket_retry_after_ms plus the time until the bucket's timestamp when
+ * that lies ahead of now_ms (the clock stepped back, or another host with a clock ahead wrote
+ * it), since nothing accrues before it. 0 for a deficit <= 0; saturates at INT64_MAX. */
+int64_t rl_bucket_wait_ms(const rl_bucket_t *b, int64_t deficit_milli, int64_t now_ms);
+
 /* Whole tokens in the bucket, rounded toward minus infinity (-500 millitokens is -1). */
 int64_t rl_bucket_available(const rl_bucket_t *b);
 
@@ -339,6 +345,10 @@ typedef struct rl_options {
     int64_t cache_ttl_ms;    /* config cache TTL; < 0: default 60 s; 0: no caching */
     const char *key_prefix;  /* Redis: prefix of every key; NULL: "rl:" */
     int64_t timeout_ms;      /* Redis: connect/command timeout; <= 0: 2000 ms */
+    /* How far the clock of another process sharing the buckets may lag this one (ms, >= 0).
+     * Added to every retry-after hint, so a client that obeys a hint is not refused by a host
+     * whose clock is behind (docs/limiter.md, "Clocks and retry-after"). 0: one clock. */
+    int64_t max_clock_skew_ms;
 } rl_options_t;
 
 /* Fills o with the defaults (cache_ttl_ms -1, everything else 0/NULL). */
