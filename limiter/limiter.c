@@ -107,6 +107,7 @@ static int fill_set(rl_bucket_set_t *set, const char *entity_id, const char *res
     set->resource = resource;
     set->count = cfg->count;
     set->reconcile = false;
+    set->expect_root = false;
     for (size_t i = 0; i < cfg->count; i++) {
         set->limits[i] = cfg->limits[i];
         set->delta_milli[i] = 0;
@@ -225,43 +226,56 @@ async int rl_limiter_acquire(rl_limiter_t *lim, rl_lease_t *lease, const char *e
 
     rl_repo_t *repo = lim->repo;
     int64_t now = rl_repo_now(repo); /* one clock reading per acquire */
-    rl_entity_t entity;
-    rc = await rl_repo_entity(repo, entity_id, now, &entity);
-    bool cascade = rc == 0 && entity.cascade && entity.parent_id[0];
-    if (rc == RL_ENOTFOUND)
-        rc = 0;
-    if (rc)
-        goto backend_failed;
-
-    rl_config_t cfg;
-    rc = await limits_for(lim, entity_id, resource, now, override, &cfg, report);
-    if (rc == 0) {
-        rc = fill_set(&lease->sets[0], lease->entity_id, lease->resource, &cfg, consume, n);
-        lease->sets[0].reconcile = override == NULL;
-        if (rc)
-            return rl_report_set(report, rc, 0, "the amounts for one limit add up to more than %"
-                                 PRId64 " tokens", RL_MAX_AMOUNT);
-        lease->nsets = 1;
-    }
-    if (rc == 0 && cascade) {
-        memcpy(lease->parent_id, entity.parent_id, strlen(entity.parent_id) + 1);
-        rc = await limits_for(lim, lease->parent_id, resource, now, override, &cfg, report);
-        if (rc == 0) {
-            rc = fill_set(&lease->sets[1], lease->parent_id, lease->resource, &cfg, consume, n);
-            lease->sets[1].reconcile = override == NULL;
-            if (rc)
-                return rl_report_set(report, rc, 0, "the amounts for one limit add up to more "
-                                     "than %" PRId64 " tokens", RL_MAX_AMOUNT);
-            lease->nsets = 2;
-        }
-    }
-    if (rc && !rl_is_backend_error(rc))
-        return rc;
-    if (rc)
-        goto backend_failed;
-
     bool granted = false;
-    rc = await repo->ops->consume(repo, lease->sets, lease->nsets, now, &granted);
+    /* A second round when the backend finds that the entity gained a cascading parent that the
+     * cache did not know of (RL_ESTALE): the cache never lets a cascade skip its parent. */
+    for (int round = 0; round < 2; round++) {
+        rl_entity_t entity;
+        rc = await rl_repo_entity(repo, entity_id, now, &entity);
+        bool cascade = rc == 0 && entity.cascade && entity.parent_id[0];
+        if (rc == RL_ENOTFOUND)
+            rc = 0;
+        if (rc)
+            goto backend_failed;
+
+        rl_config_t cfg;
+        lease->nsets = 0;
+        lease->parent_id[0] = 0;
+        rc = await limits_for(lim, entity_id, resource, now, override, &cfg, report);
+        if (rc == 0) {
+            rc = fill_set(&lease->sets[0], lease->entity_id, lease->resource, &cfg, consume, n);
+            lease->sets[0].reconcile = override == NULL;
+            lease->sets[0].expect_root = !cascade;
+            if (rc)
+                return rl_report_set(report, rc, 0, "the amounts for one limit add up to more than %"
+                                     PRId64 " tokens", RL_MAX_AMOUNT);
+            lease->nsets = 1;
+        }
+        if (rc == 0 && cascade) {
+            memcpy(lease->parent_id, entity.parent_id, strlen(entity.parent_id) + 1);
+            rc = await limits_for(lim, lease->parent_id, resource, now, override, &cfg, report);
+            if (rc == 0) {
+                rc = fill_set(&lease->sets[1], lease->parent_id, lease->resource, &cfg, consume, n);
+                lease->sets[1].reconcile = override == NULL;
+                lease->sets[1].expect_root = false;
+                if (rc)
+                    return rl_report_set(report, rc, 0, "the amounts for one limit add up to more "
+                                         "than %" PRId64 " tokens", RL_MAX_AMOUNT);
+                lease->nsets = 2;
+            }
+        }
+        if (rc && !rl_is_backend_error(rc))
+            return rc;
+        if (rc)
+            goto backend_failed;
+
+        rc = await repo->ops->consume(repo, lease->sets, lease->nsets, now, &granted);
+        if (rc != RL_ESTALE)
+            break;
+        rc = await rl_repo_evict_entity(repo, entity_id);
+        if (rc == 0)
+            rc = RL_ESTALE;
+    }
     if (rc && !rl_is_backend_error(rc))
         return rl_report_set(report, rc, 0, "cannot consume: %s", rl_strerror(rc));
     if (rc)
@@ -570,10 +584,7 @@ async int rl_limiter_create_entity(rl_limiter_t *lim, const char *id, const char
     if (parent_id && parent_id[0]) {
         if (rl_validate_entity_id(parent_id) || strcmp(parent_id, id) == 0)
             return RL_EENTITY;
-        rl_entity_t parent;
-        int rc = await lim->repo->ops->entity_get(lim->repo, parent_id, &parent);
-        if (rc)
-            return rc;
+        /* The backend checks that the parent exists in the same atomic step as the put. */
         memcpy(e.parent_id, parent_id, strlen(parent_id) + 1);
     }
     e.cascade = cascade;

@@ -122,6 +122,14 @@ static async int mem_consume(rl_repo_t *repo, rl_bucket_set_t *sets, size_t n, i
     int rc = await lock_store(m);
     if (rc)
         return rc;
+    for (size_t s = 0; s < n; s++) {
+        const rl_entity_t *e = sets[s].expect_root ? rl_map_get(&m->entities, sets[s].entity_id)
+                                                   : NULL;
+        if (e && e->cascade && e->parent_id[0]) {
+            async_mutex_unlock(&m->lock);
+            return RL_ESTALE;
+        }
+    }
     /* An empty record left by a rejected request reads as full buckets: harmless. */
     rc = prepare_records(m, sets, n, recs);
     bool changed[2] = {false, false};
@@ -311,11 +319,13 @@ static async int mem_entity_put(rl_repo_t *repo, const rl_entity_t *entity, bool
     if (rc)
         return rc;
     bool created = false;
-    rl_entity_t *stored = rl_map_put(&m->entities, entity->id, sizeof *stored, &created);
-    if (!stored)
-        rc = RL_ENOMEM;
-    else if (!created && exclusive)
+    rl_entity_t *stored = NULL;
+    if (exclusive && rl_map_get(&m->entities, entity->id))
         rc = RL_EEXIST;
+    else if (entity->parent_id[0] && !rl_map_get(&m->entities, entity->parent_id))
+        rc = RL_ENOTFOUND;
+    else if (!(stored = rl_map_put(&m->entities, entity->id, sizeof *stored, &created)))
+        rc = RL_ENOMEM;
     else
         *stored = *entity;
     async_mutex_unlock(&m->lock);

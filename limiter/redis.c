@@ -276,9 +276,12 @@ static void bucket_args(args_t *a, rl_redis_t *r, const char *op, rl_bucket_set_
                         int64_t now_ms)
 {
     args_init(a, 2);
-    arg_int(a, (int64_t)n);
+    bool check = strcmp(op, "consume") == 0 && n == 1 && sets[0].expect_root;
+    arg_int(a, (int64_t)n + check);
     for (size_t s = 0; s < n; s++)
         arg_key(a, r, "b", sets[s].entity_id, sets[s].resource);
+    if (check) /* the entity record, read by the script to catch a parent the cache missed */
+        arg_key(a, r, "e", sets[0].entity_id, NULL);
     arg_str(a, op);
     arg_int(a, now_ms);
     arg_int(a, (int64_t)n);
@@ -308,6 +311,11 @@ static async int rds_consume(rl_repo_t *repo, rl_bucket_set_t *sets, size_t n, i
     int rc = await eval(r, &reply, &a);
     if (rc)
         return rc;
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 1 &&
+        reply->element[0]->type == REDIS_REPLY_INTEGER && reply->element[0]->integer == -1) {
+        freeReplyObject(reply);
+        return RL_ESTALE;
+    }
     size_t want = 1;
     for (size_t s = 0; s < n; s++)
         want += 6 * sets[s].count;
@@ -558,48 +566,34 @@ static int parse_entity(const redisReply *h, const char *id, rl_entity_t *out)
     return 0;
 }
 
+/* One script: the exclusive check, the parent's existence, the record and the parent's set of
+ * children, so no reader ever sees half an entity or a child of a missing parent. */
 static async int rds_entity_put(rl_repo_t *repo, const rl_entity_t *e, bool exclusive)
 {
     rl_redis_t *r = (rl_redis_t *)repo;
     args_t a;
-    redisReply *reply;
-    args_init(&a, 0);
-    arg_str(&a, exclusive ? "HSETNX" : "HSET");
+    bool parent = e->parent_id[0] != 0;
+    args_init(&a, 2);
+    arg_int(&a, parent ? 3 : 1);
     arg_key(&a, r, "e", e->id, NULL);
-    arg_str(&a, "name");
+    if (parent) {
+        arg_key(&a, r, "k", e->parent_id, NULL);
+        arg_key(&a, r, "e", e->parent_id, NULL);
+    }
+    arg_str(&a, "putent");
+    arg_str(&a, exclusive ? "1" : "0");
     arg_str(&a, e->name);
-    int rc = await command(r, &reply, &a);
-    if (rc)
-        return rc;
-    bool created = reply->type == REDIS_REPLY_INTEGER && reply->integer == 1;
-    freeReplyObject(reply);
-    if (exclusive && !created)
-        return RL_EEXIST;
-    args_init(&a, 0);
-    arg_str(&a, "HSET");
-    arg_key(&a, r, "e", e->id, NULL);
-    arg_str(&a, "name");
-    arg_str(&a, e->name);
-    arg_str(&a, "parent");
     arg_str(&a, e->parent_id);
-    arg_str(&a, "cascade");
     arg_str(&a, e->cascade ? "1" : "0");
-    arg_str(&a, "created");
     arg_int(&a, e->created_at_ms);
-    rc = await command(r, &reply, &a);
+    arg_str(&a, e->id);
+    redisReply *reply;
+    int rc = await eval(r, &reply, &a);
     if (rc)
         return rc;
+    long long v = reply->type == REDIS_REPLY_INTEGER ? reply->integer : -2;
     freeReplyObject(reply);
-    if (!e->parent_id[0])
-        return 0;
-    args_init(&a, 0);
-    arg_str(&a, "SADD");
-    arg_key(&a, r, "k", e->parent_id, NULL);
-    arg_str(&a, e->id);
-    rc = await command(r, &reply, &a);
-    if (rc == 0)
-        freeReplyObject(reply);
-    return rc;
+    return v == 1 ? 0 : v == 0 ? RL_EEXIST : v == -1 ? RL_ENOTFOUND : RL_EPROTO;
 }
 
 static async int rds_entity_get(rl_repo_t *repo, const char *id, rl_entity_t *out)

@@ -12,10 +12,13 @@
  * rl_bucket_refill and rl_bucket_reconcile.
  *
  * ARGV[1] is the operation (a set: count reconcile {name cap amt period delta}*):
- *   consume now nsets set*            KEYS: one bucket hash per set
+ *   consume now nsets set*            KEYS: one bucket hash per set [, entity hash]
  *     -> {granted, {tk lr tc cp ra rp}* per limit per set}  (state after refill, before taking)
+ *     -> {-1} when the entity hash is given and names a cascading parent (RL_ESTALE)
  *   adjust  now nsets set*            KEYS: one bucket hash per set
  *   setcfg  ou now count {name cap amt period}*   KEYS: config hash [, bucket hash to reconcile]
+ *   putent exclusive name parent cascade created id   KEYS: entity, parent's children, parent
+ *     -> 1 stored, 0 exists (exclusive), -1 no such parent
  *   getcfgs                           KEYS: config hashes
  *     -> one HGETALL array per key
  */
@@ -112,6 +115,10 @@ const char rl_lua_script[] =
     "if op == 'consume' then\n"
     "  local now = int(ARGV[2], 0, MAXC)\n"
     "  local all = sets(3)\n"
+    "  if #KEYS > #all then\n"
+    "    local e = redis.call('HMGET', KEYS[#all + 1], 'parent', 'cascade')\n"
+    "    if e[1] and e[1] ~= '' and e[2] == '1' then return {-1} end\n"
+    "  end\n"
     "  local ok = 1\n"
     "  local res = {0}\n"
     "  for s, set in ipairs(all) do\n"
@@ -168,6 +175,13 @@ const char rl_lua_script[] =
     "      if reconcile(b, lim, now) then store(KEYS[2], lim.name, b) end\n"
     "    end\n"
     "  end\n"
+    "  return 1\n"
+    "elseif op == 'putent' then\n"
+    "  if ARGV[2] == '1' and redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
+    "  if ARGV[4] ~= '' and redis.call('EXISTS', KEYS[3]) == 0 then return -1 end\n"
+    "  redis.call('HSET', KEYS[1], 'name', ARGV[3], 'parent', ARGV[4], 'cascade', ARGV[5],\n"
+    "             'created', ARGV[6])\n"
+    "  if ARGV[4] ~= '' then redis.call('SADD', KEYS[2], ARGV[7]) end\n"
     "  return 1\n"
     "elseif op == 'getcfgs' then\n"
     "  local res = {}\n"

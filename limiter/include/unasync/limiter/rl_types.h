@@ -37,7 +37,8 @@ extern "C" {
     XX(EBACKEND, RL_EBASE - 15, "backend error")                                                   \
     XX(EPROTO, RL_EBASE - 16, "unexpected reply from the backend")                                 \
     XX(EURL, RL_EBASE - 17, "invalid backend url")                                                 \
-    XX(ERANGE, RL_EBASE - 18, "value out of range")
+    XX(ERANGE, RL_EBASE - 18, "value out of range")                                                \
+    XX(ESTALE, RL_EBASE - 19, "the entity changed during the call")
 
 enum rl_error {
 #define RL_ERR_ENUM(name, value, text) RL_##name = (value),
@@ -415,6 +416,10 @@ typedef struct rl_bucket_set {
      * parameters differ are reconciled to them (rl_bucket_reconcile), atomically with the
      * operation. With an override the stored parameters win. */
     bool reconcile;
+    /* consume: the caller found no cascading parent for entity_id (maybe from a cached "no such
+     * entity"); the backend checks the stored entity in the same atomic step and fails with
+     * RL_ESTALE, changing nothing, if it has one, so a cascade never skips its parent. */
+    bool expect_root;
 } rl_bucket_set_t;
 
 /* Checks every bucket of every set (already refilled to now_ms) against its delta; true when all
