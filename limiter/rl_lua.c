@@ -11,6 +11,11 @@
  * value leaves the range where doubles are exact integers. refill and reconcile are
  * rl_bucket_refill and rl_bucket_reconcile.
  *
+ * Expiry: every write of a bucket hash sets its TTL to at least the time its written buckets
+ * need to refill to full from the level just stored (plus the time until a timestamp ahead of
+ * now), plus 1 s; a TTL already longer is kept (it covers buckets written earlier). An expired
+ * hash is therefore exactly a full one. Entity and config keys never get a TTL.
+ *
  * ARGV[1] is the operation (a set: count reconcile {name cap amt period delta}*):
  *   consume now nsets set*            KEYS: one bucket hash per set [, entity hash]
  *     -> {granted, {tk lr tc cp ra rp}* per limit per set}  (state after refill, before taking)
@@ -95,6 +100,16 @@ const char rl_lua_script[] =
     "  redis.call('HSET', key, name..':tk', num(b.tk), name..':lr', num(b.lr), name..':tc',\n"
     "             num(b.tc), name..':cp', num(b.cp), name..':ra', num(b.ra), name..':rp', num(b.rp))\n"
     "end\n"
+    "local function fill_ms(b, now)\n"
+    "  local ms = 0\n"
+    "  if b.tk < b.cp then ms = muldiv(b.cp - b.tk, b.rp, b.ra) + 1 end\n"
+    "  if b.lr > now then ms = ms + (b.lr - now) end\n"
+    "  return ms\n"
+    "end\n"
+    "local function expire(key, ms)\n"
+    "  local left = redis.call('PTTL', key)\n"
+    "  if left < ms + 1000 then redis.call('PEXPIRE', key, num(ms + 1000)) end\n"
+    "end\n"
     "local function sets(from)\n"
     "  local out = {}\n"
     "  local i = from + 1\n"
@@ -134,27 +149,33 @@ const char rl_lua_script[] =
     "  res[1] = ok\n"
     "  for s, set in ipairs(all) do\n"
     "    if ok == 1 or set.dirty then\n"
+    "      local ms = 0\n"
     "      for _, lim in ipairs(set) do\n"
     "        if ok == 1 then\n"
     "          lim.b.tk = clamp(lim.b.tk - lim.delta, -MAXD, lim.b.cp + MAXD)\n"
     "          lim.b.tc = clamp(lim.b.tc + lim.delta, -MAXC, MAXC)\n"
     "        end\n"
     "        store(KEYS[s], lim.name, lim.b)\n"
+    "        ms = math.max(ms, fill_ms(lim.b, now))\n"
     "      end\n"
+    "      expire(KEYS[s], ms)\n"
     "    end\n"
     "  end\n"
     "  return res\n"
     "elseif op == 'adjust' then\n"
     "  local now = int(ARGV[2], 0, MAXC)\n"
     "  for s, set in ipairs(sets(3)) do\n"
+    "    local ms = -1\n"
     "    for _, lim in ipairs(set) do\n"
     "      if lim.delta ~= 0 then\n"
     "        local b = load(KEYS[s], lim, now)\n"
     "        b.tk = clamp(b.tk - lim.delta, -MAXD, b.cp + MAXD)\n"
     "        b.tc = clamp(b.tc + lim.delta, -MAXC, MAXC)\n"
     "        store(KEYS[s], lim.name, b)\n"
+    "        ms = math.max(ms, fill_ms(b, now))\n"
     "      end\n"
     "    end\n"
+    "    if ms >= 0 then expire(KEYS[s], ms) end\n"
     "  end\n"
     "  return 1\n"
     "elseif op == 'setcfg' then\n"
@@ -172,7 +193,10 @@ const char rl_lua_script[] =
     "    redis.call('HSET', KEYS[1], lim.name, num(lim.cap)..':'..num(lim.amt)..':'..num(lim.per))\n"
     "    if KEYS[2] and redis.call('HEXISTS', KEYS[2], lim.name..':cp') == 1 then\n"
     "      local b = load(KEYS[2], lim, now)\n"
-    "      if reconcile(b, lim, now) then store(KEYS[2], lim.name, b) end\n"
+    "      if reconcile(b, lim, now) then\n"
+    "        store(KEYS[2], lim.name, b)\n"
+    "        expire(KEYS[2], fill_ms(b, now))\n"
+    "      end\n"
     "    end\n"
     "  end\n"
     "  return 1\n"

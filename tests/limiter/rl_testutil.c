@@ -6,7 +6,9 @@
 #include <arpa/inet.h>
 #include <hiredis.h>
 #include <netinet/in.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -141,6 +143,60 @@ int rl_test_redis_command(rl_test_redis_t *r, const char *command)
     freeReplyObject(reply);
     redisFree(c);
     return rc;
+}
+
+long long rl_test_redis_int(rl_test_redis_t *r, const char *command)
+{
+    redisContext *c = redisConnectUnix(r->socket);
+    if (!c || c->err) {
+        if (c)
+            redisFree(c);
+        return LLONG_MIN;
+    }
+    if (r->tcp) { /* the suite's TCP runs use database 1 */
+        redisReply *sel = redisCommand(c, "SELECT 1");
+        freeReplyObject(sel);
+    }
+    redisReply *reply = redisCommand(c, command);
+    long long v = reply && reply->type == REDIS_REPLY_INTEGER ? reply->integer : LLONG_MIN;
+    freeReplyObject(reply);
+    redisFree(c);
+    return v;
+}
+
+long long rl_test_redis_info(rl_test_redis_t *r, const char *field)
+{
+    redisContext *c = redisConnectUnix(r->socket);
+    if (!c || c->err) {
+        if (c)
+            redisFree(c);
+        return LLONG_MIN;
+    }
+    redisReply *reply = redisCommand(c, "INFO");
+    long long v = LLONG_MIN;
+    size_t n = strlen(field);
+    for (const char *p = reply && reply->type == REDIS_REPLY_STRING ? reply->str : NULL; p && *p;
+         p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+        if (strncmp(p, field, n) == 0 && p[n] == ':') {
+            v = strtoll(p + n + 1, NULL, 10);
+            break;
+        }
+    }
+    freeReplyObject(reply);
+    redisFree(c);
+    return v;
+}
+
+long rl_test_rss_kb(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long size = 0, rss = -1;
+    if (f) {
+        if (fscanf(f, "%ld %ld", &size, &rss) != 2)
+            rss = -1;
+        fclose(f);
+    }
+    return rss < 0 ? -1 : rss * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
 /* Removes the server's folder and whatever it wrote there (AOF folder, dump). */

@@ -59,6 +59,13 @@ void rl_test_redis_pause(rl_test_redis_t *r, int paused);
 int rl_test_redis_restart(rl_test_redis_t *r);
 /* Sends one command on a connection of its own; 0 when the reply is not an error. */
 int rl_test_redis_command(rl_test_redis_t *r, const char *command);
+/* Sends one command and returns its integer reply (LLONG_MIN on error or another reply type).
+ * With `tcp` set it first selects database 1, as the suite's TCP runs do. */
+long long rl_test_redis_int(rl_test_redis_t *r, const char *command);
+/* A numeric field of INFO ("used_memory"), LLONG_MIN when missing. */
+long long rl_test_redis_info(rl_test_redis_t *r, const char *field);
+/* The resident set size of this process in KiB (-1 when unknown). */
+long rl_test_rss_kb(void);
 /* Stops it and removes the folder. */
 void rl_test_redis_stop(rl_test_redis_t *r);
 

@@ -27,6 +27,7 @@ typedef struct world {
     rl_limiter_t *lim;
     int64_t ttl_ms;
     int64_t skew_ms; /* rl_options_t.max_clock_skew_ms */
+    char prefix[64];
     async int (*body)(struct world *w);
 } world_t;
 
@@ -38,7 +39,8 @@ static async int open_world(world_t *w)
     opts.clock = &w->clock;
     opts.cache_ttl_ms = w->ttl_ms;
     opts.max_clock_skew_ms = w->skew_ms;
-    opts.key_prefix = rl_test_prefix();
+    snprintf(w->prefix, sizeof w->prefix, "%s", rl_test_prefix());
+    opts.key_prefix = w->prefix;
     rl_repo_t *repo = NULL;
     int rc;
     if (strcmp(backend, "redis") == 0)
@@ -1153,6 +1155,64 @@ TEST_SKEW(retry_after_holds_between_hosts_whose_clocks_differ, 5000)
     return 0;
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* Bounded state (issue 12, point 2)                                                            */
+/* ------------------------------------------------------------------------------------------ */
+
+/* PTTL of one of this world's keys (Redis only). */
+static long long pttl(world_t *w, const char *key)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "PTTL %s%s", w->prefix, key);
+    return rl_test_redis_int(&server, cmd);
+}
+
+TEST(bucket_keys_expire_when_full_again_entity_and_config_keys_never)
+{
+    rl_limit_t ten = per_minute("rpm", 10), slow;
+    CHECK_EQ(rl_limit_custom(&slow, "tpd", 100, 100, 86400), 0);
+    CHECK_EQ(await rl_limiter_create_entity(w->lim, "key-1", NULL, NULL, false), 0);
+    rl_limit_t both[2] = {ten, slow};
+    CHECK_EQ(await rl_limiter_set_limits(w->lim, "key-1", "gpt-4", both, 2), 0);
+    rl_amount_t a[] = {{"rpm", 10}, {"tpd", 1}};
+    rl_lease_t lease;
+    CHECK_EQ(await rl_limiter_acquire(w->lim, &lease, "key-1", "gpt-4", a, 2, NULL, NULL), 0);
+    CHECK_EQ(await rl_lease_commit(&lease, NULL), 0);
+    /* No fixed number of limits per bucket: 3 rounds of 8 new names on one entity+resource. */
+    for (int round = 0; round < 3; round++) {
+        rl_limit_t many[RL_MAX_LIMITS];
+        rl_amount_t one[RL_MAX_LIMITS];
+        char names[RL_MAX_LIMITS][16];
+        for (int i = 0; i < RL_MAX_LIMITS; i++) {
+            snprintf(names[i], sizeof names[i], "l%d_%d", round, i);
+            CHECK_EQ(rl_limit_custom(&many[i], names[i], 1000, 1000, 60), 0);
+            one[i].name = names[i];
+            one[i].amount = 1;
+        }
+        CHECK_EQ(await acquire(w, &lease, "key-9", many, RL_MAX_LIMITS, one, RL_MAX_LIMITS, NULL),
+                 0);
+        CHECK_EQ(await rl_lease_commit(&lease, NULL), 0);
+    }
+    if (strcmp(backend, "redis") != 0)
+        return 0;
+    /* The slowest bucket written (1 of 100 per day used: 864 s to refill) sets the TTL. */
+    long long t = pttl(w, "b#key-1#gpt-4");
+    CHECK(t > 864000 && t <= 864001 + 1000);
+    CHECK_EQ(pttl(w, "e#key-1"), -1);
+    CHECK_EQ(pttl(w, "c#e#key-1#gpt-4"), -1);
+    /* A later, shorter write keeps the longer TTL (it covers the untouched bucket). */
+    rl_amount_t r1[] = {{"rpm", 0}};
+    w->now += 60000;
+    CHECK_EQ(await rl_limiter_acquire(w->lim, &lease, "key-1", "gpt-4", r1, 1, NULL, NULL), 0);
+    CHECK_EQ(await rl_lease_commit(&lease, NULL), 0);
+    CHECK(pttl(w, "b#key-1#gpt-4") > 800000);
+    /* A fast bucket gets a short TTL: a drained 10/min bucket is full after 60 s. */
+    CHECK_EQ(await acquire(w, &lease, "key-2", &ten, 1, a, 1, NULL), 0);
+    t = pttl(w, "b#key-2#gpt-4");
+    CHECK(t > 60000 && t <= 61001);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -1205,6 +1265,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(changed_defaults_reconcile_buckets_that_resolve_to_them),
         cmocka_unit_test(retry_after_holds_after_the_clock_steps_back),
         cmocka_unit_test(retry_after_holds_between_hosts_whose_clocks_differ),
+        cmocka_unit_test(bucket_keys_expire_when_full_again_entity_and_config_keys_never),
     };
     char name[64];
     snprintf(name, sizeof name, "limiter_%s%s", backend, server.tcp ? "_tcp" : "");

@@ -449,6 +449,7 @@ typedef struct rl_cache {
     size_t size;
     uint64_t hits;
     uint64_t misses;
+    size_t puts; /* since the last sweep of expired entries (amortised: size stays bounded) */
 } rl_cache_t;
 
 #define RL_CACHE_DEFAULT_TTL_MS 60000
