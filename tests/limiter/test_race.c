@@ -26,6 +26,19 @@ static rl_test_redis_t server;
 static char prefix[64];
 static int go[2], done[2]; /* A -> B: the child is cached as missing; B -> A: created */
 
+/* Pipe signals between the processes. Plain functions: B's wait may block its only task, A's
+ * polls a non-blocking pipe between acquires. */
+static int signal_fd(int fd, char c)
+{
+    return write(fd, &c, 1) == 1 ? 0 : -1;
+}
+
+static int wait_fd(int fd)
+{
+    char c;
+    return read(fd, &c, 1) == 1 ? 0 : -1;
+}
+
 static async int open_limiter(rl_limiter_t **lim)
 {
     rl_options_t opts;
@@ -62,11 +75,10 @@ static async int acquirer(void *arg)
     CHECK_EQ(await take(lim), 0); /* "child" is not an entity yet: cached as missing */
     rl_entity_t e;
     CHECK_EQ(await rl_limiter_get_entity(lim, "child", &e), RL_ENOTFOUND);
-    CHECK_EQ(write(go[1], "g", 1), 1);
+    CHECK_EQ(signal_fd(go[1], 'g'), 0);
     /* Race B's create: acquire until B says it is done, then five more. */
     int before = 0;
-    char c;
-    for (int spins = 0; read(done[0], &c, 1) != 1; spins++) {
+    for (int spins = 0; wait_fd(done[0]) != 0; spins++) {
         CHECK(spins < 200000);
         before += await take(lim) == 0;
     }
@@ -92,8 +104,7 @@ static async int acquirer(void *arg)
 static async int creator(void *arg)
 {
     (void)arg;
-    char c;
-    CHECK_EQ(read(go[0], &c, 1), 1);
+    CHECK_EQ(wait_fd(go[0]), 0);
     rl_limiter_t *lim;
     CHECK_EQ(await open_limiter(&lim), 0);
     CHECK_EQ(await rl_limiter_create_entity(lim, "child", NULL, "parent", true), 0);
@@ -102,7 +113,7 @@ static async int creator(void *arg)
     CHECK_EQ(await rl_limiter_create_entity(lim, "orphan", NULL, "nobody", true), RL_ENOTFOUND);
     rl_entity_t e;
     CHECK_EQ(await rl_limiter_get_entity(lim, "orphan", &e), RL_ENOTFOUND);
-    CHECK_EQ(write(done[1], "d", 1), 1);
+    CHECK_EQ(signal_fd(done[1], 'd'), 0);
     return await rl_limiter_close(lim);
 }
 
