@@ -571,3 +571,26 @@ int rl_url_parse(const char *url, rl_url_t *out)
     *out = u;
     return 0;
 }
+
+uint16_t rl_crc16(const char *buf, size_t len)
+{
+    uint16_t crc = 0;
+    for (size_t i = 0; i < len; i++) {
+        crc ^= (uint16_t)((unsigned char)buf[i] << 8);
+        for (int bit = 0; bit < 8; bit++)
+            crc = (crc & 0x8000) ? (uint16_t)((crc << 1) ^ 0x1021) : (uint16_t)(crc << 1);
+    }
+    return crc;
+}
+
+int rl_key_slot(const char *key, size_t len)
+{
+    const char *open = memchr(key, '{', len);
+    if (open) {
+        size_t start = (size_t)(open - key) + 1;
+        const char *close = memchr(key + start, '}', len - start);
+        if (close && close > key + start)
+            return rl_crc16(key + start, (size_t)(close - (key + start))) % RL_CLUSTER_SLOTS;
+    }
+    return rl_crc16(key, len) % RL_CLUSTER_SLOTS;
+}

@@ -603,6 +603,22 @@ static void wait_counts_from_a_timestamp_ahead_of_now(void **state)
     assert_int_equal(retry, 66001);
 }
 
+/* Values from the Redis Cluster spec and the CLUSTER KEYSLOT documentation. */
+static void key_slots_follow_the_cluster_spec(void **state)
+{
+    (void)state;
+    assert_int_equal(rl_crc16("123456789", 9), 0x31C3);
+    assert_int_equal(rl_key_slot("somekey", 7), 11058);
+    assert_int_equal(rl_key_slot("foo{hash_tag}", 13), 2515);
+    assert_int_equal(rl_key_slot("bar{hash_tag}", 13), 2515);
+    assert_int_equal(rl_key_slot("{user1}.following", 17), 8106);
+    /* an empty tag hashes the whole key; only the first '{' and the first '}' after it count */
+    assert_int_equal(rl_key_slot("foo{}{bar}", 10), rl_crc16("foo{}{bar}", 10) % 16384);
+    assert_int_equal(rl_key_slot("foo{{bar}}zap", 13), rl_crc16("{bar", 4) % 16384);
+    assert_int_equal(rl_key_slot("foo{bar}{zap}", 13), rl_crc16("bar", 3) % 16384);
+    assert_int_equal(rl_key_slot("{unclosed", 9), rl_crc16("{unclosed", 9) % 16384);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -635,6 +651,7 @@ int main(void)
         cmocka_unit_test(amounts_are_checked_and_summed_without_wrapping),
         cmocka_unit_test(reconcile_keeps_what_was_used),
         cmocka_unit_test(wait_counts_from_a_timestamp_ahead_of_now),
+        cmocka_unit_test(key_slots_follow_the_cluster_spec),
     };
     return cmocka_run_group_tests_name("limiter_model", tests, NULL, NULL);
 }

@@ -514,6 +514,14 @@ typedef struct rl_url {
     int db;
 } rl_url_t;
 
+/* Redis Cluster key placement (the cluster spec): CRC16/XMODEM (polynomial 0x1021, initial 0,
+ * no reflection; "123456789" gives 0x31C3) of the key modulo 16384, where a key holding a '{'
+ * followed later by a '}' with at least one byte between them hashes only those bytes (the
+ * hash tag). A building block of cluster support, which the limiter does not have yet. */
+#define RL_CLUSTER_SLOTS 16384
+uint16_t rl_crc16(const char *buf, size_t len);
+int rl_key_slot(const char *key, size_t len);
+
 /* Parses "redis://host[:port][/db]" (port 6379, db 0 by default) and "unix:///path[?db=N]".
  * 0 or RL_EURL. */
 int rl_url_parse(const char *url, rl_url_t *out);
