@@ -1,6 +1,7 @@
 /* The rate limiter's async API: acquire, leases, capacity queries and configuration. */
 #include <unasync/limiter/limiter.h>
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -59,6 +60,20 @@ async bool rl_limiter_is_available(rl_limiter_t *lim)
 /* Helpers                                                                                      */
 /* ------------------------------------------------------------------------------------------ */
 
+/* Names the first amount that rl_amounts_check refuses. */
+static int amount_error(rl_report_t *report, int rc, const rl_amount_t *amounts, size_t n)
+{
+    for (size_t a = 0; a < n; a++) {
+        if (!amounts[a].name)
+            return rl_report_set(report, rc, 0, "amount without a limit name");
+        if (amounts[a].amount > RL_MAX_AMOUNT || amounts[a].amount < -RL_MAX_AMOUNT)
+            return rl_report_set(report, rc, 0,
+                                 "amount %" PRId64 " for '%s' is outside +-%" PRId64 " tokens",
+                                 amounts[a].amount, amounts[a].name, RL_MAX_AMOUNT);
+    }
+    return rl_report_set(report, rc, 0, "invalid amounts: %s", rl_strerror(rc));
+}
+
 static int check_ids(const char *entity_id, const char *resource, rl_report_t *report)
 {
     if (rl_validate_entity_id(entity_id))
@@ -84,19 +99,23 @@ static async int limits_for(rl_limiter_t *lim, const char *entity_id, const char
     return await rl_repo_resolve(lim->repo, entity_id, resource, now_ms, out, &source, report);
 }
 
-static void fill_set(rl_bucket_set_t *set, const char *entity_id, const char *resource,
-                     const rl_config_t *cfg, const rl_amount_t *amounts, size_t n, int64_t scale)
+/* The set of cfg's limits with the deltas of `amounts` (sums per name, checked bounds). */
+static int fill_set(rl_bucket_set_t *set, const char *entity_id, const char *resource,
+                    const rl_config_t *cfg, const rl_amount_t *amounts, size_t n)
 {
     set->entity_id = entity_id;
     set->resource = resource;
     set->count = cfg->count;
+    set->reconcile = false;
+    set->expect_root = false;
     for (size_t i = 0; i < cfg->count; i++) {
         set->limits[i] = cfg->limits[i];
         set->delta_milli[i] = 0;
-        for (size_t a = 0; a < n; a++)
-            if (strcmp(amounts[a].name, cfg->limits[i].name) == 0)
-                set->delta_milli[i] += amounts[a].amount * scale;
+        int rc = rl_amounts_sum(amounts, n, cfg->limits[i].name, false, &set->delta_milli[i]);
+        if (rc)
+            return rc;
     }
+    return 0;
 }
 
 /* The limit as the stored bucket has it (stored parameters win over the requested ones). */
@@ -109,9 +128,19 @@ static rl_limit_t stored_limit(const rl_limit_t *requested, const rl_bucket_t *b
     return l;
 }
 
+/* The retry-after hint of a deficit at now_ms: the bucket's own wait plus the clock skew allowed
+ * between hosts, so that a retry at the hint is not certain to be refused. */
+static int64_t hint_ms(const rl_repo_t *repo, const rl_bucket_t *b, int64_t deficit, int64_t now)
+{
+    int64_t wait = rl_bucket_wait_ms(b, deficit, now);
+    if (wait == 0 || wait > INT64_MAX - repo->max_skew_ms)
+        return wait;
+    return wait + repo->max_skew_ms;
+}
+
 /* Statuses of every limit of the sets against their deltas (buckets already refilled). */
-static void fill_exceeded(rl_exceeded_t *ex, const rl_bucket_set_t *sets, size_t n,
-                          const char *parent_id)
+static void fill_exceeded(rl_exceeded_t *ex, const rl_repo_t *repo, const rl_bucket_set_t *sets,
+                          size_t n, const char *parent_id, int64_t now)
 {
     rl_exceeded_init(ex, sets[0].entity_id, parent_id, sets[0].resource);
     for (size_t s = 0; s < n; s++) {
@@ -124,19 +153,20 @@ static void fill_exceeded(rl_exceeded_t *ex, const rl_bucket_set_t *sets, size_t
             st.available = rl_bucket_available(b);
             st.requested = d / 1000;
             st.exceeded = b->tokens_milli < d;
-            st.retry_after_ms = st.exceeded ? rl_bucket_retry_after_ms(b, d - b->tokens_milli) : 0;
+            st.retry_after_ms = st.exceeded ? hint_ms(repo, b, d - b->tokens_milli, now) : 0;
             (void)rl_exceeded_add(ex, &st);
         }
     }
     (void)rl_exceeded_finish(ex);
 }
 
-static int report_exceeded(rl_report_t *report, const rl_bucket_set_t *sets, size_t n,
-                           const char *parent_id)
+static int report_exceeded(rl_report_t *report, const rl_repo_t *repo,
+                           const rl_bucket_set_t *sets, size_t n, const char *parent_id,
+                           int64_t now)
 {
     if (!report)
         return RL_EEXCEEDED;
-    fill_exceeded(&report->exceeded, sets, n, parent_id);
+    fill_exceeded(&report->exceeded, repo, sets, n, parent_id, now);
     report->error = RL_EEXCEEDED;
     report->cause = 0;
     rl_exceeded_message(&report->exceeded, report->message, sizeof report->message);
@@ -180,10 +210,9 @@ async int rl_limiter_acquire(rl_limiter_t *lim, rl_lease_t *lease, const char *e
     int rc = check_ids(entity_id, resource, report);
     if (rc)
         return rc;
-    for (size_t a = 0; a < n; a++)
-        if (!consume[a].name || consume[a].amount < 0)
-            return rl_report_set(report, RL_EINVAL, 0, "invalid amount for '%s'",
-                                 consume[a].name ? consume[a].name : "(null)");
+    rc = rl_amounts_check(consume, n, false);
+    if (rc)
+        return amount_error(report, rc, consume, n);
     rl_config_t override_cfg;
     const rl_config_t *override = NULL;
     if (opts && opts->nlimits) {
@@ -197,35 +226,56 @@ async int rl_limiter_acquire(rl_limiter_t *lim, rl_lease_t *lease, const char *e
 
     rl_repo_t *repo = lim->repo;
     int64_t now = rl_repo_now(repo); /* one clock reading per acquire */
-    rl_entity_t entity;
-    rc = await rl_repo_entity(repo, entity_id, now, &entity);
-    bool cascade = rc == 0 && entity.cascade && entity.parent_id[0];
-    if (rc == RL_ENOTFOUND)
-        rc = 0;
-    if (rc)
-        goto backend_failed;
-
-    rl_config_t cfg;
-    rc = await limits_for(lim, entity_id, resource, now, override, &cfg, report);
-    if (rc == 0) {
-        fill_set(&lease->sets[0], lease->entity_id, lease->resource, &cfg, consume, n, 1000);
-        lease->nsets = 1;
-    }
-    if (rc == 0 && cascade) {
-        memcpy(lease->parent_id, entity.parent_id, strlen(entity.parent_id) + 1);
-        rc = await limits_for(lim, lease->parent_id, resource, now, override, &cfg, report);
-        if (rc == 0) {
-            fill_set(&lease->sets[1], lease->parent_id, lease->resource, &cfg, consume, n, 1000);
-            lease->nsets = 2;
-        }
-    }
-    if (rc && !rl_is_backend_error(rc))
-        return rc;
-    if (rc)
-        goto backend_failed;
-
     bool granted = false;
-    rc = await repo->ops->consume(repo, lease->sets, lease->nsets, now, &granted);
+    /* A second round when the backend finds that the entity gained a cascading parent that the
+     * cache did not know of (RL_ESTALE): the cache never lets a cascade skip its parent. */
+    for (int round = 0; round < 2; round++) {
+        rl_entity_t entity;
+        rc = await rl_repo_entity(repo, entity_id, now, &entity);
+        bool cascade = rc == 0 && entity.cascade && entity.parent_id[0];
+        if (rc == RL_ENOTFOUND)
+            rc = 0;
+        if (rc)
+            goto backend_failed;
+
+        rl_config_t cfg;
+        lease->nsets = 0;
+        lease->parent_id[0] = 0;
+        rc = await limits_for(lim, entity_id, resource, now, override, &cfg, report);
+        if (rc == 0) {
+            rc = fill_set(&lease->sets[0], lease->entity_id, lease->resource, &cfg, consume, n);
+            lease->sets[0].reconcile = override == NULL;
+            lease->sets[0].expect_root = !cascade;
+            if (rc)
+                return rl_report_set(report, rc, 0, "the amounts for one limit add up to more than %"
+                                     PRId64 " tokens", RL_MAX_AMOUNT);
+            lease->nsets = 1;
+        }
+        if (rc == 0 && cascade) {
+            memcpy(lease->parent_id, entity.parent_id, strlen(entity.parent_id) + 1);
+            rc = await limits_for(lim, lease->parent_id, resource, now, override, &cfg, report);
+            if (rc == 0) {
+                rc = fill_set(&lease->sets[1], lease->parent_id, lease->resource, &cfg, consume, n);
+                lease->sets[1].reconcile = override == NULL;
+                lease->sets[1].expect_root = false;
+                if (rc)
+                    return rl_report_set(report, rc, 0, "the amounts for one limit add up to more "
+                                         "than %" PRId64 " tokens", RL_MAX_AMOUNT);
+                lease->nsets = 2;
+            }
+        }
+        if (rc && !rl_is_backend_error(rc))
+            return rc;
+        if (rc)
+            goto backend_failed;
+
+        rc = await repo->ops->consume(repo, lease->sets, lease->nsets, now, &granted);
+        if (rc != RL_ESTALE)
+            break;
+        rc = await rl_repo_evict_entity(repo, entity_id);
+        if (rc == 0)
+            rc = RL_ESTALE;
+    }
     if (rc && !rl_is_backend_error(rc))
         return rl_report_set(report, rc, 0, "cannot consume: %s", rl_strerror(rc));
     if (rc)
@@ -233,7 +283,7 @@ async int rl_limiter_acquire(rl_limiter_t *lim, rl_lease_t *lease, const char *e
     if (!granted) {
         size_t nsets = lease->nsets;
         lease->nsets = 0;
-        return report_exceeded(report, lease->sets, nsets, lease->parent_id);
+        return report_exceeded(report, repo, lease->sets, nsets, lease->parent_id, now);
     }
     for (size_t s = 0; s < lease->nsets; s++) {
         for (size_t i = 0; i < lease->sets[s].count; i++) {
@@ -252,8 +302,9 @@ backend_failed:
         return 0;
     }
     return rl_report_set(report, RL_EUNAVAILABLE, repo->last_cause ? repo->last_cause : rc,
-                         "Rate limiter unavailable for %s/%s (%s backend): %s", entity_id, resource,
-                         repo->ops->name, rl_strerror(rc));
+                         "Rate limiter unavailable for %s/%s (%s backend): %s%s%s", entity_id,
+                         resource, repo->ops->name, rl_strerror(rc),
+                         repo->last_message[0] ? ": " : "", repo->last_message);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -273,8 +324,9 @@ int rl_lease_consume(rl_lease_t *lease, const rl_amount_t *amounts, size_t n, rl
 {
     if (!lease || lease->state != RL_STATE_ACTIVE)
         return rl_report_set(report, RL_ELEASE, 0, "Lease is no longer active");
-    if (n && !amounts)
-        return RL_EINVAL;
+    int rc = rl_amounts_check(amounts, n, true);
+    if (rc)
+        return amount_error(report, rc, amounts, n);
     lease_fix(lease);
     int64_t now = rl_repo_now(lease->limiter->repo);
     rl_bucket_set_t trial[2];
@@ -283,9 +335,12 @@ int rl_lease_consume(rl_lease_t *lease, const rl_amount_t *amounts, size_t n, rl
         trial[s] = lease->sets[s];
         for (size_t i = 0; i < trial[s].count; i++) {
             int64_t d = 0;
-            for (size_t a = 0; a < n; a++)
-                if (amounts[a].amount > 0 && strcmp(amounts[a].name, trial[s].limits[i].name) == 0)
-                    d += amounts[a].amount * 1000;
+            rc = rl_amounts_sum(amounts, n, trial[s].limits[i].name, true, &d);
+            if (rc == 0 && lease->consumed_milli[s][i] + d > RL_MAX_LEASE_MILLI)
+                rc = RL_ERANGE;
+            if (rc)
+                return rl_report_set(report, rc, 0, "lease consumption of '%s' out of range",
+                                     trial[s].limits[i].name);
             trial[s].delta_milli[i] = d;
             rl_bucket_refill(&trial[s].buckets[i], now);
             if (d > 0 && trial[s].buckets[i].tokens_milli < d)
@@ -293,7 +348,8 @@ int rl_lease_consume(rl_lease_t *lease, const rl_amount_t *amounts, size_t n, rl
         }
     }
     if (!fits)
-        return report_exceeded(report, trial, lease->nsets, lease->parent_id);
+        return report_exceeded(report, lease->limiter->repo, trial, lease->nsets,
+                               lease->parent_id, now);
     for (size_t s = 0; s < lease->nsets; s++) {
         for (size_t i = 0; i < trial[s].count; i++) {
             lease->sets[s].buckets[i] = trial[s].buckets[i];
@@ -308,18 +364,25 @@ int rl_lease_adjust(rl_lease_t *lease, const rl_amount_t *amounts, size_t n)
 {
     if (!lease || lease->state != RL_STATE_ACTIVE)
         return RL_ELEASE;
-    if (n && !amounts)
-        return RL_EINVAL;
+    int rc = rl_amounts_check(amounts, n, true);
+    if (rc)
+        return rc;
+    int64_t d[2][RL_MAX_LIMITS];
+    /* Check everything first: a refused adjust changes nothing. */
     for (size_t s = 0; s < lease->nsets; s++) {
         for (size_t i = 0; i < lease->sets[s].count; i++) {
-            for (size_t a = 0; a < n; a++) {
-                if (amounts[a].amount == 0 ||
-                    strcmp(amounts[a].name, lease->sets[s].limits[i].name) != 0)
-                    continue;
-                int64_t d = amounts[a].amount * 1000;
-                rl_bucket_force(&lease->sets[s].buckets[i], d);
-                lease->consumed_milli[s][i] += d;
-            }
+            rc = rl_amounts_sum(amounts, n, lease->sets[s].limits[i].name, false, &d[s][i]);
+            int64_t total = rc ? 0 : lease->consumed_milli[s][i] + d[s][i];
+            if (rc || total > RL_MAX_LEASE_MILLI || total < -RL_MAX_LEASE_MILLI)
+                return RL_ERANGE;
+        }
+    }
+    for (size_t s = 0; s < lease->nsets; s++) {
+        for (size_t i = 0; i < lease->sets[s].count; i++) {
+            if (d[s][i] == 0)
+                continue;
+            rl_bucket_force(&lease->sets[s].buckets[i], d[s][i]);
+            lease->consumed_milli[s][i] += d[s][i];
         }
     }
     return 0;
@@ -331,6 +394,9 @@ int rl_lease_release(rl_lease_t *lease, const rl_amount_t *amounts, size_t n)
         return RL_ELEASE;
     if (n > RL_MAX_STATUSES || (n && !amounts))
         return RL_EINVAL;
+    int rc = rl_amounts_check(amounts, n, true);
+    if (rc)
+        return rc;
     rl_amount_t neg[RL_MAX_STATUSES];
     for (size_t a = 0; a < n; a++) {
         neg[a].name = amounts[a].name;
@@ -416,7 +482,7 @@ async int rl_lease_rollback(rl_lease_t *lease)
 /* Reads the buckets of entity_id/resource refilled to now into *set. */
 static async int read_set(rl_limiter_t *lim, const char *entity_id, const char *resource,
                           const rl_limit_t *limits, size_t nlimits, rl_bucket_set_t *set,
-                          rl_report_t *report)
+                          int64_t *now_out, rl_report_t *report)
 {
     int rc = check_ids(entity_id, resource, report);
     if (rc)
@@ -429,10 +495,12 @@ static async int read_set(rl_limiter_t *lim, const char *entity_id, const char *
             return rl_report_set(report, rc, 0, "invalid limits: %s", rl_strerror(rc));
     }
     int64_t now = rl_repo_now(lim->repo);
+    *now_out = now;
     rc = await limits_for(lim, entity_id, resource, now, nlimits ? &cfg : NULL, &cfg, report);
     if (rc)
         return rc;
-    fill_set(set, entity_id, resource, &cfg, NULL, 0, 0);
+    (void)fill_set(set, entity_id, resource, &cfg, NULL, 0);
+    set->reconcile = nlimits == 0;
     rc = await lim->repo->ops->read(lim->repo, set, 1, now);
     if (rc)
         return rl_report_set(report, rc, lim->repo->last_cause, "cannot read %s/%s: %s", entity_id,
@@ -445,10 +513,11 @@ async int rl_limiter_available(rl_limiter_t *lim, const char *entity_id, const c
                                rl_report_t *report)
 {
     rl_bucket_set_t set;
+    int64_t now;
     if (!lim || !out)
         return RL_EINVAL;
     int rc = await read_set(lim, entity_id, resource ? resource : RL_DEFAULT_RESOURCE, limits,
-                            nlimits, &set, report);
+                            nlimits, &set, &now, report);
     if (rc)
         return rc;
     out->count = set.count;
@@ -467,20 +536,27 @@ async int rl_limiter_time_until_available(rl_limiter_t *lim, const char *entity_
     rl_bucket_set_t set;
     if (!lim || !ms || (n && !needed))
         return RL_EINVAL;
-    int rc = await read_set(lim, entity_id, resource ? resource : RL_DEFAULT_RESOURCE, limits,
-                            nlimits, &set, report);
+    int rc = rl_amounts_check(needed, n, true);
+    if (rc)
+        return amount_error(report, rc, needed, n);
+    int64_t set_now;
+    rc = await read_set(lim, entity_id, resource ? resource : RL_DEFAULT_RESOURCE, limits,
+                        nlimits, &set, &set_now, report);
     if (rc)
         return rc;
     int64_t worst = 0;
     for (size_t i = 0; i < set.count; i++) {
-        for (size_t a = 0; a < n; a++) {
-            if (needed[a].amount <= 0 || strcmp(needed[a].name, set.limits[i].name) != 0)
-                continue;
-            int64_t deficit = needed[a].amount * 1000 - set.buckets[i].tokens_milli;
-            int64_t wait = rl_bucket_retry_after_ms(&set.buckets[i], deficit);
-            if (wait > worst)
-                worst = wait;
-        }
+        int64_t need = 0;
+        rc = rl_amounts_sum(needed, n, set.limits[i].name, true, &need);
+        if (rc)
+            return rl_report_set(report, rc, 0, "the amounts for '%s' add up to more than %" PRId64
+                                 " tokens", set.limits[i].name, RL_MAX_AMOUNT);
+        if (need <= 0)
+            continue;
+        int64_t wait = hint_ms(lim->repo, &set.buckets[i], need - set.buckets[i].tokens_milli,
+                               set_now);
+        if (wait > worst)
+            worst = wait;
     }
     *ms = worst;
     return 0;
@@ -508,10 +584,7 @@ async int rl_limiter_create_entity(rl_limiter_t *lim, const char *id, const char
     if (parent_id && parent_id[0]) {
         if (rl_validate_entity_id(parent_id) || strcmp(parent_id, id) == 0)
             return RL_EENTITY;
-        rl_entity_t parent;
-        int rc = await lim->repo->ops->entity_get(lim->repo, parent_id, &parent);
-        if (rc)
-            return rc;
+        /* The backend checks that the parent exists in the same atomic step as the put. */
         memcpy(e.parent_id, parent_id, strlen(parent_id) + 1);
     }
     e.cascade = cascade;

@@ -4,9 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-/* A composite bucket: every limit of one (entity, resource), as the Redis hash holds it. */
-#define RL_MEMORY_SLOTS (2 * RL_MAX_LIMITS)
-
+/* A composite bucket: every limit of one (entity, resource), as the Redis hash holds it. The
+ * slots grow on demand (no fixed count); a record whose buckets are all full is evicted. */
 typedef struct mem_slot {
     char name[RL_LIMIT_NAME_MAX + 1];
     rl_bucket_t bucket;
@@ -14,8 +13,14 @@ typedef struct mem_slot {
 
 typedef struct mem_record {
     size_t count;
-    mem_slot_t slots[RL_MEMORY_SLOTS];
+    size_t room;
+    mem_slot_t *slots;
 } mem_record_t;
+
+/* A sweep for full buckets runs after this many bucket writes, or half as many as there are
+ * records when that is more: amortised O(1) per write, and the store holds at most about three
+ * times the buckets that are not full. */
+#define RL_SWEEP_MIN 1024
 
 typedef struct rl_memory {
     rl_repo_t base; /* first: a rl_repo_t * is a rl_memory_t * */
@@ -23,6 +28,8 @@ typedef struct rl_memory {
     rl_map_t entities; /* id -> rl_entity_t */
     rl_map_t configs;  /* cache key -> rl_config_t */
     rl_map_t buckets;  /* "entity#resource" -> mem_record_t */
+    size_t writes;     /* bucket writes since the last sweep */
+    uint64_t evicted;  /* records evicted because every bucket in them was full */
 } rl_memory_t;
 
 #define RL_BUCKET_KEY_MAX (RL_ENTITY_ID_MAX + RL_RESOURCE_MAX + 2)
@@ -43,14 +50,28 @@ static int find_slot(const mem_record_t *rec, const char *name)
     return -1;
 }
 
-/* The slot for limit l in rec, appended full at now_ms when missing; NULL when rec is full. */
+/* Makes room for `more` slots in rec. 0 or RL_ENOMEM (rec unchanged). */
+static int reserve(mem_record_t *rec, size_t more)
+{
+    if (rec->count + more <= rec->room)
+        return 0;
+    size_t room = rec->room ? rec->room * 2 : more; /* most records hold one or two limits */
+    while (room < rec->count + more)
+        room *= 2;
+    mem_slot_t *slots = rl_realloc(rec->slots, room * sizeof *slots);
+    if (!slots)
+        return RL_ENOMEM;
+    rec->slots = slots;
+    rec->room = room;
+    return 0;
+}
+
+/* The slot for limit l in rec, appended full at now_ms when missing (room was reserved). */
 static mem_slot_t *slot_for(mem_record_t *rec, const rl_limit_t *l, int64_t now_ms)
 {
     int i = find_slot(rec, l->name);
     if (i >= 0)
         return &rec->slots[i];
-    if (rec->count >= RL_MEMORY_SLOTS)
-        return NULL;
     mem_slot_t *s = &rec->slots[rec->count++];
     memcpy(s->name, l->name, sizeof s->name);
     rl_bucket_init(&s->bucket, l, now_ms);
@@ -63,17 +84,22 @@ static async int lock_store(rl_memory_t *m)
     return rc ? RL_EBACKEND : 0;
 }
 
-/* Copies the buckets of set s, refilled to now_ms, into its buckets[] (rec may be NULL). */
-static void load_set(const mem_record_t *rec, rl_bucket_set_t *set, int64_t now_ms)
+/* Copies the buckets of set s, refilled (and reconciled when set->reconcile) to now_ms, into its
+ * buckets[] (rec may be NULL). True when a stored bucket was reconciled. */
+static bool load_set(const mem_record_t *rec, rl_bucket_set_t *set, int64_t now_ms)
 {
+    bool changed = false;
     for (size_t i = 0; i < set->count; i++) {
         int slot = rec ? find_slot(rec, set->limits[i].name) : -1;
         if (slot >= 0)
             set->buckets[i] = rec->slots[slot].bucket;
         else
             rl_bucket_init(&set->buckets[i], &set->limits[i], now_ms);
+        if (set->reconcile && slot >= 0)
+            changed |= rl_bucket_reconcile(&set->buckets[i], &set->limits[i], now_ms);
         rl_bucket_refill(&set->buckets[i], now_ms);
     }
+    return changed;
 }
 
 /* Copies every bucket of the sets, refilled to now_ms, into sets[].buckets. */
@@ -82,12 +108,12 @@ static void load_sets(rl_memory_t *m, rl_bucket_set_t *sets, size_t n, int64_t n
     char key[RL_BUCKET_KEY_MAX];
     for (size_t s = 0; s < n; s++) {
         bucket_key(key, sets[s].entity_id, sets[s].resource);
-        load_set(rl_map_get(&m->buckets, key), &sets[s], now_ms);
+        (void)load_set(rl_map_get(&m->buckets, key), &sets[s], now_ms);
     }
 }
 
-/* Finds or creates the records of all sets and checks they have room, before anything is
- * written, so a failure leaves the store untouched. */
+/* Finds or creates the records of all sets and makes room in them, before anything is written,
+ * so a failure leaves the buckets untouched (an empty record reads as full buckets). */
 static int prepare_records(rl_memory_t *m, rl_bucket_set_t *sets, size_t n, mem_record_t **recs)
 {
     char key[RL_BUCKET_KEY_MAX];
@@ -99,10 +125,58 @@ static int prepare_records(rl_memory_t *m, rl_bucket_set_t *sets, size_t n, mem_
         size_t missing = 0;
         for (size_t i = 0; i < sets[s].count; i++)
             missing += find_slot(recs[s], sets[s].limits[i].name) < 0;
-        if (recs[s]->count + missing > RL_MEMORY_SLOTS)
-            return RL_ETOOMANY;
+        if (reserve(recs[s], missing))
+            return RL_ENOMEM;
     }
     return 0;
+}
+
+static void free_record(void *value)
+{
+    mem_record_t *rec = value;
+    rl_free(rec->slots);
+    rec->slots = NULL;
+}
+
+/* True when every bucket of the record is full at now (it reads the same as no record). */
+static bool record_full(const mem_record_t *rec, int64_t now)
+{
+    for (size_t i = 0; i < rec->count; i++) {
+        rl_bucket_t b = rec->slots[i].bucket;
+        rl_bucket_refill(&b, now);
+        if (b.tokens_milli < b.capacity_milli)
+            return false;
+    }
+    return true;
+}
+
+typedef struct sweep_ctx {
+    int64_t now;
+    uint64_t evicted;
+} sweep_ctx_t;
+
+static bool evict_full(const char *key, void *value, void *ctx)
+{
+    sweep_ctx_t *c = ctx;
+    (void)key;
+    if (!record_full(value, c->now))
+        return false;
+    free_record(value);
+    c->evicted++;
+    return true;
+}
+
+/* Counts a bucket write and, every so often, evicts the records that are full and idle. */
+static void after_write(rl_memory_t *m, int64_t now)
+{
+    /* Half the size: the size grows with the writes, the whole of it might never be reached. */
+    size_t due = m->buckets.size / 2 > RL_SWEEP_MIN ? m->buckets.size / 2 : RL_SWEEP_MIN;
+    if (++m->writes < due)
+        return;
+    m->writes = 0;
+    sweep_ctx_t c = {now, 0};
+    rl_map_sweep(&m->buckets, evict_full, &c);
+    m->evicted += c.evicted;
 }
 
 static async int mem_consume(rl_repo_t *repo, rl_bucket_set_t *sets, size_t n, int64_t now_ms,
@@ -112,23 +186,38 @@ static async int mem_consume(rl_repo_t *repo, rl_bucket_set_t *sets, size_t n, i
     mem_record_t *recs[2];
     if (n > 2)
         return RL_EINVAL;
+    if (rl_bucket_sets_check(sets, n))
+        return RL_ERANGE;
     int rc = await lock_store(m);
     if (rc)
         return rc;
-    /* An empty record left by a rejected request reads as full buckets: harmless. */
-    rc = prepare_records(m, sets, n, recs);
-    for (size_t s = 0; rc == 0 && s < n; s++)
-        load_set(recs[s], &sets[s], now_ms);
-    *granted = rc == 0 && rl_bucket_sets_fit(sets, n);
-    if (*granted) {
-        for (size_t s = 0; s < n; s++) {
-            for (size_t i = 0; i < sets[s].count; i++) {
-                mem_slot_t *slot = slot_for(recs[s], &sets[s].limits[i], now_ms);
-                slot->bucket = sets[s].buckets[i];
-                rl_bucket_force(&slot->bucket, sets[s].delta_milli[i]);
-            }
+    for (size_t s = 0; s < n; s++) {
+        const rl_entity_t *e = sets[s].expect_root ? rl_map_get(&m->entities, sets[s].entity_id)
+                                                   : NULL;
+        if (e && e->cascade && e->parent_id[0]) {
+            async_mutex_unlock(&m->lock);
+            return RL_ESTALE;
         }
     }
+    /* An empty record left by a rejected request reads as full buckets: harmless. */
+    rc = prepare_records(m, sets, n, recs);
+    bool changed[2] = {false, false};
+    for (size_t s = 0; rc == 0 && s < n; s++)
+        changed[s] = load_set(recs[s], &sets[s], now_ms);
+    *granted = rc == 0 && rl_bucket_sets_fit(sets, n);
+    for (size_t s = 0; rc == 0 && s < n; s++) {
+        /* A rejected request still stores a reconciliation (the refilled state is the same). */
+        if (!*granted && !changed[s])
+            continue;
+        for (size_t i = 0; i < sets[s].count; i++) {
+            mem_slot_t *slot = slot_for(recs[s], &sets[s].limits[i], now_ms);
+            slot->bucket = sets[s].buckets[i];
+            if (*granted)
+                rl_bucket_force(&slot->bucket, sets[s].delta_milli[i]);
+        }
+    }
+    if (rc == 0)
+        after_write(m, now_ms);
     async_mutex_unlock(&m->lock);
     return rc;
 }
@@ -139,6 +228,8 @@ static async int mem_adjust(rl_repo_t *repo, rl_bucket_set_t *sets, size_t n, in
     mem_record_t *recs[2];
     if (n > 2)
         return RL_EINVAL;
+    if (rl_bucket_sets_check(sets, n))
+        return RL_ERANGE;
     int rc = await lock_store(m);
     if (rc)
         return rc;
@@ -151,6 +242,8 @@ static async int mem_adjust(rl_repo_t *repo, rl_bucket_set_t *sets, size_t n, in
             rl_bucket_force(&slot->bucket, sets[s].delta_milli[i]);
         }
     }
+    if (rc == 0)
+        after_write(m, now_ms);
     async_mutex_unlock(&m->lock);
     return rc;
 }
@@ -186,18 +279,15 @@ static async int mem_config_put(rl_repo_t *repo, rl_config_kind_t kind, const ch
         *stored = *cfg;
     }
     if (rc == 0 && kind == RL_CONFIG_ENTITY) {
-        /* Push the new parameters into existing buckets; their tokens stay. */
+        /* Reconcile existing buckets to the new parameters (rl_bucket_reconcile). */
         char bkey[RL_BUCKET_KEY_MAX];
         bucket_key(bkey, entity_id, resource);
         mem_record_t *rec = rl_map_get(&m->buckets, bkey);
+        int64_t now = rl_repo_now(repo);
         for (size_t i = 0; rec && i < cfg->count; i++) {
             int slot = find_slot(rec, cfg->limits[i].name);
-            if (slot < 0)
-                continue;
-            rl_bucket_t *b = &rec->slots[slot].bucket;
-            b->capacity_milli = cfg->limits[i].capacity * 1000;
-            b->refill_amount_milli = cfg->limits[i].refill_amount * 1000;
-            b->refill_period_ms = cfg->limits[i].refill_period_s * 1000;
+            if (slot >= 0)
+                (void)rl_bucket_reconcile(&rec->slots[slot].bucket, &cfg->limits[i], now);
         }
     }
     async_mutex_unlock(&m->lock);
@@ -302,11 +392,13 @@ static async int mem_entity_put(rl_repo_t *repo, const rl_entity_t *entity, bool
     if (rc)
         return rc;
     bool created = false;
-    rl_entity_t *stored = rl_map_put(&m->entities, entity->id, sizeof *stored, &created);
-    if (!stored)
-        rc = RL_ENOMEM;
-    else if (!created && exclusive)
+    rl_entity_t *stored = NULL;
+    if (exclusive && rl_map_get(&m->entities, entity->id))
         rc = RL_EEXIST;
+    else if (entity->parent_id[0] && !rl_map_get(&m->entities, entity->parent_id))
+        rc = RL_ENOTFOUND;
+    else if (!(stored = rl_map_put(&m->entities, entity->id, sizeof *stored, &created)))
+        rc = RL_ENOMEM;
     else
         *stored = *entity;
     async_mutex_unlock(&m->lock);
@@ -338,6 +430,22 @@ static bool has_prefix(const char *key, void *value, void *ctx)
     return strncmp(key, p->prefix, p->len) == 0;
 }
 
+static bool record_has_prefix(const char *key, void *value, void *ctx)
+{
+    if (!has_prefix(key, value, ctx))
+        return false;
+    free_record(value);
+    return true;
+}
+
+static bool free_every_record(const char *key, void *value, void *ctx)
+{
+    (void)key;
+    (void)ctx;
+    free_record(value);
+    return true;
+}
+
 static async int mem_entity_delete(rl_repo_t *repo, const char *id)
 {
     rl_memory_t *m = (rl_memory_t *)repo;
@@ -351,7 +459,7 @@ static async int mem_entity_delete(rl_repo_t *repo, const char *id)
     rl_map_sweep(&m->configs, has_prefix, &cfg);
     snprintf(prefix, sizeof prefix, "%s#", id);
     prefix_ctx_t bkt = {prefix, strlen(prefix)};
-    rl_map_sweep(&m->buckets, has_prefix, &bkt);
+    rl_map_sweep(&m->buckets, record_has_prefix, &bkt);
     async_mutex_unlock(&m->lock);
     return had ? 0 : RL_ENOTFOUND;
 }
@@ -401,6 +509,8 @@ static void mem_free(rl_memory_t *m)
 {
     rl_map_destroy(&m->entities);
     rl_map_destroy(&m->configs);
+    if (m->buckets.slots)
+        rl_map_sweep(&m->buckets, free_every_record, NULL);
     rl_map_destroy(&m->buckets);
     async_mutex_destroy(&m->lock);
     rl_repo_fini(&m->base);

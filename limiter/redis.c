@@ -107,6 +107,25 @@ static int backend_error(rl_redis_t *r, int cause)
     return RL_EBACKEND;
 }
 
+/* Where r connects, for messages: "127.0.0.1:6379" or "unix socket /path". */
+static void server_name(const rl_redis_t *r, char *buf, size_t len)
+{
+    if (r->url.is_unix)
+        snprintf(buf, len, "unix socket %s", r->url.path);
+    else
+        snprintf(buf, len, "%s:%d", r->url.host, r->url.port);
+}
+
+/* backend_error that also records what failed on which server, with the system error. */
+static int connect_error(rl_redis_t *r, const char *what, int cause)
+{
+    char where[sizeof r->url.path + 16];
+    server_name(r, where, sizeof where);
+    snprintf(r->base.last_message, sizeof r->base.last_message, "%s redis at %s: %s (%s)", what,
+             where, unasync_strerror(cause), unasync_err_name(cause));
+    return backend_error(r, cause);
+}
+
 /* Connects, selects the database and loads the script. Called with conn_lock held. The connect
  * and every command on the connection are bounded by timeout_ms; a command that times out breaks
  * the connection (the runtime closes it), so command() drops it and the next call reconnects. */
@@ -120,11 +139,11 @@ static async int connect_locked(rl_redis_t *r)
     else
         rc = await async_redis_connect_timed(&c, r->url.host, r->url.port, timeout);
     if (rc)
-        return backend_error(r, rc);
+        return connect_error(r, "cannot connect to", rc);
     rc = async_redis_set_timeout(c, timeout);
     if (rc) {
         await async_redis_close(c);
-        return backend_error(r, rc);
+        return connect_error(r, "cannot set the timeout of", rc);
     }
     redisReply *reply = NULL;
     if (r->url.db) {
@@ -133,7 +152,7 @@ static async int connect_locked(rl_redis_t *r)
         freeReplyObject(reply);
         if (!ok) {
             await async_redis_close(c);
-            return rc ? backend_error(r, rc) : RL_EPROTO;
+            return rc ? connect_error(r, "cannot select the database on", rc) : RL_EPROTO;
         }
     }
     rc = await async_redis_command(c, &reply, "SCRIPT LOAD %s", rl_lua_script);
@@ -144,7 +163,7 @@ static async int connect_locked(rl_redis_t *r)
         freeReplyObject(reply);
     if (!ok) {
         await async_redis_close(c);
-        return rc ? backend_error(r, rc) : RL_EPROTO;
+        return rc ? connect_error(r, "cannot load the script on", rc) : RL_EPROTO;
     }
     r->conn = c;
     return 0;
@@ -193,7 +212,7 @@ static async int command(rl_redis_t *r, redisReply **reply, args_t *a)
     /* A blocking connection serves one thread at a time. */
     async_mutex_unlock(&r->conn_lock);
 #endif
-    return rc ? backend_error(r, rc) : 0;
+    return rc ? connect_error(r, "lost the connection to", rc) : 0;
 }
 
 /* Runs the script with `a` (built after the two EVALSHA slots); reloads it on NOSCRIPT. */
@@ -230,9 +249,11 @@ static async int eval(rl_redis_t *r, redisReply **reply, args_t *a)
             continue;
         }
         if ((*reply)->type == REDIS_REPLY_ERROR) {
+            /* The script refuses out-of-range arguments before writing anything. */
+            bool range = strstr((*reply)->str, "rl: ERANGE") != NULL;
             freeReplyObject(*reply);
             *reply = NULL;
-            return RL_EPROTO;
+            return range ? RL_ERANGE : RL_EPROTO;
         }
         return 0;
     }
@@ -250,19 +271,23 @@ static void args_init(args_t *a, int reserved)
 /* Buckets                                                                                      */
 /* ------------------------------------------------------------------------------------------ */
 
-/* EVALSHA sha nkeys keys... op now nsets {count {name cap amt period delta}*}* */
+/* EVALSHA sha nkeys keys... op now nsets {count reconcile {name cap amt period delta}*}* */
 static void bucket_args(args_t *a, rl_redis_t *r, const char *op, rl_bucket_set_t *sets, size_t n,
                         int64_t now_ms)
 {
     args_init(a, 2);
-    arg_int(a, (int64_t)n);
+    bool check = strcmp(op, "consume") == 0 && n == 1 && sets[0].expect_root;
+    arg_int(a, (int64_t)n + check);
     for (size_t s = 0; s < n; s++)
         arg_key(a, r, "b", sets[s].entity_id, sets[s].resource);
+    if (check) /* the entity record, read by the script to catch a parent the cache missed */
+        arg_key(a, r, "e", sets[0].entity_id, NULL);
     arg_str(a, op);
     arg_int(a, now_ms);
     arg_int(a, (int64_t)n);
     for (size_t s = 0; s < n; s++) {
         arg_int(a, (int64_t)sets[s].count);
+        arg_int(a, sets[s].reconcile ? 1 : 0);
         for (size_t i = 0; i < sets[s].count; i++) {
             const rl_limit_t *l = &sets[s].limits[i];
             arg_str(a, l->name);
@@ -278,12 +303,19 @@ static async int rds_consume(rl_repo_t *repo, rl_bucket_set_t *sets, size_t n, i
                              bool *granted)
 {
     rl_redis_t *r = (rl_redis_t *)repo;
+    if (rl_bucket_sets_check(sets, n))
+        return RL_ERANGE;
     args_t a;
     bucket_args(&a, r, "consume", sets, n, now_ms);
     redisReply *reply;
     int rc = await eval(r, &reply, &a);
     if (rc)
         return rc;
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 1 &&
+        reply->element[0]->type == REDIS_REPLY_INTEGER && reply->element[0]->integer == -1) {
+        freeReplyObject(reply);
+        return RL_ESTALE;
+    }
     size_t want = 1;
     for (size_t s = 0; s < n; s++)
         want += 6 * sets[s].count;
@@ -317,6 +349,8 @@ static async int rds_consume(rl_repo_t *repo, rl_bucket_set_t *sets, size_t n, i
 static async int rds_adjust(rl_repo_t *repo, rl_bucket_set_t *sets, size_t n, int64_t now_ms)
 {
     rl_redis_t *r = (rl_redis_t *)repo;
+    if (rl_bucket_sets_check(sets, n))
+        return RL_ERANGE;
     args_t a;
     bucket_args(&a, r, "adjust", sets, n, now_ms);
     redisReply *reply;
@@ -370,6 +404,8 @@ static async int rds_read(rl_repo_t *repo, rl_bucket_set_t *sets, size_t n, int6
             } else if (field_int(reply, name, ":tk", &tk)) {
                 b->tokens_milli += tk; /* adjusted before it was ever created */
             }
+            if (sets[s].reconcile)
+                (void)rl_bucket_reconcile(b, &sets[s].limits[i], now_ms);
             rl_bucket_refill(b, now_ms);
         }
         freeReplyObject(reply);
@@ -423,6 +459,7 @@ static async int rds_config_put(rl_repo_t *repo, rl_config_kind_t kind, const ch
         arg_key(&a, r, "b", entity_id, resource);
     arg_str(&a, "setcfg");
     arg_int(&a, (int64_t)cfg->on_unavailable);
+    arg_int(&a, rl_repo_now(repo));
     arg_int(&a, (int64_t)cfg->count);
     for (size_t i = 0; i < cfg->count; i++) {
         arg_str(&a, cfg->limits[i].name);
@@ -529,48 +566,34 @@ static int parse_entity(const redisReply *h, const char *id, rl_entity_t *out)
     return 0;
 }
 
+/* One script: the exclusive check, the parent's existence, the record and the parent's set of
+ * children, so no reader ever sees half an entity or a child of a missing parent. */
 static async int rds_entity_put(rl_repo_t *repo, const rl_entity_t *e, bool exclusive)
 {
     rl_redis_t *r = (rl_redis_t *)repo;
     args_t a;
-    redisReply *reply;
-    args_init(&a, 0);
-    arg_str(&a, exclusive ? "HSETNX" : "HSET");
+    bool parent = e->parent_id[0] != 0;
+    args_init(&a, 2);
+    arg_int(&a, parent ? 3 : 1);
     arg_key(&a, r, "e", e->id, NULL);
-    arg_str(&a, "name");
+    if (parent) {
+        arg_key(&a, r, "k", e->parent_id, NULL);
+        arg_key(&a, r, "e", e->parent_id, NULL);
+    }
+    arg_str(&a, "putent");
+    arg_str(&a, exclusive ? "1" : "0");
     arg_str(&a, e->name);
-    int rc = await command(r, &reply, &a);
-    if (rc)
-        return rc;
-    bool created = reply->type == REDIS_REPLY_INTEGER && reply->integer == 1;
-    freeReplyObject(reply);
-    if (exclusive && !created)
-        return RL_EEXIST;
-    args_init(&a, 0);
-    arg_str(&a, "HSET");
-    arg_key(&a, r, "e", e->id, NULL);
-    arg_str(&a, "name");
-    arg_str(&a, e->name);
-    arg_str(&a, "parent");
     arg_str(&a, e->parent_id);
-    arg_str(&a, "cascade");
     arg_str(&a, e->cascade ? "1" : "0");
-    arg_str(&a, "created");
     arg_int(&a, e->created_at_ms);
-    rc = await command(r, &reply, &a);
+    arg_str(&a, e->id);
+    redisReply *reply;
+    int rc = await eval(r, &reply, &a);
     if (rc)
         return rc;
+    long long v = reply->type == REDIS_REPLY_INTEGER ? reply->integer : -2;
     freeReplyObject(reply);
-    if (!e->parent_id[0])
-        return 0;
-    args_init(&a, 0);
-    arg_str(&a, "SADD");
-    arg_key(&a, r, "k", e->parent_id, NULL);
-    arg_str(&a, e->id);
-    rc = await command(r, &reply, &a);
-    if (rc == 0)
-        freeReplyObject(reply);
-    return rc;
+    return v == 1 ? 0 : v == 0 ? RL_EEXIST : v == -1 ? RL_ENOTFOUND : RL_EPROTO;
 }
 
 static async int rds_entity_get(rl_repo_t *repo, const char *id, rl_entity_t *out)
@@ -799,12 +822,18 @@ static const rl_repo_ops_t rl_redis_ops = {
 
 async int rl_redis_open(rl_repo_t **out, const char *url, const rl_options_t *opts)
 {
+    return await rl_redis_open_report(out, url, opts, NULL);
+}
+
+async int rl_redis_open_report(rl_repo_t **out, const char *url, const rl_options_t *opts,
+                               rl_report_t *report)
+{
     rl_url_t u;
     if (!out)
-        return RL_EINVAL;
+        return rl_report_set(report, RL_EINVAL, 0, "invalid argument");
     int rc = rl_url_parse(url, &u);
     if (rc)
-        return rc;
+        return rl_report_set(report, rc, 0, "invalid redis url '%s'", url ? url : "(null)");
     const char *prefix = opts && opts->key_prefix ? opts->key_prefix : "rl:";
     if (strlen(prefix) > RL_PREFIX_MAX)
         return RL_EINVAL;
@@ -823,6 +852,11 @@ async int rl_redis_open(rl_repo_t **out, const char *url, const rl_options_t *op
         async_mutex_unlock(&r->conn_lock);
     }
     if (rc) {
+        if (r->base.last_message[0])
+            rl_report_set(report, rc, r->base.last_cause, "%s", r->base.last_message);
+        else
+            rl_report_set(report, rc, r->base.last_cause, "cannot open %s: %s", url,
+                          rl_strerror(rc));
         await rds_close(&r->base);
         return rc;
     }

@@ -10,6 +10,8 @@ int rl_repo_init(rl_repo_t *repo, const rl_repo_ops_t *ops, const rl_options_t *
         rl_options_init(&defaults);
         opts = &defaults;
     }
+    /* unasync_strerror learns the limiter's codes (a report's cause may be either kind). */
+    (void)unasync_register_errors(RL_EBASE - 99, RL_EBASE, rl_strerror, rl_err_name);
     repo->ops = ops;
     repo->clock.now_ms = NULL;
     repo->clock.ctx = NULL;
@@ -18,6 +20,8 @@ int rl_repo_init(rl_repo_t *repo, const rl_repo_ops_t *ops, const rl_options_t *
     repo->fetches = 0;
     repo->fetched_keys = 0;
     repo->last_cause = 0;
+    repo->max_skew_ms = opts->max_clock_skew_ms > 0 ? opts->max_clock_skew_ms : 0;
+    repo->last_message[0] = 0;
     async_mutex_init(&repo->cache_lock);
     int64_t ttl = opts->cache_ttl_ms < 0 ? RL_CACHE_DEFAULT_TTL_MS : opts->cache_ttl_ms;
     return rl_cache_init(&repo->cache, ttl);

@@ -62,6 +62,36 @@ int64_t rl_bucket_retry_after_ms(const rl_bucket_t *b, int64_t deficit_milli)
     return saturate(ms);
 }
 
+bool rl_bucket_reconcile(rl_bucket_t *b, const rl_limit_t *limit, int64_t now_ms)
+{
+    int64_t cap = limit->capacity * 1000, amt = limit->refill_amount * 1000;
+    int64_t per = limit->refill_period_s * 1000;
+    if (b->capacity_milli == cap && b->refill_amount_milli == amt && b->refill_period_ms == per)
+        return false;
+    rl_bucket_refill(b, now_ms);
+    if (cap < b->capacity_milli) {
+        int64_t floor = b->tokens_milli < 0 ? b->tokens_milli : 0;
+        int64_t t = b->tokens_milli - (b->capacity_milli - cap);
+        if (t < floor)
+            t = floor;
+        if (t > cap)
+            t = cap;
+        b->tokens_milli = t;
+    }
+    b->capacity_milli = cap;
+    b->refill_amount_milli = amt;
+    b->refill_period_ms = per;
+    return true;
+}
+
+int64_t rl_bucket_wait_ms(const rl_bucket_t *b, int64_t deficit_milli, int64_t now_ms)
+{
+    int64_t wait = rl_bucket_retry_after_ms(b, deficit_milli);
+    if (wait == 0 || b->last_refill_ms <= now_ms)
+        return wait;
+    return saturate((rl_i128)wait + ((rl_i128)b->last_refill_ms - now_ms));
+}
+
 int64_t rl_bucket_available(const rl_bucket_t *b)
 {
     return saturate(floor_div(b->tokens_milli, 1000));
@@ -81,14 +111,21 @@ bool rl_bucket_try_consume(rl_bucket_t *b, int64_t n_milli, int64_t now_ms, int6
         return true;
     }
     if (retry_after_ms)
-        *retry_after_ms = rl_bucket_retry_after_ms(b, n_milli - b->tokens_milli);
+        *retry_after_ms = rl_bucket_wait_ms(b, n_milli - b->tokens_milli, now_ms);
     return false;
+}
+
+static int64_t clamp(rl_i128 v, rl_i128 lo, rl_i128 hi)
+{
+    return (int64_t)(v < lo ? lo : v > hi ? hi : v);
 }
 
 void rl_bucket_force(rl_bucket_t *b, int64_t n_milli)
 {
-    b->tokens_milli = saturate((rl_i128)b->tokens_milli - n_milli);
-    b->total_consumed_milli = saturate((rl_i128)b->total_consumed_milli + n_milli);
+    b->tokens_milli = clamp((rl_i128)b->tokens_milli - n_milli, -RL_MAX_DEBT_MILLI,
+                            (rl_i128)b->capacity_milli + RL_MAX_DELTA_MILLI);
+    b->total_consumed_milli = clamp((rl_i128)b->total_consumed_milli + n_milli,
+                                    -RL_MAX_COUNTER_MILLI, RL_MAX_COUNTER_MILLI);
 }
 
 bool rl_bucket_sets_fit(const rl_bucket_set_t *sets, size_t n)
@@ -102,4 +139,13 @@ bool rl_bucket_sets_fit(const rl_bucket_set_t *sets, size_t n)
         }
     }
     return true;
+}
+
+int rl_bucket_sets_check(const rl_bucket_set_t *sets, size_t n)
+{
+    for (size_t s = 0; s < n; s++)
+        for (size_t i = 0; i < sets[s].count; i++)
+            if (rl_delta_check(sets[s].delta_milli[i]))
+                return RL_ERANGE;
+    return 0;
 }

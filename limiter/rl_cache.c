@@ -97,10 +97,55 @@ int rl_cache_get(rl_cache_t *c, const char *key, int64_t now_ms, void *value, si
     return 1;
 }
 
+/* Drops every expired entry, then doubles the table while it is crowded: with one sweep every
+ * max(1024, size / 2) puts the cache holds about the entries of one TTL, whatever the churn. */
+static void sweep(rl_cache_t *c, int64_t now_ms)
+{
+    for (size_t i = 0; i < c->nslots; i++) {
+        rl_cache_entry_t **link = &c->slots[i];
+        while (*link) {
+            rl_cache_entry_t *e = *link;
+            if (now_ms >= e->expires_ms) {
+                *link = e->next;
+                rl_free(e);
+                c->size--;
+            } else {
+                link = &e->next;
+            }
+        }
+    }
+    if (c->size <= 2 * c->nslots)
+        return;
+    size_t nslots = c->nslots * 2;
+    while (c->size > 2 * nslots)
+        nslots *= 2;
+    rl_cache_entry_t **slots = rl_calloc(nslots, sizeof *slots);
+    if (!slots)
+        return; /* longer chains, still correct */
+    for (size_t i = 0; i < c->nslots; i++) {
+        rl_cache_entry_t *e = c->slots[i];
+        while (e) {
+            rl_cache_entry_t *next = e->next;
+            e->next = slots[e->hash % nslots];
+            slots[e->hash % nslots] = e;
+            e = next;
+        }
+    }
+    rl_free(c->slots);
+    c->slots = slots;
+    c->nslots = nslots;
+}
+
 int rl_cache_put(rl_cache_t *c, const char *key, int64_t now_ms, const void *value, size_t size)
 {
     if (c->ttl_ms == 0 || !c->slots)
         return 0;
+    /* Half the size: the size grows with the puts, so a threshold of the whole size would never
+     * be reached. */
+    if (++c->puts >= (c->size / 2 > 1024 ? c->size / 2 : 1024)) {
+        c->puts = 0;
+        sweep(c, now_ms);
+    }
     size_t keylen = strlen(key) + 1;
     size_t vsize = value ? size : 0;
     rl_cache_entry_t *e = rl_malloc(sizeof *e + vsize + keylen);

@@ -1,6 +1,8 @@
 /* The limiter's pure model: errors, allocation, clocks, limits, validation, exceeded results. */
 #include <unasync/limiter/rl_types.h>
 
+#include <unasync/common.h>
+
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -22,6 +24,9 @@ const char *rl_strerror(int err)
         return text;
     RL_ERRNO_MAP(RL_ERR_TEXT)
 #undef RL_ERR_TEXT
+    /* The layers below: the runtime's codes and negative errno (libuv's codes on Unix). */
+    if (err < 0 && err > RL_EBASE)
+        return unasync_strerror(err);
     return "unknown error";
 }
 
@@ -32,6 +37,8 @@ const char *rl_err_name(int err)
         return #name;
     RL_ERRNO_MAP(RL_ERR_NAME)
 #undef RL_ERR_NAME
+    if (err < 0 && err > RL_EBASE)
+        return unasync_err_name(err);
     return "EUNKNOWN";
 }
 
@@ -170,9 +177,44 @@ int rl_validate_entity_id(const char *entity_id)
 }
 
 /* Bounds that keep every product of the bucket math, and the Redis script's doubles, exact:
- * millitokens stay below 2^53. */
-#define RL_MAX_TOKENS   INT64_C(1000000000000)
-#define RL_MAX_PERIOD_S INT64_C(315360000)
+ * millitokens stay below 2^53 (rl_types.h). */
+#define RL_MAX_TOKENS RL_MAX_AMOUNT
+
+int rl_amounts_check(const rl_amount_t *amounts, size_t n, bool allow_negative)
+{
+    if (n && !amounts)
+        return RL_EINVAL;
+    for (size_t a = 0; a < n; a++) {
+        if (!amounts[a].name)
+            return RL_EINVAL;
+        if (amounts[a].amount < 0 && !allow_negative)
+            return RL_EINVAL;
+        if (amounts[a].amount > RL_MAX_AMOUNT || amounts[a].amount < -RL_MAX_AMOUNT)
+            return RL_ERANGE;
+    }
+    return 0;
+}
+
+int rl_amounts_sum(const rl_amount_t *amounts, size_t n, const char *name, bool positive_only,
+                   int64_t *milli)
+{
+    int64_t sum = 0; /* |sum| <= RL_MAX_AMOUNT before each step, each step adds <= that much */
+    for (size_t a = 0; a < n; a++) {
+        if (amounts[a].amount == 0 || (positive_only && amounts[a].amount < 0) ||
+            strcmp(amounts[a].name, name) != 0)
+            continue;
+        sum += amounts[a].amount;
+        if (sum > RL_MAX_AMOUNT || sum < -RL_MAX_AMOUNT)
+            return RL_ERANGE;
+    }
+    *milli = sum * 1000;
+    return 0;
+}
+
+int rl_delta_check(int64_t delta_milli)
+{
+    return delta_milli > RL_MAX_DELTA_MILLI || delta_milli < -RL_MAX_DELTA_MILLI ? RL_ERANGE : 0;
+}
 
 static int check_values(int64_t capacity, int64_t refill_amount, int64_t period_s)
 {
@@ -528,4 +570,27 @@ int rl_url_parse(const char *url, rl_url_t *out)
         return RL_EURL;
     *out = u;
     return 0;
+}
+
+uint16_t rl_crc16(const char *buf, size_t len)
+{
+    uint16_t crc = 0;
+    for (size_t i = 0; i < len; i++) {
+        crc ^= (uint16_t)((unsigned char)buf[i] << 8);
+        for (int bit = 0; bit < 8; bit++)
+            crc = (crc & 0x8000) ? (uint16_t)((crc << 1) ^ 0x1021) : (uint16_t)(crc << 1);
+    }
+    return crc;
+}
+
+int rl_key_slot(const char *key, size_t len)
+{
+    const char *open = memchr(key, '{', len);
+    if (open) {
+        size_t start = (size_t)(open - key) + 1;
+        const char *close = memchr(key + start, '}', len - start);
+        if (close && close > key + start)
+            return rl_crc16(key + start, (size_t)(close - (key + start))) % RL_CLUSTER_SLOTS;
+    }
+    return rl_crc16(key, len) % RL_CLUSTER_SLOTS;
 }

@@ -4,6 +4,7 @@
 
 #include "nopipe.h"
 
+#include <errno.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <stdarg.h>
@@ -37,8 +38,11 @@ struct ua_redis_poll {
 static void ua_redis_poll_cb(uv_poll_t *handle, int status, int events)
 {
     struct ua_redis_poll *p = handle->data;
+    /* On a socket error (a refused connect: POLLERR) libuv stops the handle and reports a status
+     * with no events; hiredis must still look at the socket to learn why, or a connect to a closed
+     * port would wait for its timeout instead of failing at once. */
     if (status != 0)
-        return;
+        events = p->events;
     if (p->ac && (events & UV_READABLE))
         redisAsyncHandleRead(p->ac);
     if (p->ac && (events & UV_WRITABLE)) {
@@ -136,11 +140,12 @@ static void ua_redis_seterr(async_redis_t *r, const char *msg)
 static void ua_redis_on_connect(const redisAsyncContext *ac, int status)
 {
     async_redis_t *r = ac->data;
+    int err = errno;
     if (status == REDIS_OK) {
         r->connect_status = 1;
     } else {
         ua_redis_seterr(r, ac->errstr);
-        r->connect_status = UNASYNC_EREDIS;
+        r->connect_status = ua_redis_connect_error(ac->err, ac->errstr, err);
         r->ac = NULL; /* hiredis frees a context whose connection failed */
     }
     if (r->waiter)
@@ -182,12 +187,14 @@ static void ua_redis_drop(async_redis_t *r, const char *why)
 static int ua_redis_attach(async_task_t *self, async_redis_t **out, redisAsyncContext *ac,
                            uint64_t timeout_ms)
 {
+    int err = errno;
     *out = NULL;
     if (!ac)
         return UNASYNC_ENOMEM;
     if (ac->err) {
+        int rc = ua_redis_connect_error(ac->err, ac->errstr, err);
         redisAsyncFree(ac);
-        return UNASYNC_EREDIS;
+        return rc;
     }
     async_redis_t *r = ua_rt_calloc(1, sizeof *r);
     if (!r) {
@@ -223,7 +230,7 @@ static int ua_redis_attach(async_task_t *self, async_redis_t **out, redisAsyncCo
     }
     r->waiter = NULL;
     if (rc == 0 && r->connect_status < 0)
-        rc = UNASYNC_EREDIS;
+        rc = r->connect_status;
     if (rc != 0) {
         ua_redis_drop(r, "connect abandoned");
         ua_rt_free(r);

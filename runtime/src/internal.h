@@ -55,6 +55,9 @@ static inline struct unasync_waiter *ua_waitq_pop(struct unasync_waitq *q)
 
 /* Milliseconds on CLOCK_MONOTONIC. */
 uint64_t ua_now_ms(void);
+/* The code of a failed hiredis connect: the system error (-errno) when hiredis saw one (`err` is
+ * errno right after hiredis returned; errstr is matched too), else UNASYNC_EREDIS. */
+int ua_redis_connect_error(int redis_err, const char *errstr, int err);
 /* ms from now as an absolute deadline (UINT64_MAX for UNASYNC_FOREVER or on overflow). */
 uint64_t ua_deadline(uint64_t timeout_ms);
 /* What is left until `deadline` (UNASYNC_FOREVER for UINT64_MAX, 0 when passed). */

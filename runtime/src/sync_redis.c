@@ -46,7 +46,8 @@ static int ua_redis_wrap(sync_redis_t **out, redisContext *c, int err)
     if (!c)
         return UNASYNC_ENOMEM;
     if (c->err) {
-        int rc = ua_redis_is_timeout(c, err) ? UNASYNC_ETIMEDOUT : UNASYNC_EREDIS;
+        int rc = ua_redis_is_timeout(c, err) ? UNASYNC_ETIMEDOUT
+                                             : ua_redis_connect_error(c->err, c->errstr, err);
         redisFree(c);
         return rc;
     }

@@ -6,7 +6,9 @@
 #include <arpa/inet.h>
 #include <hiredis.h>
 #include <netinet/in.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -33,9 +35,17 @@ static int spawn(rl_test_redis_t *r)
         }
         char port[16];
         snprintf(port, sizeof port, "%d", r->port);
-        execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1",
-               "--unixsocket", r->socket, "--unixsocketperm", "700", "--save", "", "--appendonly",
-               r->aof ? "yes" : "no", "--appendfsync", "always", "--dir", r->dir, (char *)NULL);
+        if (r->cluster)
+            execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1",
+                   "--unixsocket", r->socket, "--unixsocketperm", "700", "--save", "",
+                   "--appendonly", "no", "--dir", r->dir, "--cluster-enabled", "yes",
+                   "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000",
+                   (char *)NULL);
+        else
+            execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1",
+                   "--unixsocket", r->socket, "--unixsocketperm", "700", "--save", "",
+                   "--appendonly", r->aof ? "yes" : "no", "--appendfsync", "always", "--dir",
+                   r->dir, (char *)NULL);
         _exit(127);
     }
     r->pid = pid;
@@ -64,8 +74,40 @@ static int spawn(rl_test_redis_t *r)
     return -1;
 }
 
+/* True when `port` on loopback can be bound right now. */
+static int port_free(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return 0;
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons((uint16_t)port);
+    int ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    close(fd);
+    return ok;
+}
+
+/* A cluster node needs its port and the bus port (+10000) free, both below 65536: pick in
+ * 20000-29999, starting from a point that depends on the process. */
+static int free_cluster_port(void)
+{
+    static int next = -1;
+    if (next < 0)
+        next = 20000 + (int)(getpid() % 500) * 20;
+    for (int tries = 0; tries < 10000; tries++) {
+        int port = next;
+        next = next + 1 >= 30000 ? 20000 : next + 1;
+        if (port_free(port) && port_free(port + 10000))
+            return port;
+    }
+    return -1;
+}
+
 /* A loopback port that was free a moment ago (the server binds it right after). */
-static int free_port(void)
+int rl_test_free_port(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0)
@@ -85,11 +127,12 @@ static int free_port(void)
 
 int rl_test_redis_start(rl_test_redis_t *r)
 {
-    int aof = r->aof, tcp = r->tcp;
+    int aof = r->aof, tcp = r->tcp, cluster = r->cluster;
     memset(r, 0, sizeof *r);
     r->aof = aof;
     r->tcp = tcp;
-    if (tcp && (r->port = free_port()) <= 0)
+    r->cluster = cluster;
+    if (tcp && (r->port = cluster ? free_cluster_port() : rl_test_free_port()) <= 0)
         return -1;
     const char *tmp = getenv("TMPDIR");
     snprintf(r->dir, sizeof r->dir, "%s/rl-redis-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
@@ -98,7 +141,9 @@ int rl_test_redis_start(rl_test_redis_t *r)
         return -1;
     }
     snprintf(r->socket, sizeof r->socket, "%s/redis.sock", r->dir);
-    if (r->tcp)
+    if (r->cluster) /* a cluster has database 0 only */
+        snprintf(r->url, sizeof r->url, "redis://127.0.0.1:%d", r->port);
+    else if (r->tcp)
         snprintf(r->url, sizeof r->url, "redis://127.0.0.1:%d/1", r->port);
     else
         snprintf(r->url, sizeof r->url, "unix://%s", r->socket);
@@ -143,6 +188,60 @@ int rl_test_redis_command(rl_test_redis_t *r, const char *command)
     return rc;
 }
 
+long long rl_test_redis_int(rl_test_redis_t *r, const char *command)
+{
+    redisContext *c = redisConnectUnix(r->socket);
+    if (!c || c->err) {
+        if (c)
+            redisFree(c);
+        return LLONG_MIN;
+    }
+    if (r->tcp && !r->cluster) { /* the suite's TCP runs use database 1 */
+        redisReply *sel = redisCommand(c, "SELECT 1");
+        freeReplyObject(sel);
+    }
+    redisReply *reply = redisCommand(c, command);
+    long long v = reply && reply->type == REDIS_REPLY_INTEGER ? reply->integer : LLONG_MIN;
+    freeReplyObject(reply);
+    redisFree(c);
+    return v;
+}
+
+long long rl_test_redis_info(rl_test_redis_t *r, const char *field)
+{
+    redisContext *c = redisConnectUnix(r->socket);
+    if (!c || c->err) {
+        if (c)
+            redisFree(c);
+        return LLONG_MIN;
+    }
+    redisReply *reply = redisCommand(c, "INFO");
+    long long v = LLONG_MIN;
+    size_t n = strlen(field);
+    for (const char *p = reply && reply->type == REDIS_REPLY_STRING ? reply->str : NULL; p && *p;
+         p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+        if (strncmp(p, field, n) == 0 && p[n] == ':') {
+            v = strtoll(p + n + 1, NULL, 10);
+            break;
+        }
+    }
+    freeReplyObject(reply);
+    redisFree(c);
+    return v;
+}
+
+long rl_test_rss_kb(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long size = 0, rss = -1;
+    if (f) {
+        if (fscanf(f, "%ld %ld", &size, &rss) != 2)
+            rss = -1;
+        fclose(f);
+    }
+    return rss < 0 ? -1 : rss * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
 /* Removes the server's folder and whatever it wrote there (AOF folder, dump). */
 static void remove_tree(const char *path)
 {
@@ -165,4 +264,62 @@ const char *rl_test_prefix(void)
     static int n;
     snprintf(buf, sizeof buf, "t%ld-%d:", (long)getpid(), ++n);
     return buf;
+}
+
+int rl_test_cluster_start(rl_test_cluster_t *c)
+{
+    memset(c, 0, sizeof *c);
+    char cmd[1024];
+    int n = snprintf(cmd, sizeof cmd, "redis-cli --cluster create");
+    for (int i = 0; i < RL_TEST_CLUSTER_NODES; i++) {
+        c->nodes[i].tcp = 1;
+        c->nodes[i].cluster = 1;
+        if (rl_test_redis_start(&c->nodes[i]) != 0) {
+            rl_test_cluster_stop(c);
+            return -1;
+        }
+        n += snprintf(cmd + n, sizeof cmd - (size_t)n, " 127.0.0.1:%d", c->nodes[i].port);
+    }
+    snprintf(cmd + n, sizeof cmd - (size_t)n,
+             " --cluster-replicas 1 --cluster-yes > /dev/null 2>&1");
+    if (system(cmd) != 0) {
+        fprintf(stderr, "redis-cli --cluster create failed\n");
+        rl_test_cluster_stop(c);
+        return -1;
+    }
+    /* Wait (at most ~20 s) until every node says the cluster is up. */
+    for (int i = 0; i < 2000; i++) {
+        int ok = 0;
+        for (int k = 0; k < RL_TEST_CLUSTER_NODES; k++)
+            ok += rl_test_redis_info_of(&c->nodes[k], "CLUSTER INFO", "cluster_state:ok");
+        if (ok == RL_TEST_CLUSTER_NODES)
+            return 0;
+        nap_ms(10);
+    }
+    fprintf(stderr, "the cluster did not reach cluster_state:ok\n");
+    rl_test_cluster_stop(c);
+    return -1;
+}
+
+void rl_test_cluster_stop(rl_test_cluster_t *c)
+{
+    for (int i = 0; i < RL_TEST_CLUSTER_NODES; i++)
+        if (c->nodes[i].dir[0])
+            rl_test_redis_stop(&c->nodes[i]);
+}
+
+int rl_test_redis_info_of(rl_test_redis_t *r, const char *command, const char *needle)
+{
+    redisContext *ctx = redisConnectUnix(r->socket);
+    if (!ctx || ctx->err) {
+        if (ctx)
+            redisFree(ctx);
+        return 0;
+    }
+    redisReply *reply = redisCommand(ctx, command);
+    int found = reply && (reply->type == REDIS_REPLY_STRING || reply->type == REDIS_REPLY_STATUS) &&
+                strstr(reply->str, needle) != NULL;
+    freeReplyObject(reply);
+    redisFree(ctx);
+    return found;
 }

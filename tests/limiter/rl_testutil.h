@@ -40,6 +40,7 @@
 typedef struct rl_test_redis {
     int aof; /* set before start: keep data across kills in an fsync'd append-only file */
     int tcp; /* set before start: also listen on a free loopback port; url uses it and db 1 */
+    int cluster; /* set before start (with tcp): --cluster-enabled yes */
     int port;
     pid_t pid;
     char dir[256];
@@ -59,8 +60,32 @@ void rl_test_redis_pause(rl_test_redis_t *r, int paused);
 int rl_test_redis_restart(rl_test_redis_t *r);
 /* Sends one command on a connection of its own; 0 when the reply is not an error. */
 int rl_test_redis_command(rl_test_redis_t *r, const char *command);
+/* Sends one command and returns its integer reply (LLONG_MIN on error or another reply type).
+ * With `tcp` set it first selects database 1, as the suite's TCP runs do. */
+long long rl_test_redis_int(rl_test_redis_t *r, const char *command);
+/* A numeric field of INFO ("used_memory"), LLONG_MIN when missing. */
+long long rl_test_redis_info(rl_test_redis_t *r, const char *field);
+/* The resident set size of this process in KiB (-1 when unknown). */
+long rl_test_rss_kb(void);
 /* Stops it and removes the folder. */
 void rl_test_redis_stop(rl_test_redis_t *r);
+
+/* A loopback TCP port that was free a moment ago (nothing listens on it). */
+int rl_test_free_port(void);
+
+/* A local Redis Cluster: 3 masters and 3 replicas (cluster-enabled servers on free loopback
+ * ports, joined with redis-cli --cluster create --cluster-replicas 1), for the cluster tests. */
+#define RL_TEST_CLUSTER_NODES 6
+typedef struct rl_test_cluster {
+    rl_test_redis_t nodes[RL_TEST_CLUSTER_NODES];
+} rl_test_cluster_t;
+/* Starts the nodes, creates the cluster and waits until every node reports cluster_state:ok.
+ * 0, or -1 (everything started is stopped). */
+int rl_test_cluster_start(rl_test_cluster_t *c);
+/* Stops every node and removes their folders. */
+void rl_test_cluster_stop(rl_test_cluster_t *c);
+/* 1 when the string reply of `command` on r contains needle, else 0. */
+int rl_test_redis_info_of(rl_test_redis_t *r, const char *command, const char *needle);
 
 /* A fresh key prefix per test ("t<pid>-<n>:") so tests sharing a server never share keys. */
 const char *rl_test_prefix(void);

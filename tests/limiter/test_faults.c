@@ -2,6 +2,7 @@
  * and brought back; calls fail with RL_EUNAVAILABLE (or get an empty lease under allow), nothing
  * leaks, and the limiter recovers without being reopened. The server keeps its data in an fsync'd
  * AOF. SIGPIPE keeps its default action throughout: the runtime must not raise it. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -306,6 +307,69 @@ static void open_against_a_black_hole_fails_after_the_timeout(void **state)
     assert_int_equal(rc, 0);
 }
 
+/* Errors keep their cause (issue 12, point 7): opening a server that is down names the host and
+ * port or the socket path and the system error, and each library's strerror names the other's
+ * codes. */
+static async int open_down_body(void *arg)
+{
+    (void)arg;
+    rl_repo_t *repo = NULL;
+    rl_report_t report;
+    /* A loopback port nothing listens on. */
+    int port = rl_test_free_port();
+    char url[64];
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d", port);
+    char where[32];
+    snprintf(where, sizeof where, "127.0.0.1:%d", port);
+    CHECK_EQ(await rl_redis_open_report(&repo, url, NULL, &report), RL_EBACKEND);
+    CHECK_EQ(report.error, RL_EBACKEND);
+    CHECK_EQ(report.cause, -ECONNREFUSED);
+    CHECK(strstr(report.message, where) != NULL);
+    CHECK(strstr(report.message, "ECONNREFUSED") != NULL);
+    CHECK(strstr(report.message, strerror(ECONNREFUSED)) != NULL);
+    /* A socket path that does not exist. */
+    char path_url[400];
+    snprintf(path_url, sizeof path_url, "unix://%s/no-such.sock", server.dir);
+    CHECK_EQ(await rl_redis_open_report(&repo, path_url, NULL, &report), RL_EBACKEND);
+    CHECK_EQ(report.cause, -ENOENT);
+    CHECK(strstr(report.message, server.dir) != NULL);
+    CHECK(strstr(report.message, "ENOENT") != NULL);
+    /* The layers name each other's codes: the limiter the runtime's and errno, the runtime
+     * (once a repository registered the table) the limiter's. */
+    CHECK_STR(rl_strerror(UNASYNC_ETIMEDOUT), "timed out");
+    CHECK_STR(rl_err_name(UNASYNC_EREDIS), "EREDIS");
+    CHECK_STR(rl_strerror(-ECONNREFUSED), strerror(ECONNREFUSED));
+    CHECK_STR(rl_err_name(-ECONNREFUSED), "ECONNREFUSED");
+    CHECK_EQ(await rl_redis_open(&repo, server.url, NULL), 0);
+    CHECK_EQ(await rl_repo_close(repo), 0);
+    CHECK_STR(unasync_strerror(RL_EEXCEEDED), "rate limit exceeded");
+    CHECK_STR(unasync_err_name(RL_EUNAVAILABLE), "EUNAVAILABLE");
+    CHECK_STR(unasync_strerror(RL_ERANGE), rl_strerror(RL_ERANGE));
+    /* An acquire that finds the server gone says which server and why. */
+    rl_limiter_t *lim;
+    CHECK_EQ(await rl_redis_open(&repo, server.url, NULL), 0);
+    CHECK_EQ(rl_limiter_open(&lim, repo), 0);
+    rl_test_redis_kill(&server, 1);
+    rl_limit_t l;
+    rl_limit_per_minute(&l, "rpm", 10, 0);
+    rl_acquire_options_t o = {&l, 1, RL_ON_UNAVAILABLE_BLOCK};
+    rl_lease_t lease;
+    rl_amount_t one[] = {{"rpm", 1}};
+    int rc = await rl_limiter_acquire(lim, &lease, "key-1", NULL, one, 1, &o, &report);
+    CHECK_EQ(rl_test_redis_restart(&server), 0);
+    CHECK_EQ(rc, RL_EUNAVAILABLE);
+    CHECK(strstr(report.message, server.socket) != NULL);
+    CHECK(report.cause != 0);
+    CHECK_EQ(await rl_limiter_close(lim), 0);
+    return 0;
+}
+
+static void open_of_a_server_that_is_down_names_it_and_the_system_error(void **state)
+{
+    (void)state;
+    assert_int_equal(async_run(open_down_body, NULL), 0);
+}
+
 int main(void)
 {
     server.aof = 1;
@@ -320,6 +384,7 @@ int main(void)
         cmocka_unit_test(graceful_restart_costs_one_failed_call),
         cmocka_unit_test(frozen_server_times_out_under_block_and_allow_then_recovers),
         cmocka_unit_test(open_against_a_black_hole_fails_after_the_timeout),
+        cmocka_unit_test(open_of_a_server_that_is_down_names_it_and_the_system_error),
     };
     int failed = cmocka_run_group_tests_name("limiter_faults", tests, NULL, NULL);
     rl_test_redis_stop(&server);

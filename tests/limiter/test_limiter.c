@@ -26,6 +26,8 @@ typedef struct world {
     rl_clock_t clock;
     rl_limiter_t *lim;
     int64_t ttl_ms;
+    int64_t skew_ms; /* rl_options_t.max_clock_skew_ms */
+    char prefix[64];
     async int (*body)(struct world *w);
 } world_t;
 
@@ -36,7 +38,9 @@ static async int open_world(world_t *w)
     w->clock = rl_manual_clock(&w->now);
     opts.clock = &w->clock;
     opts.cache_ttl_ms = w->ttl_ms;
-    opts.key_prefix = rl_test_prefix();
+    opts.max_clock_skew_ms = w->skew_ms;
+    snprintf(w->prefix, sizeof w->prefix, "%s", rl_test_prefix());
+    opts.key_prefix = w->prefix;
     rl_repo_t *repo = NULL;
     int rc;
     if (strcmp(backend, "redis") == 0)
@@ -61,14 +65,20 @@ static async int run_world(void *arg)
     return rc ? rc : rc2;
 }
 
-static void run(async int (*body)(world_t *w), int64_t ttl_ms)
+static void run_skew(async int (*body)(world_t *w), int64_t ttl_ms, int64_t skew_ms)
 {
     world_t w;
     memset(&w, 0, sizeof w);
     w.now = 1700000000000LL;
     w.body = body;
     w.ttl_ms = ttl_ms;
+    w.skew_ms = skew_ms;
     assert_int_equal(async_run(run_world, &w), 0);
+}
+
+static void run(async int (*body)(world_t *w), int64_t ttl_ms)
+{
+    run_skew(body, ttl_ms, 0);
 }
 
 #define TEST(name)                                                                                 \
@@ -86,6 +96,15 @@ static void run(async int (*body)(world_t *w), int64_t ttl_ms)
     {                                                                                              \
         (void)state;                                                                               \
         run(name##_body, ttl);                                                                     \
+    }                                                                                              \
+    static async int name##_body(world_t *w)
+
+#define TEST_SKEW(name, skew)                                                                      \
+    static async int name##_body(world_t *w);                                                      \
+    static void name(void **state)                                                                 \
+    {                                                                                              \
+        (void)state;                                                                               \
+        run_skew(name##_body, -1, skew);                                                           \
     }                                                                                              \
     static async int name##_body(world_t *w)
 
@@ -899,6 +918,301 @@ TEST(allocation_failures_are_reported_and_leak_nothing)
     return 0;
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* Bounds (issue 12, point 1)                                                                   */
+/* ------------------------------------------------------------------------------------------ */
+
+TEST(amounts_are_bounded_at_ten_to_the_twelve_tokens)
+{
+    const int64_t max = RL_MAX_AMOUNT;
+    rl_limit_t big, small = per_minute("rpm", 100);
+    CHECK_EQ(rl_limit_custom(&big, "tpm", max, max, 60), 0);
+    CHECK_EQ(rl_limit_custom(&big, "tpm", max + 1, max, 60), RL_ERANGE);
+    CHECK_EQ(rl_limit_custom(&big, "tpm", max, max, 60), 0);
+    rl_lease_t lease;
+    rl_report_t report;
+    /* The issue's probe: 9,223,372,036,854,776 tokens on a 100/min limit. */
+    rl_amount_t probe[] = {{"rpm", INT64_C(9223372036854776)}};
+    CHECK_EQ(await acquire(w, &lease, "key-1", &small, 1, probe, 1, &report), RL_ERANGE);
+    CHECK_EQ(report.error, RL_ERANGE);
+    CHECK(strstr(report.message, "rpm") != NULL);
+    rl_amount_t imax[] = {{"rpm", INT64_MAX}};
+    CHECK_EQ(await acquire(w, &lease, "key-1", &small, 1, imax, 1, NULL), RL_ERANGE);
+    CHECK_EQ(await available(w, "key-1", "gpt-4", &small, 1, "rpm"), 100);
+    /* A name repeated: each part is in range, the sum is not. */
+    rl_amount_t twice[] = {{"tpm", max}, {"tpm", 1}};
+    CHECK_EQ(await acquire(w, &lease, "key-2", &big, 1, twice, 2, NULL), RL_ERANGE);
+    CHECK_EQ(await available(w, "key-2", "gpt-4", &big, 1, "tpm"), max);
+    /* Exactly the bound: granted, the bucket ends at 0, one more token is refused. */
+    rl_amount_t all[] = {{"tpm", max}};
+    CHECK_EQ(await acquire(w, &lease, "key-2", &big, 1, all, 1, NULL), 0);
+    CHECK_EQ(await available(w, "key-2", "gpt-4", &big, 1, "tpm"), 0);
+    /* Lease: adjust and release past the bound change nothing. */
+    rl_amount_t over[] = {{"tpm", max + 1}};
+    CHECK_EQ(rl_lease_adjust(&lease, over, 1), RL_ERANGE);
+    CHECK_EQ(rl_lease_release(&lease, over, 1), RL_ERANGE);
+    CHECK_EQ(rl_lease_consume(&lease, over, 1, NULL), RL_ERANGE);
+    CHECK_EQ(rl_lease_consumed(&lease, "tpm", 0), max);
+    rl_amount_t plus[] = {{"tpm", max}};
+    CHECK_EQ(rl_lease_adjust(&lease, plus, 1), 0);  /* 2 * max */
+    CHECK_EQ(rl_lease_adjust(&lease, plus, 1), 0);  /* 3 * max: the lease bound */
+    CHECK_EQ(rl_lease_adjust(&lease, (rl_amount_t[]){{"tpm", 1}}, 1), RL_ERANGE);
+    CHECK_EQ(rl_lease_consumed(&lease, "tpm", 0), 3 * max);
+    /* adjust(+huge) never gives tokens back: the commit writes 2 * max of debt. */
+    CHECK_EQ(await rl_lease_commit(&lease, NULL), 0);
+    CHECK_EQ(await available(w, "key-2", "gpt-4", &big, 1, "tpm"), -2 * max);
+    /* A bucket that deep in debt refuses even a zero request: no second lease adds to it. */
+    for (int k = 0; k < 3; k++) {
+        rl_amount_t zero[] = {{"rpm", 0}};
+        rl_limit_t both[2] = {big, small};
+        CHECK_EQ(await acquire(w, &lease, "key-3", both, 2, zero, 1, NULL), k == 0 ? 0 : RL_EEXCEEDED);
+        if (k == 0) {
+            CHECK_EQ(rl_lease_adjust(&lease, (rl_amount_t[]){{"tpm", max}}, 1), 0);
+            CHECK_EQ(rl_lease_adjust(&lease, (rl_amount_t[]){{"tpm", max}}, 1), 0);
+            CHECK_EQ(rl_lease_adjust(&lease, (rl_amount_t[]){{"tpm", max}}, 1), 0);
+            CHECK_EQ(await rl_lease_commit(&lease, NULL), 0);
+        }
+    }
+    CHECK_EQ(await available(w, "key-3", "gpt-4", &big, 1, "tpm"), -2 * max);
+    /* Capacity queries. */
+    int64_t ms = 0;
+    CHECK_EQ(await rl_limiter_time_until_available(w->lim, "key-4", "gpt-4", over, 1, &big, 1,
+                                                   &ms, NULL),
+             RL_ERANGE);
+    CHECK_EQ(await rl_limiter_time_until_available(w->lim, "key-4", "gpt-4", twice, 2, &big, 1,
+                                                   &ms, NULL),
+             RL_ERANGE);
+    CHECK_EQ(await rl_limiter_time_until_available(w->lim, "key-4", "gpt-4", all, 1, &big, 1, &ms,
+                                                   NULL),
+             0);
+    CHECK_EQ(ms, 0);
+    /* The backends (and the Redis script) refuse a delta past the bound before writing. */
+    rl_bucket_set_t set;
+    memset(&set, 0, sizeof set);
+    set.entity_id = "key-5";
+    set.resource = "gpt-4";
+    set.count = 1;
+    set.limits[0] = big;
+    set.delta_milli[0] = RL_MAX_DELTA_MILLI + 1;
+    rl_repo_t *repo = rl_limiter_repo(w->lim);
+    bool granted = true;
+    CHECK_EQ(await repo->ops->consume(repo, &set, 1, w->now, &granted), RL_ERANGE);
+    CHECK_EQ(await repo->ops->adjust(repo, &set, 1, w->now), RL_ERANGE);
+    CHECK_EQ(await available(w, "key-5", "gpt-4", &big, 1, "tpm"), max);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Reconciliation (issue 12, point 3)                                                           */
+/* ------------------------------------------------------------------------------------------ */
+
+static async int take(world_t *w, const char *entity, int64_t n)
+{
+    rl_amount_t a[] = {{"rpm", n}};
+    rl_lease_t lease;
+    int rc = await rl_limiter_acquire(w->lim, &lease, entity, "gpt-4", a, 1, NULL, NULL);
+    if (rc == 0)
+        rc = await rl_lease_commit(&lease, NULL);
+    return rc;
+}
+
+TEST(deleting_custom_limits_reconciles_the_bucket_to_the_defaults)
+{
+    rl_limit_t ten = per_minute("rpm", 10), hundred = per_minute("rpm", 100);
+    CHECK_EQ(await rl_limiter_set_resource_defaults(w->lim, "gpt-4", &ten, 1), 0);
+    CHECK_EQ(await rl_limiter_set_limits(w->lim, "key-1", "gpt-4", &hundred, 1), 0);
+    CHECK_EQ(await take(w, "key-1", 1), 0);
+    CHECK_EQ(await available(w, "key-1", "gpt-4", NULL, 0, "rpm"), 99);
+    /* The issue's probe: after the delete 9 more are granted, not 99. */
+    CHECK_EQ(await rl_limiter_delete_limits(w->lim, "key-1", "gpt-4"), 0);
+    CHECK_EQ(await available(w, "key-1", "gpt-4", NULL, 0, "rpm"), 9);
+    int granted = 0;
+    for (int i = 0; i < 20; i++)
+        granted += await take(w, "key-1", 1) == 0;
+    CHECK_EQ(granted, 9);
+    /* The refill follows the new parameters: 10/min is one token per 6 s. */
+    w->now += 6000;
+    CHECK_EQ(await available(w, "key-1", "gpt-4", NULL, 0, "rpm"), 1);
+    return 0;
+}
+
+TEST(set_limits_lowering_capacity_clamps_tokens_and_replaces_refill)
+{
+    rl_limit_t hundred = per_minute("rpm", 100), slow;
+    CHECK_EQ(rl_limit_custom(&slow, "rpm", 10, 1, 60), 0); /* 10 tokens, 1 per minute */
+    CHECK_EQ(await rl_limiter_set_limits(w->lim, "key-1", "gpt-4", &hundred, 1), 0);
+    CHECK_EQ(await take(w, "key-1", 3), 0);
+    CHECK_EQ(await rl_limiter_set_limits(w->lim, "key-1", "gpt-4", &slow, 1), 0);
+    CHECK_EQ(await available(w, "key-1", "gpt-4", NULL, 0, "rpm"), 7); /* 3 used stay used */
+    w->now += 59000;
+    CHECK_EQ(await available(w, "key-1", "gpt-4", NULL, 0, "rpm"), 7); /* not 100/min any more */
+    w->now += 1000;
+    CHECK_EQ(await available(w, "key-1", "gpt-4", NULL, 0, "rpm"), 8);
+    /* A bucket used beyond the new capacity is empty, not in debt. */
+    CHECK_EQ(await rl_limiter_set_limits(w->lim, "key-2", "gpt-4", &hundred, 1), 0);
+    CHECK_EQ(await take(w, "key-2", 50), 0);
+    CHECK_EQ(await rl_limiter_set_limits(w->lim, "key-2", "gpt-4", &slow, 1), 0);
+    CHECK_EQ(await available(w, "key-2", "gpt-4", NULL, 0, "rpm"), 0);
+    /* Raising the capacity keeps the tokens. */
+    CHECK_EQ(await rl_limiter_set_limits(w->lim, "key-1", "gpt-4", &hundred, 1), 0);
+    CHECK_EQ(await available(w, "key-1", "gpt-4", NULL, 0, "rpm"), 8);
+    return 0;
+}
+
+TEST(changed_defaults_reconcile_buckets_that_resolve_to_them)
+{
+    rl_limit_t ten = per_minute("rpm", 10), five = per_minute("rpm", 5);
+    CHECK_EQ(await rl_limiter_set_resource_defaults(w->lim, "gpt-4", &ten, 1), 0);
+    CHECK_EQ(await take(w, "key-1", 2), 0);
+    CHECK_EQ(await rl_limiter_set_resource_defaults(w->lim, "gpt-4", &five, 1), 0);
+    CHECK_EQ(await available(w, "key-1", "gpt-4", NULL, 0, "rpm"), 3);
+    CHECK_EQ(await take(w, "key-1", 3), 0);
+    CHECK_EQ(await take(w, "key-1", 1), RL_EEXCEEDED);
+    /* System defaults: the same once the resource defaults are gone. */
+    CHECK_EQ(await rl_limiter_set_system_defaults(w->lim, &ten, 1, RL_ON_UNAVAILABLE_UNSET), 0);
+    CHECK_EQ(await take(w, "key-2", 4), 0);
+    CHECK_EQ(await rl_limiter_set_system_defaults(w->lim, &five, 1, RL_ON_UNAVAILABLE_UNSET), 0);
+    CHECK_EQ(await available(w, "key-2", "gpt-4", NULL, 0, "rpm"), 1);
+    CHECK_EQ(await take(w, "key-2", 2), RL_EEXCEEDED);
+    CHECK_EQ(await take(w, "key-2", 1), 0);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Clocks and retry-after (issue 12, point 5)                                                   */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Acquires n of a 10/min limit; the hint of a refusal in *hint. */
+static async int try_ten(world_t *w, const char *entity, int64_t n, int64_t *hint)
+{
+    rl_limit_t ten = per_minute("rpm", 10);
+    rl_amount_t a[] = {{"rpm", n}};
+    rl_lease_t lease;
+    rl_report_t report;
+    int rc = await acquire(w, &lease, entity, &ten, 1, a, 1, &report);
+    if (rc == 0)
+        rc = await rl_lease_commit(&lease, NULL);
+    if (rc == RL_EEXCEEDED)
+        *hint = report.exceeded.retry_after_ms;
+    return rc;
+}
+
+TEST(retry_after_holds_after_the_clock_steps_back)
+{
+    int64_t hint = 0;
+    for (int64_t n = 1; n <= 10; n += 3) {
+        char id[16];
+        snprintf(id, sizeof id, "key-%d", (int)n);
+        CHECK_EQ(await try_ten(w, id, 10, &hint), 0); /* drained at t0 */
+        int64_t t0 = w->now;
+        w->now -= 60000; /* the clock steps back a minute */
+        CHECK_EQ(await try_ten(w, id, n, &hint), RL_EEXCEEDED);
+        /* The issue's probe gave 601 ms: now the minute is counted. */
+        CHECK(hint > 60000);
+        int64_t at = w->now + hint;
+        int64_t later = 0;
+        w->now = at - 1002; /* a second early: still refused (the hint is at most 1 ms late) */
+        CHECK_EQ(await try_ten(w, id, n, &later), RL_EEXCEEDED);
+        w->now = at;
+        CHECK_EQ(await try_ten(w, id, n, &later), 0); /* at the hint: granted */
+        w->now = t0 + 60000; /* the next entity starts with a clock past every timestamp */
+    }
+    /* time_until_available after a step back */
+    CHECK_EQ(await try_ten(w, "key-x", 10, &hint), 0);
+    w->now -= 30000;
+    rl_limit_t ten = per_minute("rpm", 10);
+    rl_amount_t one[] = {{"rpm", 1}};
+    int64_t ms = 0;
+    CHECK_EQ(await rl_limiter_time_until_available(w->lim, "key-x", "gpt-4", one, 1, &ten, 1, &ms,
+                                                   NULL),
+             0);
+    CHECK_EQ(ms, 30000 + 6001);
+    return 0;
+}
+
+/* Two hosts share the buckets; host B's clock is 5 s behind host A's. With max_clock_skew_ms
+ * 5000 a hint from either host holds on both. The store is one, so switching w->now between
+ * the hosts' readings is exactly what the two processes see. */
+TEST_SKEW(retry_after_holds_between_hosts_whose_clocks_differ, 5000)
+{
+    const int64_t skew = 5000;
+    int64_t a = w->now, hint = 0, dummy = 0;
+    CHECK_EQ(await try_ten(w, "key-1", 10, &hint), 0); /* host A drains it */
+    /* Host A's hint, obeyed, then served by host B (behind): granted. */
+    CHECK_EQ(await try_ten(w, "key-1", 1, &hint), RL_EEXCEEDED);
+    CHECK_EQ(hint, 6001 + skew);
+    w->now = a - skew + hint; /* B's clock when the client comes back */
+    CHECK_EQ(await try_ten(w, "key-1", 1, &dummy), 0);
+    /* Host B's hint on a bucket host A wrote (its timestamp is ahead of B's clock). */
+    w->now = a + 100000;
+    CHECK_EQ(await try_ten(w, "key-2", 10, &hint), 0); /* A drains */
+    int64_t b = w->now - skew;
+    w->now = b;
+    CHECK_EQ(await try_ten(w, "key-2", 1, &hint), RL_EEXCEEDED);
+    CHECK(hint >= skew + 6001);
+    w->now = b + hint; /* served by B again */
+    CHECK_EQ(await try_ten(w, "key-2", 1, &dummy), 0);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Bounded state (issue 12, point 2)                                                            */
+/* ------------------------------------------------------------------------------------------ */
+
+/* PTTL of one of this world's keys (Redis only). */
+static long long pttl(world_t *w, const char *key)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "PTTL %s%s", w->prefix, key);
+    return rl_test_redis_int(&server, cmd);
+}
+
+TEST(bucket_keys_expire_when_full_again_entity_and_config_keys_never)
+{
+    rl_limit_t ten = per_minute("rpm", 10), slow;
+    CHECK_EQ(rl_limit_custom(&slow, "tpd", 100, 100, 86400), 0);
+    CHECK_EQ(await rl_limiter_create_entity(w->lim, "key-1", NULL, NULL, false), 0);
+    rl_limit_t both[2] = {ten, slow};
+    CHECK_EQ(await rl_limiter_set_limits(w->lim, "key-1", "gpt-4", both, 2), 0);
+    rl_amount_t a[] = {{"rpm", 10}, {"tpd", 1}};
+    rl_lease_t lease;
+    CHECK_EQ(await rl_limiter_acquire(w->lim, &lease, "key-1", "gpt-4", a, 2, NULL, NULL), 0);
+    CHECK_EQ(await rl_lease_commit(&lease, NULL), 0);
+    /* No fixed number of limits per bucket: 3 rounds of 8 new names on one entity+resource. */
+    for (int round = 0; round < 3; round++) {
+        rl_limit_t many[RL_MAX_LIMITS];
+        rl_amount_t one[RL_MAX_LIMITS];
+        char names[RL_MAX_LIMITS][16];
+        for (int i = 0; i < RL_MAX_LIMITS; i++) {
+            snprintf(names[i], sizeof names[i], "l%d_%d", round, i);
+            CHECK_EQ(rl_limit_custom(&many[i], names[i], 1000, 1000, 60), 0);
+            one[i].name = names[i];
+            one[i].amount = 1;
+        }
+        CHECK_EQ(await acquire(w, &lease, "key-9", many, RL_MAX_LIMITS, one, RL_MAX_LIMITS, NULL),
+                 0);
+        CHECK_EQ(await rl_lease_commit(&lease, NULL), 0);
+    }
+    if (strcmp(backend, "redis") != 0)
+        return 0;
+    /* The slowest bucket written (1 of 100 per day used: 864 s to refill) sets the TTL. */
+    long long t = pttl(w, "b#key-1#gpt-4");
+    CHECK(t > 864000 && t <= 864001 + 1000);
+    CHECK_EQ(pttl(w, "e#key-1"), -1);
+    CHECK_EQ(pttl(w, "c#e#key-1#gpt-4"), -1);
+    /* A later, shorter write keeps the longer TTL (it covers the untouched bucket). */
+    rl_amount_t r1[] = {{"rpm", 0}};
+    w->now += 60000;
+    CHECK_EQ(await rl_limiter_acquire(w->lim, &lease, "key-1", "gpt-4", r1, 1, NULL, NULL), 0);
+    CHECK_EQ(await rl_lease_commit(&lease, NULL), 0);
+    CHECK(pttl(w, "b#key-1#gpt-4") > 800000);
+    /* A fast bucket gets a short TTL: a drained 10/min bucket is full after 60 s. */
+    CHECK_EQ(await acquire(w, &lease, "key-2", &ten, 1, a, 1, NULL), 0);
+    t = pttl(w, "b#key-2#gpt-4");
+    CHECK(t > 60000 && t <= 61001);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -945,6 +1259,13 @@ int main(int argc, char **argv)
         cmocka_unit_test(zero_ttl_fetches_every_time),
         cmocka_unit_test(set_limits_evicts_the_cached_slot),
         cmocka_unit_test(allocation_failures_are_reported_and_leak_nothing),
+        cmocka_unit_test(amounts_are_bounded_at_ten_to_the_twelve_tokens),
+        cmocka_unit_test(deleting_custom_limits_reconciles_the_bucket_to_the_defaults),
+        cmocka_unit_test(set_limits_lowering_capacity_clamps_tokens_and_replaces_refill),
+        cmocka_unit_test(changed_defaults_reconcile_buckets_that_resolve_to_them),
+        cmocka_unit_test(retry_after_holds_after_the_clock_steps_back),
+        cmocka_unit_test(retry_after_holds_between_hosts_whose_clocks_differ),
+        cmocka_unit_test(bucket_keys_expire_when_full_again_entity_and_config_keys_never),
     };
     char name[64];
     snprintf(name, sizeof name, "limiter_%s%s", backend, server.tcp ? "_tcp" : "");

@@ -526,6 +526,99 @@ static void manual_clock_reads_the_callers_variable(void **state)
     assert_true(rl_clock_now(NULL) > 1600000000000LL);
 }
 
+/* Issue 12: bounds, reconciliation and the retry-after rule in the pure core. */
+static void amounts_are_checked_and_summed_without_wrapping(void **state)
+{
+    (void)state;
+    const int64_t max = RL_MAX_AMOUNT;
+    rl_amount_t ok[] = {{"a", max}, {"a", -max}, {"b", 1}};
+    int64_t milli = -1;
+    assert_int_equal(rl_amounts_check(ok, 3, true), 0);
+    assert_int_equal(rl_amounts_check(ok, 3, false), RL_EINVAL); /* a negative amount */
+    assert_int_equal(rl_amounts_sum(ok, 3, "a", false, &milli), 0);
+    assert_int_equal(milli, 0);
+    assert_int_equal(rl_amounts_sum(ok, 3, "a", true, &milli), 0);
+    assert_int_equal(milli, max * 1000);
+    rl_amount_t big[] = {{"a", max + 1}}, huge[] = {{"a", INT64_MIN}}, noname[] = {{NULL, 1}};
+    assert_int_equal(rl_amounts_check(big, 1, true), RL_ERANGE);
+    assert_int_equal(rl_amounts_check(huge, 1, true), RL_ERANGE);
+    assert_int_equal(rl_amounts_check(noname, 1, true), RL_EINVAL);
+    rl_amount_t twice[] = {{"a", max}, {"a", max}};
+    assert_int_equal(rl_amounts_sum(twice, 2, "a", false, &milli), RL_ERANGE);
+    assert_int_equal(rl_delta_check(RL_MAX_DELTA_MILLI), 0);
+    assert_int_equal(rl_delta_check(-RL_MAX_DELTA_MILLI - 1), RL_ERANGE);
+    /* Forced consumption saturates instead of wrapping. */
+    rl_bucket_t b = big_bucket(0, 0);
+    for (int i = 0; i < 10; i++)
+        rl_bucket_force(&b, RL_MAX_DELTA_MILLI);
+    assert_true(b.tokens_milli == -RL_MAX_DEBT_MILLI);
+    for (int i = 0; i < 10; i++)
+        rl_bucket_force(&b, -RL_MAX_DELTA_MILLI);
+    assert_true(b.tokens_milli == b.capacity_milli + RL_MAX_DELTA_MILLI);
+    assert_true(b.total_consumed_milli == -RL_MAX_COUNTER_MILLI);
+}
+
+static void reconcile_keeps_what_was_used(void **state)
+{
+    (void)state;
+    rl_limit_t hundred, ten, slow;
+    assert_int_equal(rl_limit_per_minute(&hundred, "rpm", 100, 0), 0);
+    assert_int_equal(rl_limit_per_minute(&ten, "rpm", 10, 0), 0);
+    assert_int_equal(rl_limit_custom(&slow, "rpm", 100, 1, 60), 0);
+    rl_bucket_t b;
+    rl_bucket_init(&b, &hundred, 0);
+    rl_bucket_force(&b, 1000); /* 99 left */
+    assert_false(rl_bucket_reconcile(&b, &hundred, 0));
+    assert_true(rl_bucket_reconcile(&b, &ten, 0));
+    assert_int_equal(b.tokens_milli, 9000);
+    assert_int_equal(b.capacity_milli, 10000);
+    /* used beyond the new capacity: empty, not in debt; already in debt: the debt stays */
+    rl_bucket_init(&b, &hundred, 0);
+    rl_bucket_force(&b, 50000);
+    assert_true(rl_bucket_reconcile(&b, &ten, 0));
+    assert_int_equal(b.tokens_milli, 0);
+    rl_bucket_init(&b, &hundred, 0);
+    rl_bucket_force(&b, 120000);
+    assert_true(rl_bucket_reconcile(&b, &ten, 0));
+    assert_int_equal(b.tokens_milli, -20000);
+    /* the time before the change counts at the old rate, the time after at the new one */
+    rl_bucket_init(&b, &hundred, 0);
+    rl_bucket_force(&b, 100000);
+    assert_true(rl_bucket_reconcile(&b, &slow, 30000)); /* +50 at 100/min, same capacity */
+    assert_int_equal(b.tokens_milli, 50000);
+    rl_bucket_refill(&b, 90000); /* +1 at 1/min */
+    assert_int_equal(b.tokens_milli, 51000);
+}
+
+static void wait_counts_from_a_timestamp_ahead_of_now(void **state)
+{
+    (void)state;
+    rl_bucket_t b = big_bucket(0, 60000); /* written at t = 60 s */
+    /* 10k short at 100k/min: 6,001 ms measured from the bucket's own timestamp */
+    assert_int_equal(rl_bucket_wait_ms(&b, 10000 * 1000, 60000), 6001);
+    assert_int_equal(rl_bucket_wait_ms(&b, 10000 * 1000, 0), 66001); /* clock stepped back */
+    assert_int_equal(rl_bucket_wait_ms(&b, 0, 0), 0);
+    int64_t available = 0, retry = 0;
+    assert_false(rl_bucket_try_consume(&b, 10000 * 1000, 0, &available, &retry));
+    assert_int_equal(retry, 66001);
+}
+
+/* Values from the Redis Cluster spec and the CLUSTER KEYSLOT documentation. */
+static void key_slots_follow_the_cluster_spec(void **state)
+{
+    (void)state;
+    assert_int_equal(rl_crc16("123456789", 9), 0x31C3);
+    assert_int_equal(rl_key_slot("somekey", 7), 11058);
+    assert_int_equal(rl_key_slot("foo{hash_tag}", 13), 2515);
+    assert_int_equal(rl_key_slot("bar{hash_tag}", 13), 2515);
+    assert_int_equal(rl_key_slot("{user1}.following", 17), 8106);
+    /* an empty tag hashes the whole key; only the first '{' and the first '}' after it count */
+    assert_int_equal(rl_key_slot("foo{}{bar}", 10), rl_crc16("foo{}{bar}", 10) % 16384);
+    assert_int_equal(rl_key_slot("foo{{bar}}zap", 13), rl_crc16("{bar", 4) % 16384);
+    assert_int_equal(rl_key_slot("foo{bar}{zap}", 13), rl_crc16("bar", 3) % 16384);
+    assert_int_equal(rl_key_slot("{unclosed", 9), rl_crc16("{unclosed", 9) % 16384);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -555,6 +648,10 @@ int main(void)
         cmocka_unit_test(cache_survives_allocation_failures),
         cmocka_unit_test(urls_parse_tcp_and_unix_forms),
         cmocka_unit_test(manual_clock_reads_the_callers_variable),
+        cmocka_unit_test(amounts_are_checked_and_summed_without_wrapping),
+        cmocka_unit_test(reconcile_keeps_what_was_used),
+        cmocka_unit_test(wait_counts_from_a_timestamp_ahead_of_now),
+        cmocka_unit_test(key_slots_follow_the_cluster_spec),
     };
     return cmocka_run_group_tests_name("limiter_model", tests, NULL, NULL);
 }

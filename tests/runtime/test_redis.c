@@ -3,6 +3,7 @@
 #include <unasync/async.h>
 
 #include <hiredis/hiredis.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -131,7 +132,11 @@ static void redis_serves_many_tasks_each_its_own_reply(void **state)
 static async int refused_main(void *arg)
 {
     async_redis_t *r = NULL;
-    CHECK_RC(await async_redis_connect_unix(&r, "/nonexistent/redis.sock"), UNASYNC_EREDIS);
+    /* The system error is the code: the cause of the failure is not lost. */
+    CHECK_RC(await async_redis_connect_unix(&r, "/nonexistent/redis.sock"), -ENOENT);
+    CHECK(r == NULL);
+    /* A loopback port nothing listens on fails at once, not after a timeout. */
+    CHECK_RC(await async_redis_connect_timed(&r, "127.0.0.1", 1, 60000), -ECONNREFUSED);
     CHECK(r == NULL);
     return 0;
 }

@@ -231,13 +231,14 @@ struct redisReply;
 typedef struct async_redis_s async_redis_t;
 
 /* Connects over TCP or a unix socket. 0 and *out (the caller owns it: async_redis_close), or
- * UNASYNC_EREDIS / a negative errno (nothing to free). Without a deadline: prefer the _timed
+ * the system error as a negative errno (-ECONNREFUSED, -ENOENT for a missing socket, ...) when
+ * hiredis reports one, else UNASYNC_EREDIS (nothing to free either way). Without a deadline: prefer the _timed
  * forms when the server may not answer. Cancellation abandons the connect (UNASYNC_ECANCELED). */
 UA_ASYNC int async_redis_connect(async_redis_t **out, const char *host, int port);
 UA_ASYNC int async_redis_connect_unix(async_redis_t **out, const char *path);
 /* The same, giving up after timeout_ms (> 0; UNASYNC_FOREVER: never): UNASYNC_ETIMEDOUT, the
  * half-open connection is closed and *out is NULL. A TCP server whose accept queue is full (SYN
- * dropped) times out; a unix socket whose queue is full fails at once (UNASYNC_EREDIS, EAGAIN).
+ * dropped) times out; a unix socket whose queue is full fails at once (-EAGAIN).
  * UNASYNC_EINVAL for a timeout of 0. The timeout covers the connect only; see
  * async_redis_set_timeout. */
 UA_ASYNC int async_redis_connect_timed(async_redis_t **out, const char *host, int port,

@@ -42,6 +42,13 @@ enum unasync_error {
 const char *unasync_strerror(int err);
 const char *unasync_err_name(int err);
 
+/* Lets a library built on the runtime (the limiter) name its own codes: unasync_strerror and
+ * unasync_err_name hand a code in [lo, hi] that the runtime's table lacks to str/name. Registering
+ * the same str again does nothing. 0, UNASYNC_EINVAL (lo > hi, a range that overlaps the
+ * runtime's codes or errno, NULL functions) or UNASYNC_ENOMEM (more than 8 tables).
+ * Thread-safe. */
+int unasync_register_errors(int lo, int hi, const char *(*str)(int), const char *(*name)(int));
+
 /* Called when an async primitive is used outside a coroutine; the call then returns
  * UNASYNC_ENOTCORO. The default handler prints `what` on stderr and aborts in a runtime built
  * without NDEBUG (debug builds) and does nothing with NDEBUG. NULL restores the default. Returns

@@ -40,7 +40,8 @@ typedef struct rl_lease {
  * skipped. RL_ELEASE when the lease is not active. */
 int rl_lease_consume(rl_lease_t *lease, const rl_amount_t *amounts, size_t n, rl_report_t *report);
 /* Takes (or, negative, gives back) without any check; the buckets may go into debt. Zero is
- * skipped. 0 or RL_ELEASE. */
+ * skipped. 0, RL_ELEASE, or RL_ERANGE (nothing changed) for an amount past RL_MAX_AMOUNT or a
+ * net consumption past 3 * RL_MAX_AMOUNT. */
 int rl_lease_adjust(rl_lease_t *lease, const rl_amount_t *amounts, size_t n);
 /* rl_lease_adjust with the amounts negated. */
 int rl_lease_release(rl_lease_t *lease, const rl_amount_t *amounts, size_t n);
@@ -80,7 +81,9 @@ async bool rl_limiter_is_available(rl_limiter_t *lim);
 /* Checks every resolved limit of entity_id for resource (NULL: "_default_") and, when all pass,
  * consumes `consume` from them (and from the parent's limits when the entity cascades), storing
  * the consumption before returning. Limits not named in `consume` are checked with 0; names in
- * `consume` that match no limit are ignored. Amounts must be >= 0.
+ * `consume` that match no limit are ignored. Amounts must be >= 0 and, also summed per name, at
+ * most RL_MAX_AMOUNT (else RL_ERANGE). With resolved limits (no override) the buckets are
+ * reconciled to them first (docs/limiter.md, "Reconciliation").
  * 0: *lease is active. RL_EEXCEEDED: nothing consumed, report->exceeded holds every status.
  * RL_EENTITY / RL_ERESOURCE / RL_EINVAL / RL_ENOLIMITS: bad input or nothing configured.
  * When the backend fails: with on_unavailable allow (per call, else the system config) 0 and a
@@ -111,8 +114,10 @@ async int rl_limiter_delete_entity(rl_limiter_t *lim, const char *id);
 async int rl_limiter_get_children(rl_limiter_t *lim, const char *parent_id, rl_entity_t *out,
                                   size_t max, size_t *n);
 
-/* Entity limits for a resource (NULL: "_default_"); set also updates existing buckets' params
- * and evicts the cache slot. get: RL_ENOTFOUND when none are stored. */
+/* Entity limits for a resource (NULL: "_default_"); set also reconciles the entity's existing
+ * bucket to them (atomically with the write) and evicts the cache slot; after delete the bucket
+ * is reconciled to the limits that now resolve at its next use. get: RL_ENOTFOUND when none are
+ * stored. */
 async int rl_limiter_set_limits(rl_limiter_t *lim, const char *entity_id, const char *resource,
                                 const rl_limit_t *limits, size_t n);
 async int rl_limiter_get_limits(rl_limiter_t *lim, const char *entity_id, const char *resource,

@@ -20,6 +20,11 @@ extern "C" {
  * fails them all); in the sync API threads take turns on it. 0, RL_EURL, RL_ENOMEM or
  * RL_EBACKEND (nothing to free). */
 async int rl_redis_open(rl_repo_t **out, const char *url, const rl_options_t *opts);
+/* rl_redis_open that explains a failure in *report (may be NULL): report->cause is the runtime's
+ * code (a negative errno such as -ECONNREFUSED, or UNASYNC_ETIMEDOUT) and the message names the
+ * server ("cannot connect to redis at 127.0.0.1:1: Connection refused (ECONNREFUSED)"). */
+async int rl_redis_open_report(rl_repo_t **out, const char *url, const rl_options_t *opts,
+                               rl_report_t *report);
 
 #ifdef __cplusplus
 }

@@ -23,7 +23,8 @@ typedef struct rl_repo_ops {
     /* Releases the backend's resources (not the generic part; rl_repo_close does both). */
     async int (*close)(rl_repo_t *repo);
 
-    /* Entities. put fails with RL_EEXIST when `exclusive` and the id exists. get fails with
+    /* Entities. put is atomic: it fails with RL_EEXIST when `exclusive` and the id exists, and
+     * with RL_ENOTFOUND when the parent does not exist (checked in the same step). get fails with
      * RL_ENOTFOUND. delete removes the entity, its configs and its buckets (RL_ENOTFOUND when
      * absent). children lists at most max entities whose parent is `parent_id`, in no order. */
     async int (*entity_put)(rl_repo_t *repo, const rl_entity_t *entity, bool exclusive);
@@ -53,7 +54,9 @@ typedef struct rl_repo_ops {
     /* Atomically, over all n sets: creates missing buckets full (from limits[i], at now_ms),
      * refills every bucket to now_ms and, only if every bucket holds at least delta_milli[i],
      * takes the deltas. Either way buckets[i] receives the refilled state *before* consumption,
-     * with the stored parameters (which win over limits[i]). *granted tells which happened. */
+     * with the stored parameters (which win over limits[i]), reconciled first for sets marked
+     * `reconcile`. *granted tells which happened. RL_ESTALE (nothing changed) when a set marked
+     * `expect_root` names an entity that is stored with a cascading parent. */
     async int (*consume)(rl_repo_t *repo, rl_bucket_set_t *sets, size_t n, int64_t now_ms,
                          bool *granted);
     /* Unconditionally takes delta_milli[i] (negative: gives back) from every bucket, without a
@@ -73,6 +76,8 @@ struct rl_repo {
     uint64_t fetches;      /* batch reads that resolution sent to the backend */
     uint64_t fetched_keys; /* config slots and entity records those batches asked for */
     int last_cause;        /* the runtime's or hiredis' code behind the last RL_EBACKEND */
+    int64_t max_skew_ms;   /* rl_options_t.max_clock_skew_ms */
+    char last_message[384]; /* what failed, with host/port or path and the system error */
 };
 
 /* Sets up the generic part (clock and cache from opts, NULL for defaults). 0 or RL_ENOMEM. */

@@ -37,7 +37,8 @@ extern "C" {
     XX(EBACKEND, RL_EBASE - 15, "backend error")                                                   \
     XX(EPROTO, RL_EBASE - 16, "unexpected reply from the backend")                                 \
     XX(EURL, RL_EBASE - 17, "invalid backend url")                                                 \
-    XX(ERANGE, RL_EBASE - 18, "value out of range")
+    XX(ERANGE, RL_EBASE - 18, "value out of range")                                                \
+    XX(ESTALE, RL_EBASE - 19, "the entity changed during the call")
 
 enum rl_error {
 #define RL_ERR_ENUM(name, value, text) RL_##name = (value),
@@ -96,6 +97,22 @@ rl_clock_t rl_manual_clock(int64_t *ms);
 #define RL_MAX_LIMITS       8
 #define RL_DEFAULT_RESOURCE "_default_"
 
+/* Bounds on every number that enters the API (docs/limiter.md, "Bounds"). A limit's capacity and
+ * refill amount, and every amount passed to acquire, lease consume/adjust/release and
+ * time_until_available (the sum of a name given several times included), are at most
+ * RL_MAX_AMOUNT whole tokens in magnitude; past it the call fails with RL_ERANGE and changes
+ * nothing. A lease's net consumption per limit stays within 3 * RL_MAX_AMOUNT, so a commit
+ * writes at most RL_MAX_DELTA_MILLI. Stored tokens are clamped to [-RL_MAX_DEBT_MILLI,
+ * capacity + RL_MAX_DELTA_MILLI] and the net counter saturates at RL_MAX_COUNTER_MILLI: every
+ * stored value is an integer below 2^53, exact in C and in the Redis script's doubles. */
+#define RL_MAX_AMOUNT        INT64_C(1000000000000)
+#define RL_MAX_PERIOD_S      INT64_C(315360000)
+#define RL_MAX_MILLI         (RL_MAX_AMOUNT * 1000)
+#define RL_MAX_LEASE_MILLI   (3 * RL_MAX_MILLI)
+#define RL_MAX_DELTA_MILLI   (4 * RL_MAX_MILLI)
+#define RL_MAX_DEBT_MILLI    (4 * RL_MAX_MILLI)
+#define RL_MAX_COUNTER_MILLI INT64_C(9000000000000000)
+
 /* A limit: a bucket of `capacity` tokens refilled by `refill_amount` every `refill_period_s`
  * seconds. All three are > 0; amounts are whole tokens, stored internally as millitokens. */
 typedef struct rl_limit {
@@ -151,6 +168,19 @@ void rl_bucket_refill(rl_bucket_t *b, int64_t now_ms);
  * rounded down, plus 1 ms; 0 for a deficit <= 0. Saturates at INT64_MAX. */
 int64_t rl_bucket_retry_after_ms(const rl_bucket_t *b, int64_t deficit_milli);
 
+/* Brings a bucket to a changed limit: refills it to now_ms with its old parameters, then, when
+ * capacity, refill amount or period differ from `limit`, takes the new ones. A lowered capacity
+ * lowers the tokens by the difference (what was used stays used) but never below
+ * min(tokens, 0), and never leaves them above the new capacity; a raised one keeps them.
+ * Returns true when the parameters changed. */
+bool rl_bucket_reconcile(rl_bucket_t *b, const rl_limit_t *limit, int64_t now_ms);
+
+/* The wait before a retry of a request `deficit_milli` short can succeed, measured on the clock
+ * that read now_ms: rl_bucket_retry_after_ms plus the time until the bucket's timestamp when
+ * that lies ahead of now_ms (the clock stepped back, or another host with a clock ahead wrote
+ * it), since nothing accrues before it. 0 for a deficit <= 0; saturates at INT64_MAX. */
+int64_t rl_bucket_wait_ms(const rl_bucket_t *b, int64_t deficit_milli, int64_t now_ms);
+
 /* Whole tokens in the bucket, rounded toward minus infinity (-500 millitokens is -1). */
 int64_t rl_bucket_available(const rl_bucket_t *b);
 
@@ -161,7 +191,8 @@ bool rl_bucket_try_consume(rl_bucket_t *b, int64_t n_milli, int64_t now_ms, int6
                            int64_t *retry_after_ms);
 
 /* Unchecked consumption: tokens -= n_milli (may go negative; a negative n returns tokens without
- * capping until the next refill) and the net counter += n_milli. No refill. */
+ * capping until the next refill) and the net counter += n_milli. No refill. Tokens are clamped to
+ * [-RL_MAX_DEBT_MILLI, capacity + RL_MAX_DELTA_MILLI], the counter to +-RL_MAX_COUNTER_MILLI. */
 void rl_bucket_force(rl_bucket_t *b, int64_t n_milli);
 
 /* 128-bit a * b / c rounded down, saturated to the int64 range; c > 0. */
@@ -315,6 +346,10 @@ typedef struct rl_options {
     int64_t cache_ttl_ms;    /* config cache TTL; < 0: default 60 s; 0: no caching */
     const char *key_prefix;  /* Redis: prefix of every key; NULL: "rl:" */
     int64_t timeout_ms;      /* Redis: connect/command timeout; <= 0: 2000 ms */
+    /* How far the clock of another process sharing the buckets may lag this one (ms, >= 0).
+     * Added to every retry-after hint, so a client that obeys a hint is not refused by a host
+     * whose clock is behind (docs/limiter.md, "Clocks and retry-after"). 0: one clock. */
+    int64_t max_clock_skew_ms;
 } rl_options_t;
 
 /* Fills o with the defaults (cache_ttl_ms -1, everything else 0/NULL). */
@@ -355,6 +390,18 @@ typedef struct rl_amount {
     int64_t amount;
 } rl_amount_t;
 
+/* Checks a request's amounts: every name set (else RL_EINVAL), every amount within
+ * [-RL_MAX_AMOUNT, RL_MAX_AMOUNT] and >= 0 unless allow_negative (else RL_ERANGE / RL_EINVAL). */
+int rl_amounts_check(const rl_amount_t *amounts, size_t n, bool allow_negative);
+/* The sum in millitokens of the amounts called `name` (only those > 0 when positive_only, zero
+ * skipped) into *milli. RL_ERANGE when the sum exceeds RL_MAX_AMOUNT in magnitude. Amounts must
+ * have passed rl_amounts_check, so no step can overflow. */
+int rl_amounts_sum(const rl_amount_t *amounts, size_t n, const char *name, bool positive_only,
+                   int64_t *milli);
+/* RL_ERANGE when a backend delta is outside +-RL_MAX_DELTA_MILLI (backends refuse it before any
+ * write), else 0. */
+int rl_delta_check(int64_t delta_milli);
+
 /* The buckets of one (entity, resource): the backends' unit of atomic work. For consume and
  * adjust, delta_milli[i] is what to take from limits[i] (negative gives back). Backends fill
  * buckets[i] with the state they hold (see repo.h for when). */
@@ -365,11 +412,21 @@ typedef struct rl_bucket_set {
     rl_limit_t limits[RL_MAX_LIMITS];
     int64_t delta_milli[RL_MAX_LIMITS];
     rl_bucket_t buckets[RL_MAX_LIMITS];
+    /* The limits are the resolved configuration (not an acquire's override): stored buckets whose
+     * parameters differ are reconciled to them (rl_bucket_reconcile), atomically with the
+     * operation. With an override the stored parameters win. */
+    bool reconcile;
+    /* consume: the caller found no cascading parent for entity_id (maybe from a cached "no such
+     * entity"); the backend checks the stored entity in the same atomic step and fails with
+     * RL_ESTALE, changing nothing, if it has one, so a cascade never skips its parent. */
+    bool expect_root;
 } rl_bucket_set_t;
 
 /* Checks every bucket of every set (already refilled to now_ms) against its delta; true when all
  * pass. Used by backends inside their atomic section, after refilling. */
 bool rl_bucket_sets_fit(const rl_bucket_set_t *sets, size_t n);
+/* rl_delta_check over every delta of the sets: RL_ERANGE or 0. */
+int rl_bucket_sets_check(const rl_bucket_set_t *sets, size_t n);
 
 /* ------------------------------------------------------------------------------------------ */
 /* TTL cache of configuration (pure: the caller locks it)                                       */
@@ -392,6 +449,7 @@ typedef struct rl_cache {
     size_t size;
     uint64_t hits;
     uint64_t misses;
+    size_t puts; /* since the last sweep of expired entries (amortised: size stays bounded) */
 } rl_cache_t;
 
 #define RL_CACHE_DEFAULT_TTL_MS 60000
@@ -455,6 +513,14 @@ typedef struct rl_url {
     char path[256]; /* unix socket path */
     int db;
 } rl_url_t;
+
+/* Redis Cluster key placement (the cluster spec): CRC16/XMODEM (polynomial 0x1021, initial 0,
+ * no reflection; "123456789" gives 0x31C3) of the key modulo 16384, where a key holding a '{'
+ * followed later by a '}' with at least one byte between them hashes only those bytes (the
+ * hash tag). A building block of cluster support, which the limiter does not have yet. */
+#define RL_CLUSTER_SLOTS 16384
+uint16_t rl_crc16(const char *buf, size_t len);
+int rl_key_slot(const char *key, size_t len);
 
 /* Parses "redis://host[:port][/db]" (port 6379, db 0 by default) and "unix:///path[?db=N]".
  * 0 or RL_EURL. */
