@@ -163,10 +163,11 @@ int ua_redis_connect_error(int redis_err, const char *errstr, int err)
      * async context, so 0 there means "look at the text". */
     if ((redis_err != REDIS_ERR_IO && redis_err != 0) || !errstr)
         return UNASYNC_EREDIS;
-    if (err > 0 && strstr(errstr, strerror(err)))
+    char text[128];
+    if (err > 0 && strstr(errstr, strerror_r(err, text, sizeof text)))
         return -err;
     for (size_t i = 0; i < sizeof likely / sizeof likely[0]; i++)
-        if (strstr(errstr, strerror(likely[i])))
+        if (strstr(errstr, strerror_r(likely[i], text, sizeof text)))
             return -likely[i];
     return UNASYNC_EREDIS;
 }
