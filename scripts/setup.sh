@@ -35,10 +35,12 @@ ua_ensure_npm() {
     command -v npm >/dev/null 2>&1 || ua_apt_install npm
 }
 
-# Configures (or reconfigures) a build folder. $1 folder, rest: meson options.
+# Configures (or reconfigures) a build folder with the tests and benchmarks on (both default to
+# off, so that `meson install` builds only what it installs). $1 folder, rest: meson options.
 ua_meson_setup() {
     local dir=$1
     shift
+    set -- -Dtests=true -Dbenchmarks=true "$@"
     if [ -f "$dir/build.ninja" ]; then
         meson configure "$dir" "$@" >/dev/null
     else

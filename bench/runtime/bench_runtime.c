@@ -1,7 +1,7 @@
 /* Runtime benchmarks, each printing one line with a baseline measured in the same run:
  * context switch, await of a ready timer vs a raw libuv timer, memory per parked coroutine, the
  * most coroutines in 1 GiB, and Redis GET from 100 coroutines on one connection. */
-#include <unasync/async.h>
+#include <unasync/async_uv.h> /* the async API, and <uv.h> for the raw-libuv baselines */
 
 #include "ctx.h"
 #include "redis_server.h"

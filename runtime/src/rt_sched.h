@@ -3,7 +3,7 @@
 #ifndef UA_RT_SCHED_H
 #define UA_RT_SCHED_H
 
-#include <unasync/async.h>
+#include <unasync/async_uv.h>
 
 #include "ctx.h"
 #include "internal.h"

@@ -3,7 +3,7 @@
 #ifndef UA_SYNC_INTERNAL_H
 #define UA_SYNC_INTERNAL_H
 
-#include <unasync/sync.h>
+#include <unasync/sync_uv.h>
 
 #include "internal.h"
 

@@ -1,5 +1,6 @@
 /* The async API of the unasync runtime: stackful coroutines on this thread's libuv loop, with
- * a blocking twin of every function in <unasync/sync.h> (same signature after async_ -> sync_). */
+ * a blocking twin of every function in <unasync/sync.h> (same signature after async_ -> sync_).
+ * Needs no libuv header; the adapter for awaiting libuv requests is <unasync/async_uv.h>. */
 #ifndef UNASYNC_ASYNC_H
 #define UNASYNC_ASYNC_H
 
@@ -7,7 +8,6 @@
 
 #include <netdb.h>
 #include <sys/socket.h>
-#include <uv.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -203,6 +203,9 @@ UA_ASYNC int async_tcp_close(async_tcp_t *tcp);
 /* DNS and files (libuv's thread pool)                                                          */
 /* ------------------------------------------------------------------------------------------ */
 
+/* <netdb.h> defines struct addrinfo only for POSIX (not under a strict -std=c11). */
+struct addrinfo;
+
 /* getaddrinfo(3) off the loop. 0 and *res (free it with async_freeaddrinfo), UNASYNC_ENOTFOUND,
  * UNASYNC_EDNS, UNASYNC_ECANCELED (the lookup is abandoned, nothing to free). */
 UA_ASYNC int async_getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
@@ -219,23 +222,6 @@ UA_ASYNC int async_file_read(int fd, void *buf, size_t len, int64_t offset, size
 UA_ASYNC int async_file_write(int fd, const void *buf, size_t len, int64_t offset,
                               size_t *nwritten);
 UA_ASYNC int async_file_close(int fd);
-
-/* ------------------------------------------------------------------------------------------ */
-/* Adapters: await any libuv request                                                            */
-/* ------------------------------------------------------------------------------------------ */
-
-/* This thread's loop, for adapters that must create libuv handles; NULL outside async_run. */
-uv_loop_t *async_loop(void);
-
-/* Awaits one libuv request: calls start(loop, req, arg), which must issue the request with a
- * completion callback that calls async_req_done(req, status), then suspends until it does.
- * Returns start's error if it fails (the callback is never called then), else the status passed
- * to async_req_done. On cancellation it calls uv_cancel(req) and still waits for the callback
- * (so req, typically on the caller's stack, stays valid), then returns UNASYNC_ECANCELED unless
- * the request had already completed. req->data belongs to the runtime while this runs. */
-UA_ASYNC int async_await_req(uv_req_t *req, int (*start)(uv_loop_t *, uv_req_t *, void *),
-                             void *arg);
-void async_req_done(uv_req_t *req, int status);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Redis (hiredis' async API on the loop)                                                     */

@@ -1,7 +1,8 @@
 /* The blocking API of the unasync runtime: the twin of <unasync/async.h> with the same signatures
  * after the async_ -> sync_ rename, on threads, pthreads, blocking sockets and hiredis' blocking
  * API. Each function keeps the contract written above its async_ twin in <unasync/async.h>;
- * only the differences are written here. */
+ * only the differences are written here. Needs no libuv header (the libuv adapter is
+ * <unasync/sync_uv.h>). */
 #ifndef UNASYNC_SYNC_H
 #define UNASYNC_SYNC_H
 
@@ -10,7 +11,6 @@
 #include <netdb.h>
 #include <pthread.h>
 #include <sys/socket.h>
-#include <uv.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -127,6 +127,8 @@ int sync_tcp_close(sync_tcp_t *tcp);
 /* DNS and files: getaddrinfo(3) and plain system calls on the calling thread                   */
 /* ------------------------------------------------------------------------------------------ */
 
+/* <netdb.h> defines struct addrinfo only for POSIX (not under a strict -std=c11). */
+struct addrinfo;
 int sync_getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
                      struct addrinfo **res);
 void sync_freeaddrinfo(struct addrinfo *res);
@@ -134,17 +136,6 @@ int sync_file_open(const char *path, int flags, int mode, int *fd);
 int sync_file_read(int fd, void *buf, size_t len, int64_t offset, size_t *nread);
 int sync_file_write(int fd, const void *buf, size_t len, int64_t offset, size_t *nwritten);
 int sync_file_close(int fd);
-
-/* ------------------------------------------------------------------------------------------ */
-/* Adapters                                                                                     */
-/* ------------------------------------------------------------------------------------------ */
-
-/* A private libuv loop of the calling thread (created on first use, closed at thread exit or
- * sync_run's end), so an adapter written for async_await_req also works blocking. */
-uv_loop_t *sync_loop(void);
-/* Issues the request on sync_loop() and runs that loop until sync_req_done is called. */
-int sync_await_req(uv_req_t *req, int (*start)(uv_loop_t *, uv_req_t *, void *), void *arg);
-void sync_req_done(uv_req_t *req, int status);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Redis: hiredis' blocking API                                                                 */
