@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# consumer.sh ROUTE - builds the kvgate project (tests/install/consumer) outside this repository,
+# as a user would, against a fresh `meson install --destdir` of the build tree, and runs its async
+# and sync binaries on the memory backend and on a redis-server started here.
+# ROUTE: make (pkg-config only), meson (installed tree), subproject (unasync as a meson
+# subproject: builds unasync itself), cmake (pkg_check_modules + unasync's CMake package).
+source "$(dirname "$0")/lib.sh"
+
+route=${1:?usage: consumer.sh make|meson|subproject|cmake}
+ua_need pkg-config
+ua_workdir
+ua_install
+ua_project
+build=$UA_WORK/build
+
+case $route in
+make)
+    ua_need make cc
+    export PKG_CONFIG_PATH=$UA_PC
+    make -C "$UA_PROJECT" -j2 >"$UA_WORK/make.log" 2>&1 ||
+        { cat "$UA_WORK/make.log" >&2; ua_fail "make failed"; }
+    make -C "$UA_PROJECT" check UNASYNC="$UA_EXE" || ua_fail "make check failed on fresh twins"
+    ua_run_both "$UA_PROJECT/kvgate" "$UA_PROJECT/sync_kvgate"
+    ;;
+meson)
+    ua_need meson ninja
+    PKG_CONFIG_PATH=$UA_PC PATH=$(dirname "$UA_EXE"):$PATH \
+        meson setup "$build" "$UA_PROJECT" >"$UA_WORK/setup.log" 2>&1 ||
+        { cat "$UA_WORK/setup.log" >&2; ua_fail "meson setup failed"; }
+    grep -q "Program unasync found: YES ($UA_EXE)" "$UA_WORK/setup.log" ||
+        { cat "$UA_WORK/setup.log" >&2; ua_fail "find_program('unasync') did not find $UA_EXE"; }
+    grep -q 'Run-time dependency unasync-limiter found: YES' "$UA_WORK/setup.log" ||
+        ua_fail "dependency('unasync-limiter') did not come from pkg-config"
+    ninja -C "$build" -j2 >"$UA_WORK/ninja.log" 2>&1 ||
+        { cat "$UA_WORK/ninja.log" >&2; ua_fail "ninja failed"; }
+    meson test -C "$build" --print-errorlogs twins || ua_fail "meson test twins failed"
+    ua_run_both "$build/kvgate" "$build/sync_kvgate"
+    ;;
+subproject)
+    ua_need meson ninja
+    mkdir -p "$UA_PROJECT/subprojects"
+    ln -s "$UNASYNC_SOURCE_ROOT" "$UA_PROJECT/subprojects/unasync"
+    # No PKG_CONFIG_PATH to the install: both dependencies and the program must come from the
+    # subproject (forced, in case some unasync is installed on this machine).
+    env -u PKG_CONFIG_PATH meson setup "$build" "$UA_PROJECT" \
+        --force-fallback-for=unasync-runtime,unasync-limiter >"$UA_WORK/setup.log" 2>&1 ||
+        { cat "$UA_WORK/setup.log" >&2; ua_fail "meson setup with the subproject failed"; }
+    grep -q "Program unasync found: YES (overridden)" "$UA_WORK/setup.log" ||
+        { cat "$UA_WORK/setup.log" >&2; ua_fail "find_program('unasync') was not the subproject's"; }
+    grep -q 'Dependency unasync-limiter from subproject subprojects/unasync found: YES' \
+        "$UA_WORK/setup.log" || ua_fail "dependency('unasync-limiter') was not the subproject's"
+    ninja -C "$build" -j2 >"$UA_WORK/ninja.log" 2>&1 ||
+        { tail -50 "$UA_WORK/ninja.log" >&2; ua_fail "ninja failed"; }
+    meson test -C "$build" --print-errorlogs twins || ua_fail "meson test twins (the subproject's unasync) failed"
+    ua_run_both "$build/kvgate" "$build/sync_kvgate"
+    ;;
+cmake)
+    ua_need cmake
+    PKG_CONFIG_PATH=$UA_PC cmake -S "$UA_PROJECT" -B "$build" -DCMAKE_PREFIX_PATH="$UA_ROOT" \
+        >"$UA_WORK/cmake.log" 2>&1 || { cat "$UA_WORK/cmake.log" >&2; ua_fail "cmake configure failed"; }
+    cmake --build "$build" -j2 >"$UA_WORK/build.log" 2>&1 ||
+        { cat "$UA_WORK/build.log" >&2; ua_fail "cmake --build failed"; }
+    (cd "$build" && ctest --output-on-failure) || ua_fail "ctest failed on fresh twins"
+    ua_run_both "$build/kvgate" "$build/sync_kvgate"
+    # An async source edited without regenerating: unasync_add_check's test must now fail.
+    echo '/* edited after the twins were generated */' >>"$UA_PROJECT/gate.c"
+    if (cd "$build" && ctest --output-on-failure >"$UA_WORK/ctest-stale.log" 2>&1); then
+        cat "$UA_WORK/ctest-stale.log" >&2
+        ua_fail "ctest passed with a stale twin"
+    fi
+    grep -q 'sync_gate.c' "$UA_WORK/ctest-stale.log" ||
+        { cat "$UA_WORK/ctest-stale.log" >&2; ua_fail "ctest failed without naming sync_gate.c"; }
+    echo "ok: ctest fails once gate.c changed without regenerating sync_gate.c"
+    ;;
+*)
+    ua_fail "unknown route $route"
+    ;;
+esac
+echo "ok: the $route route"
