@@ -1,5 +1,5 @@
 /* The rate limiter's async API: acquire, leases, capacity queries and configuration. */
-#include "limiter.h"
+#include <unasync/limiter/limiter.h>
 
 #include <stdio.h>
 #include <string.h>

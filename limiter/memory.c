@@ -1,5 +1,5 @@
 /* The in-memory backend: hash maps of entities, configs and buckets behind one mutex. */
-#include "memory.h"
+#include <unasync/limiter/memory.h>
 
 #include <stdio.h>
 #include <string.h>

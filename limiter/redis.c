@@ -1,5 +1,5 @@
 /* The Redis backend: hashes under a key prefix, bucket work in one Lua script run with EVALSHA. */
-#include "redis.h"
+#include <unasync/limiter/redis.h>
 
 #include <hiredis/hiredis.h>
 #include <inttypes.h>

@@ -1,5 +1,5 @@
 /* The backend-independent part of a repository: clock, config cache and limit resolution. */
-#include "repo.h"
+#include <unasync/limiter/repo.h>
 
 #include <string.h>
 

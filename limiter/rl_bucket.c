@@ -1,5 +1,5 @@
 /* Token bucket arithmetic in integer millitokens, shared by every backend and both APIs. */
-#include "rl_types.h"
+#include <unasync/limiter/rl_types.h>
 
 __extension__ typedef __int128 rl_i128;
 

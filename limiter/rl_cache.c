@@ -1,5 +1,5 @@
 /* The TTL cache of limit configuration and entity records, with negative caching; no locking. */
-#include "rl_types.h"
+#include <unasync/limiter/rl_types.h>
 
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* A string-keyed hash map with in-place values: the storage of the in-memory backend. */
-#include "rl_types.h"
+#include <unasync/limiter/rl_types.h>
 
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* The limiter's pure model: errors, allocation, clocks, limits, validation, exceeded results. */
-#include "rl_types.h"
+#include <unasync/limiter/rl_types.h>
 
 #include <ctype.h>
 #include <inttypes.h>

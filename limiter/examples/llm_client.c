@@ -5,9 +5,9 @@
 
 #include <unasync/async.h>
 
-#include "limiter.h"
-#include "memory.h"
-#include "redis.h"
+#include <unasync/limiter/limiter.h>
+#include <unasync/limiter/memory.h>
+#include <unasync/limiter/redis.h>
 
 /* Stands in for the model call: returns how many tokens the answer really used. */
 static async int call_model(int request, int64_t *tokens_used)

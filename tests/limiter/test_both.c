@@ -10,13 +10,14 @@
 #include <unasync/async.h>
 #include <unasync/sync.h>
 
-#include "limiter.h"
-#include "memory.h"
-#include "redis.h"
+#include <unasync/limiter/limiter.h>
+#include <unasync/limiter/memory.h>
+#include <unasync/limiter/redis.h>
+#include <unasync/limiter/sync_limiter.h>
+#include <unasync/limiter/sync_memory.h>
+#include <unasync/limiter/sync_redis.h>
+
 #include "rl_testutil.h"
-#include "sync_limiter.h"
-#include "sync_memory.h"
-#include "sync_redis.h"
 
 static rl_test_redis_t server;
 static char prefix[64];

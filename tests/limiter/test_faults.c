@@ -12,8 +12,9 @@
 #include <cmocka.h>
 #include <unasync/async.h>
 
-#include "limiter.h"
-#include "redis.h"
+#include <unasync/limiter/limiter.h>
+#include <unasync/limiter/redis.h>
+
 #include "redis_server.h"
 #include "rl_testutil.h"
 

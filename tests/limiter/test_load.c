@@ -14,9 +14,10 @@
 #include <cmocka.h>
 #include <unasync/async.h>
 
-#include "limiter.h"
-#include "memory.h"
-#include "redis.h"
+#include <unasync/limiter/limiter.h>
+#include <unasync/limiter/memory.h>
+#include <unasync/limiter/redis.h>
+
 #include "rl_testutil.h"
 
 #if UNASYNC_ASYNC

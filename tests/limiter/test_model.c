@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "rl_types.h"
+#include <unasync/limiter/rl_types.h>
 
 /* Research §4 bucket: capacity 100k tokens refilling 100k per 60 s. */
 static rl_bucket_t big_bucket(int64_t tokens, int64_t now)
