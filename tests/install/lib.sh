@@ -114,8 +114,8 @@ ua_project() {
 ua_expected() {
     cat <<END
 kvgate on $1
-alpha: 8 writes, 5 granted, 3 denied, retry after 12000 ms, 5 stored
-beta: 8 writes, 3 granted, 5 denied, retry after 20000 ms, 3 stored
+alpha: 8 writes, 5 granted, 3 denied, retry after 12001 ms, 5 stored
+beta: 8 writes, 3 granted, 5 denied, retry after 20001 ms, 3 stored
 END
 }
 
