@@ -22,7 +22,7 @@
 #endif
 
 enum { EXIT_CLEAN = 0, EXIT_FINDINGS = 1, EXIT_ERROR = 2 };
-enum { MODE_NONE, MODE_CHECK, MODE_WRITE, MODE_PRINT, MODE_STDIO, MODE_FIX };
+enum { MODE_NONE, MODE_CHECK, MODE_WRITE, MODE_PRINT, MODE_STDIO, MODE_FIX, MODE_PRINT_MAP };
 enum { FMT_TEXT, FMT_JSON, FMT_GITHUB };
 
 typedef struct opts {
@@ -32,6 +32,7 @@ typedef struct opts {
     int jobs;
     const char *config;
     const char *print_file;
+    const char *map_name, *include_dir; /* --print-map NAME --include-dir DIR */
 } opts;
 
 static const char usage[] =
@@ -40,6 +41,7 @@ static const char usage[] =
     "       unasync --fix [--diff] [--format=text|json|github] [--strict] [PATH...]\n"
     "       unasync --write [--force] [--prune] [PATH...]\n"
     "       unasync --print FILE\n"
+    "       unasync --print-map NAME [--include-dir DIR] [PATH...]\n"
     "       unasync --stdio\n"
     "       unasync --version | --help\n"
     "\n"
@@ -61,6 +63,10 @@ static const char usage[] =
     "  --force           with --write: overwrite a file that unasync did not generate\n"
     "  --prune           with --write: delete orphaned twins (only if not edited by hand)\n"
     "  --print FILE      write the twin of async source FILE to standard output\n"
+    "  --print-map NAME  write the project's rule map NAME (its rename rules and the header\n"
+    "                    sources with their twins) to standard output, for its users'\n"
+    "                    \"maps\"; PATHs limit the headers\n"
+    "  --include-dir DIR with --print-map: spell headers as #include finds them from DIR\n"
     "  --config FILE     use this unasync.json instead of searching for one\n"
     "  -j, --jobs N      threads for --check/--write (default: one per core)\n"
     "  -q, --quiet       no summary line on standard error\n"
@@ -76,7 +82,10 @@ static char cwd[PATH_MAX];
 static char *display_path(const ue_project *p, const char *rel)
 {
     char abs[PATH_MAX * 2];
-    snprintf(abs, sizeof abs, "%s/%s", strcmp(p->root, "/") ? p->root : "", rel);
+    if (rel[0] == '/') /* a file outside the project, such as an installed rule map */
+        snprintf(abs, sizeof abs, "%s", rel);
+    else
+        snprintf(abs, sizeof abs, "%s/%s", strcmp(p->root, "/") ? p->root : "", rel);
     size_t cl = strlen(cwd);
     if (strncmp(abs, cwd, cl) == 0 && abs[cl] == '/')
         return strdup(abs + cl + 1);
@@ -952,6 +961,107 @@ static int run_print(const opts *o, outcome *oc)
     return status;
 }
 
+/* ---- --print-map ---- */
+
+/* `rel` (project-relative) without the folder `dir` ("" for the root); NULL when outside it. */
+static const char *under_dir(const char *rel, const char *dir)
+{
+    size_t n = strlen(dir);
+    if (!n)
+        return rel;
+    return strncmp(rel, dir, n) == 0 && rel[n] == '/' ? rel + n + 1 : NULL;
+}
+
+/* Whether source `rel` is one of the PATH arguments or lies in one (all when there are none). */
+static int in_paths(const ue_project *p, const char *rel, char **paths, int npaths)
+{
+    if (!npaths)
+        return 1;
+    for (int i = 0; i < npaths; i++) {
+        char *r = ue_rel(p, paths[i]);
+        int hit = r && (strcmp(r, ".") == 0 || strcmp(r, rel) == 0 || under_dir(rel, r));
+        ua_free(r);
+        if (hit)
+            return 1;
+    }
+    return 0;
+}
+
+/* Prints the project's rule map: what a library's users name in "maps" so that their twins
+ * call its sync API. The rename rules are the project's own, in their order; the headers are
+ * its header sources under --include-dir with their twins, spelled as #include finds them from
+ * there, in source order. The output depends only on the project, as a twin does. */
+static int run_print_map(const opts *o, char **paths, int npaths, outcome *oc)
+{
+    if (!ua_map_name_ok(o->map_name)) {
+        fprintf(stderr, "unasync: --print-map: '%s' is not a package name (letters, digits, "
+                        "'.', '_', '+', '-')\n", o->map_name);
+        return EXIT_ERROR;
+    }
+    char *config = NULL;
+    int rc = o->config ? config_arg(o->config, &config) : ue_find_config(".", &config);
+    if (rc) {
+        fprintf(stderr, "unasync: no %s found (%s)\n", UE_CONFIG_NAME, strerror(-rc));
+        return EXIT_ERROR;
+    }
+    ue_project *p = NULL;
+    opts eo = *o;
+    eo.format = FMT_TEXT;
+    rc = open_project(&eo, config, &p, oc);
+    ua_free(config);
+    if (rc < 0)
+        return EXIT_ERROR;
+    char *dir = NULL;
+    if (o->include_dir && !(dir = ue_rel(p, o->include_dir))) {
+        fprintf(stderr, "unasync: --include-dir: %s is outside the project\n", o->include_dir);
+        ue_project_free(p);
+        return EXIT_ERROR;
+    }
+    const char *d = dir && strcmp(dir, ".") ? dir : "";
+    printf("{\n  \"unasync_map\": 1,\n  \"name\": ");
+    json_str(stdout, o->map_name);
+    printf(",\n  \"rename\": {");
+    for (size_t i = 0; i < p->cfg->nrules; i++) {
+        printf("%s\n    ", i ? "," : "");
+        json_str(stdout, p->cfg->rules[i].from);
+        printf(": ");
+        json_str(stdout, p->cfg->rules[i].to);
+    }
+    printf("%s},\n  \"headers\": {", p->cfg->nrules ? "\n  " : "");
+    size_t nh = 0;
+    int status = EXIT_CLEAN;
+    for (size_t i = 0; i < p->nsources; i++) {
+        const char *rel = p->sources[i], *spelled = under_dir(rel, d);
+        size_t n = strlen(rel);
+        if (n < 2 || strcmp(rel + n - 2, ".h") || !spelled || !in_paths(p, rel, paths, npaths))
+            continue;
+        char *twin = ue_twin_of(p, rel);
+        const char *tspelled = twin ? under_dir(twin, d) : NULL;
+        if (!tspelled) {
+            fprintf(stderr, "unasync: %s: %s\n", rel,
+                    twin ? "its twin lies outside --include-dir" : "out of memory");
+            status = EXIT_ERROR;
+        } else {
+            printf("%s\n    ", nh++ ? "," : "");
+            json_str(stdout, spelled);
+            printf(": ");
+            json_str(stdout, tspelled);
+        }
+        ua_free(twin);
+    }
+    printf("%s}\n}\n", nh ? "\n  " : "");
+    if (!nh)
+        fprintf(stderr, "unasync: --print-map: no header source%s%s\n",
+                d[0] ? " under " : "", d);
+    ua_free(dir);
+    ue_project_free(p);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "unasync: cannot write the map: %s\n", strerror(errno));
+        return EXIT_ERROR;
+    }
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     opts o = {0};
@@ -970,7 +1080,9 @@ int main(int argc, char **argv)
         O_CONFIG,
         O_STRICT,
         O_NO_LINT,
-        O_FIX
+        O_FIX,
+        O_PRINT_MAP,
+        O_INCLUDE_DIR
     };
     static const struct option longopts[] = {{"check", no_argument, NULL, O_CHECK},
                                              {"write", no_argument, NULL, O_WRITE},
@@ -988,6 +1100,9 @@ int main(int argc, char **argv)
                                              {"quiet", no_argument, NULL, 'q'},
                                              {"no-lint", no_argument, NULL, O_NO_LINT},
                                              {"fix", no_argument, NULL, O_FIX},
+                                             {"print-map", required_argument, NULL, O_PRINT_MAP},
+                                             {"include-dir", required_argument, NULL,
+                                              O_INCLUDE_DIR},
                                              {NULL, 0, NULL, 0}};
     int c;
     int modes = 0;
@@ -1013,6 +1128,14 @@ int main(int argc, char **argv)
         case O_STDIO:
             o.mode = MODE_STDIO;
             modes++;
+            break;
+        case O_PRINT_MAP:
+            o.mode = MODE_PRINT_MAP;
+            o.map_name = optarg;
+            modes++;
+            break;
+        case O_INCLUDE_DIR:
+            o.include_dir = optarg;
             break;
         case O_VERSION:
             printf("unasync %s\n", UNASYNC_VERSION);
@@ -1071,8 +1194,9 @@ int main(int argc, char **argv)
     }
     if (modes != 1) {
         fprintf(stderr, "unasync: %s\n\n%s",
-                modes ? "choose one of --check, --fix, --write, --print, --stdio"
-                      : "nothing to do: give --check, --fix, --write, --print FILE or --stdio",
+                modes ? "choose one of --check, --fix, --write, --print, --print-map, --stdio"
+                      : "nothing to do: give --check, --fix, --write, --print FILE, --print-map "
+                        "NAME or --stdio",
                 usage);
         return EXIT_ERROR;
     }
@@ -1086,6 +1210,10 @@ int main(int argc, char **argv)
     }
     if ((o.force || o.prune) && o.mode != MODE_WRITE) {
         fprintf(stderr, "unasync: --force and --prune go with --write\n");
+        return EXIT_ERROR;
+    }
+    if (o.include_dir && o.mode != MODE_PRINT_MAP) {
+        fprintf(stderr, "unasync: --include-dir goes with --print-map\n");
         return EXIT_ERROR;
     }
     if (!getcwd(cwd, sizeof cwd)) {
@@ -1111,6 +1239,8 @@ int main(int argc, char **argv)
             return EXIT_ERROR;
         }
         return run_print(&o, &oc);
+    case MODE_PRINT_MAP:
+        return run_print_map(&o, argv + optind, argc - optind, &oc);
     case MODE_FIX:
 #ifdef UNASYNC_HAVE_LINT
         return run_fix(&o, argv + optind, argc - optind, &oc);

@@ -485,6 +485,8 @@ int ue_project_open(const char *config_path, ue_project **out, ua_findings *find
     rc = ua_config_parse(bytes, len, UE_CONFIG_NAME, &p->cfg, findings);
     ua_free(bytes);
     if (rc == 0)
+        rc = ue_load_maps(p, findings);
+    if (rc == 0)
         rc = list_sources(p, findings);
     if (rc) {
         if (rc == UA_ENOMEM) /* nothing partial: not even the configuration's warnings */

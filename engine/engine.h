@@ -43,6 +43,31 @@ typedef struct ue_project {
     ua_project view; /* what the transformer sees */
 } ue_project;
 
+/* Where this unasync finds its own data. Each folder is NULL when it could not be found. The
+ * installed layout is found relative to the executable (<bindir>/../share/unasync/maps holds
+ * unasync-runtime.json); a binary in its build tree reads unasync-uninstalled.txt, which meson
+ * writes at the build root, in the executable's folder or up to two folders above it. Computed
+ * once; the result lives as long as the process and is safe to read from any thread. */
+typedef struct ue_layout {
+    const char *includedir; /* the runtime's headers: holds unasync/async.h */
+    const char *mapdir;     /* rule maps installed beside this unasync (NAME.json) */
+    const char *docdir;     /* the lint's rule pages (UA000.md ...) */
+    int installed;          /* 1: the installed layout; 0: a build tree, or nothing found */
+} ue_layout;
+const ue_layout *ue_layout_get(void);
+
+/* Finds the rule map named `name` (validated: see ua_map_ref_is_path): NAME.json in each folder
+ * of $UNASYNC_MAP_PATH (':'-separated), then the file that `pkg-config --variable=unasync_map
+ * NAME` names, then NAME.json in ue_layout_get()->mapdir. Stores a new path in *path (release
+ * with ua_free). Returns 0, -ENOENT when there is none, or UA_ENOMEM. */
+int ue_find_map(const char *name, char **path);
+
+/* Reads every map that p->cfg's "maps" names and puts it in force (ua_config_add_map). Each map
+ * that cannot be found or read, is not a valid map, or contradicts another is a UA300 finding
+ * (at its entry in unasync.json, or in the map file) and the result is UA_ECONFIG; UA_ENOMEM
+ * when memory runs out. ue_project_open calls it. */
+int ue_load_maps(ue_project *p, ua_findings *f);
+
 /* Walks up from `start` (a file or folder; relative to the working directory) to the nearest
  * folder holding unasync.json. Stores a new absolute path in *config_path (release with
  * ua_free). Returns 0, or -ENOENT when there is none up to the file-system root, UA_ENOMEM, or

@@ -277,24 +277,15 @@ int ul__flags(ul_ctx *ctx, const ue_project *p, const char *abs, ul__args *a)
             return rc;
     }
     /* The runtime's headers (<unasync/async.h>) are part of this tool: like a compiler's own
-     * headers they are found last (-idirafter), whether unasync runs from its build tree or
-     * from where it was installed, so a project needs no flag just for them. */
-#ifdef UL_RUNTIME_INCLUDES
+     * headers they are found last (-idirafter), from where this unasync was installed or the
+     * source tree of its build (ue_layout_get), so a project needs no flag just for them. */
     {
-        const char *dirs = UL_RUNTIME_INCLUDES;
-        while (*dirs) {
-            size_t n = strcspn(dirs, ":");
-            char hdr[PATH_MAX + 32];
-            snprintf(hdr, sizeof hdr, "%.*s/unasync/async.h", (int)n, dirs);
-            if (is_file(hdr)) {
-                snprintf(buf, sizeof buf, "%.*s", (int)n, dirs);
-                if (ul__args_push(a, "-idirafter") || ul__args_push(a, buf))
-                    return UL_ENOMEM;
-            }
-            dirs += n + (dirs[n] == ':');
-        }
+        const char *dir = ue_layout_get()->includedir;
+        char hdr[PATH_MAX + 32];
+        if (dir && snprintf(hdr, sizeof hdr, "%s/unasync/async.h", dir) < (int)sizeof hdr &&
+            is_file(hdr) && (ul__args_push(a, "-idirafter") || ul__args_push(a, dir)))
+            return UL_ENOMEM;
     }
-#endif
     /* parse as C whatever the extension; warnings cost time and the lint reports none */
     if (ul__args_push(a, "-x") || ul__args_push(a, "c") || ul__args_push(a, "-w"))
         return UL_ENOMEM;

@@ -26,32 +26,22 @@ const char *ul_strerror(int err)
     }
 }
 
-#ifndef UL_DOCS_BASE
-#define UL_DOCS_BASE "file:///usr/local/share/doc/unasync/lint/"
-#endif
-#ifndef UL_DOCS_SOURCE
-#define UL_DOCS_SOURCE UL_DOCS_BASE
-#endif
-
-static const char *docs_base = UL_DOCS_BASE;
+static char docs_base[4096 + 16] = "";
 static pthread_once_t docs_once = PTHREAD_ONCE_INIT;
 
-/* The installed pages when unasync was installed, else those of the source tree it was built
- * from (a developer build), so that a diagnostic's link opens a page that exists. */
+/* The rule pages installed beside this unasync, or those of the source tree a build-tree binary
+ * came from (ue_layout_get), so that a diagnostic's link opens a page that exists; the page
+ * names alone when neither is there. */
 static void pick_docs_base(void)
 {
-    const char *bases[] = {UL_DOCS_BASE, UL_DOCS_SOURCE};
-    for (size_t i = 0; i < 2; i++) {
-        char probe[4096];
-        snprintf(probe, sizeof probe, "%sUA000.md", bases[i] + strlen("file://"));
-        if (access(probe, R_OK) == 0) {
-            docs_base = bases[i];
-            return;
-        }
-    }
+    const char *dir = ue_layout_get()->docdir;
+    char probe[4096 + 16];
+    if (dir && snprintf(probe, sizeof probe, "%s/UA000.md", dir) < (int)sizeof probe &&
+        access(probe, R_OK) == 0)
+        snprintf(docs_base, sizeof docs_base, "file://%.4096s/", dir);
 }
 
-static char links[9][4096];
+static char links[9][sizeof docs_base + 16];
 static pthread_once_t links_once = PTHREAD_ONCE_INIT;
 
 static void fill_links(void)
@@ -65,6 +55,8 @@ const char *ul_code_href(const char *code)
     if (!code || strncmp(code, "UA00", 4) != 0 || code[4] < '0' || code[4] > '8' || code[5])
         return NULL;
     pthread_once(&docs_once, pick_docs_base);
+    if (!docs_base[0])
+        return NULL; /* no pages to link to */
     pthread_once(&links_once, fill_links);
     return links[code[4] - '0'];
 }

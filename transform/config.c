@@ -110,12 +110,14 @@ static int rule_pattern_ok(const char *s, int *star)
     return !(s[0] >= '0' && s[0] <= '9');
 }
 
-static int parse_rename(cfg_parser *cp, const uj_value *v, ua_config *cfg)
+/* "rename": {"from": "to", ...} into *rules and *nrules (both empty on entry). -1 when memory runs
+ * out; problems are findings. */
+static int parse_rename(cfg_parser *cp, const uj_value *v, ua_rule **rules, size_t *nrules)
 {
     if (!want(cp, v, UJ_OBJECT, "rename"))
         return 0;
-    cfg->rules = ua_calloc(v->nmembers ? v->nmembers : 1, sizeof *cfg->rules);
-    if (!cfg->rules)
+    ua_rule *rv = *rules = ua_calloc(v->nmembers ? v->nmembers : 1, sizeof *rv);
+    if (!rv)
         return -1;
     for (size_t i = 0; i < v->nmembers; i++) {
         const uj_member *m = &v->members[i];
@@ -145,14 +147,14 @@ static int parse_rename(cfg_parser *cp, const uj_value *v, ua_config *cfg)
             cfg_error(cp, m->line, m->col, "rename: '%s' is renamed to itself", m->key);
             continue;
         }
-        for (size_t j = 0; j < cfg->nrules; j++)
-            if (!ks && !cfg->rules[j].is_glob && strcmp(cfg->rules[j].to, m->value->string) == 0) {
+        for (size_t j = 0; j < *nrules; j++)
+            if (!ks && !rv[j].is_glob && strcmp(rv[j].to, m->value->string) == 0) {
                 char msg[512];
                 snprintf(msg, sizeof msg, "rename: '%s' and '%s' are both renamed to '%s'",
-                         cfg->rules[j].from, m->key, m->value->string);
+                         rv[j].from, m->key, m->value->string);
                 cfg_error(cp, m->line, m->col, "%s", msg);
             }
-        ua_rule *r = &cfg->rules[cfg->nrules++];
+        ua_rule *r = &rv[(*nrules)++];
         r->from = ua_strdup(m->key);
         r->to = ua_strdup(m->value->string);
         r->line = m->line;
@@ -272,6 +274,244 @@ static int parse_blocking(cfg_parser *cp, const uj_value *v, ua_config *cfg)
     return 0;
 }
 
+static void free_rules(ua_rule *rules, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        ua_free(rules[i].from);
+        ua_free(rules[i].to);
+    }
+    ua_free(rules);
+}
+
+/* Parses the JSON of a configuration or a map file into *root; a syntax error is one UA300
+ * finding and UA_ECONFIG. */
+static int parse_json(const char *json, size_t len, const char *display_path,
+                      ua_findings *findings, uj_value **root)
+{
+    unsigned el = 0, ec = 0;
+    char emsg[256];
+    int oom = 0;
+    if ((*root = uj_parse(json, len, &el, &ec, emsg, sizeof emsg, &oom)))
+        return 0;
+    if (oom || ua_findings_add(findings, display_path, el, ec, UA_ERROR, "UA300", "%s", emsg))
+        return UA_ENOMEM;
+    return UA_ECONFIG;
+}
+
+/* ---- Rule maps ---- */
+
+/* A map's name: what pkg-config calls a package (letters, digits, '.', '_', '+', '-'; not
+ * starting with '-' so that it can never be taken for an option). */
+int ua_map_name_ok(const char *s)
+{
+    if (!*s || *s == '-' || *s == '.' || strlen(s) > 200)
+        return 0;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '+' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+int ua_map_ref_is_path(const char *ref)
+{
+    size_t n = strlen(ref);
+    return strchr(ref, '/') != NULL || (n > 5 && strcmp(ref + n - 5, ".json") == 0);
+}
+
+/* "maps": ["unasync-limiter", "vendor/foo.unasync-map.json"] */
+static int parse_map_refs(cfg_parser *cp, const uj_value *v, ua_config *cfg)
+{
+    if (!want(cp, v, UJ_ARRAY, "maps"))
+        return 0;
+    cfg->map_refs = ua_calloc(v->nitems ? v->nitems : 1, sizeof *cfg->map_refs);
+    if (!cfg->map_refs)
+        return -1;
+    for (size_t i = 0; i < v->nitems; i++) {
+        const uj_value *it = v->items[i];
+        if (!want(cp, it, UJ_STRING, "a map"))
+            continue;
+        if (ua_map_ref_is_path(it->string)) {
+            if (!check_glob(cp, it, "maps"))
+                continue;
+        } else if (!ua_map_name_ok(it->string)) {
+            cfg_error(cp, it->line, it->col,
+                      "maps: '%s' is neither a map's name (as pkg-config names a package) nor a "
+                      "path to a .json file",
+                      it->string);
+            continue;
+        }
+        int dup = 0;
+        for (size_t j = 0; j < cfg->nmap_refs; j++)
+            dup |= strcmp(cfg->map_refs[j].name, it->string) == 0;
+        if (dup) {
+            cfg_error(cp, it->line, it->col, "maps: '%s' is listed twice", it->string);
+            continue;
+        }
+        ua_map_ref *r = &cfg->map_refs[cfg->nmap_refs++];
+        r->line = it->line;
+        r->col = it->col;
+        if (!(r->name = ua_strdup(it->string)))
+            return -1;
+    }
+    return 0;
+}
+
+/* An #include's header name as a map may list it: a relative path of printable characters. */
+static int header_name_ok(const char *s)
+{
+    if (!*s || *s == '/' || strlen(s) > 1000)
+        return 0;
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x21 || *s == '"' || *s == '<' || *s == '>' || *s == '\\')
+            return 0;
+    return 1;
+}
+
+static int parse_headers(cfg_parser *cp, const uj_value *v, ua_map *map)
+{
+    if (!want(cp, v, UJ_OBJECT, "headers"))
+        return 0;
+    map->headers = ua_calloc(v->nmembers ? v->nmembers : 1, sizeof *map->headers);
+    if (!map->headers)
+        return -1;
+    for (size_t i = 0; i < v->nmembers; i++) {
+        const uj_member *m = &v->members[i];
+        if (!want(cp, m->value, UJ_STRING, "a header's twin"))
+            continue;
+        if (!header_name_ok(m->key) || !header_name_ok(m->value->string)) {
+            cfg_error(cp, m->line, m->col,
+                      "headers: '%s' must map one relative header name (as written in "
+                      "#include) to another",
+                      m->key);
+            continue;
+        }
+        if (strcmp(m->key, m->value->string) == 0) {
+            cfg_error(cp, m->line, m->col, "headers: '%s' is redirected to itself", m->key);
+            continue;
+        }
+        ua_header_pair *h = &map->headers[map->nheaders++];
+        h->from = ua_strdup(m->key);
+        h->to = ua_strdup(m->value->string);
+        if (!h->from || !h->to)
+            return -1;
+    }
+    return 0;
+}
+
+int ua_map_parse(const char *json, size_t len, const char *display_path, ua_map **out,
+                 ua_findings *findings)
+{
+    cfg_parser cp = {display_path, findings, 0, 0};
+    size_t n0 = findings->n;
+    uj_value *root;
+    *out = NULL;
+    int jrc = parse_json(json, len, display_path, findings, &root);
+    if (jrc)
+        return jrc;
+    ua_map *map = ua_calloc(1, sizeof *map);
+    if (!map || !(map->path = ua_strdup(display_path)))
+        goto oom;
+    if (!want(&cp, root, UJ_OBJECT, "a rule map"))
+        goto done;
+    int have_version = 0;
+    for (size_t i = 0; i < root->nmembers; i++) {
+        const uj_member *m = &root->members[i];
+        const uj_value *v = m->value;
+        int rc = 0;
+        if (strcmp(m->key, "$schema") == 0 || strcmp(m->key, "description") == 0) {
+            want(&cp, v, UJ_STRING, m->key);
+        } else if (strcmp(m->key, "unasync_map") == 0) {
+            have_version = 1;
+            if (want(&cp, v, UJ_NUMBER, "unasync_map") && v->number != 1)
+                cfg_error(&cp, v->line, v->col,
+                          "unasync_map: this unasync reads version 1 of the map format%s", NULL);
+        } else if (strcmp(m->key, "name") == 0) {
+            if (!want(&cp, v, UJ_STRING, "name"))
+                continue;
+            if (!ua_map_name_ok(v->string)) {
+                cfg_error(&cp, v->line, v->col,
+                          "name: '%s' is not a package name (letters, digits, '.', '_', '+', "
+                          "'-')",
+                          v->string);
+                continue;
+            }
+            ua_free(map->name);
+            if (!(map->name = ua_strdup(v->string)))
+                goto oom;
+        } else if (strcmp(m->key, "rename") == 0) {
+            if (map->rules)
+                continue;
+            rc = parse_rename(&cp, v, &map->rules, &map->nrules);
+        } else if (strcmp(m->key, "headers") == 0) {
+            if (map->headers)
+                continue;
+            rc = parse_headers(&cp, v, map);
+        } else {
+            cfg_error(&cp, m->line, m->col,
+                      "unknown key '%s' (expected unasync_map, name, description, rename, "
+                      "headers)",
+                      m->key);
+        }
+        if (rc < 0)
+            goto oom;
+    }
+    if (!have_version)
+        cfg_error(&cp, root->line, root->col,
+                  "missing required key \"unasync_map\" (the format's version, 1)%s", NULL);
+    if (!map->name)
+        cfg_error(&cp, root->line, root->col, "missing required key \"name\"%s", NULL);
+done:
+    if (cp.oom)
+        goto oom;
+    uj_free(root);
+    if (cp.errors) {
+        ua_map_free(map);
+        return UA_ECONFIG;
+    }
+    *out = map;
+    return 0;
+oom:
+    uj_free(root);
+    ua_map_free(map);
+    ua_findings_truncate(findings, n0);
+    return UA_ENOMEM;
+}
+
+void ua_map_free(ua_map *map)
+{
+    if (!map)
+        return;
+    ua_free(map->name);
+    ua_free(map->path);
+    free_rules(map->rules, map->nrules);
+    for (size_t i = 0; i < map->nheaders; i++) {
+        ua_free(map->headers[i].from);
+        ua_free(map->headers[i].to);
+    }
+    ua_free(map->headers);
+    ua_free(map);
+}
+
+/* The runtime's map, built into the tool from runtime/unasync-runtime.json (transform/meson.build
+ * embeds the file, which is also installed as share/unasync/maps/unasync-runtime.json). */
+extern const char ua__runtime_map[];
+extern const size_t ua__runtime_map_len;
+
+static int add_builtin_map(ua_config *cfg, ua_findings *findings)
+{
+    ua_findings own = {0};
+    ua_map *map;
+    int rc = ua_map_parse(ua__runtime_map, ua__runtime_map_len,
+                          "unasync-runtime.json (built in)", &map, &own);
+    ua_findings_free(&own);
+    if (rc)
+        return rc;
+    return ua_config_add_map(cfg, map, NULL, findings);
+}
+
 static int check_twin_pattern(cfg_parser *cp, const uj_value *v)
 {
     const char *t = v->string;
@@ -302,17 +542,11 @@ int ua_config_parse(const char *json, size_t len, const char *display_path, ua_c
 {
     cfg_parser cp = {display_path, findings, 0, 0};
     size_t n0 = findings->n;
-    unsigned el = 0, ec = 0;
-    char emsg[256];
-    int json_oom = 0;
+    uj_value *root;
     *out = NULL;
-    uj_value *root = uj_parse(json, len, &el, &ec, emsg, sizeof emsg, &json_oom);
-    if (!root) {
-        if (json_oom ||
-            ua_findings_add(findings, display_path, el, ec, UA_ERROR, "UA300", "%s", emsg))
-            return UA_ENOMEM;
-        return UA_ECONFIG;
-    }
+    int jrc = parse_json(json, len, display_path, findings, &root);
+    if (jrc)
+        return jrc;
     ua_config *cfg = ua_calloc(1, sizeof *cfg);
     if (!cfg)
         goto oom;
@@ -322,6 +556,16 @@ int ua_config_parse(const char *json, size_t len, const char *display_path, ua_c
     cfg->marker_await = ua_strdup("await");
     if (!cfg->path || !cfg->twin || !cfg->marker_async || !cfg->marker_await)
         goto oom;
+    {
+        int brc = add_builtin_map(cfg, findings);
+        if (brc == UA_ENOMEM)
+            goto oom;
+        if (brc) { /* the tool's own data is broken: never a user's configuration error */
+            uj_free(root);
+            ua_config_free(cfg);
+            return UA_EINVAL;
+        }
+    }
     if (!want(&cp, root, UJ_OBJECT, "the configuration"))
         goto done;
     int have_sources = 0;
@@ -347,7 +591,7 @@ int ua_config_parse(const char *json, size_t len, const char *display_path, ua_c
                     goto oom;
             }
         } else if (strcmp(m->key, "rename") == 0) {
-            rc = parse_rename(&cp, v, cfg);
+            rc = parse_rename(&cp, v, &cfg->rules, &cfg->nrules);
         } else if (strcmp(m->key, "markers") == 0) {
             rc = parse_markers(&cp, v, cfg);
         } else if (strcmp(m->key, "compile_commands") == 0) {
@@ -362,9 +606,11 @@ int ua_config_parse(const char *json, size_t len, const char *display_path, ua_c
             rc = parse_lint(&cp, v, cfg);
         } else if (strcmp(m->key, "blocking") == 0) {
             rc = parse_blocking(&cp, v, cfg);
+        } else if (strcmp(m->key, "maps") == 0) {
+            rc = parse_map_refs(&cp, v, cfg);
         } else {
             cfg_error(&cp, m->line, m->col,
-                      "unknown key '%s' (expected sources, exclude, twin, rename, markers, "
+                      "unknown key '%s' (expected sources, exclude, twin, rename, maps, markers, "
                       "compile_commands, compile_flags, lint, blocking)",
                       m->key);
         }
@@ -405,11 +651,7 @@ void ua_config_free(ua_config *cfg)
     free_list(cfg->sources, cfg->nsources);
     free_list(cfg->exclude, cfg->nexclude);
     ua_free(cfg->twin);
-    for (size_t i = 0; i < cfg->nrules; i++) {
-        ua_free(cfg->rules[i].from);
-        ua_free(cfg->rules[i].to);
-    }
-    ua_free(cfg->rules);
+    free_rules(cfg->rules, cfg->nrules);
     ua_free(cfg->marker_async);
     ua_free(cfg->marker_await);
     ua_free(cfg->compile_commands);
@@ -420,6 +662,12 @@ void ua_config_free(ua_config *cfg)
         ua_free(cfg->blocking[i].twin);
     }
     ua_free(cfg->blocking);
+    for (size_t i = 0; i < cfg->nmap_refs; i++)
+        ua_free(cfg->map_refs[i].name);
+    ua_free(cfg->map_refs);
+    for (size_t i = 0; i < cfg->nmaps; i++)
+        ua_map_free(cfg->maps[i]);
+    ua_free(cfg->maps);
     ua_free(cfg);
 }
 
@@ -521,32 +769,62 @@ static int expand(const char *to, const char *name, size_t cap_off, size_t cap_l
     return (int)n;
 }
 
+/* The most specific of `n` rules matching `name`, or NULL; fills the capture. */
+static const ua_rule *best_rule(const ua_rule *rules, size_t n, const char *name, size_t len,
+                                rule_match *bm, size_t *off, size_t *clen)
+{
+    const ua_rule *best = NULL;
+    for (size_t i = 0; i < n; i++) {
+        size_t co, cl;
+        rule_match m;
+        if (!rule_matches(&rules[i], name, len, &co, &cl, &m))
+            continue;
+        if (!best || m.lit > bm->lit || (m.lit == bm->lit && m.prefix > bm->prefix)) {
+            best = &rules[i];
+            *bm = m;
+            *off = co;
+            *clen = cl;
+        }
+    }
+    return best;
+}
+
+int ua__rule_apply(const ua_rule *r, const char *name, size_t len, char *out, size_t cap)
+{
+    size_t co, cl;
+    rule_match m;
+    if (!rule_matches(r, name, len, &co, &cl, &m))
+        return 0;
+    return expand(r->to, name, co, cl, out, cap);
+}
+
 int ua_rename(const ua_config *cfg, const char *name, size_t len, char *out, size_t cap,
               size_t *rule)
 {
-    size_t best = (size_t)-1, best_off = 0, best_len = 0;
+    size_t off = 0, clen = 0;
     rule_match bm = {0, 0};
-    for (size_t i = 0; i < cfg->nrules; i++) {
-        const ua_rule *r = &cfg->rules[i];
-        size_t co, cl;
-        rule_match m;
-        if (!rule_matches(r, name, len, &co, &cl, &m))
-            continue;
-        if (best == (size_t)-1 || m.lit > bm.lit || (m.lit == bm.lit && m.prefix > bm.prefix)) {
-            best = i;
-            bm = m;
-            best_off = co;
-            best_len = cl;
+    const ua_rule *r = best_rule(cfg->rules, cfg->nrules, name, len, &bm, &off, &clen);
+    if (r) {
+        *rule = (size_t)(r - cfg->rules);
+    } else {
+        /* the maps never contradict each other (ua_config_add_map refuses that), so the most
+         * specific rule over all of them is the answer */
+        rule_match mm = {0, 0};
+        for (size_t k = 0; k < cfg->nmaps; k++) {
+            rule_match m = {0, 0};
+            size_t o = 0, l = 0;
+            const ua_rule *c =
+                best_rule(cfg->maps[k]->rules, cfg->maps[k]->nrules, name, len, &m, &o, &l);
+            if (c && (!r || m.lit > mm.lit || (m.lit == mm.lit && m.prefix > mm.prefix))) {
+                r = c;
+                mm = m;
+                off = o;
+                clen = l;
+            }
         }
+        *rule = UA_RULE_MAPS(cfg);
     }
-    int n = 0;
-    if (best != (size_t)-1) {
-        *rule = best;
-        n = expand(cfg->rules[best].to, name, best_off, best_len, out, cap);
-    } else if (len >= 6 && memcmp(name, "async_", 6) == 0) { /* built-in: async_* -> sync_* */
-        *rule = UA_RULE_BUILTIN(cfg);
-        n = expand("sync_*", name, 6, len - 6, out, cap);
-    }
+    int n = r ? expand(r->to, name, off, clen, out, cap) : 0;
     /* an empty result or one that is no identifier (a leading digit) is no rename */
     if (n > 0 && !ua_is_ident(out, (size_t)n))
         return 0;

@@ -953,14 +953,14 @@ static void rewrite_include(xf *x, const directive *d)
     }
     const char *name = x->src + hs;
     size_t n = he - hs;
-    static const char rt_async[] = "unasync/async.h", rt_sync[] = "unasync/sync.h";
-    if (n == sizeof rt_async - 1 && memcmp(name, rt_async, n) == 0) {
-        add_edit(x, hs, n, rt_sync, sizeof rt_sync - 1);
+    char joined[4096];
+    if (!resolve_include(x, name, n, quoted, joined, sizeof joined)) {
+        /* not one of the project's sources: a header that a rule map redirects */
+        const char *to = ua_map_header(x->cfg, name, n);
+        if (to)
+            add_edit(x, hs, n, to, strlen(to));
         return;
     }
-    char joined[4096];
-    if (!resolve_include(x, name, n, quoted, joined, sizeof joined))
-        return;
     /* replace the last path component as written */
     size_t base = n;
     while (base > 0 && name[base - 1] != '/')

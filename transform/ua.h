@@ -140,6 +140,30 @@ typedef struct ua_blocking_rule {
     int blocking;
 } ua_blocking_rule;
 
+/* One "headers" entry of a rule map: `#include <from>` (or "from") becomes `to` in a twin. */
+typedef struct ua_header_pair {
+    char *from, *to;
+} ua_header_pair;
+
+/* A rule map: the async->sync names and headers that a library built with unasync publishes so
+ * that its users' twins call its sync API (docs/configuration.md, "maps"). The runtime's map
+ * (runtime/unasync-runtime.json: async_* -> sync_*, <unasync/async.h> -> <unasync/sync.h>) is
+ * built in and always in force; the transformer knows no other name or header. */
+typedef struct ua_map {
+    char *name; /* "unasync-limiter" */
+    char *path; /* where it was read, for findings */
+    ua_rule *rules;
+    size_t nrules;
+    ua_header_pair *headers;
+    size_t nheaders;
+} ua_map;
+
+/* One entry of the configuration's "maps" list: a map's name or a path, and where it stands. */
+typedef struct ua_map_ref {
+    char *name;
+    unsigned line, col;
+} ua_map_ref;
+
 /* A parsed, validated unasync.json. Paths inside are as written (relative to the file). */
 typedef struct ua_config {
     char *path; /* the configuration file, as given to ua_config_parse (for findings) */
@@ -159,6 +183,10 @@ typedef struct ua_config {
     ua_blocking_rule *blocking;
     size_t nblocking;
     unsigned sources_line, sources_col; /* where "sources" stands, for findings about it */
+    ua_map_ref *map_refs; /* "maps" as written; the engine finds and loads them */
+    size_t nmap_refs;
+    ua_map **maps; /* the maps in force: the built-in runtime map first, then those added */
+    size_t nmaps;
 } ua_config;
 
 /* Parses and validates `len` bytes of unasync.json. Every problem (JSON syntax, unknown key, wrong
@@ -168,8 +196,33 @@ typedef struct ua_config {
  * UA_ENOMEM, with *out NULL and `findings` as they were, when memory runs out. */
 int ua_config_parse(const char *json, size_t len, const char *display_path, ua_config **out,
                     ua_findings *findings);
-/* The configuration used when a project has an empty object `{}` plus the given sources. */
+/* Releases a configuration and the maps it holds. */
 void ua_config_free(ua_config *cfg);
+
+/* Parses `len` bytes of a rule map file ({"unasync_map": 1, "name", "rename", "headers"}).
+ * Problems are UA300 findings at `display_path:line:col` and the result is UA_ECONFIG with *out
+ * NULL; UA_ENOMEM leaves `findings` as they were. On success *out is the caller's
+ * (ua_map_free()). */
+int ua_map_parse(const char *json, size_t len, const char *display_path, ua_map **out,
+                 ua_findings *findings);
+void ua_map_free(ua_map *map);
+
+/* Puts `map` in force in `cfg`, which takes it over whatever the result (it is freed on
+ * failure). A map of the same name replaces the one there (an explicit "unasync-runtime"
+ * replaces the built-in copy). When it renames a name or redirects a header differently from a
+ * map already in force, that is a UA300 finding at `cfg->path` line/col of `ref` (NULL: 1:1),
+ * naming both maps, and the result is UA_ECONFIG. Returns 0, UA_ECONFIG or UA_ENOMEM. */
+int ua_config_add_map(ua_config *cfg, ua_map *map, const ua_map_ref *ref, ua_findings *findings);
+/* Whether `s` is a valid map name: what pkg-config calls a package (letters, digits, '.', '_',
+ * '+', '-'), not starting with '-' or '.', at most 200 characters. */
+int ua_map_name_ok(const char *s);
+/* Whether a "maps" entry names a file (it has a '/' or ends in .json) rather than a map's name. */
+int ua_map_ref_is_path(const char *ref);
+/* The map in force named `name`, or NULL. */
+const ua_map *ua_config_map(const ua_config *cfg, const char *name);
+/* The twin spelling of an #include's header name (as written between <> or ""), from the maps
+ * in force; NULL when no map lists it. The string belongs to the configuration. */
+const char *ua_map_header(const ua_config *cfg, const char *name, size_t len);
 
 /* The twin file name of a source base name under `pattern` ("sync_{name}", "{stem}_sync.{ext}").
  * Returns a new string, which the caller releases with ua_free(), or NULL on allocation
@@ -180,14 +233,16 @@ int ua_is_twin_name(const char *pattern, const char *base);
 
 /* ---- Rename rules ------------------------------------------------------------------------- */
 
-/* Index of the built-in rule `async_*` -> `sync_*` in hit counts: it follows the configured ones. */
-#define UA_RULE_BUILTIN(cfg) ((cfg)->nrules)
+/* Index in hit counts of every rule that comes from a rule map: it follows the configured ones. */
+#define UA_RULE_MAPS(cfg) ((cfg)->nrules)
 
 /* Applies the rules to identifier `name` (length `len`). On a match writes the new name into
- * `out` (capacity `cap`, NUL-terminated), stores the index of the rule in *rule (configured rules
- * first, then UA_RULE_BUILTIN) and returns the new length; returns 0 when no rule applies and -1
- * when the result would not fit. Most specific wins: an exact rule, then the glob with the most
- * literal characters, then the longest literal prefix, then the first rule. */
+ * `out` (capacity `cap`, NUL-terminated), stores the index of the rule in *rule (a configured
+ * rule's index, or UA_RULE_MAPS for a rule of a map) and returns the new length; returns 0 when
+ * no rule applies and -1 when the result would not fit. The project's own rules come first; the
+ * maps' rules apply only to a name none of them matches. Among rules of one kind the most
+ * specific wins: an exact rule, then the glob with the most literal characters, then the longest
+ * literal prefix, then the first rule. */
 int ua_rename(const ua_config *cfg, const char *name, size_t len, char *out, size_t cap,
               size_t *rule);
 
@@ -237,7 +292,7 @@ typedef struct ua_output {
     size_t len;
     ua_srcmap map;
     ua_findings findings;
-    size_t *rule_hits; /* per rule: configured rules, then the built-in one (nrules + 1 entries) */
+    size_t *rule_hits; /* per rule: configured rules, then all maps' (nrules + 1 entries) */
     size_t header_len; /* bytes of line 1, end of line included */
 } ua_output;
 

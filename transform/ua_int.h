@@ -37,6 +37,10 @@ size_t ua_utf8_len(const unsigned char *s, size_t n);
 int ua_is_ident(const char *s, size_t n);
 
 
+/* Applies one rename rule to `name`: the new length (written to `out`, NUL-terminated), 0 when
+ * the rule does not match, -1 when the result would not fit in `cap`. */
+int ua__rule_apply(const ua_rule *r, const char *name, size_t len, char *out, size_t cap);
+
 /* ---- JSON with positions (for unasync.json; cJSON keeps no locations) ---- */
 
 typedef enum { UJ_NULL, UJ_BOOL, UJ_NUMBER, UJ_STRING, UJ_ARRAY, UJ_OBJECT } uj_type;

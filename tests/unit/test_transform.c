@@ -193,7 +193,7 @@ static void rename_most_specific_rule_wins(void **state)
     assert_string_equal(renamed(cfg, "read_async", &rule), "read_blocking");
     assert_string_equal(renamed(cfg, "async_io", &rule), "blocking_io");
     assert_string_equal(renamed(cfg, "async_sleep_ms", &rule), "sync_sleep_ms");
-    assert_int_equal(rule, UA_RULE_BUILTIN(cfg));
+    assert_int_equal(rule, UA_RULE_MAPS(cfg));
     assert_string_equal(renamed(cfg, "async_", &rule), "sync_");
     assert_null(renamed(cfg, "ASYNC_X", &rule));
     assert_null(renamed(cfg, "my_async_x", &rule));
