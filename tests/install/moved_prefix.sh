@@ -27,7 +27,8 @@ mkdir -p "$project"
 cat >"$project/unasync.json" <<'END'
 {
   "sources": ["fetch.c"],
-  "maps": ["unasync-limiter"]
+  "maps": ["unasync-limiter"],
+  "rename": { "fetch": "sync_fetch" }
 }
 END
 cat >"$project/fetch.c" <<'END'
