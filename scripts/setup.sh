@@ -42,7 +42,8 @@ ua_meson_setup() {
     shift
     set -- -Dtests=true -Dbenchmarks=true "$@"
     if [ -f "$dir/build.ninja" ]; then
-        meson configure "$dir" "$@" >/dev/null
+        # --reconfigure, not `meson configure`: it also knows options added since the last setup
+        meson setup --reconfigure "$dir" "$@" >/dev/null
     else
         meson setup "$dir" "$@" >/dev/null
     fi
