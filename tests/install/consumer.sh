@@ -10,13 +10,16 @@ route=${1:?usage: consumer.sh make|meson|subproject|cmake}
 ua_need pkg-config
 ua_workdir
 ua_install
+# As a user of the installed tree would have it: pkg-config finds the libraries and unasync finds
+# the limiter's rule map through `pkg-config --variable=unasync_map` (moved_prefix.sh checks the
+# tool's own share/ instead).
+export PKG_CONFIG_PATH=$UA_PC
 ua_project
 build=$UA_WORK/build
 
 case $route in
 make)
     ua_need make cc
-    export PKG_CONFIG_PATH=$UA_PC
     make -C "$UA_PROJECT" -j2 >"$UA_WORK/make.log" 2>&1 ||
         { cat "$UA_WORK/make.log" >&2; ua_fail "make failed"; }
     make -C "$UA_PROJECT" check UNASYNC="$UA_EXE" || ua_fail "make check failed on fresh twins"
@@ -24,8 +27,7 @@ make)
     ;;
 meson)
     ua_need meson ninja
-    PKG_CONFIG_PATH=$UA_PC PATH=$(dirname "$UA_EXE"):$PATH \
-        meson setup "$build" "$UA_PROJECT" >"$UA_WORK/setup.log" 2>&1 ||
+    PATH=$(dirname "$UA_EXE"):$PATH meson setup "$build" "$UA_PROJECT" >"$UA_WORK/setup.log" 2>&1 ||
         { cat "$UA_WORK/setup.log" >&2; ua_fail "meson setup failed"; }
     grep -q "Program unasync found: YES ($UA_EXE)" "$UA_WORK/setup.log" ||
         { cat "$UA_WORK/setup.log" >&2; ua_fail "find_program('unasync') did not find $UA_EXE"; }
@@ -40,8 +42,9 @@ subproject)
     ua_need meson ninja
     mkdir -p "$UA_PROJECT/subprojects"
     ln -s "$UNASYNC_SOURCE_ROOT" "$UA_PROJECT/subprojects/unasync"
-    # No PKG_CONFIG_PATH to the install: both dependencies and the program must come from the
-    # subproject (forced, in case some unasync is installed on this machine).
+    # Without PKG_CONFIG_PATH to the install, both dependencies and the program, and the map the
+    # subproject's unasync uses, must come from the subproject (forced, in case some unasync is
+    # installed on this machine).
     env -u PKG_CONFIG_PATH meson setup "$build" "$UA_PROJECT" \
         --force-fallback-for=unasync-runtime,unasync-limiter >"$UA_WORK/setup.log" 2>&1 ||
         { cat "$UA_WORK/setup.log" >&2; ua_fail "meson setup with the subproject failed"; }
@@ -51,12 +54,13 @@ subproject)
         ua_fail "dependency('unasync-limiter') was not the subproject's"
     ninja -C "$build" -j2 >"$UA_WORK/ninja.log" 2>&1 ||
         { tail -50 "$UA_WORK/ninja.log" >&2; ua_fail "ninja failed"; }
-    meson test -C "$build" --print-errorlogs twins || ua_fail "meson test twins (the subproject's unasync) failed"
+    env -u PKG_CONFIG_PATH meson test -C "$build" --print-errorlogs twins ||
+        ua_fail "meson test twins (the subproject's unasync) failed"
     ua_run_both "$build/kvgate" "$build/sync_kvgate"
     ;;
 cmake)
     ua_need cmake
-    PKG_CONFIG_PATH=$UA_PC cmake -S "$UA_PROJECT" -B "$build" -DCMAKE_PREFIX_PATH="$UA_ROOT" \
+    cmake -S "$UA_PROJECT" -B "$build" -DCMAKE_PREFIX_PATH="$UA_ROOT" \
         >"$UA_WORK/cmake.log" 2>&1 || { cat "$UA_WORK/cmake.log" >&2; ua_fail "cmake configure failed"; }
     cmake --build "$build" -j2 >"$UA_WORK/build.log" 2>&1 ||
         { cat "$UA_WORK/build.log" >&2; ua_fail "cmake --build failed"; }
