@@ -16,25 +16,25 @@ ua_install
 export PKG_CONFIG_PATH=$UA_PC
 ua_project
 build=$UA_WORK/build
+meson_san=()
+[ "$UA_SANITIZE" = none ] || meson_san=(-Db_sanitize="$UA_SANITIZE" -Db_lundef=false)
 
 case $route in
 make)
     ua_need make cc
-    make -C "$UA_PROJECT" -j2 >"$UA_WORK/make.log" 2>&1 ||
-        { cat "$UA_WORK/make.log" >&2; ua_fail "make failed"; }
+    CFLAGS="-O2 -g $UA_SAN_FLAGS" LDFLAGS="$UA_SAN_FLAGS" ua_logged make make -C "$UA_PROJECT" -j2
     make -C "$UA_PROJECT" check UNASYNC="$UA_EXE" || ua_fail "make check failed on fresh twins"
     ua_run_both "$UA_PROJECT/kvgate" "$UA_PROJECT/sync_kvgate"
     ;;
 meson)
     ua_need meson ninja
-    PATH=$(dirname "$UA_EXE"):$PATH meson setup "$build" "$UA_PROJECT" >"$UA_WORK/setup.log" 2>&1 ||
-        { cat "$UA_WORK/setup.log" >&2; ua_fail "meson setup failed"; }
+    PATH=$(dirname "$UA_EXE"):$PATH \
+        ua_logged setup meson setup "$build" "$UA_PROJECT" "${meson_san[@]}"
     grep -q "Program unasync found: YES ($UA_EXE)" "$UA_WORK/setup.log" ||
-        { cat "$UA_WORK/setup.log" >&2; ua_fail "find_program('unasync') did not find $UA_EXE"; }
+        ua_fail "find_program('unasync') did not find $UA_EXE (see $UA_WORK/setup.log)"
     grep -q 'Run-time dependency unasync-limiter found: YES' "$UA_WORK/setup.log" ||
         ua_fail "dependency('unasync-limiter') did not come from pkg-config"
-    ninja -C "$build" -j2 >"$UA_WORK/ninja.log" 2>&1 ||
-        { cat "$UA_WORK/ninja.log" >&2; ua_fail "ninja failed"; }
+    ua_logged ninja ninja -C "$build" -j2
     meson test -C "$build" --print-errorlogs twins || ua_fail "meson test twins failed"
     ua_run_both "$build/kvgate" "$build/sync_kvgate"
     ;;
@@ -45,25 +45,22 @@ subproject)
     # Without PKG_CONFIG_PATH to the install, both dependencies and the program, and the map the
     # subproject's unasync uses, must come from the subproject (forced, in case some unasync is
     # installed on this machine).
-    env -u PKG_CONFIG_PATH meson setup "$build" "$UA_PROJECT" \
-        --force-fallback-for=unasync-runtime,unasync-limiter >"$UA_WORK/setup.log" 2>&1 ||
-        { cat "$UA_WORK/setup.log" >&2; ua_fail "meson setup with the subproject failed"; }
+    ua_logged setup env -u PKG_CONFIG_PATH meson setup "$build" "$UA_PROJECT" \
+        --force-fallback-for=unasync-runtime,unasync-limiter "${meson_san[@]}"
     grep -q "Program unasync found: YES (overridden)" "$UA_WORK/setup.log" ||
-        { cat "$UA_WORK/setup.log" >&2; ua_fail "find_program('unasync') was not the subproject's"; }
+        ua_fail "find_program('unasync') was not the subproject's (see $UA_WORK/setup.log)"
     grep -q 'Dependency unasync-limiter found: YES .* (overridden)' "$UA_WORK/setup.log" ||
         ua_fail "dependency('unasync-limiter') was not the subproject's"
-    ninja -C "$build" -j2 >"$UA_WORK/ninja.log" 2>&1 ||
-        { tail -50 "$UA_WORK/ninja.log" >&2; ua_fail "ninja failed"; }
+    ua_logged ninja ninja -C "$build" -j2
     env -u PKG_CONFIG_PATH meson test -C "$build" --print-errorlogs twins ||
         ua_fail "meson test twins (the subproject's unasync) failed"
     ua_run_both "$build/kvgate" "$build/sync_kvgate"
     ;;
 cmake)
     ua_need cmake
-    cmake -S "$UA_PROJECT" -B "$build" -DCMAKE_PREFIX_PATH="$UA_ROOT" \
-        >"$UA_WORK/cmake.log" 2>&1 || { cat "$UA_WORK/cmake.log" >&2; ua_fail "cmake configure failed"; }
-    cmake --build "$build" -j2 >"$UA_WORK/build.log" 2>&1 ||
-        { cat "$UA_WORK/build.log" >&2; ua_fail "cmake --build failed"; }
+    ua_logged cmake cmake -S "$UA_PROJECT" -B "$build" -DCMAKE_PREFIX_PATH="$UA_ROOT" \
+        -DCMAKE_C_FLAGS="$UA_SAN_FLAGS" -DCMAKE_EXE_LINKER_FLAGS="$UA_SAN_FLAGS"
+    ua_logged build cmake --build "$build" -j2
     (cd "$build" && ctest --output-on-failure) || ua_fail "ctest failed on fresh twins"
     ua_run_both "$build/kvgate" "$build/sync_kvgate"
     # An async source edited without regenerating: unasync_add_check's test must now fail.

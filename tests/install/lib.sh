@@ -2,8 +2,14 @@
 # the build tree under test, a throwaway redis-server, and running kvgate's async and sync
 # binaries against the answer they must print.
 # Environment (set by tests/install/meson.build): UNASYNC_SOURCE_ROOT, UNASYNC_BUILD_ROOT,
-# UNASYNC_PREFIX, UNASYNC_BINDIR, UNASYNC_LIBDIR.
+# UNASYNC_PREFIX, UNASYNC_BINDIR, UNASYNC_LIBDIR, UNASYNC_SANITIZE (b_sanitize of that build).
 set -euo pipefail
+
+# A sanitizer build installs instrumented libraries, and a program linking them must be built with
+# the same sanitizers (the ASan runtime has to come first): the routes add these flags.
+UA_SANITIZE=${UNASYNC_SANITIZE:-none}
+UA_SAN_FLAGS=""
+[ "$UA_SANITIZE" = none ] || UA_SAN_FLAGS="-fsanitize=$UA_SANITIZE -fno-omit-frame-pointer"
 
 ua_fail() {
     echo "FAIL: $*" >&2
@@ -17,6 +23,13 @@ ua_need() {
         command -v "$t" >/dev/null 2>&1 ||
             ua_fail "$t is not installed; this test needs it (scripts/setup.sh installs it)"
     done
+}
+
+# Runs a command with its output in $UA_WORK/$1.log; on failure prints the log's end and fails.
+ua_logged() {
+    local log=$UA_WORK/$1.log
+    shift
+    "$@" >"$log" 2>&1 || { tail -60 "$log" >&2; ua_fail "$* failed"; }
 }
 
 UA_WORK=""
@@ -50,8 +63,7 @@ ua_under() {
 # UA_LIB and UA_PC (the pkg-config folder).
 ua_install() {
     local dest=$UA_WORK/dest
-    meson install -C "$UNASYNC_BUILD_ROOT" --no-rebuild --destdir "$dest" >"$UA_WORK/install.log" 2>&1 ||
-        { cat "$UA_WORK/install.log" >&2; ua_fail "meson install --destdir failed"; }
+    ua_logged install meson install -C "$UNASYNC_BUILD_ROOT" --no-rebuild --destdir "$dest"
     ua_set_root "$dest"
 }
 
@@ -74,7 +86,8 @@ ua_redis_start() {
     UA_REDIS_PID=$!
     for i in $(seq 100); do
         [ -S "$sock" ] && break
-        kill -0 "$UA_REDIS_PID" 2>/dev/null || { cat "$UA_WORK/redis.log" >&2; ua_fail "redis-server exited"; }
+        kill -0 "$UA_REDIS_PID" 2>/dev/null ||
+            { cat "$UA_WORK/redis.log" >&2; ua_fail "redis-server exited"; }
         sleep 0.05
     done
     [ -S "$sock" ] || ua_fail "redis-server did not open $sock"
@@ -100,7 +113,7 @@ ua_project() {
     done
     (cd "$UA_PROJECT" && "$UA_EXE" --check) || ua_fail "unasync --check fails on fresh twins"
     # The rule map, not copied rules or escape hatches, makes the twin use the limiter's sync API.
-    ! grep -n 'UNASYNC_ASYNC\|rl_sync\|sync_limiter' "$UA_PROJECT"/gate.[ch] "$UA_PROJECT"/kvgate.c ||
+    ! grep -n 'UNASYNC_ASYNC\|rl_sync\|sync_limiter' "$UA_PROJECT"/{gate.c,gate.h,kvgate.c} ||
         ua_fail "the async sources must not spell out the sync API"
     grep -q '#include <unasync/limiter/sync_limiter.h>' "$UA_PROJECT/sync_gate.h" ||
         ua_fail "sync_gate.h does not include <unasync/limiter/sync_limiter.h>"
@@ -119,6 +132,11 @@ beta: 8 writes, 3 granted, 5 denied, retry after 20001 ms, 3 stored
 END
 }
 
+# Fails showing what $1 printed ($2) beside what it should have for backend $3.
+ua_fail_output() {
+    ua_fail "$1 printed:"$'\n'"$2"$'\n'"expected:"$'\n'"$(ua_expected "$3")"
+}
+
 # Runs the async binary $1 and the sync binary $2 on the memory backend and on a fresh
 # redis-server, comparing what they print with ua_expected.
 ua_run_both() {
@@ -127,11 +145,10 @@ ua_run_both() {
     for bin in "$1" "$2"; do
         [ -x "$bin" ] || ua_fail "$bin was not built"
         out=$(LD_LIBRARY_PATH=$UA_LIB "$bin") || ua_fail "$bin (memory) exited $?: $out"
-        [ "$out" = "$(ua_expected memory)" ] ||
-            ua_fail "$bin (memory) printed:"$'\n'"$out"$'\n'"expected:"$'\n'"$(ua_expected memory)"
-        out=$(LD_LIBRARY_PATH=$UA_LIB "$bin" "$UA_REDIS_URL") || ua_fail "$bin (redis) exited $?: $out"
-        [ "$out" = "$(ua_expected redis)" ] ||
-            ua_fail "$bin (redis) printed:"$'\n'"$out"$'\n'"expected:"$'\n'"$(ua_expected redis)"
+        [ "$out" = "$(ua_expected memory)" ] || ua_fail_output "$bin (memory)" "$out" memory
+        out=$(LD_LIBRARY_PATH=$UA_LIB "$bin" "$UA_REDIS_URL") ||
+            ua_fail "$bin (redis) exited $?: $out"
+        [ "$out" = "$(ua_expected redis)" ] || ua_fail_output "$bin (redis)" "$out" redis
         echo "ok: $(basename "$bin") on memory and on redis"
     done
     ua_redis_stop

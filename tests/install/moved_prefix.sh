@@ -46,7 +46,7 @@ END
 
 cd "$project"
 run() { env -u PKG_CONFIG_PATH -u UNASYNC_MAP_PATH -u CPATH -u C_INCLUDE_PATH "$UA_EXE" "$@"; }
-run --write >"$UA_WORK/write.log" 2>&1 || { cat "$UA_WORK/write.log" >&2; ua_fail "unasync --write failed"; }
+ua_logged write run --write
 grep -q '#include <unasync/limiter/sync_limiter.h>' sync_fetch.c ||
     ua_fail "the moved unasync did not apply the installed limiter map to sync_fetch.c"
 
@@ -56,7 +56,8 @@ rc=$?
 set -e
 cat "$UA_WORK/check.log"
 [ "$rc" -eq 1 ] || ua_fail "unasync --check exited $rc, expected 1 (lint errors)"
-! grep -q 'UA000' "$UA_WORK/check.log" || ua_fail "the moved unasync did not find the installed headers"
+! grep -q 'UA000' "$UA_WORK/check.log" ||
+    ua_fail "the moved unasync did not find the installed headers"
 for line in 7 8 9; do
     grep -q "fetch.c:$line:.*UA001" "$UA_WORK/check.log" || ua_fail "no UA001 on fetch.c:$line"
 done
