@@ -52,6 +52,9 @@ subproject)
     grep -q 'Dependency unasync-limiter found: YES .* (overridden)' "$UA_WORK/setup.log" ||
         ua_fail "dependency('unasync-limiter') was not the subproject's"
     ua_logged ninja ninja -C "$build" -j2
+    # default_options in kvgate's dependency() calls: unasync's own tests and benchmarks are off.
+    [ ! -e "$build/subprojects/unasync/tests" ] && [ ! -e "$build/subprojects/unasync/bench" ] ||
+        ua_fail "the subproject built unasync's tests or benchmarks"
     env -u PKG_CONFIG_PATH meson test -C "$build" --print-errorlogs twins ||
         ua_fail "meson test twins (the subproject's unasync) failed"
     ua_run_both "$build/kvgate" "$build/sync_kvgate"
