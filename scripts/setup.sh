@@ -6,7 +6,7 @@ set -euo pipefail
 # Debian packages: build, libraries, the real servers and editors the tests drive.
 UNASYNC_APT_BUILD=(gcc clang llvm-14 libclang-dev libclang-rt-14-dev meson ninja-build pkg-config
     libuv1-dev libcjson-dev libcmocka-dev libhiredis-dev git)
-UNASYNC_APT_TEST=(redis-server redis-tools valgrind neovim nodejs chromium ripgrep
+UNASYNC_APT_TEST=(redis-server redis-tools valgrind neovim nodejs chromium ripgrep cmake make
     libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev python3 groff-base man-db)
 
 ua_missing_packages() {
