@@ -49,7 +49,8 @@ typedef struct ue_project {
  * writes at the build root, in the executable's folder or up to two folders above it. Computed
  * once; the result lives as long as the process and is safe to read from any thread. */
 typedef struct ue_layout {
-    const char *includedir; /* the runtime's headers: holds unasync/async.h */
+    const char *includedir; /* the runtime's and limiter's headers (unasync/async.h); in a
+                             * build tree, ':'-separated folders */
     const char *mapdir;     /* rule maps installed beside this unasync (NAME.json) */
     const char *docdir;     /* the lint's rule pages (UA000.md ...) */
     int installed;          /* 1: the installed layout; 0: a build tree, or nothing found */

@@ -480,15 +480,21 @@ int ul__flags(ul_ctx *ctx, const ue_project *p, const char *abs, ul__args *a)
         if (rc)
             return rc;
     }
-    /* The runtime's headers (<unasync/async.h>) are part of this tool: like a compiler's own
-     * headers they are found last (-idirafter), from where this unasync was installed or the
-     * source tree of its build (ue_layout_get), so a project needs no flag just for them. */
-    {
-        const char *dir = ue_layout_get()->includedir;
-        char hdr[PATH_MAX + 32];
-        if (dir && snprintf(hdr, sizeof hdr, "%s/unasync/async.h", dir) < (int)sizeof hdr &&
-            is_file(hdr) && (ul__args_push(a, "-idirafter") || ul__args_push(a, dir)))
-            return UL_ENOMEM;
+    /* The runtime's and the limiter's headers (<unasync/async.h>, <unasync/limiter/...>) are
+     * part of this tool: like a compiler's own headers they are found last (-idirafter), from
+     * where this unasync was installed or the source tree of its build (ue_layout_get: one
+     * folder installed, ':'-separated folders in a build tree), so a project needs no flag just
+     * for them. */
+    for (const char *d = ue_layout_get()->includedir; d && *d;) {
+        size_t n = strcspn(d, ":");
+        char dir[PATH_MAX];
+        if (n && n < sizeof dir) {
+            memcpy(dir, d, n);
+            dir[n] = '\0';
+            if (is_dir(dir) && (ul__args_push(a, "-idirafter") || ul__args_push(a, dir)))
+                return UL_ENOMEM;
+        }
+        d += n + (d[n] == ':');
     }
     /* parse as C whatever the extension; warnings cost time and the lint reports none */
     if (ul__args_push(a, "-x") || ul__args_push(a, "c") || ul__args_push(a, "-w"))

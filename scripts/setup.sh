@@ -43,7 +43,7 @@ ua_ensure_npm() {
 ua_meson_setup() {
     local dir=$1
     shift
-    set -- -Dtests=true -Dbenchmarks=true "$@"
+    set -- -Dtests=true -Dbenchmarks=true -Dpkgconfig.relocatable=true "$@"
     if [ -f "$dir/build.ninja" ]; then
         meson setup --reconfigure "$dir" "$@" >/dev/null
     else
