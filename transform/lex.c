@@ -612,6 +612,15 @@ int ua_lex_next(const char *src, size_t len, size_t *pos, ua_token *t)
             p = q;
             continue;
         }
+        if ((c >= 'a' && c <= 'z' && c != 'u') || (c >= 'A' && c <= 'Z' && c != 'L' && c != 'U') ||
+            c == '_' || c == '$') { /* the common case first: no look-ahead needed */
+            end = lex_ident(L, q);
+            t->off = start;
+            t->len = end - start;
+            t->kind = ident_kind(L, start, end - start);
+            *pos = end;
+            return 1;
+        }
         /* the character after the first, looked at as clang looks ahead (see peek) */
         size_t s2, s3;
         unsigned c2 = peek(L, q, &s2);

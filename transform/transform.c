@@ -91,6 +91,7 @@ typedef struct xf {
     char guard_from[256], guard_to[300];
     size_t guard_len, async_len, await_len;
     strset renamed; /* target -> first source name */
+    strset memo;    /* identifier -> what the rules make of it (NULL: nothing), rule in offs */
     int oom;
 } xf;
 
@@ -270,7 +271,7 @@ static int tokenize(xf *x)
     if (ua_grow((void **)&x->toks, &cap, x->len / 5 + 16, sizeof *x->toks))
         return UA_ENOMEM;
     while (ua_lex_next(x->src, x->len, &pos, &t)) {
-        if (ua_grow((void **)&x->toks, &cap, x->ntoks + 1, sizeof *x->toks))
+        if (x->ntoks == cap && ua_grow((void **)&x->toks, &cap, x->ntoks + 1, sizeof *x->toks))
             return UA_ENOMEM;
         tok *k = &x->toks[x->ntoks++];
         k->off = t.off;
@@ -278,7 +279,7 @@ static int tokenize(xf *x)
         k->kind = (unsigned char)t.kind;
         k->flags = 0;
         k->dir = (size_t)-1;
-        if (t.kind != T_COMMENT && t.kind != T_LITERAL)
+        if (t.kind == T_IDENT || t.kind == T_KEYWORD) /* the only ones spelled (ident_text) */
             for (size_t i = t.off; i < t.off + t.len; i++)
                 if (x->src[i] == '\\' ||
                     (x->src[i] == '?' && i + 2 < t.off + t.len && x->src[i + 1] == '?'))
@@ -293,12 +294,13 @@ static int build_lines(xf *x)
     if (ua_grow((void **)&x->line_starts, &cap, 1, sizeof *x->line_starts))
         return UA_ENOMEM;
     x->line_starts[x->nlines++] = 0;
-    for (size_t i = 0; i < x->len; i++)
-        if (x->src[i] == '\n') {
-            if (ua_grow((void **)&x->line_starts, &cap, x->nlines + 1, sizeof *x->line_starts))
-                return UA_ENOMEM;
-            x->line_starts[x->nlines++] = i + 1;
-        }
+    for (const char *p = x->src, *end = x->src + x->len;
+         (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++) {
+        if (x->nlines == cap &&
+            ua_grow((void **)&x->line_starts, &cap, x->nlines + 1, sizeof *x->line_starts))
+            return UA_ENOMEM;
+        x->line_starts[x->nlines++] = (size_t)(p - x->src) + 1;
+    }
     return 0;
 }
 
@@ -594,8 +596,6 @@ static void process_conditionals(xf *x)
     }
     for (size_t k = 0; k < x->ndirs; k++) {
         directive *d = &x->dirs[k];
-        unsigned line, col;
-        linecol(x, x->toks[d->first].off, &line, &col);
         if (dir_is(d, "if") || dir_is(d, "ifdef") || dir_is(d, "ifndef")) {
             int h = hatch_kind(x, d);
             if (h == H_BAD) {
@@ -920,7 +920,19 @@ static void rename_ident(xf *x, size_t i, const char *name, size_t n)
     if (x->guard_len && n == x->guard_len && memcmp(name, x->guard_from, n) == 0) {
         m = snprintf(to, sizeof to, "%s", x->guard_to);
     } else {
-        m = ua_rename(x->cfg, name, n, to, sizeof to, &rule);
+        /* a file uses few names many times: the rules are applied once per name */
+        long k = set_find(&x->memo, name, n);
+        if (k >= 0) {
+            const char *v = x->memo.vals[k];
+            m = v ? (int)strlen(v) : 0;
+            if (v)
+                memcpy(to, v, (size_t)m + 1);
+            rule = x->memo.offs[k];
+        } else {
+            m = ua_rename(x->cfg, name, n, to, sizeof to, &rule);
+            if (m >= 0 && set_put(&x->memo, name, n, m > 0 ? to : NULL, rule) < 0)
+                x->oom = 1;
+        }
     }
     if (m < 0) {
         finding(x, x->toks[i].off, x->toks[i].len, UA_ERROR, "UA006",
@@ -1157,6 +1169,7 @@ done:
     ua_free(x.toks);
     ua_free(x.line_starts);
     set_free(&x.renamed);
+    set_free(&x.memo);
     if (rc == UA_ENOMEM)
         ua_output_free(out); /* no partial result */
     return rc;
