@@ -1046,10 +1046,18 @@ done:
     ua_free(rel);
 }
 
+/* How long input must pause before the lint that a drift publish did not wait for runs: a lint
+ * reparse takes longer than a drift check, and must not hold up the next save. */
+#define SRV_LINT_LATER_MS 50
+
+static void srv__on_lint_later(uv_timer_t *h);
+
 static int srv__schedule_idle(srv_t *s, const char *path)
 {
     struct srv_engine *e = s->engine;
     char *copy;
+    if (e->n_lint_paths > 0) /* typing goes on: the queued lint waits for a pause */
+        uv_timer_start(e->lint_later, srv__on_lint_later, SRV_LINT_LATER_MS, 0);
     if (s->idle_ms == 0) /* switched off (bench/server) */
         return 0;
     if ((copy = srv_strdup(path)) == NULL)
@@ -1100,15 +1108,29 @@ static void srv__on_lint_later(uv_timer_t *h)
         srv_log(s, 1, "refreshing diagnostics failed: %s", srv_strerror(rc));
 }
 
-/* Queues source path (absolute) for srv__on_lint_later, which runs once the loop is free. */
+/* A request that shows lint results (pull diagnostics, code actions, a lint fix) does not wait
+ * for the pause: the queued lints run first. */
+static void srv__lint_pending_now(srv_t *s)
+{
+    struct srv_engine *e = s->engine;
+    if (e->n_lint_paths == 0)
+        return;
+    uv_timer_stop(e->lint_later);
+    srv__on_lint_later(e->lint_later);
+}
+
+/* Queues source path (absolute) for srv__on_lint_later, which runs once input has paused for
+ * SRV_LINT_LATER_MS (every queued lint and every keystroke push it back). */
 static int srv__schedule_lint(srv_t *s, const char *path)
 {
     struct srv_engine *e = s->engine;
     char **np, *copy;
     size_t i;
     for (i = 0; i < e->n_lint_paths; i++)
-        if (strcmp(e->lint_paths[i], path) == 0)
+        if (strcmp(e->lint_paths[i], path) == 0) {
+            uv_timer_start(e->lint_later, srv__on_lint_later, SRV_LINT_LATER_MS, 0);
             return 0;
+        }
     if (e->lint_later == NULL) {
         if ((e->lint_later = srv_malloc(sizeof(*e->lint_later))) == NULL)
             return SRV_ENOMEM;
@@ -1127,7 +1149,7 @@ static int srv__schedule_lint(srv_t *s, const char *path)
     }
     e->lint_paths = np;
     e->lint_paths[e->n_lint_paths++] = copy;
-    uv_timer_start(e->lint_later, srv__on_lint_later, 0, 0);
+    uv_timer_start(e->lint_later, srv__on_lint_later, SRV_LINT_LATER_MS, 0);
     return 0;
 }
 
@@ -1289,12 +1311,16 @@ done:
 
 int srv_encode_report(srv_t *s, const lsp_id_t *id, const char *path, lsp_out_t *out)
 {
-    char *c = path ? srv__canonical(path) : NULL;
-    srv_file_t *f = c ? srv__file(s, c, false) : NULL;
+    char *c;
+    srv_file_t *f;
     lsp_related_t *rel = NULL;
     lsp_diagnostic_t *d = NULL;
     int rc;
-    bool oom = path != NULL && c == NULL;
+    bool oom;
+    srv__lint_pending_now(s); /* before f is found: it may add files */
+    c = path ? srv__canonical(path) : NULL;
+    f = c ? srv__file(s, c, false) : NULL;
+    oom = path != NULL && c == NULL;
     srv_free(c);
     if (oom)
         return SRV_ENOMEM;
@@ -1380,6 +1406,7 @@ int srv_code_actions(srv_t *s, const lsp_msg_t *m, lsp_out_t *out)
 {
     char *path = NULL, *c = NULL;
     int rc = srv_uri_path(m->p.uri, &path);
+    srv__lint_pending_now(s);
     if (rc == 0 && path != NULL && (c = srv__canonical(path)) == NULL)
         rc = SRV_ENOMEM;
     srv_file_t *f = c ? srv__file(s, c, false) : NULL;
@@ -1519,6 +1546,7 @@ int srv_lint_fix(srv_t *s, const char *arg)
     const ul_fix *x;
     srv_doc_t *doc;
     int rc = SRV_EINVAL;
+    srv__lint_pending_now(s);
     if (hash == NULL || sscanf(hash + 1, "%u:%u:%7[A-Z0-9]:%zu", &line, &col, code, &k) != 4)
         return SRV_EINVAL;
     if ((uri = srv_strndup(arg, (size_t)(hash - arg))) == NULL)
