@@ -836,3 +836,88 @@ int ua_lex(const char *src, size_t len, ua_token **toks, size_t *ntoks)
     *ntoks = n;
     return 0;
 }
+
+/* ---- re-lexing after an edit ---- */
+
+int ua_relex(const char *src, size_t len, const ua_token *old, size_t n_old, size_t eoff,
+             size_t olen, size_t nlen, ua_token **out, size_t *n_out, size_t *relexed)
+{
+    size_t line = eoff, k, cap = 0, n = 0, pos, lexed = 0;
+    ua_token *v = NULL, t;
+    *out = NULL;
+    *n_out = 0;
+    if (relexed)
+        *relexed = 0;
+    if (eoff > len || nlen > len - eoff)
+        return UA_EINVAL;
+    /* Restart at the end of an old token on an earlier line whose look-ahead cannot have
+     * reached the edit: a token looks at most a UCN (10 bytes) past its end, plus splices, and
+     * a splice needs a backslash (or ??/). So: 16 bytes before the edit at least, and no
+     * backslash or '?' in the 32 bytes after the restart point (earlier tokens' look-ahead
+     * crosses it only through a splice chain that would show there). */
+    while (line > 0 && src[line - 1] != '\n')
+        line--;
+    k = 0;
+    {
+        size_t lo = 0, hi = n_old; /* old tokens are sorted: the first ending past `line` */
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (old[mid].off + old[mid].len <= line)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        k = lo;
+    }
+    while (k > 0) {
+        size_t from = old[k - 1].off + old[k - 1].len, i;
+        int safe = from + 16 <= eoff;
+        for (i = from; safe && i < from + 32 && i < eoff; i++)
+            if (src[i] == '\\' || src[i] == '?')
+                safe = 0;
+        if (safe)
+            break;
+        k--;
+    }
+    if (ua_grow((void **)&v, &cap, k + 64, sizeof *v))
+        return UA_ENOMEM;
+    if (k)
+        memcpy(v, old, k * sizeof *v);
+    n = k;
+    pos = k ? old[k - 1].off + old[k - 1].len : 0;
+    /* lex until a token starts, past the edit, where an old one started (shifted): from there
+     * on both streams see the same bytes, and the raw lexer has no other state */
+    size_t j = k, edit_end = eoff + nlen;
+    while (ua_lex_next(src, len, &pos, &t)) {
+        lexed++;
+        if (t.off >= edit_end) {
+            size_t want = t.off - nlen + olen;
+            while (j < n_old && old[j].off < want)
+                j++;
+            if (j < n_old && old[j].off == want && old[j].len == t.len && old[j].kind == t.kind) {
+                size_t rest = n_old - j;
+                if (ua_grow((void **)&v, &cap, n + rest, sizeof *v)) {
+                    ua_free(v);
+                    return UA_ENOMEM;
+                }
+                for (size_t r = 0; r < rest; r++) {
+                    v[n + r] = old[j + r];
+                    v[n + r].off = old[j + r].off - olen + nlen;
+                }
+                n += rest;
+                goto done;
+            }
+        }
+        if (n == cap && ua_grow((void **)&v, &cap, n + 1, sizeof *v)) {
+            ua_free(v);
+            return UA_ENOMEM;
+        }
+        v[n++] = t;
+    }
+done:
+    *out = v;
+    *n_out = n;
+    if (relexed)
+        *relexed = lexed;
+    return 0;
+}

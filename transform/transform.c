@@ -263,27 +263,38 @@ static int check_bytes(xf *x)
     return 0;
 }
 
-static int tokenize(xf *x)
+static void tok_from(tok *k, const ua_token *t, const char *src)
+{
+    k->off = t->off;
+    k->len = t->len;
+    k->kind = (unsigned char)t->kind;
+    k->flags = 0;
+    k->dir = (size_t)-1;
+    if (t->kind == T_IDENT || t->kind == T_KEYWORD) /* the only ones spelled (ident_text) */
+        for (size_t i = t->off; i < t->off + t->len; i++)
+            if (src[i] == '\\' || (src[i] == '?' && i + 2 < t->off + t->len && src[i + 1] == '?'))
+                k->flags |= F_SPLICED;
+}
+
+static int tokenize(xf *x, const ua_token *given, size_t ngiven)
 {
     size_t cap = 0, pos = 0;
     ua_token t;
+    if (given) {
+        if (ua_grow((void **)&x->toks, &cap, ngiven + 1, sizeof *x->toks))
+            return UA_ENOMEM;
+        for (size_t i = 0; i < ngiven; i++)
+            tok_from(&x->toks[i], &given[i], x->src);
+        x->ntoks = ngiven;
+        return 0;
+    }
     /* about one token per 5 bytes of C: reserve that, grow when a file is denser */
     if (ua_grow((void **)&x->toks, &cap, x->len / 5 + 16, sizeof *x->toks))
         return UA_ENOMEM;
     while (ua_lex_next(x->src, x->len, &pos, &t)) {
         if (x->ntoks == cap && ua_grow((void **)&x->toks, &cap, x->ntoks + 1, sizeof *x->toks))
             return UA_ENOMEM;
-        tok *k = &x->toks[x->ntoks++];
-        k->off = t.off;
-        k->len = t.len;
-        k->kind = (unsigned char)t.kind;
-        k->flags = 0;
-        k->dir = (size_t)-1;
-        if (t.kind == T_IDENT || t.kind == T_KEYWORD) /* the only ones spelled (ident_text) */
-            for (size_t i = t.off; i < t.off + t.len; i++)
-                if (x->src[i] == '\\' ||
-                    (x->src[i] == '?' && i + 2 < t.off + t.len && x->src[i + 1] == '?'))
-                    k->flags |= F_SPLICED;
+        tok_from(&x->toks[x->ntoks++], &t, x->src);
     }
     return 0;
 }
@@ -1101,8 +1112,26 @@ static int valid_path(const char *p)
     return *p && !strstr(p, "*/") && !strchr(p, '\n') && !strchr(p, '\r') && strlen(p) < 1000;
 }
 
+static int transform(const ua_project *proj, const char *src_rel, const char *src, size_t len,
+                     const ua_token *given, size_t ngiven, ua_output *out);
+
 int ua_transform(ua_ctx *ctx, const ua_project *proj, const char *src_rel, const char *src,
                  size_t len, ua_output *out)
+{
+    (void)ctx;
+    return transform(proj, src_rel, src, len, NULL, 0, out);
+}
+
+int ua_transform_tokens(ua_ctx *ctx, const ua_project *proj, const char *src_rel, const char *src,
+                        size_t len, const ua_token *toks, size_t ntoks, ua_output *out)
+{
+    static const ua_token none = {0, 0, 0};
+    (void)ctx;
+    return transform(proj, src_rel, src, len, toks ? toks : &none, toks ? ntoks : 0, out);
+}
+
+static int transform(const ua_project *proj, const char *src_rel, const char *src, size_t len,
+                     const ua_token *given, size_t ngiven, ua_output *out)
 {
     memset(out, 0, sizeof *out);
     if (!proj || !proj->cfg || !src_rel || (!src && len))
@@ -1118,7 +1147,6 @@ int ua_transform(ua_ctx *ctx, const ua_project *proj, const char *src_rel, const
         }
         return UA_ESOURCE;
     }
-    (void)ctx;
     xf x;
     memset(&x, 0, sizeof x);
     x.proj = proj;
@@ -1136,7 +1164,7 @@ int ua_transform(ua_ctx *ctx, const ua_project *proj, const char *src_rel, const
         rc = UA_ESOURCE;
         goto done;
     }
-    if ((rc = tokenize(&x)))
+    if ((rc = tokenize(&x, given, ngiven)))
         goto done;
     if ((rc = find_directives(&x)))
         goto done;

@@ -66,6 +66,19 @@ int ua_lex(const char *src, size_t len, ua_token **toks, size_t *ntoks);
  * length. */
 size_t ua_lex_spelling(const char *src, size_t len, const ua_token *t, char *buf, size_t cap);
 
+/* After an edit that replaced old bytes [eoff, eoff + olen) by the nlen bytes now at eoff of
+ * `src` (len bytes in all), the new token list from the old one (old, n_old, of the old bytes):
+ * the tokens before the edited lines are kept, lexing restarts at a token boundary before them
+ * and stops where a token past the edit starts where an old one did (shifted), and the rest is
+ * the old tokens moved by nlen - olen. Exactly what ua_lex gives on src. *relexed (may be NULL)
+ * is how many tokens were lexed. 0, UA_EINVAL or UA_ENOMEM (nothing in *out). */
+int ua_relex(const char *src, size_t len, const ua_token *old, size_t n_old, size_t eoff,
+             size_t olen, size_t nlen, ua_token **out, size_t *n_out, size_t *relexed);
+
+/* ua_transform with the source's tokens given (as ua_lex or ua_relex makes them). */
+int ua_transform_tokens(ua_ctx *ctx, const ua_project *proj, const char *src_rel, const char *src,
+                        size_t len, const ua_token *toks, size_t ntoks, ua_output *out);
+
 /* ---- JSON with positions (for unasync.json; cJSON keeps no locations) ---- */
 
 typedef enum { UJ_NULL, UJ_BOOL, UJ_NUMBER, UJ_STRING, UJ_ARRAY, UJ_OBJECT } uj_type;
