@@ -36,5 +36,8 @@ void srv_set_allocator(void *(*malloc_fn)(size_t), void *(*realloc_fn)(void *, s
  * Logs go to stderr and window/logMessage, never to stdout. Returns the process exit status:
  * 0 when `exit` (or end of input) followed a `shutdown` request, 1 otherwise. */
 int srv_run_stdio(void);
+/* The same with the idle pre-check (the check prepared when typing pauses) switched off when
+ * `precheck` is 0, so that every save does all its work when it arrives (bench/server). */
+int srv_run_stdio_precheck(int precheck);
 
 #endif

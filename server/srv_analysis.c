@@ -73,6 +73,9 @@ struct srv_engine {
     ul_ctx *lint; /* keeps a translation unit per source: reparse with a precompiled preamble */
     srv_lint_t *lints;
     size_t n_lints;
+    uv_timer_t *lint_later; /* lints the sources a drift publish did not wait for */
+    char **lint_paths;
+    size_t n_lint_paths;
 };
 
 typedef struct srv_ov {
@@ -497,16 +500,11 @@ static int srv__add_diag(srv_file_t *f, lsp_range_t r, lsp_severity_t sev, const
     return 0;
 }
 
-/* Replaces the lint diagnostics of file f (source rel of p) with a fresh lint's. */
-static int srv__add_lint_diags(srv_t *s, ue_project *p, const char *rel, srv_file_t *f)
+/* Appends the diagnostics of lint result l to f. */
+static int srv__lint_result_diags(srv_t *s, const srv_lint_t *l, srv_file_t *f)
 {
-    const srv_lint_t *l;
     size_t i;
     int rc;
-    if (!s->settings.lint_enable)
-        return 0;
-    if ((rc = srv__lint(s, p, rel, &l)) != 0)
-        return rc == 1 ? 0 : rc; /* unreadable: no lint diagnostics */
     for (i = 0; i < l->r.findings.n; i++) {
         const ua_finding *x = &l->r.findings.v[i];
         lsp_range_t r;
@@ -520,6 +518,57 @@ static int srv__add_lint_diags(srv_t *s, ue_project *p, const char *rel, srv_fil
         f->d[f->n - 1].f_col = x->col;
     }
     return 0;
+}
+
+/* Appends to f the diagnostics of a fresh lint of source rel of p. */
+static int srv__add_lint_diags(srv_t *s, ue_project *p, const char *rel, srv_file_t *f)
+{
+    const srv_lint_t *l;
+    int rc;
+    if (!s->settings.lint_enable)
+        return 0;
+    if ((rc = srv__lint(s, p, rel, &l)) != 0)
+        return rc == 1 ? 0 : rc; /* unreadable: no lint diagnostics */
+    return srv__lint_result_diags(s, l, f);
+}
+
+static int srv__schedule_lint(srv_t *s, const char *path);
+
+/* Appends to nf the lint diagnostics that a drift publish of source rel of p (absolute path
+ * abs) carries without waiting for the lint: the lint's result when it is for these very bytes,
+ * else those already published for the file, and the lint is run soon after (drift never waits
+ * for the lint; lint diagnostics follow on their own schedule). */
+static int srv__lint_diags_now(srv_t *s, ue_project *p, const char *rel, const char *abs,
+                               srv_file_t *nf)
+{
+    srv_ov_t ovd = {s, p};
+    const srv_lint_t *l = srv__lint_find(s->engine, abs);
+    const srv_file_t *old = srv__file(s, abs, false);
+    const char *b;
+    size_t n, i;
+    char *owned = NULL;
+    int rc;
+    if (!s->settings.lint_enable)
+        return 0;
+    if (l != NULL && l->p == p && srv__current_bytes(&ovd, rel, &b, &n, &owned) == 0) {
+        bool fresh = srv__same(l->bytes, l->len, b, n);
+        ua_free(owned); /* the file's bytes, from ue_read_file */
+        if (fresh)
+            return srv__lint_result_diags(s, l, nf);
+    }
+    for (i = 0; old != NULL && i < old->n; i++) {
+        const srv_diag_t *d = &old->d[i];
+        srv_diag_t *nd;
+        if (!d->lint)
+            continue;
+        if ((rc = srv__add_diag(nf, d->range, d->severity, d->code, false, "%s", d->message)) != 0)
+            return rc;
+        nd = &nf->d[nf->n - 1];
+        nd->lint = true;
+        nd->f_line = d->f_line;
+        nd->f_col = d->f_col;
+    }
+    return srv__schedule_lint(s, abs);
 }
 
 /* Replaces the lint diagnostics of file f (source rel of p) with a fresh lint's. Returns 0 or
@@ -812,7 +861,7 @@ static int srv__diagnose(srv_t *s, ue_project *p, const ue_twin *t, srv_event_t 
             0)
             goto done;
     }
-    if ((sub = srv__add_lint_diags(s, p, t->source, &nfs)) != 0) {
+    if ((sub = srv__lint_diags_now(s, p, t->source, src, &nfs)) != 0) {
         rc = sub;
         goto done;
     }
@@ -997,11 +1046,21 @@ done:
     ua_free(rel);
 }
 
+/* How long input must pause before the lint that a drift publish did not wait for runs: a lint
+ * reparse takes longer than a drift check, and must not hold up the next save. */
+#define SRV_LINT_LATER_MS 50
+
+static void srv__on_lint_later(uv_timer_t *h);
+
 static int srv__schedule_idle(srv_t *s, const char *path)
 {
     struct srv_engine *e = s->engine;
-    char *copy = srv_strdup(path);
-    if (copy == NULL)
+    char *copy;
+    if (e->n_lint_paths > 0) /* typing goes on: the queued lint waits for a pause */
+        uv_timer_start(e->lint_later, srv__on_lint_later, SRV_LINT_LATER_MS, 0);
+    if (s->idle_ms == 0) /* switched off (bench/server) */
+        return 0;
+    if ((copy = srv_strdup(path)) == NULL)
         return SRV_ENOMEM;
     if (e->idle == NULL) {
         if ((e->idle = srv_malloc(sizeof(*e->idle))) == NULL) {
@@ -1019,6 +1078,78 @@ static int srv__schedule_idle(srv_t *s, const char *path)
     srv_free(e->idle_path);
     e->idle_path = copy;
     uv_timer_start(e->idle, srv__on_idle, s->idle_ms, 0);
+    return 0;
+}
+
+/* The lint after a drift publish: every source waiting for it, one after another. */
+static void srv__on_lint_later(uv_timer_t *h)
+{
+    srv_t *s = h->data;
+    struct srv_engine *e = s->engine;
+    int rc = 0;
+    while (e->n_lint_paths > 0 && !s->exiting) {
+        char *path = e->lint_paths[0], *rel = NULL;
+        ue_project *p = NULL;
+        srv_file_t *f;
+        memmove(e->lint_paths, e->lint_paths + 1, --e->n_lint_paths * sizeof(*e->lint_paths));
+        if ((rc = srv__project_for(s, path, &p)) == 0 && p != NULL &&
+            (rel = ue_rel(p, path)) != NULL && ue_is_source(p, rel, NULL)) {
+            if ((f = srv__file(s, path, true)) == NULL)
+                rc = SRV_ENOMEM;
+            else if ((rc = srv__lint_diags(s, p, rel, f)) == 0)
+                rc = srv__flush_file(s, f);
+        }
+        if (rc != 0)
+            srv_log(s, 1, "linting %s failed: %s", path, srv_strerror(rc));
+        srv_free(path);
+        ua_free(rel);
+    }
+    if ((rc = srv__refresh_pull(s)) != 0)
+        srv_log(s, 1, "refreshing diagnostics failed: %s", srv_strerror(rc));
+}
+
+/* A request that shows lint results (pull diagnostics, code actions, a lint fix) does not wait
+ * for the pause: the queued lints run first. */
+static void srv__lint_pending_now(srv_t *s)
+{
+    struct srv_engine *e = s->engine;
+    if (e->n_lint_paths == 0)
+        return;
+    uv_timer_stop(e->lint_later);
+    srv__on_lint_later(e->lint_later);
+}
+
+/* Queues source path (absolute) for srv__on_lint_later, which runs once input has paused for
+ * SRV_LINT_LATER_MS (every queued lint and every keystroke push it back). */
+static int srv__schedule_lint(srv_t *s, const char *path)
+{
+    struct srv_engine *e = s->engine;
+    char **np, *copy;
+    size_t i;
+    for (i = 0; i < e->n_lint_paths; i++)
+        if (strcmp(e->lint_paths[i], path) == 0) {
+            uv_timer_start(e->lint_later, srv__on_lint_later, SRV_LINT_LATER_MS, 0);
+            return 0;
+        }
+    if (e->lint_later == NULL) {
+        if ((e->lint_later = srv_malloc(sizeof(*e->lint_later))) == NULL)
+            return SRV_ENOMEM;
+        if (uv_timer_init(s->loop, e->lint_later) != 0) {
+            srv_free(e->lint_later);
+            e->lint_later = NULL;
+            return SRV_EIO;
+        }
+        e->lint_later->data = s;
+    }
+    if ((copy = srv_strdup(path)) == NULL)
+        return SRV_ENOMEM;
+    if ((np = srv_realloc(e->lint_paths, (e->n_lint_paths + 1) * sizeof(*np))) == NULL) {
+        srv_free(copy);
+        return SRV_ENOMEM;
+    }
+    e->lint_paths = np;
+    e->lint_paths[e->n_lint_paths++] = copy;
+    uv_timer_start(e->lint_later, srv__on_lint_later, SRV_LINT_LATER_MS, 0);
     return 0;
 }
 
@@ -1180,12 +1311,16 @@ done:
 
 int srv_encode_report(srv_t *s, const lsp_id_t *id, const char *path, lsp_out_t *out)
 {
-    char *c = path ? srv__canonical(path) : NULL;
-    srv_file_t *f = c ? srv__file(s, c, false) : NULL;
+    char *c;
+    srv_file_t *f;
     lsp_related_t *rel = NULL;
     lsp_diagnostic_t *d = NULL;
     int rc;
-    bool oom = path != NULL && c == NULL;
+    bool oom;
+    srv__lint_pending_now(s); /* before f is found: it may add files */
+    c = path ? srv__canonical(path) : NULL;
+    f = c ? srv__file(s, c, false) : NULL;
+    oom = path != NULL && c == NULL;
     srv_free(c);
     if (oom)
         return SRV_ENOMEM;
@@ -1271,6 +1406,7 @@ int srv_code_actions(srv_t *s, const lsp_msg_t *m, lsp_out_t *out)
 {
     char *path = NULL, *c = NULL;
     int rc = srv_uri_path(m->p.uri, &path);
+    srv__lint_pending_now(s);
     if (rc == 0 && path != NULL && (c = srv__canonical(path)) == NULL)
         rc = SRV_ENOMEM;
     srv_file_t *f = c ? srv__file(s, c, false) : NULL;
@@ -1410,6 +1546,7 @@ int srv_lint_fix(srv_t *s, const char *arg)
     const ul_fix *x;
     srv_doc_t *doc;
     int rc = SRV_EINVAL;
+    srv__lint_pending_now(s);
     if (hash == NULL || sscanf(hash + 1, "%u:%u:%7[A-Z0-9]:%zu", &line, &col, code, &k) != 4)
         return SRV_EINVAL;
     if ((uri = srv_strndup(arg, (size_t)(hash - arg))) == NULL)
@@ -1809,6 +1946,11 @@ void srv_engine_free(srv_t *s)
     srv_free(e->idle_path);
     if (e->idle != NULL)
         uv_close((uv_handle_t *)e->idle, srv_free_handle);
+    for (i = 0; i < e->n_lint_paths; i++)
+        srv_free(e->lint_paths[i]);
+    srv_free(e->lint_paths);
+    if (e->lint_later != NULL)
+        uv_close((uv_handle_t *)e->lint_later, srv_free_handle);
     for (i = 0; i < e->n_files; i++) {
         srv_free(e->files[i].path);
         srv_free(e->files[i].source);

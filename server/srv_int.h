@@ -155,7 +155,7 @@ typedef struct srv {
     size_t n_pending;
     int64_t next_id;
     struct srv_engine *engine;
-    uint64_t idle_ms; /* how long typing must pause before the pre-check runs */
+    uint64_t idle_ms; /* how long typing must pause before the pre-check runs; 0: never */
 } srv_t;
 
 /* ------------------------------------------------------------------------ transport */

@@ -160,6 +160,11 @@ void srv_destroy(srv_t *s)
 
 int srv_run_stdio(void)
 {
+    return srv_run_stdio_precheck(1);
+}
+
+int srv_run_stdio_precheck(int precheck)
+{
     uv_loop_t loop;
     srv_t *s;
     int status;
@@ -177,6 +182,8 @@ int srv_run_stdio(void)
         uv_loop_close(&loop);
         return 1;
     }
+    if (!precheck)
+        s->idle_ms = 0;
     if (srv_io_start(s) != 0) {
         fprintf(stderr, "unasync: cannot start the server on stdin/stdout\n");
         srv_exit(s, 1);

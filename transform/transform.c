@@ -1,39 +1,35 @@
-/* transform.c - the rewrite: libclang tokens of an async source in, its sync twin out, with the
- * edit list (source map) and findings. Bytes between tokens are copied unchanged. */
+/* transform.c - the rewrite: the tokens of an async source (lex.c) in, its sync twin out, with
+ * the edit list (source map) and findings. Bytes between tokens are copied unchanged. */
 #include "ua_int.h"
 
-#include <clang-c/Index.h>
 #include <stdarg.h>
 #include <stdio.h>
 
+/* Nothing is worth keeping between calls since the lexer replaced libclang; the type stays so
+ * that callers keep one per thread, as the API says. */
 struct ua_ctx {
-    CXIndex index;
+    int unused;
 };
 
 ua_ctx *ua_ctx_new(void)
 {
-    ua_ctx *c = ua_calloc(1, sizeof *c);
-    if (!c)
-        return NULL;
-    c->index = clang_createIndex(0, 0);
-    if (!c->index) {
-        ua_free(c);
-        return NULL;
-    }
-    return c;
+    return ua_calloc(1, sizeof(ua_ctx));
 }
 
 void ua_ctx_free(ua_ctx *ctx)
 {
-    if (!ctx)
-        return;
-    clang_disposeIndex(ctx->index);
     ua_free(ctx);
 }
 
 /* ---- Tokens ---- */
 
-enum { T_PUNCT, T_KEYWORD, T_IDENT, T_LITERAL, T_COMMENT };
+enum {
+    T_PUNCT = UA_TK_PUNCT,
+    T_KEYWORD = UA_TK_KEYWORD,
+    T_IDENT = UA_TK_IDENT,
+    T_LITERAL = UA_TK_LITERAL,
+    T_COMMENT = UA_TK_COMMENT
+};
 
 enum {
     F_NORENAME = 1,   /* header name or diagnostic text: never rewritten */
@@ -80,8 +76,6 @@ typedef struct xf {
     const char *path;
     const char *src;
     size_t len;
-    CXTranslationUnit tu;
-    CXToken *cxtoks;
     tok *toks;
     size_t ntoks;
     directive *dirs;
@@ -97,6 +91,7 @@ typedef struct xf {
     char guard_from[256], guard_to[300];
     size_t guard_len, async_len, await_len;
     strset renamed; /* target -> first source name */
+    strset memo;    /* identifier -> what the rules make of it (NULL: nothing), rule in offs */
     int oom;
 } xf;
 
@@ -268,94 +263,38 @@ static int check_bytes(xf *x)
     return 0;
 }
 
-static int tokenize(xf *x, ua_ctx *ctx)
+static void tok_from(tok *k, const ua_token *t, const char *src)
 {
-    /* A virtual absolute path: the unsaved buffer is the only content clang sees. */
-    char vpath[4200];
-    snprintf(vpath, sizeof vpath, "/__unasync__/%s", x->path);
-    const char *args[] = {"-x",        "c",   "-std=gnu17",    "-nostdinc", "-nobuiltininc",
-                          "-ferror-limit=0", "-w", "-fno-spell-checking"};
-    struct CXUnsavedFile uf = {vpath, x->src, (unsigned long)x->len};
-    unsigned opts = CXTranslationUnit_SingleFileParse | CXTranslationUnit_SkipFunctionBodies |
-                    CXTranslationUnit_KeepGoing;
-    enum CXErrorCode ec = clang_parseTranslationUnit2(ctx->index, vpath, args,
-                                                      (int)(sizeof args / sizeof *args), &uf, 1,
-                                                      opts, &x->tu);
-    if (ec != CXError_Success || !x->tu)
-        return UA_ECLANG;
-    CXFile file = clang_getFile(x->tu, vpath);
-    if (!file)
-        return UA_ECLANG;
-    CXSourceRange r = clang_getRange(clang_getLocationForOffset(x->tu, file, 0),
-                                     clang_getLocationForOffset(x->tu, file, (unsigned)x->len));
-    unsigned n = 0;
-    clang_tokenize(x->tu, r, &x->cxtoks, &n);
-    x->toks = ua_malloc((n ? n : 1) * sizeof *x->toks); /* every field is set below */
-    if (!x->toks)
-        return UA_ENOMEM;
-    /* Token positions. clang_getTokenExtent re-lexes every token to measure it (about half of
-     * all the time spent here), but clang_tokenize already stored each token's length and raw
-     * location in the CXToken (int_data[2] and int_data[1], stable since libclang 2.x). Use them
-     * when they agree with the public API on this file's first and last tokens; otherwise fall
-     * back to the extents. Any error here would also show as non-blank bytes between tokens. */
-    int fast = n > 0;
-    unsigned base = 0;
-    if (fast) {
-        unsigned idx[2] = {0, n - 1};
-        for (int k = 0; k < 2 && fast; k++) {
-            CXToken tk = x->cxtoks[idx[k]];
-            CXSourceRange e = clang_getTokenExtent(x->tu, tk);
-            unsigned s0, e0;
-            clang_getFileLocation(clang_getRangeStart(e), NULL, NULL, NULL, &s0);
-            clang_getFileLocation(clang_getRangeEnd(e), NULL, NULL, NULL, &e0);
-            if (k == 0)
-                base = tk.int_data[1] - s0;
-            fast = tk.int_data[1] - base == s0 && tk.int_data[2] == e0 - s0;
-        }
+    k->off = t->off;
+    k->len = t->len;
+    k->kind = (unsigned char)t->kind;
+    k->flags = 0;
+    k->dir = (size_t)-1;
+    if (t->kind == T_IDENT || t->kind == T_KEYWORD) /* the only ones spelled (ident_text) */
+        for (size_t i = t->off; i < t->off + t->len; i++)
+            if (src[i] == '\\' || (src[i] == '?' && i + 2 < t->off + t->len && src[i + 1] == '?'))
+                k->flags |= F_SPLICED;
+}
+
+static int tokenize(xf *x, const ua_token *given, size_t ngiven)
+{
+    size_t cap = 0, pos = 0;
+    ua_token t;
+    if (given) {
+        if (ua_grow((void **)&x->toks, &cap, ngiven + 1, sizeof *x->toks))
+            return UA_ENOMEM;
+        for (size_t i = 0; i < ngiven; i++)
+            tok_from(&x->toks[i], &given[i], x->src);
+        x->ntoks = ngiven;
+        return 0;
     }
-    size_t prev_end = 0;
-    for (unsigned i = 0; i < n; i++) {
-        unsigned s, en;
-        if (fast) {
-            s = x->cxtoks[i].int_data[1] - base;
-            en = s + x->cxtoks[i].int_data[2];
-        } else {
-            CXSourceRange e = clang_getTokenExtent(x->tu, x->cxtoks[i]);
-            clang_getFileLocation(clang_getRangeStart(e), NULL, NULL, NULL, &s);
-            clang_getFileLocation(clang_getRangeEnd(e), NULL, NULL, NULL, &en);
-        }
-        if (en < s || en > x->len || s < prev_end)
-            continue; /* defensive: never trust an extent that goes backwards */
-        tok *t = &x->toks[x->ntoks++];
-        t->off = s;
-        t->len = en - s;
-        t->dir = (size_t)-1;
-        t->flags = 0;
-        switch (clang_getTokenKind(x->cxtoks[i])) {
-        case CXToken_Keyword:
-            t->kind = T_KEYWORD;
-            break;
-        case CXToken_Identifier:
-            t->kind = T_IDENT;
-            break;
-        case CXToken_Literal:
-            t->kind = T_LITERAL;
-            break;
-        case CXToken_Comment:
-            t->kind = T_COMMENT;
-            break;
-        default:
-            t->kind = T_PUNCT;
-            break;
-        }
-        if (t->kind != T_COMMENT && t->kind != T_LITERAL)
-            for (size_t k = s; k < en; k++)
-                if (x->src[k] == '\\' || (x->src[k] == '?' && k + 2 < en && x->src[k + 1] == '?'))
-                    t->flags |= F_SPLICED;
-        /* keep the CXToken index beside ours for spelling lookups */
-        if (x->ntoks - 1 != i)
-            x->cxtoks[x->ntoks - 1] = x->cxtoks[i];
-        prev_end = en;
+    /* about one token per 5 bytes of C: reserve that, grow when a file is denser */
+    if (ua_grow((void **)&x->toks, &cap, x->len / 5 + 16, sizeof *x->toks))
+        return UA_ENOMEM;
+    while (ua_lex_next(x->src, x->len, &pos, &t)) {
+        if (x->ntoks == cap && ua_grow((void **)&x->toks, &cap, x->ntoks + 1, sizeof *x->toks))
+            return UA_ENOMEM;
+        tok_from(&x->toks[x->ntoks++], &t, x->src);
     }
     return 0;
 }
@@ -366,12 +305,13 @@ static int build_lines(xf *x)
     if (ua_grow((void **)&x->line_starts, &cap, 1, sizeof *x->line_starts))
         return UA_ENOMEM;
     x->line_starts[x->nlines++] = 0;
-    for (size_t i = 0; i < x->len; i++)
-        if (x->src[i] == '\n') {
-            if (ua_grow((void **)&x->line_starts, &cap, x->nlines + 1, sizeof *x->line_starts))
-                return UA_ENOMEM;
-            x->line_starts[x->nlines++] = i + 1;
-        }
+    for (const char *p = x->src, *end = x->src + x->len;
+         (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++) {
+        if (x->nlines == cap &&
+            ua_grow((void **)&x->line_starts, &cap, x->nlines + 1, sizeof *x->line_starts))
+            return UA_ENOMEM;
+        x->line_starts[x->nlines++] = (size_t)(p - x->src) + 1;
+    }
     return 0;
 }
 
@@ -667,8 +607,6 @@ static void process_conditionals(xf *x)
     }
     for (size_t k = 0; k < x->ndirs; k++) {
         directive *d = &x->dirs[k];
-        unsigned line, col;
-        linecol(x, x->toks[d->first].off, &line, &col);
         if (dir_is(d, "if") || dir_is(d, "ifdef") || dir_is(d, "ifndef")) {
             int h = hatch_kind(x, d);
             if (h == H_BAD) {
@@ -807,11 +745,8 @@ static size_t spelling(const xf *x, size_t i, char *buf, size_t cap)
         buf[n] = '\0';
         return n;
     }
-    CXString s = clang_getTokenSpelling(x->tu, x->cxtoks[i]);
-    const char *c = clang_getCString(s);
-    size_t n = snprintf(buf, cap, "%s", c ? c : "");
-    clang_disposeString(s);
-    return n < cap ? n : cap - 1;
+    ua_token k = {t->off, t->len, t->kind};
+    return ua_lex_spelling(x->src, x->len, &k, buf, cap);
 }
 
 /* Tokens that cannot begin an expression: `await` before one of them has nothing to await. */
@@ -998,7 +933,19 @@ static void rename_ident(xf *x, size_t i, const char *name, size_t n)
     if (x->guard_len && n == x->guard_len && memcmp(name, x->guard_from, n) == 0) {
         m = snprintf(to, sizeof to, "%s", x->guard_to);
     } else {
-        m = ua_rename(x->cfg, name, n, to, sizeof to, &rule);
+        /* a file uses few names many times: the rules are applied once per name */
+        long k = set_find(&x->memo, name, n);
+        if (k >= 0) {
+            const char *v = x->memo.vals[k];
+            m = v ? (int)strlen(v) : 0;
+            if (v)
+                memcpy(to, v, (size_t)m + 1);
+            rule = x->memo.offs[k];
+        } else {
+            m = ua_rename(x->cfg, name, n, to, sizeof to, &rule);
+            if (m >= 0 && set_put(&x->memo, name, n, m > 0 ? to : NULL, rule) < 0)
+                x->oom = 1;
+        }
     }
     if (m < 0) {
         finding(x, x->toks[i].off, x->toks[i].len, UA_ERROR, "UA006",
@@ -1167,8 +1114,26 @@ static int valid_path(const char *p)
     return *p && !strstr(p, "*/") && !strchr(p, '\n') && !strchr(p, '\r') && strlen(p) < 1000;
 }
 
+static int transform(const ua_project *proj, const char *src_rel, const char *src, size_t len,
+                     const ua_token *given, size_t ngiven, ua_output *out);
+
 int ua_transform(ua_ctx *ctx, const ua_project *proj, const char *src_rel, const char *src,
                  size_t len, ua_output *out)
+{
+    (void)ctx;
+    return transform(proj, src_rel, src, len, NULL, 0, out);
+}
+
+int ua_transform_tokens(ua_ctx *ctx, const ua_project *proj, const char *src_rel, const char *src,
+                        size_t len, const ua_token *toks, size_t ntoks, ua_output *out)
+{
+    static const ua_token none = {0, 0, 0};
+    (void)ctx;
+    return transform(proj, src_rel, src, len, toks ? toks : &none, toks ? ntoks : 0, out);
+}
+
+static int transform(const ua_project *proj, const char *src_rel, const char *src, size_t len,
+                     const ua_token *given, size_t ngiven, ua_output *out)
 {
     memset(out, 0, sizeof *out);
     if (!proj || !proj->cfg || !src_rel || (!src && len))
@@ -1183,11 +1148,6 @@ int ua_transform(ua_ctx *ctx, const ua_project *proj, const char *src_rel, const
             return UA_ENOMEM;
         }
         return UA_ESOURCE;
-    }
-    ua_ctx *own = NULL;
-    if (!ctx && !(ctx = own = ua_ctx_new())) {
-        ua_output_free(out);
-        return UA_ENOMEM;
     }
     xf x;
     memset(&x, 0, sizeof x);
@@ -1206,7 +1166,7 @@ int ua_transform(ua_ctx *ctx, const ua_project *proj, const char *src_rel, const
         rc = UA_ESOURCE;
         goto done;
     }
-    if ((rc = tokenize(&x, ctx)))
+    if ((rc = tokenize(&x, given, ngiven)))
         goto done;
     if ((rc = find_directives(&x)))
         goto done;
@@ -1239,11 +1199,7 @@ done:
     ua_free(x.toks);
     ua_free(x.line_starts);
     set_free(&x.renamed);
-    if (x.cxtoks)
-        clang_disposeTokens(x.tu, x.cxtoks, (unsigned)x.ntoks);
-    if (x.tu)
-        clang_disposeTranslationUnit(x.tu);
-    ua_ctx_free(own);
+    set_free(&x.memo);
     if (rc == UA_ENOMEM)
         ua_output_free(out); /* no partial result */
     return rc;

@@ -29,7 +29,7 @@ extern "C" {
     X(INVAL, -2, "invalid argument")                                                               \
     X(CONFIG, -3, "invalid configuration")                                                         \
     X(SOURCE, -4, "the source has errors; no twin was produced")                                   \
-    X(CLANG, -5, "libclang could not tokenize the source")                                         \
+    X(CLANG, -5, "libclang could not tokenize the source (no longer returned)")                                         \
     X(HEADER, -6, "not a generated file (no unasync header)")
 
 enum {
@@ -46,9 +46,8 @@ const char *ua_strerror(int err);
 /* Every heap allocation and free of this library goes through these, so tests can fail the Nth
  * allocation. Passing NULL for all three restores malloc/realloc/free. Not thread-safe: set it
  * before any other ua_* call, and keep it while anything allocated under it lives (memory must be
- * released by the free_fn that matches its malloc_fn). libclang's own allocations, made while
- * ua_transform tokenizes, are outside our reach and never go through the hook. A zero size asks
- * for one byte, so NULL always means failure. */
+ * released by the free_fn that matches its malloc_fn). A zero size asks for one byte, so NULL
+ * always means failure. */
 void ua_set_allocator(void *(*malloc_fn)(size_t), void *(*realloc_fn)(void *, size_t),
                       void (*free_fn)(void *));
 void *ua_malloc(size_t n);
@@ -281,8 +280,9 @@ typedef struct ua_project {
     size_t nsources;
 } ua_project;
 
-/* Reusable transformer state (a libclang index). One per thread; NULL is accepted everywhere and
- * makes each call create and destroy its own. */
+/* Reusable transformer state. It holds nothing since the transformer has its own lexer (it used to
+ * be a libclang index); kept so that callers need not change. One per thread; NULL is accepted
+ * everywhere. */
 typedef struct ua_ctx ua_ctx;
 ua_ctx *ua_ctx_new(void);
 void ua_ctx_free(ua_ctx *ctx);
@@ -298,7 +298,7 @@ typedef struct ua_output {
 
 /* Transforms `len` bytes of the async source `src_rel` (relative to the project root). Always
  * fills `out` with findings; out->bytes is set only when there is no error finding. Returns 0,
- * UA_ESOURCE when the source has errors (see out->findings), or UA_ENOMEM/UA_ECLANG/UA_EINVAL;
+ * UA_ESOURCE when the source has errors (see out->findings), or UA_ENOMEM/UA_EINVAL;
  * after UA_ENOMEM `out` holds nothing (no partial findings). Release `out` with ua_output_free()
  * whatever the result. */
 int ua_transform(ua_ctx *ctx, const ua_project *proj, const char *src_rel, const char *src,

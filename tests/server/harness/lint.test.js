@@ -92,3 +92,28 @@ test('an ignore comment and an "off" severity silence lint diagnostics in the ed
   assert.deepStrictEqual(d.filter((e) => e.code.startsWith('UA0')).map((e) => [e.code, e.range.start.line]), [['UA001', 9]]);
   await shutdownExit(s);
 });
+
+test('a save publishes drift first: the lint of the new bytes follows in a later publish', async (t) => {
+  const ws = workspace(t, { 'unasync.json': CONFIG, 'x.c': LINTED });
+  await generateTwins(t, ws.dir);
+  const s = start(t);
+  await init(s, ws.dir);
+  const src = ws.uri('x.c');
+  await open(s, src, LINTED);
+  await s.diagsOf(src, (x) => x.some((e) => e.code === 'UA001'));
+  // a second call without await (a new UA001 on line 10) that also makes the twin stale,
+  // saved at once: the lint has not seen these bytes when the save arrives
+  const edited = LINTED + 'static async int more(void) { return fetch(3); }\nstatic int (*keep2)(void) = more;\n';
+  const newUa001 = (x) => x.some((e) => e.code === 'UA001' && e.range.start.line === 10);
+  const n0 = s.notes.length;
+  await s.conn.sendNotification('textDocument/didChange', { textDocument: { uri: src, version: 2 }, contentChanges: [{ text: edited }] });
+  await s.conn.sendNotification('textDocument/didSave', { textDocument: { uri: src } });
+  await s.diagsOf(src, (x) => x.some((e) => e.code === 'UA202') && newUa001(x));
+  const after = s.notes.slice(n0).filter((n) => n.method === 'textDocument/publishDiagnostics' && n.params.uri === src);
+  const firstDrift = after.findIndex((n) => n.params.diagnostics.some((e) => e.code === 'UA202'));
+  assert.ok(firstDrift >= 0, 'no drift diagnostic was published');
+  assert.ok(!newUa001(after[firstDrift].params.diagnostics), 'the drift publish waited for the lint of the new bytes');
+  // the lint diagnostics already shown stay in the drift publish until the lint replaces them
+  assert.ok(after[firstDrift].params.diagnostics.some((e) => e.code === 'UA001' && e.range.start.line === 5));
+  await shutdownExit(s);
+});
