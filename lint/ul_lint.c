@@ -1754,7 +1754,8 @@ int ul_lint_source(ul_ctx *ctx, const ue_project *p, const char *rel, const char
         ul__result_truncate(out, n0, x0);
         out->limited = 1;
         out->source_errors = source_errors;
-        rc = ua_findings_add(&out->findings, rel, 1, 1, UA_WARNING, "UA000",
+        /* an error, like every UA000 that means the lint did not run: never a silent pass */
+        rc = ua_findings_add(&out->findings, rel, 1, 1, UA_ERROR, "UA000",
                              "lint is limited: libclang crashed parsing this file (nesting or an "
                              "expression too deep for it)")
                  ? UL_ENOMEM
