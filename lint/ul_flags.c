@@ -172,31 +172,43 @@ static int is_dir(const char *path)
 
 /* What is wrong with dir/compile_commands.json before libclang reads it (libclang's loader
  * prints "LIBCLANG TOOLING ERROR" on stderr for a missing or malformed file, so it is only
- * handed files that exist and hold a JSON array): NULL when nothing is, else a static text. */
-static const char *db_problem(const char *dir)
+ * handed files that ua_compile_db_check accepts): *problem is NULL when nothing is, else a
+ * text, static or in `buf` (capacity `cap`). A database this context already loaded is fine.
+ * Returns 0 or UL_ENOMEM. */
+static int db_problem(const ul_ctx *ctx, const char *dir, const char **problem, char *buf,
+                      size_t cap)
 {
+    *problem = NULL;
+    for (size_t i = 0; i < ctx->ndbs; i++)
+        if (strcmp(ctx->dbs[i].dir, dir) == 0)
+            return 0;
     char path[PATH_MAX * 2 + 32];
     snprintf(path, sizeof path, "%s/compile_commands.json", dir);
-    if (!is_file(path))
-        return "does not exist";
-    /* its first and last non-blank bytes, read without allocating */
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return "cannot be read";
-    int first = 0, last = 0, c;
-    while ((c = fgetc(f)) != EOF && (c == ' ' || c == '\t' || c == '\n' || c == '\r'))
-        ;
-    first = c;
-    for (long back = 1; first != EOF && fseek(f, -back, SEEK_END) == 0; back++) {
-        c = fgetc(f);
-        if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
-            last = c;
-            break;
-        }
+    if (!is_file(path)) {
+        *problem = "does not exist";
+        return 0;
     }
-    fclose(f);
-    int array = first == '[' && last == ']';
-    return array ? NULL : "is not a JSON array of compile commands";
+    char *bytes = NULL;
+    size_t len = 0;
+    int rc = ue_read_file(path, &bytes, &len);
+    if (rc == UA_ENOMEM)
+        return UL_ENOMEM;
+    if (rc) {
+        *problem = "cannot be read";
+        return 0;
+    }
+    unsigned line = 1, col = 1;
+    char why[256];
+    rc = ua_compile_db_check(bytes, len, &line, &col, why, sizeof why);
+    ua_free(bytes);
+    if (rc == UA_ENOMEM)
+        return UL_ENOMEM;
+    if (rc) {
+        snprintf(buf, cap, "is not a compile database libclang accepts (%u:%u: %s)", line, col,
+                 why);
+        *problem = buf;
+    }
+    return 0;
 }
 
 /* The database of folder `dir` (cached in the context) in *out, NULL when it cannot be loaded.
@@ -209,7 +221,11 @@ static int load_db(ul_ctx *ctx, const char *dir, CXCompilationDatabase *out)
             *out = ctx->dbs[i].db;
             return 0;
         }
-    if (db_problem(dir))
+    char pbuf[512];
+    const char *problem;
+    if (db_problem(ctx, dir, &problem, pbuf, sizeof pbuf))
+        return UL_ENOMEM;
+    if (problem)
         return 0;
     CXCompilationDatabase_Error err = CXCompilationDatabase_NoError;
     CXCompilationDatabase db = clang_CompilationDatabase_fromDirectory(dir, &err);
@@ -368,7 +384,10 @@ static int from_db(ul_ctx *ctx, const char *dir, const char *abs, ul__args *a)
  * named in a->why, so that UA000 tells it instead of the search passing it by in silence. */
 static int found_db(ul_ctx *ctx, const ue_project *p, const char *dir, const char *abs, ul__args *a)
 {
-    const char *problem = db_problem(dir);
+    char pbuf[512];
+    const char *problem;
+    if (db_problem(ctx, dir, &problem, pbuf, sizeof pbuf))
+        return UL_ENOMEM;
     if (!problem)
         return from_db(ctx, dir, abs, a);
     if (!a->why) {
@@ -398,7 +417,10 @@ int ul__flags(ul_ctx *ctx, const ue_project *p, const char *abs, ul__args *a)
             char *slash = strrchr(buf, '/');
             *slash = '\0';
         }
-        const char *problem = db_problem(buf);
+        char pbuf[512];
+        const char *problem;
+        if (db_problem(ctx, buf, &problem, pbuf, sizeof pbuf))
+            return UL_ENOMEM;
         rc = problem ? 1 : from_db(ctx, buf, abs, a);
         if (rc == 1) {
             char msg[PATH_MAX + 512];

@@ -506,3 +506,78 @@ void uj_free(uj_value *v)
     ua_free(v->members);
     ua_free(v);
 }
+
+/* ---- compile_commands.json, vetted before libclang reads it ---- */
+
+int ua_compile_db_check(const char *json, size_t len, unsigned *line, unsigned *col, char *msg,
+                        size_t cap)
+{
+    int oom = 0;
+    *line = *col = 1;
+    uj_value *root = uj_parse(json, len, line, col, msg, cap, &oom);
+    if (!root)
+        return oom ? UA_ENOMEM : UA_ECONFIG;
+    int rc = 0;
+    const uj_value *bad = root;
+    const char *why = NULL;
+    char key[160] = "";
+    unsigned kline = 0, kcol = 0;
+    if (root->type != UJ_ARRAY) {
+        why = "not a JSON array of compile commands";
+        goto done;
+    }
+    /* what LLVM's JSONCompilationDatabase accepts: objects of strings with "directory", "file"
+     * and "command" or "arguments" (a list of strings); "output" is optional; any other key is
+     * an error there */
+    for (size_t i = 0; i < root->nitems && !why; i++) {
+        const uj_value *e = root->items[i];
+        bad = e;
+        if (e->type != UJ_OBJECT) {
+            why = "an entry is not an object";
+            break;
+        }
+        int dir = 0, file = 0, cmd = 0;
+        for (size_t k = 0; k < e->nmembers && !why; k++) {
+            const uj_member *m = &e->members[k];
+            const uj_value *v = m->value;
+            bad = v;
+            if (strcmp(m->key, "arguments") == 0) {
+                cmd = 1;
+                if (v->type != UJ_ARRAY)
+                    why = "\"arguments\" is not a list";
+                for (size_t j = 0; !why && j < v->nitems; j++)
+                    if (v->items[j]->type != UJ_STRING)
+                        why = "\"arguments\" holds something other than strings";
+                continue;
+            }
+            int known = strcmp(m->key, "directory") == 0 || strcmp(m->key, "file") == 0 ||
+                        strcmp(m->key, "command") == 0 || strcmp(m->key, "output") == 0;
+            if (!known) {
+                snprintf(key, sizeof key, "unknown key '%.100s'", m->key);
+                why = key;
+                kline = m->line; /* the key, not its value */
+                kcol = m->col;
+            } else if (v->type != UJ_STRING) {
+                why = "a value is not a string";
+            }
+            dir |= strcmp(m->key, "directory") == 0;
+            file |= strcmp(m->key, "file") == 0;
+            cmd |= strcmp(m->key, "command") == 0;
+        }
+        if (!why && (!dir || !file || !cmd)) {
+            bad = e;
+            why = !dir ? "an entry has no \"directory\"" : !file ? "an entry has no \"file\""
+                                                                 : "an entry has no \"command\" "
+                                                                   "or \"arguments\"";
+        }
+    }
+done:
+    if (why) {
+        *line = kline ? kline : bad->line;
+        *col = kline ? kcol : bad->col;
+        snprintf(msg, cap, "%s", why);
+        rc = UA_ECONFIG;
+    }
+    uj_free(root);
+    return rc;
+}

@@ -322,6 +322,14 @@ int ua_header_looks_generated(const char *buf, size_t len);
 /* Whether the body of `buf` (everything after line 1) still hashes to the header's value. */
 int ua_header_body_intact(const char *buf, size_t len, const ua_header *h);
 
+/* Whether `len` bytes are a compile_commands.json that LLVM's loader accepts: a JSON array of
+ * objects with string "directory", "file" and "command" (or "arguments", a list of strings),
+ * and no other key but "output". The lint asks before handing a database to libclang, whose
+ * loader prints "LIBCLANG TOOLING ERROR" on stderr for one it refuses. Returns 0, UA_ECONFIG
+ * with the place and a message (capacity `cap`), or UA_ENOMEM. */
+int ua_compile_db_check(const char *json, size_t len, unsigned *line, unsigned *col, char *msg,
+                        size_t cap);
+
 /* SHA-256 of `len` bytes as 64 lowercase hex digits + NUL. */
 void ua_sha256_hex(const void *data, size_t len, char out[65]);
 

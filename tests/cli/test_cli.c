@@ -974,13 +974,32 @@ static void missing_compile_commands_fails_check_without_libclang_noise(void **s
     put(p, "build/compile_commands.json", "{ not a database");
     expect_run(p, "--check", 1);
     assert_null(strstr(p->err, "LIBCLANG"));
-    expect_out(p, "compile_commands.json is not a JSON array");
+    expect_out(p, "compile_commands.json is not a compile database libclang accepts (1:3: ");
+    /* an array whose inside libclang's loader refuses (an entry without "file", an unknown
+     * key, a truncated document): told with the place, libclang never sees it */
+    static const char *const refused[][2] = {
+        {"[{\"directory\": \"/\", \"command\": \"cc -c a.c\"}]", "1:2: an entry has no \"file\""},
+        {"[\n {\"directory\": \"/\", \"file\": \"a.c\", \"command\": \"cc\", \"x\": \"\"}]",
+         "2:53: unknown key 'x'"},
+        {"[{\"directory\": \"/\", \"file\": \"a.c\", \"arguments\": [\"cc\", 1]}]",
+         "\"arguments\" holds something other than strings"},
+        {"[{\"directory\": \"/\", \"file\": \"a.c\", \"command\": \"cc\"}", "1:"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        put(p, "build/compile_commands.json", refused[i][0]);
+        expect_run(p, "--check", 1);
+        assert_null(strstr(p->err, "LIBCLANG"));
+        expect_out(p, "compile_commands.json is not a compile database libclang accepts");
+        expect_out(p, refused[i][1]);
+    }
     /* the same database found by the search, not configured: told too, not passed by */
+    put(p, "build/compile_commands.json", "{ not a database");
     put(p, "unasync.json", "{\n  \"sources\": [\"src/*.c\"]\n}\n");
     expect_run(p, "--check", 1);
     assert_null(strstr(p->err, "LIBCLANG"));
-    expect_out(p, "lint is limited: build/compile_commands.json is not a JSON array of compile "
-                  "commands (found by the search");
+    expect_out(p, "lint is limited: build/compile_commands.json is not a compile database "
+                  "libclang accepts (1:3: ");
+    expect_out(p, "(found by the search");
 }
 
 /* An async function of a library whose rule map is available (here through $UNASYNC_MAP_PATH)
