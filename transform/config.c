@@ -289,6 +289,19 @@ static void free_rules(ua_rule *rules, size_t n)
     ua_free(rules);
 }
 
+/* The end of a parse of a configuration or a map: the JSON tree goes; a finding that could not
+ * be recorded, or any other failed allocation (cp->oom), is UA_ENOMEM with the parse's findings
+ * taken back. Returns 0, UA_ECONFIG or UA_ENOMEM; the caller frees what it built on failure. */
+static int parse_end(cfg_parser *cp, uj_value *root, size_t n0)
+{
+    uj_free(root);
+    if (cp->oom) {
+        ua_findings_truncate(cp->findings, n0);
+        return UA_ENOMEM;
+    }
+    return cp->errors ? UA_ECONFIG : 0;
+}
+
 /* Parses the JSON of a configuration or a map file into *root; a syntax error is one UA300
  * finding and UA_ECONFIG. */
 static int parse_json(const char *json, size_t len, const char *display_path,
@@ -469,21 +482,17 @@ int ua_map_parse(const char *json, size_t len, const char *display_path, ua_map 
                   "missing required key \"unasync_map\" (the format's version, 1)%s", NULL);
     if (!map->name)
         cfg_error(&cp, root->line, root->col, "missing required key \"name\"%s", NULL);
-done:
-    if (cp.oom)
-        goto oom;
-    uj_free(root);
-    if (cp.errors) {
+    goto done;
+oom:
+    cp.oom = 1;
+done:;
+    int prc = parse_end(&cp, root, n0);
+    if (prc) {
         ua_map_free(map);
-        return UA_ECONFIG;
+        return prc;
     }
     *out = map;
     return 0;
-oom:
-    uj_free(root);
-    ua_map_free(map);
-    ua_findings_truncate(findings, n0);
-    return UA_ENOMEM;
 }
 
 void ua_map_free(ua_map *map)
@@ -648,21 +657,17 @@ int ua_config_parse(const char *json, size_t len, const char *display_path, ua_c
     }
     if (!have_sources)
         cfg_error(&cp, root->line, root->col, "missing required key \"sources\"%s", NULL);
-done:
-    if (cp.oom)
-        goto oom;
-    uj_free(root);
-    if (cp.errors) {
+    goto done;
+oom:
+    cp.oom = 1;
+done:;
+    int prc = parse_end(&cp, root, n0);
+    if (prc) {
         ua_config_free(cfg);
-        return UA_ECONFIG;
+        return prc;
     }
     *out = cfg;
     return 0;
-oom:
-    uj_free(root);
-    ua_config_free(cfg);
-    ua_findings_truncate(findings, n0);
-    return UA_ENOMEM;
 }
 
 static void free_list(char **v, size_t n)
