@@ -316,13 +316,6 @@ static int config_arg(const char *arg, char **config)
     return *config ? 0 : -ENOMEM;
 }
 
-/* The text of a read or write error (the engine's codes or -errno). */
-static const char *errtext(int rc)
-{
-    static char buf[128]; /* the CLI prints from one thread */
-    return ue_io_strerror(rc, buf, sizeof buf);
-}
-
 static int open_project(const opts *o, const char *config, ue_project **p, outcome *oc)
 {
     ua_findings f = {0};
@@ -342,8 +335,7 @@ static int open_project(const opts *o, const char *config, ue_project **p, outco
     ua_findings_free(&f);
     if (rc) {
         if (rc != UA_ECONFIG)
-            fprintf(stderr, "unasync: %s: %s\n", config,
-                    rc > -7 ? ua_strerror(rc) : errtext(rc));
+            fprintf(stderr, "unasync: %s: %s\n", config, ue_strerror(rc));
         oc->fatal = 1;
         return -1;
     }
@@ -370,7 +362,7 @@ static void collect_targets(const opts *o, char **paths, int npaths, target **ou
             if (stat(paths[i], &st) != 0)
                 fprintf(stderr, "unasync: %s: %s\n", paths[i], strerror(errno));
             else if (o->config)
-                fprintf(stderr, "unasync: %s: %s\n", o->config, errtext(rc));
+                fprintf(stderr, "unasync: %s: %s\n", o->config, ue_strerror(rc));
             else
                 fprintf(stderr,
                         "unasync: %s: no %s found in this folder or any parent; see "
@@ -384,10 +376,14 @@ static void collect_targets(const opts *o, char **paths, int npaths, target **ou
         *strrchr(root, '/') = '\0';
         ue_project tmp = {0};
         tmp.root = root;
-        char *rel = ue_rel(&tmp, paths[i]);
+        char *rel = NULL;
+        rc = ue_rel(&tmp, paths[i], &rel);
         free(root);
-        if (!rel) {
-            fprintf(stderr, "unasync: %s: outside the project of %s\n", paths[i], config);
+        if (rc) {
+            if (rc == UE_EOUTSIDE)
+                fprintf(stderr, "unasync: %s: outside the project of %s\n", paths[i], config);
+            else
+                fprintf(stderr, "unasync: %s: %s\n", paths[i], ue_strerror(rc));
             oc->fatal = 1;
             ua_free(config);
             continue;
@@ -594,7 +590,7 @@ static int fix_one_file(const opts *o, const ue_project *p, const fix_file *f, f
     rc = read_rel(p, f->rel, &now, &now_len);
     if (rc || now_len != f->len || memcmp(now, f->bytes, f->len) != 0) {
         fprintf(stderr, "unasync: %s: %s; not fixed\n", disp ? disp : f->rel,
-                rc ? errtext(rc) : "changed on disk since the lint read it");
+                rc ? ue_strerror(rc) : "changed on disk since the lint read it");
         set_add(&st->refused, f->rel);
         oc->fatal = 1;
         goto done;
@@ -606,7 +602,7 @@ static int fix_one_file(const opts *o, const ue_project *p, const fix_file *f, f
         rc = ue_write_atomic(abs, fixed, fixed_len, sb.st_mode & 07777);
     ua_free(abs);
     if (rc) {
-        fprintf(stderr, "unasync: %s: %s; not fixed\n", disp ? disp : f->rel, errtext(rc));
+        fprintf(stderr, "unasync: %s: %s; not fixed\n", disp ? disp : f->rel, ue_strerror(rc));
         oc->fatal = 1;
         goto done;
     }
@@ -932,7 +928,7 @@ static int run_print(const opts *o, outcome *oc)
     int rc = o->config ? config_arg(o->config, &config) : ue_find_config(o->print_file, &config);
     if (rc) {
         fprintf(stderr, "unasync: %s: no %s found (%s)\n", o->print_file, UE_CONFIG_NAME,
-                errtext(rc));
+                ue_strerror(rc));
         return EXIT_ERROR;
     }
     ue_project *p = NULL;
@@ -943,9 +939,11 @@ static int run_print(const opts *o, outcome *oc)
         return EXIT_ERROR;
     }
     ua_free(config);
-    char *rel = ue_rel(p, o->print_file);
-    if (!rel) {
-        fprintf(stderr, "unasync: %s: outside the project\n", o->print_file);
+    char *rel = NULL;
+    rc = ue_rel(p, o->print_file, &rel);
+    if (rc) {
+        fprintf(stderr, "unasync: %s: %s\n", o->print_file,
+                rc == UE_EOUTSIDE ? "outside the project" : ue_strerror(rc));
         ue_project_free(p);
         return EXIT_ERROR;
     }
@@ -960,12 +958,12 @@ static int run_print(const opts *o, outcome *oc)
     rc = ue_check_source(p, NULL, rel, NULL, &t);
     int status = EXIT_CLEAN;
     if (rc) {
-        fprintf(stderr, "unasync: %s\n", ua_strerror(rc));
+        fprintf(stderr, "unasync: %s\n", ue_strerror(rc));
         status = EXIT_ERROR;
     } else {
         if (t.state == UE_IO_ERROR) {
             fprintf(stderr, "unasync: %s: %s\n", t.err_twin ? t.twin : o->print_file,
-                    errtext(t.err));
+                    ue_strerror(t.err));
             status = EXIT_ERROR;
         }
         /* findings go to stderr so that stdout is exactly the twin */
@@ -1004,7 +1002,8 @@ static int in_paths(const ue_project *p, const char *rel, char **paths, int npat
     if (!npaths)
         return 1;
     for (int i = 0; i < npaths; i++) {
-        char *r = ue_rel(p, paths[i]);
+        char *r = NULL;
+        ue_rel(p, paths[i], &r); /* NULL: outside the project (or out of memory): no hit */
         int hit = r && (strcmp(r, ".") == 0 || strcmp(r, rel) == 0 || under_dir(rel, r));
         ua_free(r);
         if (hit)
@@ -1027,7 +1026,7 @@ static int run_print_map(const opts *o, char **paths, int npaths, outcome *oc)
     char *config = NULL;
     int rc = o->config ? config_arg(o->config, &config) : ue_find_config(".", &config);
     if (rc) {
-        fprintf(stderr, "unasync: no %s found (%s)\n", UE_CONFIG_NAME, errtext(rc));
+        fprintf(stderr, "unasync: no %s found (%s)\n", UE_CONFIG_NAME, ue_strerror(rc));
         return EXIT_ERROR;
     }
     ue_project *p = NULL;
@@ -1038,8 +1037,9 @@ static int run_print_map(const opts *o, char **paths, int npaths, outcome *oc)
     if (rc < 0)
         return EXIT_ERROR;
     char *dir = NULL;
-    if (o->include_dir && !(dir = ue_rel(p, o->include_dir))) {
-        fprintf(stderr, "unasync: --include-dir: %s is outside the project\n", o->include_dir);
+    if (o->include_dir && (rc = ue_rel(p, o->include_dir, &dir)) != 0) {
+        fprintf(stderr, "unasync: --include-dir: %s: %s\n", o->include_dir,
+                rc == UE_EOUTSIDE ? "outside the project" : ue_strerror(rc));
         ue_project_free(p);
         return EXIT_ERROR;
     }

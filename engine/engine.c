@@ -83,23 +83,26 @@ static const char *base_name(const char *p)
     return s ? s + 1 : p;
 }
 
-const char *ue_io_strerror(int rc, char *buf, size_t cap)
+const char *ue_strerror(int err)
 {
-    switch (rc) {
-    case UE_ENOTREG:
-        return "not a regular file (a FIFO, device or socket is never read)";
-    case UE_ELINKOUT:
-        return "a symbolic link leading outside the project";
+    switch (err) {
+    case 0:
+        return "success";
+#define UE_ERR_CASE(name, value, text)                                                             \
+    case value:                                                                                    \
+        return text;
+        UE_ERRNO_MAP(UE_ERR_CASE)
+#undef UE_ERR_CASE
     case -EISDIR:
         return "is a folder";
     case -EFBIG:
         return "larger than the " UE_MAX_FILE_TEXT " limit";
-    case UA_ENOMEM:
-        return "out of memory";
     }
-    if (rc >= 0 || !buf || !cap)
-        return "unknown error";
-    return strerror_r(-rc, buf, cap); /* the GNU one (_GNU_SOURCE): returns the text */
+    if (err < 0 && err > -4096) {
+        const char *text = strerrordesc_np(-err); /* static text, no hidden state (glibc) */
+        return text ? text : "unknown error";
+    }
+    return ua_strerror(err);
 }
 
 /* Reads from an open descriptor of a regular file, at most UE_MAX_FILE bytes. */
@@ -686,9 +689,7 @@ char *ue_abs(const ue_project *p, const char *rel)
     return join(p->root, rel);
 }
 
-/* ue_rel with the two NULLs told apart: 0 with *out NULL when `path` is outside the project,
- * UA_ENOMEM when memory ran out. */
-static int rel_of(const ue_project *p, const char *path, char **out)
+int ue_rel(const ue_project *p, const char *path, char **out)
 {
     char real[PATH_MAX];
     char *tmp = NULL;
@@ -706,7 +707,7 @@ static int rel_of(const ue_project *p, const char *path, char **out)
         if (!realpath(slash ? (*copy ? copy : "/") : ".", dirreal) || !*name ||
             strcmp(name, "..") == 0 || strcmp(name, ".") == 0) {
             ua_free(copy);
-            return 0;
+            return UE_EOUTSIDE;
         }
         tmp = join(dirreal, name);
         ua_free(copy);
@@ -716,19 +717,12 @@ static int rel_of(const ue_project *p, const char *path, char **out)
         ua_free(tmp);
     }
     if (!inside(p->root, real))
-        return 0;
+        return UE_EOUTSIDE;
     size_t n = strlen(p->root);
     if (strcmp(p->root, "/") == 0)
         n = 0;
     *out = ua_strdup(real[n] == '/' ? real + n + 1 : real + n);
     return *out ? 0 : UA_ENOMEM;
-}
-
-char *ue_rel(const ue_project *p, const char *path)
-{
-    char *rel;
-    rel_of(p, path, &rel);
-    return rel;
 }
 
 int ue_read_in(const ue_project *p, const char *rel, char **bytes, size_t *len)
@@ -784,18 +778,19 @@ char *ue_twin_of(const ue_project *p, const char *rel)
     return out;
 }
 
-char *ue_source_of(const ue_project *p, const char *twin_rel)
+int ue_source_of(const ue_project *p, const char *twin_rel, char **src)
 {
+    *src = NULL;
     for (size_t i = 0; i < p->nsources; i++) {
         char *t = ue_twin_of(p, p->sources[i]);
         if (!t)
-            return NULL;
+            return UA_ENOMEM;
         int same = strcmp(t, twin_rel) == 0;
         ua_free(t);
         if (same)
-            return ua_strdup(p->sources[i]);
+            return (*src = ua_strdup(p->sources[i])) ? 0 : UA_ENOMEM;
     }
-    return NULL;
+    return UE_ENOSOURCE;
 }
 
 /* ---- checking ---- */
@@ -998,8 +993,7 @@ static int twin_findings(const ue_twin *t, ua_findings *f)
     case UE_SOURCE_ERROR:
         return 0;
     case UE_IO_ERROR: {
-        char eb[128];
-        const char *why = ue_io_strerror(t->err ? t->err : -EIO, eb, sizeof eb);
+        const char *why = ue_strerror(t->err ? t->err : -EIO);
         if (t->err_twin) /* the finding sits on the file that could not be read */
             return ua_findings_add(f, t->twin, 1, 1, UA_ERROR, "UA400", "cannot read %s: %s",
                                    twin_base, why);
@@ -1307,12 +1301,12 @@ int ue_write_twin(ue_project *p, const ue_twin *t, int force, int *wrote, ua_fin
     if (!abs)
         return UA_ENOMEM;
     /* the twin's folder must resolve inside the project, and the twin must not be a link */
-    int rc = rel_of(p, abs, &rel);
-    if (rc)
+    int rc = ue_rel(p, abs, &rel);
+    if (rc == UA_ENOMEM)
         goto done;
     struct stat st;
     int is_link = lstat(abs, &st) == 0 && S_ISLNK(st.st_mode);
-    if (!rel || strcmp(rel, t->twin) != 0 || is_link) {
+    if (rc == UE_EOUTSIDE || strcmp(rel, t->twin) != 0 || is_link) {
         rc =
             ua_findings_add(f, t->twin, 1, 1, UA_ERROR, "UA400",
                             "refusing to write: the path leaves the project or is a symbolic link");
@@ -1337,18 +1331,16 @@ int ue_write_twin(ue_project *p, const ue_twin *t, int force, int *wrote, ua_fin
     } else if (rc == UA_ENOMEM) {
         goto done;
     } else if (rc != -ENOENT) {
-        char eb[128];
         int e = ua_findings_add(f, t->twin, 1, 1, UA_ERROR, "UA400", "cannot read %s: %s",
-                                base_name(t->twin), ue_io_strerror(rc, eb, sizeof eb));
+                                base_name(t->twin), ue_strerror(rc));
         rc = e ? e : rc;
         goto done;
     }
     mode_t mode = t->mode ? t->mode : 0644;
     rc = ue_write_atomic(abs, t->expected, t->expected_len, mode);
     if (rc) {
-        char eb[128];
         int e = ua_findings_add(f, t->twin, 1, 1, UA_ERROR, "UA400", "cannot write %s: %s",
-                                base_name(t->twin), ue_io_strerror(rc, eb, sizeof eb));
+                                base_name(t->twin), ue_strerror(rc));
         rc = e ? e : rc;
         goto done;
     }

@@ -84,18 +84,20 @@ int ue_project_rescan(ue_project *p, ua_findings *findings);
 void ue_project_free(ue_project *p);
 
 /* Path helpers, whose strings the caller releases with ua_free. ue_abs: a new absolute path for
- * `rel`, or NULL on allocation failure. ue_rel: a new project-relative path for `path` (absolute
- * or relative to the working directory), or NULL when it is outside the project (symbolic links
- * resolved) or memory ran out. */
+ * `rel`, or NULL on allocation failure. */
 char *ue_abs(const ue_project *p, const char *rel);
-char *ue_rel(const ue_project *p, const char *path);
+/* Stores in *rel a new project-relative path for `path` (absolute or relative to the working
+ * directory; symbolic links resolved, a file that does not exist yet by its folder). Returns 0,
+ * UE_EOUTSIDE when the path is outside the project, or UA_ENOMEM; *rel is NULL unless 0. */
+int ue_rel(const ue_project *p, const char *path, char **rel);
 /* Whether `rel` is a source; the index via *idx when idx is not NULL. */
 int ue_is_source(const ue_project *p, const char *rel, size_t *idx);
 /* The twin of source `rel` (new string, rel; ua_free) or NULL on allocation failure. */
 char *ue_twin_of(const ue_project *p, const char *rel);
-/* The source of twin `rel`, found by name among the sources (new string; ua_free) or NULL (none,
- * or out of memory). */
-char *ue_source_of(const ue_project *p, const char *twin_rel);
+/* Stores in *src the source whose twin is `twin_rel`, found by name among the sources (a new
+ * string; ua_free). Returns 0, UE_ENOSOURCE when no source has that twin, or UA_ENOMEM; *src is
+ * NULL unless 0. */
+int ue_source_of(const ue_project *p, const char *twin_rel, char **src);
 
 /* Editor buffers override the disk: lookup returns the bytes of an open document (rel path) or
  * NULL. The engine does not keep the pointer past the call that received it. */
@@ -184,13 +186,27 @@ int ue_write_atomic(const char *abs_path, const char *bytes, size_t len, mode_t 
  * link leading outside the project), -EISDIR or -EFBIG (over the limit). */
 #define UE_MAX_FILE (64L * 1024 * 1024)
 #define UE_MAX_FILE_TEXT "64 MiB"
-#define UE_ENOTREG (-100001)
-#define UE_ELINKOUT (-100002)
-#define UE_ECRASHED (-100003) /* ue_run_guarded: the function crashed (see below) */
 
-/* The text for a read or write error `rc` (the codes above or -errno); `buf` holds it when the
- * C library has to format it. Safe on any thread. */
-const char *ue_io_strerror(int rc, char *buf, size_t cap);
+/* The engine's own codes, below UE_EBASE (see ua.h for the ranges). Engine functions also return
+ * the transformer's UA_E* codes and -errno for a failed system call. */
+#define UE_EBASE (-10100)
+#define UE_ERRNO_MAP(X)                                                                            \
+    X(NOTREG, UE_EBASE - 1, "not a regular file (a FIFO, device or socket is never read)")         \
+    X(LINKOUT, UE_EBASE - 2, "a symbolic link leading outside the project")                        \
+    X(CRASHED, UE_EBASE - 3, "the parser crashed on this file")                                    \
+    X(OUTSIDE, UE_EBASE - 4, "outside the project")                                                \
+    X(NOSOURCE, UE_EBASE - 5, "no source has this twin")
+
+enum {
+#define UE_ERR_ENUM(name, value, text) UE_E##name = value,
+    UE_ERRNO_MAP(UE_ERR_ENUM)
+#undef UE_ERR_ENUM
+};
+
+/* A static text for any code an engine function returns: the engine's own, the transformer's
+ * (ua_strerror) and -errno (the C library's text; "is a folder" and the size limit for -EISDIR
+ * and -EFBIG); "unknown error" for anything else. Never NULL; safe on any thread. */
+const char *ue_strerror(int err);
 
 /* Reads a whole file by the input rules above (links followed: the caller checked the path).
  * Returns 0, UA_ENOMEM or an error above. *bytes is NUL-terminated (not counted in *len) and

@@ -34,11 +34,14 @@ extern "C" {
 
 /* ---- Errors ------------------------------------------------------------------------------- */
 
+/* The lint runs on transform's allocator and argument checks, so its out-of-memory and
+ * invalid-argument codes are the transformer's (one condition, one value); its own codes would
+ * lie below UL_EBASE (see ua.h for the ranges; none is returned today). A ul_* function also
+ * passes on the engine's UE_E* codes and -errno from the files it reads. */
+#define UL_EBASE (-10200)
 #define UL_ERRNO_MAP(X)                                                                            \
-    X(NOMEM, -1, "out of memory")                                                                  \
-    X(INVAL, -2, "invalid argument")                                                               \
-    X(CLANG, -3, "libclang could not parse the source")                                            \
-    X(NOFIX, -4, "no such quick fix")
+    X(NOMEM, UA_ENOMEM, "out of memory")                                                           \
+    X(INVAL, UA_EINVAL, "invalid argument")
 
 enum {
 #define UL_ERR_ENUM(name, value, text) UL_E##name = value,
@@ -46,7 +49,8 @@ enum {
 #undef UL_ERR_ENUM
 };
 
-/* A static description of an error code returned by a ul_* function. Never NULL. */
+/* A static text for any code a ul_* function returns: the lint's, the engine's, the
+ * transformer's and -errno (ue_strerror); "unknown error" for anything else. Never NULL. */
 const char *ul_strerror(int err);
 
 /* The documentation link of a code: UL_DOCS_BASE (set by lint/meson.build to the installed

@@ -15,17 +15,7 @@
 
 const char *ul_strerror(int err)
 {
-    switch (err) {
-#define UL_ERR_CASE(name, value, text)                                                             \
-    case value:                                                                                    \
-        return text;
-        UL_ERRNO_MAP(UL_ERR_CASE)
-#undef UL_ERR_CASE
-    case 0:
-        return "success";
-    default:
-        return "unknown error";
-    }
+    return ue_strerror(err); /* UL_ENOMEM and UL_EINVAL are the transformer's codes */
 }
 
 static char docs_base[4096 + 16] = "";

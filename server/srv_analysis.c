@@ -425,6 +425,20 @@ static int srv__project_by_config(srv_t *s, const char *config_path, bool reload
 
 /* The project a path belongs to, if its unasync.json lies inside a workspace folder (or there
  * are no folders at all and the file is open: single-file mode). */
+/* ue_rel and ue_source_of for the server: 0 with *out NULL when the path is outside the project
+ * or no source has that twin, SRV_ENOMEM when memory ran out. */
+static int srv__rel(const ue_project *p, const char *path, char **out)
+{
+    int rc = ue_rel(p, path, out);
+    return rc == UA_ENOMEM ? SRV_ENOMEM : 0;
+}
+
+static int srv__source_of(const ue_project *p, const char *twin_rel, char **out)
+{
+    int rc = ue_source_of(p, twin_rel, out);
+    return rc == UA_ENOMEM ? SRV_ENOMEM : 0;
+}
+
 static int srv__project_for(srv_t *s, const char *path, ue_project **out)
 {
     char *cfg = NULL;
@@ -930,8 +944,7 @@ static int srv__diagnose(srv_t *s, ue_project *p, const ue_twin *t, srv_event_t 
     case UE_IO_ERROR:
     default: {
         /* on the file that could not be read (a FIFO, a link out ...), saying why, as --check */
-        char eb[128];
-        const char *why = ue_io_strerror(t->err ? t->err : -EIO, eb, sizeof eb);
+        const char *why = ue_strerror(t->err ? t->err : -EIO);
         pstate = SRV_PAIR_ERROR;
         if (srv__add_diag(t->err_twin ? &nft : &nfs, top, LSP_SEVERITY_ERROR, "UA400", false,
                           "cannot read %s: %s", t->err_twin ? tb : sb, why) != 0)
@@ -1027,8 +1040,8 @@ static void srv__on_idle(uv_timer_t *h)
     e->idle_path = NULL;
     if (path == NULL || s->exiting)
         goto done;
-    if ((rc = srv__project_for(s, path, &p)) != 0 || p == NULL || (rel = ue_rel(p, path)) == NULL ||
-        !ue_is_source(p, rel, NULL))
+    if ((rc = srv__project_for(s, path, &p)) != 0 || p == NULL ||
+        (rc = srv__rel(p, path, &rel)) != 0 || rel == NULL || !ue_is_source(p, rel, NULL))
         goto done;
     if ((rc = srv__check_source_ex(s, p, rel, SRV_EV_CHANGE, false)) != 0)
         goto done;
@@ -1093,7 +1106,7 @@ static void srv__on_lint_later(uv_timer_t *h)
         srv_file_t *f;
         memmove(e->lint_paths, e->lint_paths + 1, --e->n_lint_paths * sizeof(*e->lint_paths));
         if ((rc = srv__project_for(s, path, &p)) == 0 && p != NULL &&
-            (rel = ue_rel(p, path)) != NULL && ue_is_source(p, rel, NULL)) {
+            (rc = srv__rel(p, path, &rel)) == 0 && rel != NULL && ue_is_source(p, rel, NULL)) {
             if ((f = srv__file(s, path, true)) == NULL)
                 rc = SRV_ENOMEM;
             else if ((rc = srv__lint_diags(s, p, rel, f)) == 0)
@@ -1274,18 +1287,22 @@ int srv_check_path(srv_t *s, const char *path_in, srv_event_t ev)
             rc = r;
         goto done;
     }
-    if ((rc = srv__project_for(s, path, &p)) != 0 || p == NULL || (rel = ue_rel(p, path)) == NULL)
+    if ((rc = srv__project_for(s, path, &p)) != 0 || p == NULL ||
+        (rc = srv__rel(p, path, &rel)) != 0 || rel == NULL)
         goto done;
     if (!ue_is_source(p, rel, NULL)) {
-        src = ue_source_of(p, rel);
+        if ((rc = srv__source_of(p, rel, &src)) != 0)
+            goto done;
         if (src == NULL && ev == SRV_EV_DISK) { /* maybe a new source: list them again */
             ua_findings f = {0};
             srv__cache_clear(s->engine); /* the source list decides #include redirections */
             if (ue_project_rescan(p, &f) == UA_ENOMEM)
                 rc = SRV_ENOMEM;
             ua_findings_free(&f);
-            if (!ue_is_source(p, rel, NULL))
-                src = ue_source_of(p, rel);
+            if (rc == 0 && !ue_is_source(p, rel, NULL))
+                rc = srv__source_of(p, rel, &src);
+            if (rc != 0)
+                goto done;
         }
         if (src == NULL && !ue_is_source(p, rel, NULL))
             goto done;
@@ -1474,8 +1491,14 @@ int srv_code_actions(srv_t *s, const lsp_msg_t *m, lsp_out_t *out)
         const ue_twin *t = NULL;
         if ((rc = srv__project_for(s, c, &p)) != 0)
             goto done;
-        if (p != NULL && (prel = ue_rel(p, c)) != NULL)
-            src = ue_is_source(p, prel, NULL) ? ua_strdup(prel) : ue_source_of(p, prel);
+        if (p != NULL && (rc = srv__rel(p, c, &prel)) == 0 && prel != NULL) {
+            if (!ue_is_source(p, prel, NULL))
+                rc = srv__source_of(p, prel, &src);
+            else if ((src = ua_strdup(prel)) == NULL)
+                rc = SRV_ENOMEM;
+        }
+        if (rc != 0)
+            goto done;
         if (src != NULL && (t = srv__result(s, p, src)) == NULL)
             rc = SRV_ENOMEM;
         if (t != NULL && t->expected != NULL &&
@@ -1720,12 +1743,12 @@ int srv_regenerate(srv_t *s, const char *path)
             return SRV_EOUTSIDE;
         }
         if ((rc = srv__project_for(s, c, &p)) == 0) {
-            rel = p ? ue_rel(p, c) : NULL;
-            if (rel != NULL && !ue_is_source(p, rel, NULL))
-                src = ue_source_of(p, rel);
-            if (rel == NULL || (src == NULL && !ue_is_source(p, rel, NULL)))
+            if (p != NULL && (rc = srv__rel(p, c, &rel)) == 0 && rel != NULL &&
+                !ue_is_source(p, rel, NULL))
+                rc = srv__source_of(p, rel, &src);
+            if (rc == 0 && (rel == NULL || (src == NULL && !ue_is_source(p, rel, NULL))))
                 rc = SRV_ENOTFOUND;
-            else
+            else if (rc == 0)
                 rc = srv__regenerate_one(s, p, src ? src : rel);
         }
         srv_free(c);
@@ -1763,8 +1786,12 @@ static int srv__twin_to_source(srv_t *s, const lsp_msg_t *m, char **src_abs, con
     if (rc != 0)
         goto done;
     rc = 1;
-    if (p == NULL || (rel = ue_rel(p, c)) == NULL || (src = ue_source_of(p, rel)) == NULL)
+    if (p == NULL || (rc = srv__rel(p, c, &rel)) != 0 || rel == NULL ||
+        (rc = srv__source_of(p, rel, &src)) != 0 || src == NULL) {
+        rc = rc ? rc : 1;
         goto done;
+    }
+    rc = 1;
     if ((t = srv__result(s, p, src)) == NULL) {
         rc = SRV_ENOMEM;
         goto done;
