@@ -442,23 +442,16 @@ static void write_twins(const opts *o, ue_project *p, const ue_report *r, ua_fin
             break;
         case UE_ORPHANED:
             if (o->prune) {
-                char *abs = ue_abs(p, t->twin), *bytes = NULL;
-                size_t len;
-                ua_header h;
-                if (abs && ue_read_in(p, t->twin, &bytes, &len) == 0 &&
-                    ua_header_parse(bytes, len, &h) == 0 && ua_header_body_intact(bytes, len, &h) &&
-                    unlink(abs) == 0) {
-                    if (!o->quiet) {
-                        char *dp = display_path(p, t->twin);
-                        fprintf(stderr, "unasync: deleted orphan %s\n", dp);
-                        free(dp);
-                    }
-                } else {
-                    ua_findings_add(left, t->twin, 1, 1, UA_ERROR, "UA205",
-                                    "orphaned twin was edited by hand; not deleted");
+                int deleted = 0, dr = ue_delete_orphan(p, t, &deleted, left);
+                if (dr == UA_ENOMEM) /* the other errors come with a finding */
+                    fprintf(stderr, "unasync: out of memory\n");
+                if (dr < 0)
+                    oc->fatal = 1;
+                if (deleted && !o->quiet) {
+                    char *dp = display_path(p, t->twin);
+                    fprintf(stderr, "unasync: deleted orphan %s\n", dp ? dp : t->twin);
+                    free(dp);
                 }
-                ua_free(abs);
-                ua_free(bytes);
             } else {
                 ue_twin_findings(p, t, left);
             }

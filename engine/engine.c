@@ -1184,3 +1184,72 @@ done:
     ua_free(abs);
     return rc;
 }
+
+/* The refusal of ue_delete_orphan: a finding, then 1. */
+static int refuse_delete(const ue_twin *t, const char *code, const char *why, ua_findings *f)
+{
+    int rc = ua_findings_add(f, t->twin, 1, 1, UA_ERROR, code, "%s; not deleted", why);
+    return rc ? rc : 1;
+}
+
+int ue_delete_orphan(ue_project *p, const ue_twin *t, int *deleted, ua_findings *f)
+{
+    *deleted = 0;
+    const char *name = base_name(t->twin);
+    char *abs = ue_abs(p, t->twin), *rel = NULL, *bytes = NULL;
+    char dir[PATH_MAX];
+    int dfd = -1;
+    if (!abs)
+        return UA_ENOMEM;
+    /* the canonical path must be the twin's own: no link in the folders, none as the file */
+    struct stat st, now;
+    int rc = ue_rel(p, abs, &rel);
+    if (rc == UA_ENOMEM)
+        goto done;
+    if (rc == UE_EOUTSIDE || strcmp(rel, t->twin) != 0 || lstat(abs, &st) != 0 ||
+        !S_ISREG(st.st_mode)) {
+        rc = refuse_delete(t, "UA400",
+                           "refusing to delete: the path leaves the project or is a symbolic link",
+                           f);
+        goto done;
+    }
+    size_t len = 0;
+    ua_header h;
+    rc = ue_read_in(p, t->twin, &bytes, &len);
+    if (rc == UA_ENOMEM)
+        goto done;
+    if (rc || ua_header_parse(bytes, len, &h) != 0 || !ua_header_body_intact(bytes, len, &h)) {
+        rc = refuse_delete(t, "UA205", "orphaned twin was edited by hand", f);
+        goto done;
+    }
+    /* unlinked by name from the folder opened once: a link swapped in since is never followed */
+    snprintf(dir, sizeof dir, "%s", p->root);
+    size_t dl = (size_t)(name - t->twin);
+    if (dl && strlen(dir) + 1 + dl < sizeof dir) {
+        strcat(dir, "/");
+        strncat(dir, t->twin, dl - 1);
+    }
+    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dfd < 0 || fstatat(dfd, name, &now, AT_SYMLINK_NOFOLLOW) != 0 || now.st_ino != st.st_ino ||
+        now.st_dev != st.st_dev || !S_ISREG(now.st_mode)) {
+        rc = refuse_delete(t, "UA400", "refusing to delete: the file changed while it was checked",
+                           f);
+        goto done;
+    }
+    if (unlinkat(dfd, name, 0) != 0) {
+        rc = -errno;
+        int e = ua_findings_add(f, t->twin, 1, 1, UA_ERROR, "UA400", "cannot delete %s: %s", name,
+                                ue_strerror(rc));
+        rc = e ? e : rc;
+        goto done;
+    }
+    *deleted = 1;
+    rc = 0;
+done:
+    if (dfd >= 0)
+        close(dfd);
+    ua_free(bytes);
+    ua_free(rel);
+    ua_free(abs);
+    return rc;
+}

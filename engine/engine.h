@@ -176,6 +176,14 @@ void ue_report_free(ue_report *r);
  * file on disk always holds either its old bytes or all of the new ones. */
 int ue_write_twin(ue_project *p, const ue_twin *t, int force, int *wrote, ua_findings *f);
 
+/* Deletes orphaned twin t->twin (--write --prune) through the same checks as ue_write_twin: its
+ * folder resolves inside the project, the file itself is a regular file and no symbolic link
+ * (unlinked from its canonical folder, so nothing is deleted through a link), and it holds our
+ * header with an intact body hash. Returns 0 (*deleted says whether it went), 1 when refused (a
+ * UA205 finding for a hand-edited orphan, UA400 for a link or a path that leaves the project),
+ * UA_ENOMEM (no finding) or -errno (with a UA400 finding). */
+int ue_delete_orphan(ue_project *p, const ue_twin *t, int *deleted, ua_findings *f);
+
 /* Writes `len` bytes to `abs_path` atomically with permission bits `mode` (as for open(2)).
  * Returns 0 or -errno; on failure the original file is untouched and no temporary is left. */
 int ue_write_atomic(const char *abs_path, const char *bytes, size_t len, mode_t mode);
