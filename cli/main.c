@@ -422,7 +422,7 @@ static void write_twins(const opts *o, ue_project *p, const ue_report *r, ua_fin
         case UE_EDITED:
         case UE_UNMANAGED:
             if (t->state == UE_UNMANAGED && !o->force) {
-                ue_twin_findings(p, t, left);
+                ue_twin_findings(t, left);
                 break;
             }
             int wr = ue_write_twin(p, t, o->force, &wrote, left);
@@ -453,11 +453,11 @@ static void write_twins(const opts *o, ue_project *p, const ue_report *r, ua_fin
                     free(dp);
                 }
             } else {
-                ue_twin_findings(p, t, left);
+                ue_twin_findings(t, left);
             }
             break;
         default:
-            ue_twin_findings(p, t, left);
+            ue_twin_findings(t, left);
             break;
         }
     }
@@ -782,8 +782,7 @@ static int run_check_or_write(const opts *o, char **paths, int npaths, outcome *
         }
 #ifdef UNASYNC_HAVE_LINT
         /* lint findings join the report; severities and ignore comments apply to every code */
-        if (ul_check_report(p, filters, ts[i].whole ? 0 : ts[i].nfilters,
-                            o->mode == MODE_CHECK && !o->no_lint, o->jobs, &r)) {
+        if (ul_check_report(p, o->mode == MODE_CHECK && !o->no_lint, o->jobs, &r)) {
             fprintf(stderr, "unasync: out of memory\n");
             oc->fatal = 1;
         }

@@ -800,18 +800,6 @@ size_t ue_first_body_hunk(const ua_diff *d)
     return d->n;
 }
 
-static int twin_findings(const ue_twin *t, ua_findings *f);
-
-int ue_twin_findings(const ue_project *p, const ue_twin *t, ua_findings *f)
-{
-    (void)p;
-    size_t n0 = f->n;
-    int rc = twin_findings(t, f);
-    if (rc)
-        ua_findings_truncate(f, n0); /* nothing partial */
-    return rc;
-}
-
 static int twin_findings(const ue_twin *t, ua_findings *f)
 {
     int rc = 0;
@@ -883,6 +871,15 @@ static int twin_findings(const ue_twin *t, ua_findings *f)
     }
     }
     return 0;
+}
+
+int ue_twin_findings(const ue_twin *t, ua_findings *f)
+{
+    size_t n0 = f->n;
+    int rc = twin_findings(t, f);
+    if (rc)
+        ua_findings_truncate(f, n0); /* nothing partial */
+    return rc;
 }
 
 typedef struct job {
@@ -1040,7 +1037,7 @@ int ue_check(ue_project *p, const char *const *filters, size_t nfilters, const u
         goto done;
     qsort(r->twins, r->n, sizeof *r->twins, twin_cmp);
     for (size_t i = 0; i < r->n && !rc; i++)
-        rc = ue_twin_findings(p, &r->twins[i], &r->findings);
+        rc = ue_twin_findings(&r->twins[i], &r->findings);
     /* rules that never fire: only meaningful when every source was transformed */
     if (!rc && nfilters == 0) {
         for (size_t k = 0; k < p->cfg->nrules && !rc; k++) {

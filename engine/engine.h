@@ -146,7 +146,7 @@ void ue_twin_free(ue_twin *t);
 /* The findings that describe twin `t` (transform findings, then one drift finding), as --check
  * prints them and the server publishes them. Appended to `f`. Returns 0 or UA_ENOMEM (with `f`
  * as it was). */
-int ue_twin_findings(const ue_project *p, const ue_twin *t, ua_findings *f);
+int ue_twin_findings(const ue_twin *t, ua_findings *f);
 
 /* Hunks of t->diff other than one that only rewrites line 1 (the header, whose body hash follows
  * every change), and the index of the first such hunk (d->n when none). */

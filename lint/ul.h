@@ -190,13 +190,12 @@ void ul_apply_ignores(const char *rel, const char *bytes, size_t len, ua_finding
 
 /* ---- Whole projects (unasync --check) ----------------------------------------------------- */
 
-/* Lints every source selected by `filters` (as for ue_check: empty = all) on up to `jobs`
- * threads, appends the findings to r->findings (one UA000 for the whole run when the lint is
- * limited, naming how many sources it concerns), then applies severities and ignore comments to
- * r->findings and to each twin's transform findings and sorts r->findings again. With `lint`
+/* Lints every source of report r (the sources ue_check selected: its twins name them) on up to
+ * `jobs` threads, appends the findings to r->findings (one UA000 for the whole run when the lint
+ * is limited, naming how many sources it concerns), then applies severities and ignore comments
+ * to r->findings and to each twin's transform findings and sorts r->findings again. With `lint`
  * 0 only the severities and ignore comments are applied. Returns 0 or UL_ENOMEM. */
-int ul_check_report(ue_project *p, const char *const *filters, size_t nfilters, int lint, int jobs,
-                    ue_report *r);
+int ul_check_report(ue_project *p, int lint, int jobs, ue_report *r);
 
 #ifdef __cplusplus
 }

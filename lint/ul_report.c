@@ -197,11 +197,8 @@ static int ignores_from_disk(const ue_project *p, ua_findings *fs)
     return rc;
 }
 
-int ul_check_report(ue_project *p, const char *const *filters, size_t nfilters, int lint, int jobs,
-                    ue_report *r)
+int ul_check_report(ue_project *p, int lint, int jobs, ue_report *r)
 {
-    (void)filters;
-    (void)nfilters; /* ue_check already selected the sources: its twins name them */
     /* the transformer's and the engine's UA0xx findings first (their files are on disk) */
     int rc = ignores_from_disk(p, &r->findings);
     if (rc)

@@ -300,7 +300,7 @@ static int run_all(testrec *r)
 
     size_t n0 = rep.findings.n;
     before = testalloc_hook.failed;
-    rc = ul_check_report(p, NULL, 0, 1, 1, &rep);
+    rc = ul_check_report(p, 1, 1, &rep);
     if ((hit = FAILED_IN_CALL(before, rc, UL_ENOMEM))) {
         assert_true(rep.findings.n <= n0); /* no lint finding (ignore comments may drop some) */
         goto done;
