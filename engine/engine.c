@@ -513,6 +513,12 @@ done:
 
 int ue_project_open(const char *config_path, ue_project **out, ua_findings *findings)
 {
+    return ue_project_open_overlay(config_path, NULL, out, findings);
+}
+
+int ue_project_open_overlay(const char *config_path, const ue_overlay *ov, ue_project **out,
+                            ua_findings *findings)
+{
     *out = NULL;
     char root[PATH_MAX], real[PATH_MAX];
     size_t n0 = findings->n;
@@ -526,7 +532,11 @@ int ue_project_open(const char *config_path, ue_project **out, ua_findings *find
         return UE_ELINKOUT;
     char *bytes;
     size_t len;
-    rc = ue__read_path(real, 1, &bytes, &len);
+    const char *ob = ov && ov->lookup ? ov->lookup(ov->ud, UE_CONFIG_NAME, &len) : NULL;
+    if (ob)
+        rc = (bytes = ua_strndup(ob, len)) ? 0 : UA_ENOMEM;
+    else
+        rc = ue__read_path(real, 1, &bytes, &len);
     if (rc)
         return rc;
     ue_project *p = ua_calloc(1, sizeof *p);

@@ -75,10 +75,22 @@ int ue_load_maps(ue_project *p, ua_findings *f);
  * another -errno. */
 int ue_find_config(const char *start, char **config_path);
 
+/* Editor buffers override the disk: lookup returns the bytes of an open document (rel path) or
+ * NULL. The engine does not keep the pointer past the call that received it. */
+typedef struct ue_overlay {
+    const char *(*lookup)(void *ud, const char *rel, size_t *len);
+    void *ud;
+} ue_overlay;
+
 /* Reads and validates the configuration at `config_path` and lists the sources. Problems go to
  * `findings` (paths relative to the working directory are the caller's business: findings carry
  * project-relative paths). Returns 0, UA_ECONFIG, UA_ENOMEM or -errno. */
 int ue_project_open(const char *config_path, ue_project **out, ua_findings *findings);
+/* ue_project_open with unasync.json's bytes from `ov` when it holds UE_CONFIG_NAME (an editor's
+ * unsaved buffer, or the configuration a fix would write): the path is still resolved and
+ * checked as above. */
+int ue_project_open_overlay(const char *config_path, const ue_overlay *ov, ue_project **out,
+                            ua_findings *findings);
 /* Lists the sources again (files were added or removed). */
 int ue_project_rescan(ue_project *p, ua_findings *findings);
 void ue_project_free(ue_project *p);
@@ -98,13 +110,6 @@ char *ue_twin_of(const ue_project *p, const char *rel);
  * string; ua_free). Returns 0, UE_ENOSOURCE when no source has that twin, or UA_ENOMEM; *src is
  * NULL unless 0. */
 int ue_source_of(const ue_project *p, const char *twin_rel, char **src);
-
-/* Editor buffers override the disk: lookup returns the bytes of an open document (rel path) or
- * NULL. The engine does not keep the pointer past the call that received it. */
-typedef struct ue_overlay {
-    const char *(*lookup)(void *ud, const char *rel, size_t *len);
-    void *ud;
-} ue_overlay;
 
 typedef enum {
     UE_OK,           /* the twin matches its source */

@@ -31,6 +31,22 @@ void ul__fix_clear(ul_fix *f)
     f->title = f->file = f->text = f->rule_name = f->rule_target = NULL;
 }
 
+int ul__fix_dup(ul_fix *d, const ul_fix *f)
+{
+    *d = *f;
+    d->title = ua_strdup(f->title);
+    d->file = ua_strdup(f->file);
+    d->text = ua_strdup(f->text);
+    d->rule_name = f->rule_name ? ua_strdup(f->rule_name) : NULL;
+    d->rule_target = f->rule_target ? ua_strdup(f->rule_target) : NULL;
+    if (!d->title || !d->file || !d->text || (f->rule_name && !d->rule_name) ||
+        (f->rule_target && !d->rule_target)) {
+        ul__fix_clear(d);
+        return UL_ENOMEM;
+    }
+    return 0;
+}
+
 /* Whether a fix of this code is one to apply unattended (ul.h, ul_fix.preferred). UA003's
  * "mark the function async" is not: every caller of that function then has to change. */
 static int preferred_code(const char *code)

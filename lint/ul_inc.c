@@ -32,19 +32,8 @@ void ul__inc_free(ul__tu *t)
 static int fix_copy(ul_fixes *fx, const ul_fix *f)
 {
     ul_fix *d = ul__fix_slot(fx);
-    if (!d)
+    if (!d || ul__fix_dup(d, f))
         return UL_ENOMEM;
-    *d = *f;
-    d->title = ua_strdup(f->title);
-    d->file = ua_strdup(f->file);
-    d->text = ua_strdup(f->text);
-    d->rule_name = f->rule_name ? ua_strdup(f->rule_name) : NULL;
-    d->rule_target = f->rule_target ? ua_strdup(f->rule_target) : NULL;
-    if (!d->title || !d->file || !d->text || (f->rule_name && !d->rule_name) ||
-        (f->rule_target && !d->rule_target)) {
-        ul__fix_clear(d);
-        return UL_ENOMEM;
-    }
     fx->n++;
     return 0;
 }

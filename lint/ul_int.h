@@ -84,6 +84,9 @@ ul_fix *ul__fix_slot(ul_fixes *fx);
 /* Releases the strings of one fix (the slot itself stays). */
 void ul__fix_clear(ul_fix *f);
 
+/* Makes *d a copy of f (its own strings). Returns 0 or UL_ENOMEM (with *d cleared). */
+int ul__fix_dup(ul_fix *d, const ul_fix *f);
+
 /* Appends a fix. Returns 0 or UL_ENOMEM. */
 int ul__fix_add(ul_fixes *fx, const char *code, unsigned line, unsigned col, const char *title,
                 const char *file, const char *bytes, size_t len, size_t off, size_t del,

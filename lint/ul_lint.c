@@ -15,7 +15,14 @@
 
 const char *ul_strerror(int err)
 {
-    return ue_strerror(err); /* UL_ENOMEM and UL_EINVAL are the transformer's codes */
+    switch (err) {
+#define UL_ERR_CASE(name, value, text)                                                             \
+    case value:                                                                                    \
+        return text;
+        UL_ERRNO_MAP(UL_ERR_CASE)
+#undef UL_ERR_CASE
+    }
+    return ue_strerror(err); /* the engine's, the transformer's and -errno */
 }
 
 static char docs_base[4096 + 16] = "";

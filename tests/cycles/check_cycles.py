@@ -100,7 +100,7 @@ def build_graph(nm, build, root, module):
             for t in targets:
                 if t != s:
                     edges.setdefault(s, {}).setdefault(t, []).append("includes " + inc)
-    return edges
+    return edges, set(sources) | set(defs)
 
 
 def components(edges):
@@ -180,7 +180,7 @@ def main(argv):
             print("check_cycles: no object files of %s under %s: build it first" % (module, build))
             failed = 1
             continue
-        edges = build_graph(nm, build, root, module)
+        edges, files = build_graph(nm, build, root, module)
         comps = components(edges)
         for comp in comps:
             cyc = one_cycle(edges, comp)
@@ -194,8 +194,7 @@ def main(argv):
         if comps:
             failed = 1
         else:
-            print("ok: %s/ has no cycle between its files (%d files)" %
-                  (module, len(set(edges) | {b for a in edges for b in edges[a]})))
+            print("ok: %s/ has no cycle between its files (%d files)" % (module, len(files)))
     return failed
 
 
