@@ -75,10 +75,22 @@ int ue_load_maps(ue_project *p, ua_findings *f);
  * another -errno. */
 int ue_find_config(const char *start, char **config_path);
 
+/* Editor buffers override the disk: lookup returns the bytes of an open document (rel path) or
+ * NULL. The engine does not keep the pointer past the call that received it. */
+typedef struct ue_overlay {
+    const char *(*lookup)(void *ud, const char *rel, size_t *len);
+    void *ud;
+} ue_overlay;
+
 /* Reads and validates the configuration at `config_path` and lists the sources. Problems go to
  * `findings` (paths relative to the working directory are the caller's business: findings carry
  * project-relative paths). Returns 0, UA_ECONFIG, UA_ENOMEM or -errno. */
 int ue_project_open(const char *config_path, ue_project **out, ua_findings *findings);
+/* ue_project_open with unasync.json's bytes from `ov` when it holds UE_CONFIG_NAME (an editor's
+ * unsaved buffer, or the configuration a fix would write): the path is still resolved and
+ * checked as above. */
+int ue_project_open_overlay(const char *config_path, const ue_overlay *ov, ue_project **out,
+                            ua_findings *findings);
 /* Lists the sources again (files were added or removed). */
 int ue_project_rescan(ue_project *p, ua_findings *findings);
 void ue_project_free(ue_project *p);
@@ -98,13 +110,6 @@ char *ue_twin_of(const ue_project *p, const char *rel);
  * string; ua_free). Returns 0, UE_ENOSOURCE when no source has that twin, or UA_ENOMEM; *src is
  * NULL unless 0. */
 int ue_source_of(const ue_project *p, const char *twin_rel, char **src);
-
-/* Editor buffers override the disk: lookup returns the bytes of an open document (rel path) or
- * NULL. The engine does not keep the pointer past the call that received it. */
-typedef struct ue_overlay {
-    const char *(*lookup)(void *ud, const char *rel, size_t *len);
-    void *ud;
-} ue_overlay;
 
 typedef enum {
     UE_OK,           /* the twin matches its source */
@@ -146,7 +151,7 @@ void ue_twin_free(ue_twin *t);
 /* The findings that describe twin `t` (transform findings, then one drift finding), as --check
  * prints them and the server publishes them. Appended to `f`. Returns 0 or UA_ENOMEM (with `f`
  * as it was). */
-int ue_twin_findings(const ue_project *p, const ue_twin *t, ua_findings *f);
+int ue_twin_findings(const ue_twin *t, ua_findings *f);
 
 /* Hunks of t->diff other than one that only rewrites line 1 (the header, whose body hash follows
  * every change), and the index of the first such hunk (d->n when none). */
@@ -175,6 +180,14 @@ void ue_report_free(ue_report *r);
  * negative error: UA_ENOMEM (nothing written, no finding) or -errno (with a UA400 finding). The
  * file on disk always holds either its old bytes or all of the new ones. */
 int ue_write_twin(ue_project *p, const ue_twin *t, int force, int *wrote, ua_findings *f);
+
+/* Deletes orphaned twin t->twin (--write --prune) through the same checks as ue_write_twin: its
+ * folder resolves inside the project, the file itself is a regular file and no symbolic link
+ * (unlinked from its canonical folder, so nothing is deleted through a link), and it holds our
+ * header with an intact body hash. Returns 0 (*deleted says whether it went), 1 when refused (a
+ * UA205 finding for a hand-edited orphan, UA400 for a link or a path that leaves the project),
+ * UA_ENOMEM (no finding) or -errno (with a UA400 finding). */
+int ue_delete_orphan(ue_project *p, const ue_twin *t, int *deleted, ua_findings *f);
 
 /* Writes `len` bytes to `abs_path` atomically with permission bits `mode` (as for open(2)).
  * Returns 0 or -errno; on failure the original file is untouched and no temporary is left. */
