@@ -106,8 +106,11 @@ static int tr_equal(tracker *t, const ua_incr *in)
         return 0;
     if ((t->pex && t->P < le) || (t->sex && t->S < le))
         return 0;
-    if (t->P + t->S >= le)
+    if (t->P + t->S >= le) { /* equal: both bounds are the whole body now */
+        t->P = t->S = le;
+        t->pex = t->sex = 1;
         return 1;
+    }
     size_t gap = le - t->S - t->P;
     size_t m = ua_incr_match_fwd(in, t->P, t->b + t->P, gap);
     if (m < gap) {
@@ -115,8 +118,8 @@ static int tr_equal(tracker *t, const ua_incr *in)
         t->pex = 1;
         return 0;
     }
-    t->P = le;
-    t->pex = 1;
+    t->P = t->S = le;
+    t->pex = t->sex = 1;
     return 1;
 }
 

@@ -5,130 +5,258 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/* ---- gap vectors ------------------------------------------------------------------------------
+/* ---- chunked vectors -----------------------------------------------------------------------
  *
- * An array with a gap at the last place it was changed. Elements carry positions (size_t fields
- * at fo[]); before the gap they are stored as they are, after it relative to a base (the
- * source's or the body's length), so an edit at the gap shifts every later element for free.
- * Moving the gap costs the distance moved: edits in an editor are close to each other. */
+ * An array cut into chunks of about sqrt(n) elements (at least 16). Elements carry positions (size_t fields
+ * at fo[]), stored relative to their chunk's base, so an edit shifts every later element by
+ * adding to the bases of the chunks after it: an edit costs its chunk plus one pass over the
+ * chunk list, wherever it is, and jumping across the file costs nothing. (The `base` arguments
+ * are kept from the gap buffer this replaced; positions no longer depend on them.) */
+
+typedef struct chunk {
+    unsigned char *v;
+    size_t n, cap, start; /* elements; index of the first one in the vector */
+    size_t base[2];
+} chunk;
 
 typedef struct gvec {
-    unsigned char *v;
-    size_t esz, n, gap, gl; /* capacity n + gl */
+    chunk *c;
+    size_t nc, capc;
+    size_t esz, n, ch; /* ch: the chunk size it was cut to */
     size_t nf, fo[2];
 } gvec;
 
+/* The chunk holding element i (i < n), by binary search on the starts. */
+static size_t cv_chunk(const gvec *g, size_t i)
+{
+    size_t lo = 0, hi = g->nc;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (g->c[mid].start <= i)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 static unsigned char *gv_at(const gvec *g, size_t i)
 {
-    return g->v + (i < g->gap ? i : i + g->gl) * g->esz;
+    const chunk *c = &g->c[cv_chunk(g, i)];
+    return c->v + (i - c->start) * g->esz;
 }
 
 static size_t gv_pos(const gvec *g, size_t i, size_t f, const size_t *base)
 {
+    (void)base;
+    const chunk *c = &g->c[cv_chunk(g, i)];
     size_t s;
-    memcpy(&s, gv_at(g, i) + g->fo[f], sizeof s);
-    return i < g->gap ? s : s + base[f];
+    memcpy(&s, c->v + (i - c->start) * g->esz + g->fo[f], sizeof s);
+    return s + c->base[f];
 }
 
-/* Element i as it is, positions made absolute. */
+/* Element i, positions made absolute. */
 static void gv_get(const gvec *g, size_t i, const size_t *base, void *out)
 {
-    memcpy(out, gv_at(g, i), g->esz);
-    if (i >= g->gap)
+    (void)base;
+    const chunk *c = &g->c[cv_chunk(g, i)];
+    memcpy(out, c->v + (i - c->start) * g->esz, g->esz);
+    for (size_t f = 0; f < g->nf; f++) {
+        size_t s;
+        memcpy(&s, (unsigned char *)out + g->fo[f], sizeof s);
+        s += c->base[f];
+        memcpy((unsigned char *)out + g->fo[f], &s, sizeof s);
+    }
+}
+
+static void cv_shift(const gvec *g, unsigned char *e, size_t k, const size_t *d)
+{
+    for (size_t i = 0; i < k; i++)
         for (size_t f = 0; f < g->nf; f++) {
             size_t s;
-            memcpy(&s, (unsigned char *)out + g->fo[f], sizeof s);
-            s += base[f];
-            memcpy((unsigned char *)out + g->fo[f], &s, sizeof s);
+            memcpy(&s, e + i * g->esz + g->fo[f], sizeof s);
+            s += d[f];
+            memcpy(e + i * g->esz + g->fo[f], &s, sizeof s);
         }
 }
 
-static void gv_adjust(const gvec *g, unsigned char *e, const size_t *base, int add)
+static void cv_starts(gvec *g)
 {
-    for (size_t f = 0; f < g->nf; f++) {
-        size_t s;
-        memcpy(&s, e + g->fo[f], sizeof s);
-        s = add ? s + base[f] : s - base[f];
-        memcpy(e + g->fo[f], &s, sizeof s);
+    size_t n = 0;
+    for (size_t k = 0; k < g->nc; k++) {
+        g->c[k].start = n;
+        n += g->c[k].n;
     }
+    g->n = n;
 }
 
-static void gv_move(gvec *g, size_t to, const size_t *base)
+/* The chunk that an insertion at index i goes into (nc when there is none yet). */
+static size_t cv_insert_chunk(const gvec *g, size_t i)
 {
-    while (g->gap > to) {
-        g->gap--;
-        unsigned char *d = g->v + (g->gap + g->gl) * g->esz;
-        memmove(d, g->v + g->gap * g->esz, g->esz);
-        gv_adjust(g, d, base, 0);
-    }
-    while (g->gap < to) {
-        unsigned char *d = g->v + g->gap * g->esz;
-        memmove(d, g->v + (g->gap + g->gl) * g->esz, g->esz);
-        gv_adjust(g, d, base, 1);
-        g->gap++;
-    }
-}
-
-/* Makes room for `extra` more elements. 0 or UA_ENOMEM (nothing changed). */
-static int gv_reserve(gvec *g, size_t extra)
-{
-    if (g->gl >= extra)
+    if (!g->nc)
         return 0;
-    size_t ncap = (g->n + extra) + (g->n + extra) / 2 + 16;
-    unsigned char *p = ua_realloc(g->v, ncap * g->esz);
-    if (!p)
+    return i >= g->n ? g->nc - 1 : cv_chunk(g, i);
+}
+
+/* Makes room for `extra` more elements inserted at index i, and splits chunks grown past twice
+ * their size by earlier edits. 0 or UA_ENOMEM (nothing changed but capacity). */
+static int gv_reserve(gvec *g, size_t i, size_t extra)
+{
+    if (g->nc + 2 > g->capc &&
+        ua_grow((void **)&g->c, &g->capc, g->nc + 2 + g->nc / 8, sizeof *g->c))
         return UA_ENOMEM;
-    size_t tail = g->n - g->gap;
-    memmove(p + (ncap - tail) * g->esz, p + (g->gap + g->gl) * g->esz, tail * g->esz);
-    g->v = p;
-    g->gl = ncap - g->n;
+    for (size_t k = 0; k < g->nc; k++) { /* split what has grown */
+        chunk *c = &g->c[k];
+        if (c->n <= 2 * g->ch)
+            continue;
+        if (g->nc + 1 > g->capc && ua_grow((void **)&g->c, &g->capc, g->nc + 1, sizeof *g->c))
+            return UA_ENOMEM;
+        c = &g->c[k];
+        size_t half = c->n / 2, rest = c->n - half;
+        unsigned char *v = ua_malloc((rest + g->ch) * g->esz);
+        if (!v)
+            return UA_ENOMEM;
+        memcpy(v, c->v + half * g->esz, rest * g->esz);
+        memmove(&g->c[k + 2], &g->c[k + 1], (g->nc - k - 1) * sizeof *g->c);
+        g->c[k + 1] = (chunk){v, rest, rest + g->ch, c->start + half, {c->base[0], c->base[1]}};
+        c->n = half;
+        g->nc++;
+    }
+    if (!g->nc) {
+        unsigned char *v = ua_malloc((extra + g->ch) * g->esz);
+        if (!v)
+            return UA_ENOMEM;
+        g->c[0] = (chunk){v, 0, extra + g->ch, 0, {0, 0}};
+        g->nc = 1;
+    }
+    chunk *c = &g->c[cv_insert_chunk(g, i)];
+    if (c->n + extra > c->cap) {
+        size_t nc = c->n + extra + g->ch;
+        unsigned char *v = ua_realloc(c->v, nc * g->esz);
+        if (!v)
+            return UA_ENOMEM;
+        c->v = v;
+        c->cap = nc;
+    }
     return 0;
 }
 
-/* Replaces elements [i, j) by the m elements at `e` (absolute positions, new coordinates);
- * `base` are the bases before the edit. Reserve first: this cannot fail. */
-static void gv_splice(gvec *g, size_t i, size_t j, const void *e, size_t m, const size_t *base)
+/* Replaces elements [i, j) by the m elements at `e` (absolute positions, new coordinates) and
+ * shifts every element after them by d[f]. gv_reserve(g, i, m) first: this cannot fail. */
+static void gv_splice(gvec *g, size_t i, size_t j, const void *e, size_t m, const size_t *d)
 {
-    gv_move(g, j, base);
-    g->gap = i;
-    g->gl += j - i;
-    g->n -= j - i;
-    memcpy(g->v + g->gap * g->esz, e, m * g->esz);
-    g->gap += m;
-    g->gl -= m;
-    g->n += m;
+    size_t ci = cv_insert_chunk(g, i);
+    chunk *c = &g->c[ci];
+    /* delete [i, j) chunk by chunk */
+    for (size_t k = ci; k < g->nc && i < j; k++) {
+        chunk *x = &g->c[k];
+        size_t from = i > x->start ? i - x->start : 0;
+        if (from >= x->n)
+            continue;
+        size_t to = j - x->start < x->n ? j - x->start : x->n;
+        if (j <= x->start)
+            break;
+        memmove(x->v + from * g->esz, x->v + to * g->esz, (x->n - to) * g->esz);
+        x->n -= to - from;
+    }
+    /* insert at i inside chunk ci, then shift what follows in it and in later chunks */
+    size_t at = i - c->start < c->n ? i - c->start : c->n;
+    memmove(c->v + (at + m) * g->esz, c->v + at * g->esz, (c->n - at) * g->esz);
+    memcpy(c->v + at * g->esz, e, m * g->esz);
+    size_t neg[2] = {0u - c->base[0], 0u - c->base[1]};
+    cv_shift(g, c->v + at * g->esz, m, neg);
+    c->n += m;
+    cv_shift(g, c->v + (at + m) * g->esz, c->n - at - m, d);
+    for (size_t k = ci + 1; k < g->nc; k++)
+        for (size_t f = 0; f < g->nf; f++)
+            g->c[k].base[f] += d[f];
+    size_t w = 0; /* drop emptied chunks */
+    for (size_t k = 0; k < g->nc; k++) {
+        if (g->c[k].n == 0 && g->nc > 1) {
+            ua_free(g->c[k].v);
+            continue;
+        }
+        g->c[w++] = g->c[k];
+    }
+    g->nc = w;
+    cv_starts(g);
 }
 
-/* Takes over `v` (n elements, absolute positions) as the vector's storage. */
-static void gv_adopt(gvec *g, void *v, size_t n, size_t esz, size_t nf, size_t f0, size_t f1)
+static void gv_free(gvec *g);
+
+/* Takes over `v` (n elements, absolute positions) as the vector's contents; v is freed. 0 or
+ * UA_ENOMEM (g empty, v freed). */
+static int gv_adopt(gvec *g, void *v, size_t n, size_t esz, size_t nf, size_t f0, size_t f1)
 {
-    g->v = v;
+    memset(g, 0, sizeof *g);
     g->esz = esz;
-    g->n = g->gap = n;
-    g->gl = 0;
     g->nf = nf;
     g->fo[0] = f0;
     g->fo[1] = f1;
+    g->ch = 16;
+    while (g->ch * g->ch < n)
+        g->ch *= 2;
+    size_t nc = (n + g->ch - 1) / g->ch;
+    g->c = ua_calloc(nc + 2, sizeof *g->c);
+    int rc = g->c ? 0 : UA_ENOMEM;
+    g->capc = nc + 2;
+    for (size_t k = 0; k < nc && !rc; k++) {
+        size_t cnt = n - k * g->ch < g->ch ? n - k * g->ch : g->ch;
+        unsigned char *p = ua_malloc((cnt + g->ch / 2) * esz);
+        if (!p) {
+            rc = UA_ENOMEM;
+            break;
+        }
+        memcpy(p, (unsigned char *)v + k * g->ch * esz, cnt * esz);
+        g->c[k] = (chunk){p, cnt, cnt + g->ch / 2, k * g->ch, {0, 0}};
+        g->nc++;
+    }
+    ua_free(v);
+    if (rc)
+        gv_free(g);
+    else
+        cv_starts(g);
+    return rc;
 }
 
 static void gv_free(gvec *g)
 {
-    ua_free(g->v);
-    memset(g, 0, sizeof *g);
+    for (size_t k = 0; k < g->nc; k++)
+        ua_free(g->c[k].v);
+    ua_free(g->c);
+    g->c = NULL;
+    g->nc = g->capc = g->n = 0;
 }
 
 /* First index in [0, n) whose field f is >= key (n when none): fields are sorted. */
 static size_t gv_lower(const gvec *g, size_t f, const size_t *base, size_t key)
 {
-    size_t lo = 0, hi = g->n;
+    size_t lo = 0, hi = g->nc; /* the first chunk whose last element is >= key */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (gv_pos(g, mid, f, base) < key)
+        const chunk *c = &g->c[mid];
+        size_t s;
+        memcpy(&s, c->v + (c->n - 1) * g->esz + g->fo[f], sizeof s);
+        if (s + c->base[f] < key)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo;
+    if (lo == g->nc)
+        return g->n;
+    const chunk *c = &g->c[lo];
+    size_t a = 0, b = c->n;
+    while (a < b) {
+        size_t mid = a + (b - a) / 2;
+        size_t s;
+        memcpy(&s, c->v + mid * g->esz + g->fo[f], sizeof s);
+        if (s + c->base[f] < key)
+            a = mid + 1;
+        else
+            b = mid;
+    }
+    (void)base;
+    return c->start + a;
 }
 
 /* ---- state ------------------------------------------------------------------------------------ */
@@ -206,10 +334,10 @@ static size_t tok_end(const gvec *g, size_t i, const size_t *base)
 static void free_derived(ua_incr *st)
 {
     gv_free(&st->toks);
-    if (st->edits.v)
-        for (size_t i = 0; i < st->edits.n; i++) {
+    for (size_t k = 0; k < st->edits.nc; k++)
+        for (size_t i = 0; i < st->edits.c[k].n; i++) {
             iedit e;
-            memcpy(&e, gv_at(&st->edits, i), sizeof e);
+            memcpy(&e, st->edits.c[k].v + i * sizeof e, sizeof e);
             ua_free(e.text);
         }
     gv_free(&st->edits);
@@ -245,8 +373,7 @@ static int build_lines(const char *src, size_t len, gvec *g)
         }
         v[n++] = (size_t)(p - src) + 1;
     }
-    gv_adopt(g, v, n, sizeof *v, 1, 0, 0);
-    return 0;
+    return gv_adopt(g, v, n, sizeof *v, 1, 0, 0);
 }
 
 /* The whole pipeline on the current source: every derived part rebuilt. */
@@ -274,8 +401,10 @@ static int full_run(ua_incr *st)
         return 0;
     }
     rc = UA_ENOMEM;
-    gv_adopt(&st->toks, toks, ntoks, sizeof *toks, 1, offsetof(ua_token, off), 0);
+    ua_token *tv = toks;
     toks = NULL;
+    if (gv_adopt(&st->toks, tv, ntoks, sizeof *tv, 1, offsetof(ua_token, off), 0))
+        goto fail;
     if (build_lines(st->src, st->len, &st->lines))
         goto fail;
     iedit *ev = ua_malloc((k.nedits + 1) * sizeof *ev);
@@ -286,10 +415,13 @@ static int full_run(ua_incr *st)
         const ua__edit *e = &k.edits[i];
         ev[i] = (iedit){e->off, e->off + cum, e->len, e->text_len, e->text, e->rule, e->key_len};
         cum += e->text_len - e->len;
-        k.edits[i].text = NULL;
     }
-    gv_adopt(&st->edits, ev, k.nedits, sizeof *ev, 2, offsetof(iedit, off),
-             offsetof(iedit, out_off));
+    st->body_len = st->len + cum;
+    if (gv_adopt(&st->edits, ev, k.nedits, sizeof *ev, 2, offsetof(iedit, off),
+                 offsetof(iedit, out_off)))
+        goto fail; /* the texts are still the keep's */
+    for (size_t i = 0; i < k.nedits; i++) /* now they are the vector's */
+        k.edits[i].text = NULL;
     st->body_len = st->len + cum;
     st->dirs = k.dirs;
     st->ndirs = k.ndirs;
@@ -329,8 +461,9 @@ static int full_run(ua_incr *st)
             continue;
         char buf[512];
         size_t n;
-        const char *nm = spell(st->src, st->len, (const ua_token *)gv_at(&st->toks, i), buf,
-                               sizeof buf, &n);
+        ua_token tk;
+        gv_get(&st->toks, i, NULL, &tk);
+        const char *nm = spell(st->src, st->len, &tk, buf, sizeof buf, &n);
         long t = tg_find(st, nm, n);
         if (t >= 0)
             st->tg[t].plain++;
@@ -646,6 +779,7 @@ static int apply_local(ua_incr *st, const char *old, size_t olen_all, const char
         return rc;
     tdelta *td = NULL;
     iedit *ne = NULL;
+    size_t *nlv = NULL;
     if (kw.errors) {
         rc = 1;
         goto done;
@@ -736,13 +870,20 @@ static int apply_local(ua_incr *st, const char *old, size_t olen_all, const char
             goto done; /* a target is gone: the rename map of the file changes */
     /* commit: nothing below can fail but the reservations, which come first */
     rc = UA_ENOMEM;
-    if (gv_reserve(&st->edits, kw.nedits) || gv_reserve(&st->toks, wd->nw))
-        goto done;
     size_t nls = 0;
     for (size_t p = wd->A; p < wd->Bn; p++)
         nls += nsrc[p] == '\n';
-    if (gv_reserve(&st->lines, nls))
+    nlv = ua_malloc((nls + 1) * sizeof *nlv);
+    size_t lb[1] = {olen_all};
+    size_t l0 = gv_lower(&st->lines, 0, lb, wd->A + 1);
+    size_t l1 = gv_lower(&st->lines, 0, lb, wd->Bo + 1);
+    if (!nlv || gv_reserve(&st->edits, e0, kw.nedits) || gv_reserve(&st->toks, wd->k0, wd->nw) ||
+        gv_reserve(&st->lines, l0, nls))
         goto done;
+    nls = 0;
+    for (size_t p = wd->A; p < wd->Bn; p++)
+        if (nsrc[p] == '\n')
+            nlv[nls++] = p + 1;
     size_t cum = 0;
     if (e0 > 0) {
         iedit pe;
@@ -794,25 +935,10 @@ static int apply_local(ua_incr *st, const char *old, size_t olen_all, const char
     st->ch_lo = wd->A + cum;
     st->ch_ohi = wd->Bo + cum + (size_t)old_dsum;
     st->ch_nhi = wd->Bn + cum + (size_t)new_dsum;
-    gv_splice(&st->edits, e0, e1, ne, kw.nedits, eb);
-    gv_splice(&st->toks, wd->k0, wd->je, wd->w, wd->nw, (size_t[]){olen_all});
-    {
-        size_t lb[1] = {olen_all};
-        size_t l0 = gv_lower(&st->lines, 0, lb, wd->A + 1);
-        size_t l1 = gv_lower(&st->lines, 0, lb, wd->Bo + 1);
-        gv_move(&st->lines, l1, lb);
-        st->lines.gap = l0;
-        st->lines.gl += l1 - l0;
-        st->lines.n -= l1 - l0;
-        for (size_t p = wd->A; p < wd->Bn; p++)
-            if (nsrc[p] == '\n') {
-                size_t v = p + 1;
-                memcpy(st->lines.v + st->lines.gap * sizeof v, &v, sizeof v);
-                st->lines.gap++;
-                st->lines.gl--;
-                st->lines.n++;
-            }
-    }
+    size_t dsrc = delta_p - delta_m;
+    gv_splice(&st->edits, e0, e1, ne, kw.nedits, (size_t[]){dsrc, new_body - st->body_len});
+    gv_splice(&st->toks, wd->k0, wd->je, wd->w, wd->nw, (size_t[]){dsrc, 0});
+    gv_splice(&st->lines, l0, l1, nlv, nls, (size_t[]){dsrc, 0});
     for (size_t d = 0; d < st->ndirs; d++)
         if (st->dirs[2 * d] >= wd->Bo) {
             st->dirs[2 * d] = st->dirs[2 * d] - delta_m + delta_p;
@@ -826,6 +952,7 @@ static int apply_local(ua_incr *st, const char *old, size_t olen_all, const char
 done:
     ua_free(ne);
     ua_free(td);
+    ua_free(nlv);
     ua__keep_free(&kw);
     return rc;
 }
@@ -924,7 +1051,7 @@ static size_t edit_before(const ua_incr *st, size_t off)
 
 /* The contiguous bytes of the body at `off`: a pointer and how many follow (at least 1 when
  * off < body_len). `back` asks for the piece that ends at off instead (off > 0). */
-static const char *chunk(const ua_incr *st, size_t off, int back, size_t *avail)
+static const char *piece(const ua_incr *st, size_t off, int back, size_t *avail)
 {
     size_t eb[2] = {st->len, st->body_len};
     size_t at = back ? off - 1 : off;
@@ -972,7 +1099,7 @@ size_t ua_incr_match_fwd(const ua_incr *st, size_t off, const char *b, size_t n)
     size_t m = 0;
     while (m < n && off + m < st->body_len) {
         size_t avail;
-        const char *p = chunk(st, off + m, 0, &avail);
+        const char *p = piece(st, off + m, 0, &avail);
         size_t k = avail < n - m ? avail : n - m;
         size_t c = common_fwd(p, b + m, k);
         m += c;
@@ -987,7 +1114,7 @@ size_t ua_incr_match_bwd(const ua_incr *st, size_t end, const char *b, size_t n)
     size_t m = 0;
     while (m < n && m < end) {
         size_t avail;
-        const char *p = chunk(st, end - m, 1, &avail); /* p[0..avail) ends at end - m */
+        const char *p = piece(st, end - m, 1, &avail); /* p[0..avail) ends at end - m */
         size_t k = avail < n - m ? avail : n - m;
         size_t c = 0;
         while (c < k && p[avail - 1 - c] == b[n - m - 1 - c])
@@ -1004,7 +1131,7 @@ void ua_incr_read(const ua_incr *st, size_t off, size_t n, char *buf)
     size_t m = 0;
     while (m < n) {
         size_t avail;
-        const char *p = chunk(st, off + m, 0, &avail);
+        const char *p = piece(st, off + m, 0, &avail);
         size_t k = avail < n - m ? avail : n - m;
         memcpy(buf + m, p, k);
         m += k;
