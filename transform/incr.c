@@ -231,6 +231,8 @@ static void gv_free(gvec *g)
 /* First index in [0, n) whose field f is >= key (n when none): fields are sorted. */
 static size_t gv_lower(const gvec *g, size_t f, const size_t *base, size_t key)
 {
+    if (!g->n) /* (an emptied vector keeps one empty chunk) */
+        return 0;
     size_t lo = 0, hi = g->nc; /* the first chunk whose last element is >= key */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
