@@ -641,8 +641,11 @@ static int find_window(const ua_incr *st, const char *old, size_t olen_all, cons
     size_t A = a0;
     while (A > 0 && nsrc[A - 1] != '\n')
         A--;
-    while (A > 0 && (token_at(T, ob, k, A - 1) != (size_t)-1 || !is_line_end(nsrc, A - 1))) {
-        A--;
+    for (;;) { /* a token over the line end before A (a block comment): from its own line */
+        size_t ti = A > 0 ? token_at(T, ob, k, A - 1) : (size_t)-1;
+        if (A == 0 || (ti == (size_t)-1 && is_line_end(nsrc, A - 1)))
+            break;
+        A = ti != (size_t)-1 ? gv_pos(T, ti, 0, ob) : A - 1;
         while (A > 0 && nsrc[A - 1] != '\n')
             A--;
     }

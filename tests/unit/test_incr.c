@@ -451,7 +451,7 @@ static void random_source(const char *name, const char *json, const char *text, 
     if (!r.p) /* its configuration does not take input.c: the default does */
         open_project(&r, default_json, name, text, len);
     assert_non_null(r.p);
-    assert_int_equal(edit_many(&r, text, len, len > 20000 ? 60 : len > 4000 ? 100 : 70, len > 20000 ? 3 : 1), 0);
+    assert_int_equal(edit_many(&r, text, len, len > 20000 ? 60 : len > 4000 ? 100 : 70, 1), 0);
     total->edits += r.edits;
     total->full_transforms += r.full_transforms;
     total->full_checks += r.full_checks;
