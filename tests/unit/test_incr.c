@@ -451,7 +451,7 @@ static void random_source(const char *name, const char *json, const char *text, 
     if (!r.p) /* its configuration does not take input.c: the default does */
         open_project(&r, default_json, name, text, len);
     assert_non_null(r.p);
-    assert_int_equal(edit_many(&r, text, len, len > 20000 ? 60 : len > 4000 ? 100 : 70, 1), 0);
+    assert_int_equal(edit_many(&r, text, len, len > 20000 ? 60 : len > 4000 ? 100 : 55, 1), 0);
     total->edits += r.edits;
     total->full_transforms += r.full_transforms;
     total->full_checks += r.full_checks;
@@ -518,7 +518,7 @@ static void live_survives_every_failed_allocation(void **state)
         testalloc_reset(n);
         ua_set_allocator(testalloc_malloc, testalloc_realloc, testalloc_free);
         /* the comparisons with the full path allocate too: failing there is ENOMEM as well */
-        int rc = edit_many(&r, fault_src, sizeof fault_src - 1, 12, 1);
+        int rc = edit_many(&r, fault_src, sizeof fault_src - 1, 8, 1);
         int failed = testalloc_hook.failed;
         ua_set_allocator(NULL, NULL, NULL);
         rng = seed;
