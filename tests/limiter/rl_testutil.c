@@ -323,3 +323,24 @@ int rl_test_redis_info_of(rl_test_redis_t *r, const char *command, const char *n
     redisFree(ctx);
     return found;
 }
+
+const char *rl_test_cluster_url(rl_test_cluster_t *c)
+{
+    int n = snprintf(c->url, sizeof c->url, "redis-cluster://");
+    for (int i = 0; i < RL_TEST_CLUSTER_NODES; i++)
+        n += snprintf(c->url + n, sizeof c->url - (size_t)n, "%s127.0.0.1:%d", i ? "," : "",
+                      c->nodes[i].port);
+    return c->url;
+}
+
+long long rl_test_cluster_int(rl_test_cluster_t *c, const char *command)
+{
+    for (int i = 0; i < RL_TEST_CLUSTER_NODES; i++) {
+        if (c->nodes[i].pid <= 0)
+            continue;
+        long long v = rl_test_redis_int(&c->nodes[i], command);
+        if (v != LLONG_MIN)
+            return v;
+    }
+    return LLONG_MIN;
+}
