@@ -26,6 +26,7 @@ typedef struct rl_redis {
     rl_url_t url;
     char prefix[RL_PREFIX_MAX + 1];
     int64_t timeout_ms;
+    int replica_acks;        /* rl_options_t.replica_acks */
     async_mutex_t conn_lock; /* guards nodes, slots and the connections' replacement */
     char sha[48];            /* of rl_lua_script, from SCRIPT LOAD */
     bool cluster;            /* redis-cluster://: route by slot; else nodes[0] serves all */
@@ -598,6 +599,33 @@ static void bucket_args(args_t *a, rl_redis_t *r, const char *op, rl_bucket_set_
     }
 }
 
+/* With replica_acks: WAIT until that many replicas have the writes made so far on the
+ * connection of `slot`'s master (a bucket write just before). 0, or RL_EBACKEND. */
+static async int replicated(rl_redis_t *r, int slot)
+{
+    if (r->replica_acks <= 0)
+        return 0;
+    args_t a;
+    args_init(&a, 0);
+    a.slot = slot;
+    a.idempotent = true;
+    arg_str(&a, "WAIT");
+    arg_int(&a, r->replica_acks);
+    arg_int(&a, r->timeout_ms);
+    redisReply *reply;
+    int rc = await command(r, &reply, &a);
+    if (rc)
+        return rc;
+    long long acks = reply->type == REDIS_REPLY_INTEGER ? reply->integer : -1;
+    freeReplyObject(reply);
+    if (acks >= r->replica_acks)
+        return 0;
+    snprintf(r->base.last_message, sizeof r->base.last_message,
+             "the write reached %lld of %d replicas within %lld ms", acks < 0 ? 0 : acks,
+             r->replica_acks, (long long)r->timeout_ms);
+    return backend_error(r, UNASYNC_ETIMEDOUT);
+}
+
 static async int rds_consume(rl_repo_t *repo, rl_bucket_set_t *sets, size_t n, int64_t now_ms,
                              bool *granted)
 {
@@ -629,6 +657,13 @@ static async int rds_consume(rl_repo_t *repo, rl_bucket_set_t *sets, size_t n, i
         }
     }
     *granted = reply->element[0]->integer == 1;
+    if (*granted) { /* nothing was written when refused (but a reconcile: not a grant) */
+        int wrc = await replicated(r, a.slot);
+        if (wrc) {
+            freeReplyObject(reply);
+            return wrc;
+        }
+    }
     size_t e = 1;
     for (size_t s = 0; s < n; s++) {
         for (size_t i = 0; i < sets[s].count; i++) {
@@ -654,9 +689,10 @@ static async int rds_adjust(rl_repo_t *repo, rl_bucket_set_t *sets, size_t n, in
     bucket_args(&a, r, "adjust", sets, n, now_ms);
     redisReply *reply;
     int rc = await eval(r, &reply, &a);
-    if (rc == 0)
-        freeReplyObject(reply);
-    return rc;
+    if (rc)
+        return rc;
+    freeReplyObject(reply);
+    return await replicated(r, a.slot);
 }
 
 static bool field_int(const redisReply *h, const char *name, const char *suffix, int64_t *out)
@@ -1308,6 +1344,7 @@ async int rl_redis_open_report(rl_repo_t **out, const char *url, const rl_option
         r->slots[s] = -1;
     memcpy(r->prefix, prefix, strlen(prefix) + 1);
     r->timeout_ms = opts && opts->timeout_ms > 0 ? opts->timeout_ms : 2000;
+    r->replica_acks = opts && opts->replica_acks > 0 ? opts->replica_acks : 0;
     async_mutex_init(&r->conn_lock);
     rc = rl_repo_init(&r->base, &rl_redis_ops, opts);
     if (rc == 0 && await async_mutex_lock(&r->conn_lock) != 0)

@@ -354,6 +354,13 @@ typedef struct rl_options {
      * Added to every retry-after hint, so a client that obeys a hint is not refused by a host
      * whose clock is behind (docs/limiter.md, "Clocks and retry-after"). 0: one clock. */
     int64_t max_clock_skew_ms;
+    /* Redis: after each bucket write, WAIT until this many replicas of the master that ran it
+     * have it (at most timeout_ms); fewer fails the call with RL_EBACKEND (an acquire then
+     * follows on_unavailable; the tokens stay taken). With it a failover (a replica promoted)
+     * never loses a grant, at the price of one more round trip per write and of refusing
+     * writes while a master has fewer replicas. 0: no wait (replication stays asynchronous, so
+     * a failover may forget the last writes before it: docs/limiter.md, "Redis Cluster"). */
+    int replica_acks;
 } rl_options_t;
 
 /* Fills o with the defaults (cache_ttl_ms -1, everything else 0/NULL). */
