@@ -230,11 +230,12 @@ static double redis_benchmark(int clients, long n)
     pclose(p);
     remove(path);
     sha[strcspn(sha, "\r\n")] = 0;
-    /* KEYS[1] = the bucket hash; ARGV = consume now 1 {1 rpm cap amt period delta} */
+    /* KEYS[1] = the bucket hash; ARGV = consume now 1 {1 0 rpm cap amt period delta}: one set of
+     * one limit, no reconciliation (an acquire with an override sends the same) */
     snprintf(cmd, sizeof cmd,
              "redis-benchmark -s '%s' -c %d -n %ld --csv EVALSHA %s 1 "
-             "bench-rb:b#{key-1}#key-1#gpt-4 consume %" PRId64 " 1 1 rpm %" PRId64 " %" PRId64 " %" PRId64
-             " 1000",
+             "bench-rb:b#{key-1}#key-1#gpt-4 consume %" PRId64 " 1 1 0 rpm %" PRId64
+             " %" PRId64 " %" PRId64 " 1000",
              server.socket, clients, n, sha, rl_clock_now(NULL), big.capacity * 1000,
              big.refill_amount * 1000, big.refill_period_s * 1000);
     p = popen(cmd, "r");
