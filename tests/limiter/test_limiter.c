@@ -1217,6 +1217,43 @@ TEST(bucket_keys_expire_when_full_again_entity_and_config_keys_never)
     return 0;
 }
 
+/* Issue 12, point 6: a cascade's buckets share their root's hash tag, so a grandchild that
+ * cascades twice draws from one Redis Cluster slot. */
+TEST(buckets_of_a_cascading_tree_carry_their_roots_tag)
+{
+    CHECK_EQ(await rl_limiter_create_entity(w->lim, "proj-1", NULL, NULL, false), 0);
+    CHECK_EQ(await rl_limiter_create_entity(w->lim, "team-1", NULL, "proj-1", true), 0);
+    CHECK_EQ(await rl_limiter_create_entity(w->lim, "key-1", NULL, "team-1", true), 0);
+    CHECK_EQ(await rl_limiter_create_entity(w->lim, "key-2", NULL, "team-1", false), 0);
+    static const char *const ids[][2] = {
+        {"proj-1", "proj-1"}, {"team-1", "proj-1"}, {"key-1", "proj-1"}, {"key-2", "key-2"}};
+    for (size_t i = 0; i < 4; i++) {
+        rl_entity_t e;
+        CHECK_EQ(await rl_limiter_get_entity(w->lim, ids[i][0], &e), 0);
+        CHECK_STR(e.root_id, ids[i][1]);
+    }
+    rl_limit_t l = per_minute("rpm", 100);
+    rl_amount_t one[] = {{"rpm", 1}};
+    rl_lease_t lease;
+    CHECK_EQ(await acquire(w, &lease, "key-1", &l, 1, one, 1, NULL), 0); /* key-1 + team-1 */
+    CHECK_EQ(await rl_lease_commit(&lease, NULL), 0);
+    CHECK_EQ(await acquire(w, &lease, "team-1", &l, 1, one, 1, NULL), 0); /* team-1 + proj-1 */
+    CHECK_EQ(await rl_lease_commit(&lease, NULL), 0);
+    CHECK_EQ(await acquire(w, &lease, "key-2", &l, 1, one, 1, NULL), 0); /* key-2 alone */
+    CHECK_EQ(await rl_lease_commit(&lease, NULL), 0);
+    CHECK_EQ(await available(w, "team-1", "gpt-4", &l, 1, "rpm"), 98);
+    CHECK_EQ(await available(w, "proj-1", "gpt-4", &l, 1, "rpm"), 99);
+    CHECK_EQ(await available(w, "key-2", "gpt-4", &l, 1, "rpm"), 99);
+    if (strcmp(backend, "redis") != 0)
+        return 0;
+    CHECK(pttl(w, "b#{proj-1}#key-1#gpt-4") > 0);
+    CHECK(pttl(w, "b#{proj-1}#team-1#gpt-4") > 0);
+    CHECK(pttl(w, "b#{proj-1}#proj-1#gpt-4") > 0);
+    CHECK(pttl(w, "b#{key-2}#key-2#gpt-4") > 0);
+    CHECK_EQ(pttl(w, "e#{key-1}"), -1); /* the record stays in the entity's own slot */
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -1279,6 +1316,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(retry_after_holds_after_the_clock_steps_back),
         cmocka_unit_test(retry_after_holds_between_hosts_whose_clocks_differ),
         cmocka_unit_test(bucket_keys_expire_when_full_again_entity_and_config_keys_never),
+        cmocka_unit_test(buckets_of_a_cascading_tree_carry_their_roots_tag),
     };
     char name[64];
     snprintf(name, sizeof name, "limiter_%s%s", on_cluster ? "cluster" : backend,
