@@ -50,6 +50,8 @@ typedef struct args {
     bool idempotent; /* safe to send again after a connection broke mid-command (reads) */
     int slot;        /* of the first key, -1 without keys (routing) */
     int node;        /* >= 0: send to this node whatever the slot (SCAN of every master) */
+    int wait_acks;   /* > 0: after the reply, WAIT for this many replicas on the same connection */
+    long long acks;  /* WAIT's answer (replicas that have the write), -1 before */
     const char *argv[RL_ARGS_MAX];
     size_t len[RL_ARGS_MAX];
     size_t used;
@@ -64,6 +66,8 @@ static void args_init(args_t *a, int reserved)
     a->idempotent = false;
     a->slot = -1;
     a->node = -1;
+    a->wait_acks = 0;
+    a->acks = -1;
 }
 
 static void arg_mem(args_t *a, const char *s, size_t n)
@@ -331,6 +335,13 @@ static async int refresh_locked(rl_redis_t *r)
     }
     return rc;
 }
+/* WAIT's own limit: half the command timeout, so that WAIT answers before the connection's
+ * timeout would break the connection. */
+static int64_t wait_ms(const rl_redis_t *r)
+{
+    return r->timeout_ms / 2 > 0 ? r->timeout_ms / 2 : 1;
+}
+
 /* Which node serves a: its forced node, the owner of its slot, else any (it redirects us). */
 static int pick_node(const rl_redis_t *r, const args_t *a)
 {
@@ -449,6 +460,20 @@ static async int command(rl_redis_t *r, redisReply **reply, args_t *a)
 #endif
             sent = true;
             rc = await async_redis_command_argv(conn, reply, a->argc, a->argv, a->len);
+            if (rc == 0 && a->wait_acks > 0 && (*reply)->type != REDIS_REPLY_ERROR) {
+                /* On the connection that carried the write: WAIT counts its writes, and no
+                 * topology change can send it to another master. */
+                redisReply *w = NULL;
+                rc = await async_redis_command(conn, &w, "WAIT %d %lld", a->wait_acks,
+                                               (long long)wait_ms(r));
+                a->acks = rc == 0 && w->type == REDIS_REPLY_INTEGER ? w->integer : 0;
+                if (rc == 0)
+                    freeReplyObject(w);
+                if (rc) {
+                    freeReplyObject(*reply);
+                    *reply = NULL;
+                }
+            }
 #if UNASYNC_ASYNC
             if (rc)
                 await drop_conn(r, n, conn);
@@ -575,6 +600,7 @@ static void bucket_args(args_t *a, rl_redis_t *r, const char *op, rl_bucket_set_
                         int64_t now_ms)
 {
     args_init(a, 2);
+    a->wait_acks = r->replica_acks;
     bool check = strcmp(op, "consume") == 0 && n == 1 && sets[0].expect_root;
     arg_int(a, (int64_t)n + check);
     for (size_t s = 0; s < n; s++) /* one slot: the sets share their root's tag */
@@ -599,30 +625,15 @@ static void bucket_args(args_t *a, rl_redis_t *r, const char *op, rl_bucket_set_
     }
 }
 
-/* With replica_acks: WAIT until that many replicas have the writes made so far on the
- * connection of `slot`'s master (a bucket write just before). 0, or RL_EBACKEND. */
-static async int replicated(rl_redis_t *r, int slot)
+/* With replica_acks: RL_EBACKEND unless the WAIT that followed the write (a.wait_acks) found
+ * enough replicas. */
+static int replicated(rl_redis_t *r, const args_t *a)
 {
-    if (r->replica_acks <= 0)
-        return 0;
-    args_t a;
-    args_init(&a, 0);
-    a.slot = slot;
-    a.idempotent = true;
-    arg_str(&a, "WAIT");
-    arg_int(&a, r->replica_acks);
-    arg_int(&a, r->timeout_ms);
-    redisReply *reply;
-    int rc = await command(r, &reply, &a);
-    if (rc)
-        return rc;
-    long long acks = reply->type == REDIS_REPLY_INTEGER ? reply->integer : -1;
-    freeReplyObject(reply);
-    if (acks >= r->replica_acks)
+    if (a->wait_acks <= 0 || a->acks >= a->wait_acks)
         return 0;
     snprintf(r->base.last_message, sizeof r->base.last_message,
-             "the write reached %lld of %d replicas within %lld ms", acks < 0 ? 0 : acks,
-             r->replica_acks, (long long)r->timeout_ms);
+             "the write reached %lld of %d replicas within %lld ms", a->acks < 0 ? 0 : a->acks,
+             a->wait_acks, (long long)wait_ms(r));
     return backend_error(r, UNASYNC_ETIMEDOUT);
 }
 
@@ -657,12 +668,9 @@ static async int rds_consume(rl_repo_t *repo, rl_bucket_set_t *sets, size_t n, i
         }
     }
     *granted = reply->element[0]->integer == 1;
-    if (*granted) { /* nothing was written when refused (but a reconcile: not a grant) */
-        int wrc = await replicated(r, a.slot);
-        if (wrc) {
-            freeReplyObject(reply);
-            return wrc;
-        }
+    if (*granted && replicated(r, &a)) { /* a refusal took no tokens: it stands either way */
+        freeReplyObject(reply);
+        return RL_EBACKEND;
     }
     size_t e = 1;
     for (size_t s = 0; s < n; s++) {
@@ -692,7 +700,7 @@ static async int rds_adjust(rl_repo_t *repo, rl_bucket_set_t *sets, size_t n, in
     if (rc)
         return rc;
     freeReplyObject(reply);
-    return await replicated(r, a.slot);
+    return replicated(r, &a) ? RL_EBACKEND : 0;
 }
 
 static bool field_int(const redisReply *h, const char *name, const char *suffix, int64_t *out)

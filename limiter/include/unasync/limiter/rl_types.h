@@ -354,8 +354,9 @@ typedef struct rl_options {
      * Added to every retry-after hint, so a client that obeys a hint is not refused by a host
      * whose clock is behind (docs/limiter.md, "Clocks and retry-after"). 0: one clock. */
     int64_t max_clock_skew_ms;
-    /* Redis: after each bucket write, WAIT until this many replicas of the master that ran it
-     * have it (at most timeout_ms); fewer fails the call with RL_EBACKEND (an acquire then
+    /* Redis: after each bucket write, WAIT on the same connection until this many replicas of
+     * the master that ran it have it (at most timeout_ms / 2); fewer fails the call with
+     * RL_EBACKEND (an acquire then
      * follows on_unavailable; the tokens stay taken). With it a failover (a replica promoted)
      * never loses a grant, at the price of one more round trip per write and of refusing
      * writes while a master has fewer replicas. 0: no wait (replication stays asynchronous, so
