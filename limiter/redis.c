@@ -381,8 +381,8 @@ static bool parse_redirect(const redisReply *reply, const char *word, int *slot,
                            const char **host, size_t *hlen, int *port)
 {
     size_t wl = strlen(word);
-    if (reply->type != REDIS_REPLY_ERROR || reply->len <= wl || strncmp(reply->str, word, wl) != 0 ||
-        reply->str[wl] != ' ')
+    if (reply->type != REDIS_REPLY_ERROR || reply->len <= wl ||
+        strncmp(reply->str, word, wl) != 0 || reply->str[wl] != ' ')
         return false;
     char *end;
     long s = strtol(reply->str + wl + 1, &end, 10);

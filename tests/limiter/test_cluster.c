@@ -113,8 +113,8 @@ static int finish_migration(int slot, int from, int to, const char *to_id)
         }
         size_t n = keys->elements;
         for (size_t k = 0; k < n; k++) {
-            redisReply *m = node_command(from, "MIGRATE 127.0.0.1 %d %s 0 5000", cluster.nodes[to].port,
-                                         keys->element[k]->str);
+            redisReply *m = node_command(from, "MIGRATE 127.0.0.1 %d %s 0 5000",
+                                         cluster.nodes[to].port, keys->element[k]->str);
             int ok = m && m->type == REDIS_REPLY_STATUS;
             freeReplyObject(m);
             if (!ok) {
