@@ -557,9 +557,10 @@ int lsp_decode(const char *body, size_t len, lsp_msg_t *msg)
 
     memset(msg, 0, sizeof(*msg));
     msg->kind = LSP_MSG_NOTIFICATION;
+    lsp__json_oom_take();
     root = cJSON_ParseWithLengthOpts(body, len, &end, false);
     if (root == NULL)
-        return LSP_EPARSE;
+        return lsp__json_oom_take() ? LSP_ENOMEM : LSP_EPARSE;
     while (end != NULL && end < body + len &&
            (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n' || *end == '\0'))
         end++;

@@ -37,7 +37,7 @@ int lsp_framer_feed(lsp_framer_t *f, const void *data, size_t n)
         char *nb;
         while (cap < f->len + n)
             cap *= 2;
-        nb = lsp__realloc(f->buf, f->len, cap);
+        nb = lsp__realloc(f->buf, cap);
         if (nb == NULL)
             return LSP_ENOMEM;
         f->buf = nb;
