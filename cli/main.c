@@ -1083,84 +1083,82 @@ static void fault_setup(void)
     atexit(fault_report);
 }
 
-int main(int argc, char **argv)
+/* Long options without a short letter. */
+enum {
+    O_CHECK = 256,
+    O_WRITE,
+    O_PRINT,
+    O_STDIO,
+    O_VERSION,
+    O_HELP,
+    O_DIFF,
+    O_FORMAT,
+    O_FORCE,
+    O_PRUNE,
+    O_CONFIG,
+    O_STRICT,
+    O_NO_LINT,
+    O_FIX,
+    O_PRINT_MAP,
+    O_INCLUDE_DIR
+};
+static const struct option longopts[] = {{"check", no_argument, NULL, O_CHECK},
+                                         {"write", no_argument, NULL, O_WRITE},
+                                         {"print", required_argument, NULL, O_PRINT},
+                                         {"stdio", no_argument, NULL, O_STDIO},
+                                         {"version", no_argument, NULL, O_VERSION},
+                                         {"help", no_argument, NULL, O_HELP},
+                                         {"diff", no_argument, NULL, O_DIFF},
+                                         {"format", required_argument, NULL, O_FORMAT},
+                                         {"force", no_argument, NULL, O_FORCE},
+                                         {"prune", no_argument, NULL, O_PRUNE},
+                                         {"config", required_argument, NULL, O_CONFIG},
+                                         {"strict", no_argument, NULL, O_STRICT},
+                                         {"jobs", required_argument, NULL, 'j'},
+                                         {"quiet", no_argument, NULL, 'q'},
+                                         {"no-lint", no_argument, NULL, O_NO_LINT},
+                                         {"fix", no_argument, NULL, O_FIX},
+                                         {"print-map", required_argument, NULL, O_PRINT_MAP},
+                                         {"include-dir", required_argument, NULL,
+                                          O_INCLUDE_DIR},
+                                         {NULL, 0, NULL, 0}};
+
+/* Reads the command line into *o and counts the modes chosen in *modes. Returns -1 to go on, or
+ * the exit status when the command is done (--version, --help) or the command line is wrong
+ * (told on stderr). */
+static int parse_args(int argc, char **argv, opts *o, int *modes)
 {
-    /* libclang parses on the calling thread, which the engine gives a big stack and crash
-     * recovery (ue_run_guarded), instead of on its own 8 MiB thread; set before any thread */
-    setenv("LIBCLANG_NOTHREADS", "1", 0);
-    fault_setup();
-    opts o = {0};
-    o.format = FMT_TEXT;
-    enum {
-        O_CHECK = 256,
-        O_WRITE,
-        O_PRINT,
-        O_STDIO,
-        O_VERSION,
-        O_HELP,
-        O_DIFF,
-        O_FORMAT,
-        O_FORCE,
-        O_PRUNE,
-        O_CONFIG,
-        O_STRICT,
-        O_NO_LINT,
-        O_FIX,
-        O_PRINT_MAP,
-        O_INCLUDE_DIR
-    };
-    static const struct option longopts[] = {{"check", no_argument, NULL, O_CHECK},
-                                             {"write", no_argument, NULL, O_WRITE},
-                                             {"print", required_argument, NULL, O_PRINT},
-                                             {"stdio", no_argument, NULL, O_STDIO},
-                                             {"version", no_argument, NULL, O_VERSION},
-                                             {"help", no_argument, NULL, O_HELP},
-                                             {"diff", no_argument, NULL, O_DIFF},
-                                             {"format", required_argument, NULL, O_FORMAT},
-                                             {"force", no_argument, NULL, O_FORCE},
-                                             {"prune", no_argument, NULL, O_PRUNE},
-                                             {"config", required_argument, NULL, O_CONFIG},
-                                             {"strict", no_argument, NULL, O_STRICT},
-                                             {"jobs", required_argument, NULL, 'j'},
-                                             {"quiet", no_argument, NULL, 'q'},
-                                             {"no-lint", no_argument, NULL, O_NO_LINT},
-                                             {"fix", no_argument, NULL, O_FIX},
-                                             {"print-map", required_argument, NULL, O_PRINT_MAP},
-                                             {"include-dir", required_argument, NULL,
-                                              O_INCLUDE_DIR},
-                                             {NULL, 0, NULL, 0}};
     int c;
-    int modes = 0;
     while ((c = getopt_long(argc, argv, "hj:q", longopts, NULL)) != -1) {
         switch (c) {
         case O_CHECK:
-            o.mode = MODE_CHECK;
-            modes++;
+            o->mode = MODE_CHECK;
+            (*modes)++;
             break;
         case O_WRITE:
-            o.mode = MODE_WRITE;
-            modes++;
+            o->mode = MODE_WRITE;
+            (*modes)++;
             break;
         case O_FIX:
-            o.mode = MODE_FIX;
-            modes++;
+            o->mode = MODE_FIX;
+            (*modes)++;
             break;
         case O_PRINT:
-            o.mode = MODE_PRINT;
-            o.print_file = optarg;
-            modes++;
+            o->mode = MODE_PRINT;
+            o->print_file = optarg;
+            (*modes)++;
             break;
         case O_STDIO:
-            o.mode = MODE_STDIO;
-            modes++;
+            o->mode = MODE_STDIO;
+            (*modes)++;
             break;
         case O_PRINT_MAP:
-            o.mode = MODE_PRINT_MAP;
-            o.map_name = optarg;
-            modes++;
+            o->mode = MODE_PRINT_MAP;
+            o->map_name = optarg;
+            (*modes)++;
             break;
         case O_INCLUDE_DIR:
-            o.include_dir = optarg;
+            o->include_dir = optarg;
             break;
         case O_VERSION:
             printf("unasync %s\n", UNASYNC_VERSION);
@@ -1170,34 +1168,34 @@ int main(int argc, char **argv)
             fputs(usage, stdout);
             return EXIT_CLEAN;
         case O_DIFF:
-            o.diff = 1;
+            o->diff = 1;
             break;
         case O_FORMAT:
             if (strcmp(optarg, "text") == 0)
-                o.format = FMT_TEXT;
+                o->format = FMT_TEXT;
             else if (strcmp(optarg, "json") == 0)
-                o.format = FMT_JSON;
+                o->format = FMT_JSON;
             else if (strcmp(optarg, "github") == 0)
-                o.format = FMT_GITHUB;
+                o->format = FMT_GITHUB;
             else {
                 fprintf(stderr, "unasync: --format: '%s' is not text, json or github\n", optarg);
                 return EXIT_ERROR;
             }
             break;
         case O_FORCE:
-            o.force = 1;
+            o->force = 1;
             break;
         case O_PRUNE:
-            o.prune = 1;
+            o->prune = 1;
             break;
         case O_CONFIG:
-            o.config = optarg;
+            o->config = optarg;
             break;
         case O_STRICT:
-            o.strict = 1;
+            o->strict = 1;
             break;
         case O_NO_LINT:
-            o.no_lint = 1;
+            o->no_lint = 1;
             break;
         case 'j': {
             char *end;
@@ -1206,17 +1204,23 @@ int main(int argc, char **argv)
                 fprintf(stderr, "unasync: --jobs: '%s' is not a number from 1 to 64\n", optarg);
                 return EXIT_ERROR;
             }
-            o.jobs = (int)j;
+            o->jobs = (int)j;
             break;
         }
         case 'q':
-            o.quiet = 1;
+            o->quiet = 1;
             break;
         default:
             fputs(usage, stderr);
             return EXIT_ERROR;
         }
     }
+    return -1;
+}
+
+/* Whether the options go together. Returns 0, or EXIT_ERROR (told on stderr). */
+static int check_options(const opts *o, int modes)
+{
     if (modes != 1) {
         fprintf(stderr, "unasync: %s\n\n%s",
                 modes ? "choose one of --check, --fix, --write, --print, --print-map, --stdio"
@@ -1225,30 +1229,32 @@ int main(int argc, char **argv)
                 usage);
         return EXIT_ERROR;
     }
-    if ((o.diff || o.strict) && o.mode != MODE_CHECK && o.mode != MODE_FIX) {
+    if ((o->diff || o->strict) && o->mode != MODE_CHECK && o->mode != MODE_FIX) {
         fprintf(stderr, "unasync: --diff and --strict go with --check or --fix\n");
         return EXIT_ERROR;
     }
-    if (o.no_lint && o.mode != MODE_CHECK) {
+    if (o->no_lint && o->mode != MODE_CHECK) {
         fprintf(stderr, "unasync: --no-lint goes with --check\n");
         return EXIT_ERROR;
     }
-    if ((o.force || o.prune) && o.mode != MODE_WRITE) {
+    if ((o->force || o->prune) && o->mode != MODE_WRITE) {
         fprintf(stderr, "unasync: --force and --prune go with --write\n");
         return EXIT_ERROR;
     }
-    if (o.include_dir && o.mode != MODE_PRINT_MAP) {
+    if (o->include_dir && o->mode != MODE_PRINT_MAP) {
         fprintf(stderr, "unasync: --include-dir goes with --print-map\n");
         return EXIT_ERROR;
     }
-    if (!getcwd(cwd, sizeof cwd)) {
-        perror("unasync: getcwd");
-        return EXIT_ERROR;
-    }
+    return 0;
+}
+
+/* Runs the chosen mode over the PATH arguments. Returns the exit status. */
+static int run_mode(const opts *o, char **paths, int npaths)
+{
     outcome oc = {0};
-    switch (o.mode) {
+    switch (o->mode) {
     case MODE_STDIO:
-        if (optind < argc) {
+        if (npaths > 0) {
             fprintf(stderr, "unasync: --stdio takes no paths\n");
             return EXIT_ERROR;
         }
@@ -1259,21 +1265,41 @@ int main(int argc, char **argv)
         return EXIT_ERROR;
 #endif
     case MODE_PRINT:
-        if (optind < argc) {
+        if (npaths > 0) {
             fprintf(stderr, "unasync: --print takes one FILE\n");
             return EXIT_ERROR;
         }
-        return run_print(&o, &oc);
+        return run_print(o, &oc);
     case MODE_PRINT_MAP:
-        return run_print_map(&o, argv + optind, argc - optind, &oc);
+        return run_print_map(o, paths, npaths, &oc);
     case MODE_FIX:
 #ifdef UNASYNC_HAVE_LINT
-        return run_fix(&o, argv + optind, argc - optind, &oc);
+        return run_fix(o, paths, npaths, &oc);
 #else
         fprintf(stderr, "unasync: this build has no lint to take fixes from\n");
         return EXIT_ERROR;
 #endif
     default:
-        return run_check_or_write(&o, argv + optind, argc - optind, &oc);
+        return run_check_or_write(o, paths, npaths, &oc);
     }
+}
+
+int main(int argc, char **argv)
+{
+    /* libclang parses on the calling thread, which the engine gives a big stack and crash
+     * recovery (ue_run_guarded), instead of on its own 8 MiB thread; set before any thread */
+    setenv("LIBCLANG_NOTHREADS", "1", 0);
+    fault_setup();
+    opts o = {0};
+    o.format = FMT_TEXT;
+    int modes = 0, status = parse_args(argc, argv, &o, &modes);
+    if (status >= 0)
+        return status;
+    if (check_options(&o, modes) != 0)
+        return EXIT_ERROR;
+    if (!getcwd(cwd, sizeof cwd)) {
+        perror("unasync: getcwd");
+        return EXIT_ERROR;
+    }
+    return run_mode(&o, argv + optind, argc - optind);
 }
