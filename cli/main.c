@@ -635,11 +635,12 @@ static void tell_plan(const ue_project *p, const ul_plan *plan, outcome *oc)
 }
 
 /* Applies plan file f: with --diff only into ff (the overlay), else onto the disk through
- * ul_plan_write. Returns 1 when it was (or would be) applied, 0 when not (told on stderr). */
+ * ue_write_over. Returns 1 when it was (or would be) applied, 0 when not (told on stderr). */
 static int apply_plan_file(const opts *o, const ue_project *p, const ul_plan_file *f,
                            fix_files *ff, outcome *oc)
 {
-    int rc = o->diff ? 0 : ul_plan_write(p, f);
+    int rc = o->diff ? 0
+                     : ue_write_over(p, f->rel, f->before, f->before_len, f->after, f->after_len);
     if (rc == 0 && fix_files_set(ff, f) != 0)
         rc = UL_ENOMEM;
     if (rc == 0)
@@ -647,7 +648,7 @@ static int apply_plan_file(const opts *o, const ue_project *p, const ul_plan_fil
     char *dp = display_path(p, f->rel);
     fprintf(stderr, "unasync: %s: %s; not fixed\n", dp ? dp : f->rel, ul_strerror(rc));
     ua_free(dp);
-    if (rc == UL_ECHANGED && fix_refuse(ff, f->rel) != 0)
+    if (rc == UE_ECHANGED && fix_refuse(ff, f->rel) != 0)
         out_of_memory(oc);
     oc->fatal = 1;
     return 0;
