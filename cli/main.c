@@ -383,7 +383,7 @@ static void collect_targets(const opts *o, char **paths, int npaths, target **ou
         if (rc) {
             struct stat st;
             if (stat(paths[i], &st) != 0)
-                fprintf(stderr, "unasync: %s: %s\n", paths[i], strerror(errno));
+                fprintf(stderr, "unasync: %s: %s\n", paths[i], ue_strerror(-errno));
             else if (o->config)
                 fprintf(stderr, "unasync: %s: %s\n", o->config, ue_strerror(rc));
             else
@@ -1048,7 +1048,7 @@ static int run_print_map(const opts *o, char **paths, int npaths, outcome *oc)
     ua_free(dir);
     ue_project_free(p);
     if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, "unasync: cannot write the map: %s\n", strerror(errno));
+        fprintf(stderr, "unasync: cannot write the map: %s\n", ue_strerror(-errno));
         return EXIT_ERROR;
     }
     return status;
