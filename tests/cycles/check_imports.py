@@ -7,37 +7,11 @@ them anyway; a violation is named with the file, the symbol and the invariant it
 
 Usage: check_imports.py NM BUILD_DIR SOURCE_ROOT RULES
 """
-import os
 import re
-import subprocess
 import sys
 
-
-def objects_of(build, module):
-    out = []
-    for folder, dirs, files in os.walk(os.path.join(build, module)):
-        dirs.sort()
-        out += [os.path.join(folder, f) for f in sorted(files) if f.endswith(".o")]
-    return out
-
-
-def source_of(obj, root, module):
-    """meson names src/a.c's object src_a.c.o: the source path, or the object's name."""
-    stem = os.path.basename(obj)[: -len(".o")]
-    for folder, _, files in os.walk(os.path.join(root, module)):
-        for f in files:
-            rel = os.path.relpath(os.path.join(folder, f), root)
-            if os.path.relpath(rel, module).replace("/", "_") == stem:
-                return rel
-    return module + "/" + stem
-
-
-def needed(nm, obj):
-    res = subprocess.run([nm, "-P", obj], capture_output=True, text=True)
-    if res.returncode != 0:
-        sys.exit("check_imports: %s %s failed: %s" % (nm, obj, res.stderr.strip()))
-    return sorted({l.split()[0] for l in res.stdout.splitlines()
-                   if len(l.split()) >= 2 and l.split()[1] == "U"})
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from objects import node_of_object, objects_of, sources_of, symbols
 
 
 def main(argv):
@@ -55,11 +29,12 @@ def main(argv):
             continue
         pat = re.compile(regex)
         ok = set() if allowed == "-" else set(allowed.split(","))
+        sources = sources_of(root, module)
         for obj in objs:
-            src = source_of(obj, root, module)
-            if src in ok or "/(generated)" in src or "ua_embed" in obj:
+            src = node_of_object(obj, sources, module)
+            if src in ok or "(generated)" in src or "ua_embed" in obj:
                 continue
-            for sym in needed(nm, obj):
+            for sym in sorted(symbols(nm, obj)[1]):
                 if pat.search(sym):
                     print("%s needs %s: %s" % (src, sym, why.strip()))
                     failed = 1
