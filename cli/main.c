@@ -322,7 +322,9 @@ static int config_arg(const char *arg, char **config)
      * where the link is (ue_project_open refuses one that leads outside) */
     const char *slash = strrchr(arg, '/');
     char *dir = slash ? ua_strndup(arg, slash == arg ? 1 : (size_t)(slash - arg)) : ua_strdup(".");
-    char *real = dir ? realpath(dir, NULL) : NULL; /* the C library's memory: ua_free() */
+    if (!dir)
+        return -ENOMEM;
+    char *real = realpath(dir, NULL); /* the C library's memory: free() */
     int e = errno;
     ua_free(dir);
     if (!real)
@@ -331,7 +333,7 @@ static int config_arg(const char *arg, char **config)
     *config = ua_malloc(strlen(real) + strlen(name) + 2);
     if (*config)
         sprintf(*config, "%s/%s", strcmp(real, "/") ? real : "", name);
-    free(real); /* the C library's */
+    free(real);
     return *config ? 0 : -ENOMEM;
 }
 
