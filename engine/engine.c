@@ -1280,3 +1280,25 @@ done:
     ua_free(abs);
     return rc;
 }
+
+int ue_write_over(const ue_project *p, const char *rel, const char *expect, size_t expect_len,
+                  const char *bytes, size_t len)
+{
+    int config = strcmp(rel, UE_CONFIG_NAME) == 0;
+    char *now = NULL;
+    size_t now_len = 0;
+    int rc = config ? ue_read_file(p->config_path, &now, &now_len)
+                    : ue_read_in(p, rel, &now, &now_len);
+    if (rc == 0 && (now_len != expect_len || memcmp(now, expect, now_len) != 0))
+        rc = UE_ECHANGED;
+    ua_free(now);
+    if (rc)
+        return rc;
+    char *abs = config ? ua_strdup(p->config_path) : ue_abs(p, rel);
+    if (!abs)
+        return UA_ENOMEM;
+    struct stat sb;
+    rc = stat(abs, &sb) != 0 ? -errno : ue_write_atomic(abs, bytes, len, sb.st_mode & 07777);
+    ua_free(abs);
+    return rc;
+}

@@ -189,6 +189,14 @@ int ue_write_twin(ue_project *p, const ue_twin *t, int force, int *wrote, ua_fin
  * UA_ENOMEM (no finding) or -errno (with a UA400 finding). */
 int ue_delete_orphan(ue_project *p, const ue_twin *t, int *deleted, ua_findings *f);
 
+/* Writes `len` bytes over project file `rel` (a source, or UE_CONFIG_NAME for the project's
+ * unasync.json) when it still holds exactly the `expect_len` bytes `expect` (an editor or a
+ * formatter may have saved since they were read): read as ue_read_in reads, then atomically,
+ * keeping the file's mode. Returns 0, UE_ECHANGED (nothing written), UA_ENOMEM, or -errno /
+ * UE_E* from reading or writing. --fix writes a fix plan's files with it. */
+int ue_write_over(const ue_project *p, const char *rel, const char *expect, size_t expect_len,
+                  const char *bytes, size_t len);
+
 /* Writes `len` bytes to `abs_path` atomically with permission bits `mode` (as for open(2)).
  * Returns 0 or -errno; on failure the original file is untouched and no temporary is left. */
 int ue_write_atomic(const char *abs_path, const char *bytes, size_t len, mode_t mode);
@@ -208,7 +216,8 @@ int ue_write_atomic(const char *abs_path, const char *bytes, size_t len, mode_t 
     X(LINKOUT, UE_EBASE - 2, "a symbolic link leading outside the project")                        \
     X(CRASHED, UE_EBASE - 3, "the parser crashed on this file")                                    \
     X(OUTSIDE, UE_EBASE - 4, "outside the project")                                                \
-    X(NOSOURCE, UE_EBASE - 5, "no source has this twin")
+    X(NOSOURCE, UE_EBASE - 5, "no source has this twin")                                          \
+    X(CHANGED, UE_EBASE - 6, "changed on disk since the lint read it")
 
 enum {
 #define UE_ERR_ENUM(name, value, text) UE_E##name = value,

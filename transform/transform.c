@@ -579,147 +579,182 @@ typedef struct frame {
     int hatch;
 } frame;
 
+/* The open conditionals while the directives are walked, and which of them is the hatch. */
+typedef struct cond_stack {
+    frame *v;
+    size_t depth, cap;
+    size_t hatch_open; /* index of the open hatch, or (size_t)-1 */
+} cond_stack;
+
+/* The token that names the include guard in directive `d0` (#ifndef X, #if !defined X,
+ * #if !defined(X)), or d0->end when it has none. */
+static size_t guard_name(const xf *x, const directive *d0)
+{
+    size_t a0 = dir_args(x, d0);
+    if (dir_is(d0, "ifndef"))
+        return a0 < d0->end ? a0 : d0->end;
+    if (dir_is(d0, "if") && tok_is(x, a0, "!") && tok_is(x, next_code(x, a0 + 1), "defined")) {
+        size_t j = next_code(x, next_code(x, a0 + 1) + 1);
+        if (tok_is(x, j, "("))
+            j = next_code(x, j + 1);
+        return j;
+    }
+    return d0->end;
+}
+
+/* Whether a header opens with an include guard: the first code token is #ifndef X (or #if
+ * !defined X), the next directive is #define X. Its #endif is checked when it closes. */
+static int guard_opens(const xf *x)
+{
+    size_t plen = strlen(x->path);
+    if (plen <= 2 || strcmp(x->path + plen - 2, ".h") != 0 || x->ndirs < 2)
+        return 0;
+    const directive *d0 = &x->dirs[0], *d1 = &x->dirs[1];
+    if (next_code(x, 0) != d0->first || next_code(x, d0->end) != d1->first ||
+        !dir_is(d1, "define"))
+        return 0;
+    size_t a1 = dir_args(x, d1), name = guard_name(x, d0);
+    return name < d0->end && x->toks[name].kind == T_IDENT && a1 < d1->end &&
+           x->toks[a1].len == x->toks[name].len &&
+           memcmp(x->src + x->toks[a1].off, x->src + x->toks[name].off, x->toks[name].len) ==
+               0 &&
+           x->toks[name].len < sizeof x->guard_from - 1 && !tok_is(x, name, HATCH);
+}
+
+/* #if, #ifdef, #ifndef: pushes a frame, noting an escape hatch (a malformed or nested one is
+ * a finding and counts as a plain conditional). Returns 0 or -1 when memory runs out. */
+static int open_conditional(xf *x, cond_stack *st, size_t k)
+{
+    const directive *d = &x->dirs[k];
+    int h = hatch_kind(x, d);
+    if (h == H_BAD) {
+        finding(x, x->toks[d->first].off, d->end_off - x->toks[d->first].off - 1, UA_ERROR,
+                "UA008",
+                "unsupported escape-hatch condition: write '#if UNASYNC_ASYNC' or "
+                "'#if !UNASYNC_ASYNC' (or #ifdef/#ifndef UNASYNC_ASYNC) alone");
+        h = H_NONE;
+    }
+    if (h != H_NONE && st->hatch_open != (size_t)-1) {
+        unsigned ol, oc;
+        linecol(x, x->toks[x->dirs[st->v[st->hatch_open].if_dir].first].off, &ol, &oc);
+        finding(x, x->toks[d->first].off, 1, UA_ERROR, "UA008",
+                "escape hatch nested in the one opened at line %u; hatches cannot nest", ol);
+        h = H_NONE;
+    }
+    if (ua_grow((void **)&st->v, &st->cap, st->depth + 1, sizeof *st->v)) {
+        x->oom = 1;
+        return -1;
+    }
+    st->v[st->depth] = (frame){k, (size_t)-1, h};
+    if (h != H_NONE)
+        st->hatch_open = st->depth;
+    st->depth++;
+    return 0;
+}
+
+/* #elif and its variants: never in a hatch, never naming the hatch macro. */
+static void check_elif(xf *x, const cond_stack *st, const directive *d)
+{
+    if (st->depth == 0) {
+        finding(x, x->toks[d->first].off, 1, UA_ERROR, "UA008", "#elif without #if");
+        return;
+    }
+    if (st->v[st->depth - 1].hatch != H_NONE) {
+        finding(x, x->toks[d->first].off, 1, UA_ERROR, "UA008",
+                "#elif is not allowed in an escape hatch; use #else");
+        return;
+    }
+    for (size_t i = dir_args(x, d); i < d->end; i++)
+        if (tok_is(x, i, HATCH)) {
+            finding(x, x->toks[i].off, x->toks[i].len, UA_ERROR, "UA008",
+                    "UNASYNC_ASYNC in #elif: an escape hatch must be its own #if");
+            break;
+        }
+}
+
+/* The lines a closed hatch removes from the twin: the async part with its #if/#else/#endif
+ * lines for `#if UNASYNC_ASYNC`, only the directive lines for `#if !UNASYNC_ASYNC`. */
+static void remove_hatch(xf *x, const frame *f, const directive *endif)
+{
+    const directive *di = &x->dirs[f->if_dir];
+    const directive *de = f->else_dir != (size_t)-1 ? &x->dirs[f->else_dir] : NULL;
+    if (f->hatch == H_ASYNC) {
+        if (de) {
+            add_removed(x, di->start_off, de->end_off);
+            add_removed(x, endif->start_off, endif->end_off);
+        } else {
+            add_removed(x, di->start_off, endif->end_off);
+        }
+    } else {
+        add_removed(x, di->start_off, di->end_off);
+        add_removed(x, de ? de->start_off : endif->start_off, endif->end_off);
+    }
+}
+
+/* #endif: pops a frame; a hatch's lines are removed, and the include guard is recognised when
+ * its #endif is the last code of the file. */
+static void close_conditional(xf *x, cond_stack *st, const directive *d, int guard)
+{
+    frame f = st->v[--st->depth];
+    if (f.hatch != H_NONE) {
+        remove_hatch(x, &f, d);
+        st->hatch_open = (size_t)-1;
+    }
+    if (guard && f.if_dir == 0 && st->depth == 0 && next_code(x, d->end) == x->ntoks) {
+        size_t name = guard_name(x, &x->dirs[0]);
+        snprintf(x->guard_from, sizeof x->guard_from, "%.*s", (int)x->toks[name].len,
+                 x->src + x->toks[name].off);
+    }
+}
+
+/* The include guard's twin name: a rename rule's, else SYNC_ in front. */
+static void rename_guard(xf *x)
+{
+    if (!x->guard_from[0])
+        return;
+    char buf[300];
+    size_t rule;
+    int n = ua_rename(x->cfg, x->guard_from, strlen(x->guard_from), buf, sizeof buf, &rule);
+    if (n > 0)
+        snprintf(x->guard_to, sizeof x->guard_to, "%s", buf);
+    else
+        snprintf(x->guard_to, sizeof x->guard_to, "SYNC_%s", x->guard_from);
+    x->guard_len = strlen(x->guard_from);
+}
+
+/* Walks the conditionals: resolves escape hatches into removed spans, reports malformed and
+ * unbalanced ones (UA008), and finds the include guard. */
 static void process_conditionals(xf *x)
 {
-    frame *stack = NULL;
-    size_t depth = 0, cap = 0;
-    size_t hatch_open = (size_t)-1; /* stack index of the open hatch */
-    int is_header = 0;
-    size_t plen = strlen(x->path);
-    if (plen > 2 && (strcmp(x->path + plen - 2, ".h") == 0))
-        is_header = 1;
-    /* include guard: first code token is #ifndef X (or #if !defined X), next is #define X */
-    size_t guard_frame_if = (size_t)-1;
-    if (is_header && x->ndirs >= 2) {
-        size_t first = next_code(x, 0);
-        const directive *d0 = &x->dirs[0], *d1 = &x->dirs[1];
-        if (first == d0->first && next_code(x, d0->end) == d1->first && dir_is(d1, "define")) {
-            size_t a0 = dir_args(x, d0), a1 = dir_args(x, d1);
-            size_t name = (size_t)-1;
-            if (dir_is(d0, "ifndef") && a0 < d0->end)
-                name = a0;
-            else if (dir_is(d0, "if") && tok_is(x, a0, "!") &&
-                     tok_is(x, next_code(x, a0 + 1), "defined")) {
-                size_t j = next_code(x, next_code(x, a0 + 1) + 1);
-                if (tok_is(x, j, "("))
-                    j = next_code(x, j + 1);
-                name = j;
-            }
-            if (name < d0->end && x->toks[name].kind == T_IDENT && a1 < d1->end &&
-                x->toks[a1].len == x->toks[name].len &&
-                memcmp(x->src + x->toks[a1].off, x->src + x->toks[name].off,
-                       x->toks[name].len) == 0 &&
-                x->toks[name].len < sizeof x->guard_from - 1 &&
-                !tok_is(x, name, HATCH))
-                guard_frame_if = 0;
-        }
-    }
+    cond_stack st = {NULL, 0, 0, (size_t)-1};
+    int guard = guard_opens(x);
     for (size_t k = 0; k < x->ndirs; k++) {
-        directive *d = &x->dirs[k];
+        const directive *d = &x->dirs[k];
         if (dir_is(d, "if") || dir_is(d, "ifdef") || dir_is(d, "ifndef")) {
-            int h = hatch_kind(x, d);
-            if (h == H_BAD) {
-                finding(x, x->toks[d->first].off, d->end_off - x->toks[d->first].off - 1,
-                        UA_ERROR, "UA008",
-                        "unsupported escape-hatch condition: write '#if UNASYNC_ASYNC' or "
-                        "'#if !UNASYNC_ASYNC' (or #ifdef/#ifndef UNASYNC_ASYNC) alone");
-                h = H_NONE;
-            }
-            if (h != H_NONE && hatch_open != (size_t)-1) {
-                unsigned ol, oc;
-                linecol(x, x->toks[x->dirs[stack[hatch_open].if_dir].first].off, &ol, &oc);
-                finding(x, x->toks[d->first].off, 1, UA_ERROR, "UA008",
-                        "escape hatch nested in the one opened at line %u; hatches cannot nest",
-                        ol);
-                h = H_NONE;
-            }
-            if (ua_grow((void **)&stack, &cap, depth + 1, sizeof *stack)) {
-                x->oom = 1;
+            if (open_conditional(x, &st, k))
                 break;
-            }
-            stack[depth] = (frame){k, (size_t)-1, h};
-            if (h != H_NONE)
-                hatch_open = depth;
-            depth++;
         } else if (dir_is(d, "elif") || dir_is(d, "elifdef") || dir_is(d, "elifndef")) {
-            if (depth == 0) {
-                finding(x, x->toks[d->first].off, 1, UA_ERROR, "UA008", "#elif without #if");
-                continue;
-            }
-            if (stack[depth - 1].hatch != H_NONE) {
+            check_elif(x, &st, d);
+        } else if (dir_is(d, "else") || dir_is(d, "endif")) {
+            if (st.depth == 0)
                 finding(x, x->toks[d->first].off, 1, UA_ERROR, "UA008",
-                        "#elif is not allowed in an escape hatch; use #else");
-                continue;
-            }
-            {
-                size_t a = dir_args(x, d);
-                for (size_t i = a; i < d->end; i++)
-                    if (tok_is(x, i, HATCH)) {
-                        finding(x, x->toks[i].off, x->toks[i].len, UA_ERROR, "UA008",
-                                "UNASYNC_ASYNC in #elif: an escape hatch must be its own #if");
-                        break;
-                    }
-            }
-        } else if (dir_is(d, "else")) {
-            if (depth == 0) {
-                finding(x, x->toks[d->first].off, 1, UA_ERROR, "UA008", "#else without #if");
-                continue;
-            }
-            stack[depth - 1].else_dir = k;
-        } else if (dir_is(d, "endif")) {
-            if (depth == 0) {
-                finding(x, x->toks[d->first].off, 1, UA_ERROR, "UA008", "#endif without #if");
-                continue;
-            }
-            frame f = stack[--depth];
-            if (f.hatch != H_NONE) {
-                const directive *di = &x->dirs[f.if_dir];
-                const directive *de = f.else_dir != (size_t)-1 ? &x->dirs[f.else_dir] : NULL;
-                if (f.hatch == H_ASYNC) {
-                    if (de) {
-                        add_removed(x, di->start_off, de->end_off);
-                        add_removed(x, d->start_off, d->end_off);
-                    } else {
-                        add_removed(x, di->start_off, d->end_off);
-                    }
-                } else {
-                    add_removed(x, di->start_off, di->end_off);
-                    add_removed(x, de ? de->start_off : d->start_off, d->end_off);
-                }
-                hatch_open = (size_t)-1;
-            }
-            if (f.if_dir == guard_frame_if && depth == 0 && next_code(x, d->end) == x->ntoks) {
-                size_t name = dir_args(x, &x->dirs[0]);
-                if (tok_is(x, name, "!")) {
-                    name = next_code(x, next_code(x, name + 1) + 1);
-                    if (tok_is(x, name, "("))
-                        name = next_code(x, name + 1);
-                }
-                snprintf(x->guard_from, sizeof x->guard_from, "%.*s", (int)x->toks[name].len,
-                         x->src + x->toks[name].off);
-            }
+                        dir_is(d, "else") ? "#else without #if" : "#endif without #if");
+            else if (dir_is(d, "else"))
+                st.v[st.depth - 1].else_dir = k;
+            else
+                close_conditional(x, &st, d, guard);
         }
     }
-    for (size_t i = depth; i-- > 0;) {
-        const directive *d = &x->dirs[stack[i].if_dir];
+    for (size_t i = st.depth; i-- > 0;) {
+        const directive *d = &x->dirs[st.v[i].if_dir];
         finding(x, x->toks[d->first].off, 1, UA_ERROR, "UA008",
-                stack[i].hatch != H_NONE
-                    ? "escape hatch is never closed: #endif missing"
-                    : "unbalanced conditional: #endif missing for this #if");
+                st.v[i].hatch != H_NONE ? "escape hatch is never closed: #endif missing"
+                                        : "unbalanced conditional: #endif missing for this #if");
     }
-    ua_free(stack);
+    ua_free(st.v);
     if (x->nremoved > 1)
         qsort(x->removed, x->nremoved, sizeof *x->removed, span_cmp);
-    if (x->guard_from[0]) {
-        char buf[300];
-        size_t rule;
-        int n = ua_rename(x->cfg, x->guard_from, strlen(x->guard_from), buf, sizeof buf, &rule);
-        if (n > 0)
-            snprintf(x->guard_to, sizeof x->guard_to, "%s", buf);
-        else
-            snprintf(x->guard_to, sizeof x->guard_to, "SYNC_%s", x->guard_from);
-        x->guard_len = strlen(x->guard_from);
-    }
+    rename_guard(x);
 }
 
 /* ---- stage 4: edits ---- */
