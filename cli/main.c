@@ -728,6 +728,7 @@ static size_t print_fix_diff(const opts *o, ue_project *p, const target *t, fix_
 
 static int run_check_or_write(const opts *o, char **paths, int npaths, outcome *oc)
 {
+    ue_batch_memory(); /* one-shot over many files: keep freed memory for the next file */
     target *ts = NULL;
     size_t nts = 0;
     collect_targets(o, paths, npaths, &ts, &nts, oc);

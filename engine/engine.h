@@ -246,6 +246,12 @@ int ue_read_in(const ue_project *p, const char *rel, char **bytes, size_t *len);
  * its own 8 MiB thread): the executables set it before any thread starts. */
 int ue_run_guarded(void (*fn)(void *), void *arg);
 
+/* Sets the C library's allocator up for a one-shot run over many files (engine/batch.c): freed
+ * blocks, however large, are kept for the next file instead of going back to the kernel and
+ * coming back as fresh pages. Process-wide; for `--check`, `--write` and the like, not for the
+ * long-lived server. Does nothing outside glibc. */
+void ue_batch_memory(void);
+
 /* Glob matching used for sources/exclude: '*' and '?' within one path component, '**' across
  * components, '[abc]' classes. */
 int ue_glob_match(const char *pattern, const char *path);

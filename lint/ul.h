@@ -144,7 +144,9 @@ typedef struct ul_options {
 typedef struct ul_ctx ul_ctx;
 
 /* A new context (options copied; the blocking list is referenced and must outlive it), or NULL
- * when out of memory. */
+ * when out of memory. The first context of a process loads libclang (lint/ul_clang.h: the
+ * executables do not link it); when it cannot be loaded the context is made all the same and
+ * every ul_lint_source through it reports one UA000 error saying what is missing. */
 ul_ctx *ul_ctx_new(const ul_options *opt);
 void ul_ctx_free(ul_ctx *ctx);
 /* Forgets the translation units kept for sources of project p (its configuration or compile
@@ -171,7 +173,8 @@ void ul_result_free(ul_result *r);
  * folder, its parents up to the project root, or their build/ folders. `ov` (may be NULL)
  * overrides unasync.json's bytes for the rename-rule fix. Findings carry raw severities (apply
  * ul_apply_levels and ul_apply_ignores to honour the configuration). Returns 0, UL_ENOMEM or
- * UL_EINVAL; a source libclang cannot parse yields a UA000 finding and 0. */
+ * UL_EINVAL; a source libclang cannot parse, or a context without libclang (it could not be
+ * loaded), yields a UA000 error finding, `limited` and 0. */
 int ul_lint_source(ul_ctx *ctx, const ue_project *p, const char *rel, const char *bytes, size_t len,
                    const ue_overlay *ov, ul_result *out);
 
