@@ -300,7 +300,7 @@ static void run_session(const project *p, const script *sc, run *r)
         r->status = -1;
     } else {
         srv_io_use_fd(s, fd);
-        s->idle_ms = 0; /* the pre-check runs at the next turn of the loop */
+        ws_settings_of(s->ws)->idle_ms = 0; /* the pre-check runs at the next turn of the loop */
         for (k = 0; k < sc->n; k++) {
             char frame[4200];
             int before = testalloc_hook.failed;
