@@ -719,6 +719,18 @@ static int ws__set_pair(ws_t *ws, const char *src, const char *twin, bool drifte
     return 0;
 }
 
+/* Forgets the pair whose source is src, if there is one. */
+static void ws__drop_pair(ws_t *ws, const char *src)
+{
+    for (size_t i = 0; i < ws->n_pairs; i++)
+        if (strcmp(ws->pairs[i].source, src) == 0) {
+            srv_free(ws->pairs[i].source);
+            srv_free(ws->pairs[i].twin);
+            ws->pairs[i] = ws->pairs[--ws->n_pairs];
+            return;
+        }
+}
+
 static size_t ws__drifted(const ws_t *ws)
 {
     size_t n = 0;
@@ -906,9 +918,12 @@ static size_t ws__source_line(const ue_twin *t, size_t twin_line)
     return line ? line - 1 : 0;
 }
 
-static bool ws__header_hunk(const ua_hunk *h)
+/* Whether hunk h is one the engine counts (not one that only rewrites the header line, whose
+ * body hash follows every change): asked of the engine, so both count the same hunks. */
+static bool ws__body_hunk(const ua_hunk *h)
 {
-    return h->a_line == 0 && h->a_count == 1 && h->b_line == 0 && h->b_count == 1;
+    ua_diff one = {(ua_hunk *)h, 1, 1};
+    return ue_body_hunks(&one) == 1;
 }
 
 /* The new diagnostic sets of a pair, built apart from the published ones. */
@@ -956,78 +971,99 @@ done:
     return rc;
 }
 
-/* The drift diagnostics of twin t: a summary on the source, one per drifted hunk on the twin.
- * src_abs is the source's absolute path (related information). */
-static int ws__drift_diags(const ws_t *ws, const ue_twin *t, const char *src_abs, bool typed,
-                           ws_sets *n)
+/* The range of a finding's line (1-based; 0 = the first). */
+static ws_range ws__line_range(unsigned line)
 {
-    int sev = ws->set.drift_severity;
-    const char *tb = ws__base(t->twin), *sb = ws__base(t->source);
-    ws_range top = {{0, 0}, {1, 0}};
-    switch (t->state) {
-    case UE_OK:
-    case UE_SOURCE_ERROR:
-    case UE_ORPHANED:
-        return 0;
-    case UE_MISSING:
-        return ws__add_diagf(&n->src, top, sev, "UA201", true, "%s is missing: run Regenerate %s",
-                             tb, tb)
-                   ? 0
-                   : SRV_ENOMEM;
-    case UE_STALE:
-    case UE_EDITED: {
-        /* The header's body hash changes with every body change: that hunk is a consequence,
-         * not a drift of its own, unless it is the only one (a tampered header). */
-        bool skip_header = false;
-        for (size_t i = 0; i < t->diff.n; i++)
-            if (ws__header_hunk(&t->diff.hunks[i]))
-                skip_header = t->diff.n > 1;
-        size_t n_hunks = t->diff.n - (skip_header ? 1 : 0);
-        const char *code = t->state == UE_STALE ? "UA202" : "UA203";
-        if (!ws__add_diagf(&n->src, top, sev, code, true, "%s is out of date: %zu hunk%s", tb,
-                           n_hunks, n_hunks == 1 ? "" : "s"))
+    size_t l = line ? line - 1 : 0;
+    ws_range r = {ws__line_pos(l), ws__line_pos(l + 1)};
+    return r;
+}
+
+/* One diagnostic per hunk the engine counts, on the twin, each with the engine's message for
+ * the twin and the source lines it should come from. The first one is the finding's own line
+ * (the engine's first body hunk). */
+static int ws__hunk_diags(const ws_t *ws, const ue_twin *t, const ua_finding *x,
+                          const char *src_abs, ws_file *nft)
+{
+    bool first = true;
+    for (size_t i = 0; i < t->diff.n; i++) {
+        const ua_hunk *h = &t->diff.hunks[i];
+        if (!ws__body_hunk(h))
+            continue;
+        /* a hunk that starts on the header line but goes on into the body points at the body */
+        size_t a = h->a_line == 0 && h->a_count > 1 ? 1 : h->a_line;
+        size_t b = h->b_line == 0 && h->b_count > 1 ? 1 : h->b_line;
+        size_t b_end = h->b_line + h->b_count;
+        ws_range r = {ws__line_pos(first ? x->line - 1 : a), ws__line_pos(h->a_line + h->a_count)};
+        if (r.end.line <= r.start.line) /* an insertion point: mark the line it goes before */
+            r.end = ws__line_pos((size_t)r.start.line + 1);
+        ws_diag *d = ws__add_diag(nft, r, ws->set.drift_severity, x->code, true, x->message);
+        if (d == NULL || (d->rel_path = srv_strdup(src_abs)) == NULL)
             return SRV_ENOMEM;
-        for (size_t i = 0; i < t->diff.n; i++) {
-            const ua_hunk *h = &t->diff.hunks[i];
-            if (skip_header && ws__header_hunk(h))
-                continue;
-            size_t sl = ws__source_line(t, h->b_line);
-            size_t sl_end = h->b_count ? ws__source_line(t, h->b_line + h->b_count - 1) : sl;
-            ws_range r = {ws__line_pos(h->a_line), ws__line_pos(h->a_line + h->a_count)};
-            if (h->a_count == 0) /* an insertion point: mark the line it goes before */
-                r.end = ws__line_pos(h->a_line + 1);
-            ws_diag *d = ws__add_diagf(&n->twin, r, sev, code, true,
-                                       "%s differs from what %s generates (%zu line%s expected "
-                                       "from %s:%zu)",
-                                       tb, sb, h->b_count, h->b_count == 1 ? "" : "s", sb, sl + 1);
-            if (d == NULL || (d->rel_path = srv_strdup(src_abs)) == NULL)
-                return SRV_ENOMEM;
-            d->rel_range.start = ws__line_pos(sl);
-            d->rel_range.end = ws__line_pos(sl_end + 1);
+        size_t sl = first && x->related_line ? x->related_line - 1 : ws__source_line(t, b);
+        size_t sl_end = b_end > b ? ws__source_line(t, b_end - 1) : sl;
+        d->rel_range.start = ws__line_pos(sl);
+        d->rel_range.end = ws__line_pos((sl_end > sl ? sl_end : sl) + 1);
+        first = false;
+    }
+    if (first) { /* no body hunk: a tampered header line, where the engine's finding is */
+        ws_diag *d = ws__add_diag(nft, ws__line_range(x->line), ws->set.drift_severity, x->code,
+                                  true, x->message);
+        if (d == NULL || (d->rel_path = srv_strdup(src_abs)) == NULL)
+            return SRV_ENOMEM;
+        d->rel_range = ws__line_range(x->related_line);
+    }
+    return 0;
+}
+
+/* The drift diagnostics of twin t, worded by the engine exactly as --check words them
+ * (ue_twin_findings): the finding on its own file and line; a drifted twin's finding on each
+ * of its hunks too; and the pair's other file told the same, at the first changed source line
+ * for the source of a stale or hand-edited twin. src_abs is the source's absolute path. typed:
+ * the user is typing in the twin. */
+static int ws__drift_diags(const ws_t *ws, const ue_project *p, const ue_twin *t,
+                           const char *src_abs, bool typed, ws_sets *n)
+{
+    ua_findings all = {0};
+    if (ue_twin_findings(p, t, &all) != 0)
+        return SRV_ENOMEM;
+    int rc = 0;
+    /* the transformer's findings come first (ws__transform_diags has them): then the drift */
+    for (size_t i = t->out.findings.n; i < all.n && rc == 0; i++) {
+        const ua_finding *x = &all.v[i];
+        bool on_twin = x->file != NULL && strcmp(x->file, t->twin) == 0;
+        ws_file *own = on_twin ? &n->twin : &n->src;
+        int sev = strcmp(x->code, "UA400") == 0 ? 1 : ws->set.drift_severity;
+        switch (t->state) {
+        case UE_STALE:
+        case UE_EDITED:
+            rc = ws__hunk_diags(ws, t, x, src_abs, &n->twin);
+            if (rc == 0 && !ws__add_diag(&n->src, ws__line_range(x->related_line), sev, x->code,
+                                         true, x->message))
+                rc = SRV_ENOMEM;
+            if (rc == 0 && typed &&
+                !ws__add_diagf(&n->twin, ws__line_range(1), 2, x->code, true,
+                               "this file is generated; edit %s instead", ws__base(t->source)))
+                rc = SRV_ENOMEM;
+            break;
+        case UE_MISSING: /* regenerating fixes it */
+            if (!ws__add_diag(own, ws__line_range(x->line), sev, x->code, true, x->message))
+                rc = SRV_ENOMEM;
+            break;
+        case UE_UNMANAGED: /* never overwritten: no Regenerate; both files say so */
+            if (!ws__add_diag(&n->twin, ws__line_range(x->line), sev, x->code, false,
+                              x->message) ||
+                !ws__add_diag(&n->src, ws__line_range(1), sev, x->code, false, x->message))
+                rc = SRV_ENOMEM;
+            break;
+        default: /* unreadable: on the file that could not be read, saying why */
+            if (!ws__add_diag(own, ws__line_range(x->line), sev, x->code, false, x->message))
+                rc = SRV_ENOMEM;
+            break;
         }
-        if (typed && !ws__add_diagf(&n->twin, top, 2, "UA203", false,
-                                    "this file is generated; edit %s instead", sb))
-            return SRV_ENOMEM;
-        return 0;
     }
-    case UE_UNMANAGED:
-        return ws__add_diagf(&n->twin, top, sev, "UA204", false,
-                             "%s was not generated by unasync; it is never overwritten", tb) &&
-                       ws__add_diagf(&n->src, top, sev, "UA204", false,
-                                     "%s exists but was not generated by unasync", tb)
-                   ? 0
-                   : SRV_ENOMEM;
-    case UE_IO_ERROR:
-    default: {
-        /* on the file that could not be read (a FIFO, a link out ...), saying why, as --check */
-        char eb[128];
-        const char *why = ue_io_strerror(t->err ? t->err : -EIO, eb, sizeof eb);
-        return ws__add_diagf(t->err_twin ? &n->twin : &n->src, top, 1, "UA400", false,
-                             "cannot read %s: %s", t->err_twin ? tb : sb, why)
-                   ? 0
-                   : SRV_ENOMEM;
-    }
-    }
+    ua_findings_free(&all);
+    return rc;
 }
 
 /* Moves the complete sets n in as the files' diagnostics (nothing fails here) and reports them.
@@ -1076,7 +1112,7 @@ static int ws__diagnose(ws_t *ws, ue_project *p, const ue_twin *t, ws_event ev)
         goto done;
     const ws_doc *twin_doc = ws_doc_find_path(ws, twin);
     bool typed = twin_doc != NULL && twin_doc->changed_since_open && ev != WS_EV_OPEN;
-    if ((rc = ws__drift_diags(ws, t, src, typed, &n)) != 0)
+    if ((rc = ws__drift_diags(ws, p, t, src, typed, &n)) != 0)
         goto done;
     rc = SRV_ENOMEM;
     if (ws__set_pair(ws, src, twin, t->state != UE_OK) != 0)
@@ -1088,6 +1124,52 @@ done:
     srv_free(ft_source);
     ua_free(src);
     ua_free(twin);
+    return rc;
+}
+
+/* Checks file rel of p, named like a twin but the twin of no source: an orphan (generated, its
+ * source gone) gets the engine's UA205 finding, and its pair counts as drifted; a file that is
+ * no orphan (any longer) has its set cleared. Returns 0, SRV_ENOMEM or a hook's error. */
+static int ws__orphan(ws_t *ws, ue_project *p, const char *rel)
+{
+    const char *filter[1] = {rel};
+    ue_report r;
+    char *abs = ue_abs(p, rel);
+    int rc = abs == NULL || ue_check(p, filter, 1, NULL, 1, &r) != 0 ? SRV_ENOMEM : 0;
+    if (rc != 0) {
+        ua_free(abs);
+        return rc;
+    }
+    ws_file nf = {0};
+    const ue_twin *orphan = NULL;
+    for (size_t i = 0; i < r.n; i++)
+        if (r.twins[i].state == UE_ORPHANED && strcmp(r.twins[i].twin, rel) == 0)
+            orphan = &r.twins[i];
+    for (size_t i = 0; orphan != NULL && i < r.findings.n && rc == 0; i++) {
+        const ua_finding *x = &r.findings.v[i];
+        if (x->file != NULL && strcmp(x->file, rel) == 0 &&
+            !ws__add_diag(&nf, ws__line_range(x->line), ws->set.drift_severity, x->code, false,
+                          x->message))
+            rc = SRV_ENOMEM;
+    }
+    ws_file *f = NULL;
+    if (rc == 0 && (orphan != NULL || ws__file(ws, abs, false) != NULL) &&
+        ((f = ws__file(ws, abs, true)) == NULL ||
+         (orphan != NULL && ws__set_pair(ws, abs, abs, true) != 0)))
+        rc = SRV_ENOMEM;
+    if (rc == 0 && f != NULL) {
+        ws__diags_clear(f->d, f->n);
+        f->d = nf.d;
+        f->n = nf.n;
+        nf.d = NULL;
+        nf.n = 0;
+        if (orphan == NULL)
+            ws__drop_pair(ws, abs); /* deleted, or a source again: no orphan to count */
+        rc = ws__report(ws, f);
+    }
+    ws__diags_clear(nf.d, nf.n);
+    ue_report_free(&r);
+    ua_free(abs);
     return rc;
 }
 
@@ -1264,6 +1346,12 @@ static int ws__check_project(ws_t *ws, ue_project *p, size_t *done, size_t total
                            (int)(*done * 100 / total));
         }
     }
+    for (size_t i = 0; i < p->ncandidates && !ws->stopped; i++) {
+        char *src = ue_source_of(p, p->candidates[i]);
+        if (src == NULL && (r = ws__orphan(ws, p, p->candidates[i])) != 0 && rc == 0)
+            rc = r;
+        ua_free(src);
+    }
     if (ws->set.watch && !ws->stopped && (r = ws__watch_project(ws, p)) != 0 && rc == 0)
         rc = r;
     return rc;
@@ -1337,8 +1425,12 @@ int ws_check_path(ws_t *ws, const char *path_in, ws_event ev)
             if (!ue_is_source(p, rel, NULL))
                 src = ue_source_of(p, rel);
         }
-        if (src == NULL && !ue_is_source(p, rel, NULL))
+        if (src == NULL && !ue_is_source(p, rel, NULL)) {
+            rc = ws__orphan(ws, p, rel); /* a twin whose source is gone? */
+            if ((r = ws__update_status(ws)) != 0 && rc == 0)
+                rc = r;
             goto done;
+        }
     }
     /* typing in a source only changes its buffer: drift is checked on open and save, and the
      * check is prepared once typing pauses */

@@ -33,7 +33,9 @@ test('save of an edited source: one diagnostic per hunk on the twin, a summary o
   assert.strictEqual(td[0].relatedInformation[0].location.uri, src);
   assert.strictEqual(td[0].relatedInformation[0].location.range.start.line, 4); // `return id + 1;`
   const sd = await s.diagsOf(src, (d) => d.length === 1);
-  assert.strictEqual(sd[0].message, 'sync_x.c is out of date: 1 hunk');
+  // worded by the engine, as --check words it, and at the first changed source line
+  assert.strictEqual(sd[0].message, "sync_x.c is out of date with x.c (1 hunk); run 'unasync --write'");
+  assert.strictEqual(sd[0].range.start.line, 4);
   await s.until('status 1 out of date', () => s.notes.find((n) => n.method === 'unasync/status' && n.params.outOfDate === 1));
   // a second save of the same text publishes nothing new: no flicker
   const before = s.countPublishes(twin) + s.countPublishes(src);
@@ -104,7 +106,8 @@ test('typing in an open twin warns it is generated; the regenerate edit is a min
   await s.conn.sendNotification('textDocument/didChange', { textDocument: { uri: twin, version: 2 }, contentChanges: [
     { range: { start: { line: 4, character: 4 }, end: { line: 4, character: 4 } }, text: 'int z = 0; ' }] });
   const d = await s.diagsOf(twin, (x) => x.some((e) => /this file is generated; edit x\.c instead/.test(e.message)));
-  const drift = d.find((e) => e.code === 'UA203' && /differs/.test(e.message));
+  const drift = d.find((e) => e.code === 'UA203' && /edited by hand/.test(e.message));
+  assert.ok(!d.some((e) => /out of date/.test(e.message)), 'a hand-edited twin is not "out of date"');
   assert.deepStrictEqual(drift.range, { start: { line: 4, character: 0 }, end: { line: 5, character: 0 } });
   const fixAll = await s.conn.sendRequest('textDocument/codeAction', { textDocument: { uri: twin }, range: drift.range, context: { diagnostics: [], only: ['source.fixAll'] } });
   assert.deepStrictEqual(fixAll.map((a) => a.kind), ['source.fixAll.unasync']);
@@ -218,7 +221,7 @@ test('a check prepared while typing is not reused once the twin changed on disk'
   const d = await s.diagsOf(twin, (x) => x.length === 2);
   assert.ok(d.every((e) => e.code === 'UA203')); // hand-edited: the body hash no longer matches
   const sd = await s.diagsOf(src, (x) => x.length === 1);
-  assert.strictEqual(sd[0].message, 'sync_x.c is out of date: 2 hunks');
+  assert.strictEqual(sd[0].message, "sync_x.c was edited by hand (2 hunks differ from x.c); edit x.c instead and run 'unasync --write'");
   assert.strictEqual(await shutdownExit(s), 0);
 });
 

@@ -57,7 +57,9 @@ local function run()
   wait_for('drift summary on the source', 10000, function() return #vim.diagnostic.get(sbuf) == 1 end)
   local d = vim.diagnostic.get(sbuf)[1]
   log('diag:', d.message)
-  assert(d.message == 'sync_x.c is out of date: 1 hunk', d.message)
+  -- the engine's words, as --check prints them, at the first changed source line
+  assert(d.message == "sync_x.c is out of date with x.c (1 hunk); run 'unasync --write'", d.message)
+  assert(d.lnum == 4, 'drift diagnostic on line ' .. d.lnum)
   local tbuf = vim.uri_to_bufnr(vim.uri_from_fname(twin))
   wait_for('hunk diagnostic on the unopened twin', 5000, function() return #vim.diagnostic.get(tbuf) == 1 end)
   vim.api.nvim_win_set_cursor(0, { d.lnum + 1, d.col })
@@ -85,7 +87,8 @@ local function run()
   end)
   local hunk
   for _, x in ipairs(vim.diagnostic.get(tbuf)) do
-    if x.message:find('differs', 1, true) then hunk = x end
+    if x.message:find('edited by hand', 1, true) then hunk = x end
+    assert(not x.message:find('out of date', 1, true), 'hand-edited twin told: ' .. x.message)
   end
   assert(hunk, 'no hunk diagnostic on the twin')
   vim.api.nvim_win_set_cursor(0, { hunk.lnum + 1, 0 })
