@@ -413,12 +413,13 @@ int srv_hover(srv_t *s, const lsp_msg_t *m, lsp_out_t *out)
     char *uri = srv__uri_for(s, o.source), md[1024];
     rc = SRV_ENOMEM;
     if (uri != NULL) {
-        snprintf(md, sizeof md, "generated from [%s:%u](%s#L%u)%s", srv__base(o.source), o.line,
-                 uri, o.line, o.in_sync ? "" : " (this twin is out of date: regenerate it)");
+        snprintf(md, sizeof md, "generated from [%s:%u](%s#L%u)%s%s", srv__base(o.source),
+                 o.line, uri, o.line, o.drift ? "\n\n" : "", o.drift ? o.drift : "");
         rc = lsp_encode_hover(&m->id, md, NULL, out) == 0 ? 0 : SRV_ENOMEM;
     }
     srv_free(uri);
     srv_free(o.source);
+    srv_free(o.drift);
     return rc;
 }
 
@@ -435,5 +436,6 @@ int srv_definition(srv_t *s, const lsp_msg_t *m, lsp_out_t *out)
     rc = uri && lsp_encode_locations(&m->id, &loc, 1, out) == 0 ? 0 : SRV_ENOMEM;
     srv_free(uri);
     srv_free(o.source);
+    srv_free(o.drift);
     return rc;
 }

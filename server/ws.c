@@ -37,7 +37,7 @@ typedef struct ws_cached {
 typedef struct ws_pair {
     char *source; /* absolute paths */
     char *twin;
-    bool drifted; /* not in sync (missing, stale, edited, not generated, unreadable, broken) */
+    ue_state state; /* as last checked: anything but UE_OK is drifted */
 } ws_pair;
 
 struct ws {
@@ -697,11 +697,11 @@ static int ws__report(ws_t *ws, const ws_file *f)
 
 /* ------------------------------------------------------------------------ pair states */
 
-static int ws__set_pair(ws_t *ws, const char *src, const char *twin, bool drifted)
+static int ws__set_pair(ws_t *ws, const char *src, const char *twin, ue_state state)
 {
     for (size_t i = 0; i < ws->n_pairs; i++)
         if (strcmp(ws->pairs[i].source, src) == 0) {
-            ws->pairs[i].drifted = drifted;
+            ws->pairs[i].state = state;
             return 0;
         }
     char *a = srv_strdup(src), *b = srv_strdup(twin);
@@ -714,7 +714,7 @@ static int ws__set_pair(ws_t *ws, const char *src, const char *twin, bool drifte
     ws->pairs = np;
     np[ws->n_pairs].source = a;
     np[ws->n_pairs].twin = b;
-    np[ws->n_pairs].drifted = drifted;
+    np[ws->n_pairs].state = state;
     ws->n_pairs++;
     return 0;
 }
@@ -735,7 +735,7 @@ static size_t ws__drifted(const ws_t *ws)
 {
     size_t n = 0;
     for (size_t i = 0; i < ws->n_pairs; i++)
-        n += ws->pairs[i].drifted;
+        n += ws->pairs[i].state != UE_OK;
     return n;
 }
 
@@ -1115,7 +1115,7 @@ static int ws__diagnose(ws_t *ws, ue_project *p, const ue_twin *t, ws_event ev)
     if ((rc = ws__drift_diags(ws, p, t, src, typed, &n)) != 0)
         goto done;
     rc = SRV_ENOMEM;
-    if (ws__set_pair(ws, src, twin, t->state != UE_OK) != 0)
+    if (ws__set_pair(ws, src, twin, t->state) != 0)
         goto done;
     rc = ws__swap_in(ws, &n, &fs_source, &ft_source);
 done:
@@ -1155,7 +1155,7 @@ static int ws__orphan(ws_t *ws, ue_project *p, const char *rel)
     ws_file *f = NULL;
     if (rc == 0 && (orphan != NULL || ws__file(ws, abs, false) != NULL) &&
         ((f = ws__file(ws, abs, true)) == NULL ||
-         (orphan != NULL && ws__set_pair(ws, abs, abs, true) != 0)))
+         (orphan != NULL && ws__set_pair(ws, abs, abs, UE_ORPHANED) != 0)))
         rc = SRV_ENOMEM;
     if (rc == 0 && f != NULL) {
         ws__diags_clear(f->d, f->n);
@@ -1533,85 +1533,115 @@ static int ws__lint_actions(ws_t *ws, const ws_file *f, ws_range range, ws_actio
     return 0;
 }
 
+/* The pair that path (absolute, canonical) is the source or the twin of, or NULL. */
+static const ws_pair *ws__pair_of(const ws_t *ws, const char *path)
+{
+    for (size_t i = 0; i < ws->n_pairs; i++)
+        if (strcmp(ws->pairs[i].source, path) == 0 || strcmp(ws->pairs[i].twin, path) == 0)
+            return &ws->pairs[i];
+    return NULL;
+}
+
+/* Whether regenerating the twin fixes the pair (not one refused or without a source). */
+static bool ws__regenerable(ue_state s)
+{
+    return s == UE_MISSING || s == UE_STALE || s == UE_EDITED;
+}
+
+/* Appends "Regenerate <twin>" of kind `kind` for the pair of source src and twin twin, fixing the
+ * diagnostics sel/nsel (taken, also on failure). */
+static int ws__add_regenerate(ws_actions *out, const char *kind, const char *src, const char *twin,
+                              size_t *sel, size_t nsel)
+{
+    ws_action *a = ws__add_action(out, kind, "unasync.regenerate");
+    if (a == NULL || (a->arg_path = srv_strdup(src)) == NULL) {
+        srv_free(sel);
+        return SRV_ENOMEM;
+    }
+    snprintf(a->title, sizeof a->title, "Regenerate %s", ws__base(twin));
+    a->preferred = strcmp(kind, "quickfix") == 0;
+    a->diags = sel;
+    a->n_diags = nsel;
+    return 0;
+}
+
+/* The quick fix on the drift diagnostics of f (a file of pair pr) that overlap range; *added
+ * tells whether there were any. */
+static int ws__regenerate_quickfix(const ws_file *f, const ws_pair *pr, ws_range range,
+                                   ws_actions *out, bool *added)
+{
+    *added = false;
+    if (f == NULL || f->n == 0)
+        return 0;
+    size_t *sel = srv_calloc(f->n, sizeof *sel), nsel = 0;
+    if (sel == NULL)
+        return SRV_ENOMEM;
+    for (size_t i = 0; i < f->n; i++)
+        if (f->d[i].drift && ws__overlaps(f->d[i].range, range))
+            sel[nsel++] = i;
+    if (nsel == 0) {
+        srv_free(sel);
+        return 0;
+    }
+    *added = true;
+    return ws__add_regenerate(out, "quickfix", pr->source, pr->twin, sel, nsel);
+}
+
+/* Fix-on-save: editors ask for source.fixAll *before* they save, so drift found at the last save
+ * says nothing about the buffer being saved. Checks the open buffer of path itself (the engine
+ * reads open documents through the overlay; the result is cached per content). */
+static int ws__fix_on_save(ws_t *ws, const char *path, ws_actions *out)
+{
+    ue_project *p = NULL;
+    char *src = NULL;
+    int rc = ws__source_for(ws, path, &p, &src);
+    const ue_twin *t = NULL;
+    if (rc == 0 && src != NULL && (t = ws__result(ws, p, src)) == NULL)
+        rc = SRV_ENOMEM;
+    if (t != NULL && t->expected != NULL && ws__regenerable(t->state)) {
+        char *abs = ue_abs(p, src), *twin = ue_abs(p, t->twin);
+        rc = abs && twin ? ws__add_regenerate(out, "source.fixAll.unasync", abs, twin, NULL, 0)
+                         : SRV_ENOMEM;
+        ua_free(abs);
+        ua_free(twin);
+    }
+    ua_free(src);
+    return rc;
+}
+
 int ws_code_actions(ws_t *ws, const char *path, ws_range range, const char *const *only,
                     size_t n_only, bool has_only, ws_actions *out)
 {
     memset(out, 0, sizeof *out);
     ws__lint_pending_now(ws);
-    char *c = ws__canonical(path), *src_abs = NULL;
-    int rc = c ? 0 : SRV_ENOMEM;
-    const ws_file *f = c ? ws__file(ws, c, false) : NULL;
-    bool drift = false;
-    for (size_t i = 0; f != NULL && i < f->n; i++)
-        drift = drift || f->d[i].drift;
+    char *c = ws__canonical(path);
+    if (c == NULL)
+        return SRV_ENOMEM;
+    const ws_file *f = ws__file(ws, c, false);
+    const ws_pair *pr = ws__pair_of(ws, c);
+    bool drifted = pr != NULL && ws__regenerable(pr->state), quick = false;
+    int rc = 0;
     out->file = f;
-    if (f != NULL && drift && f->source != NULL) {
-        const char *twin = NULL;
-        for (size_t k = 0; k < ws->n_pairs; k++)
-            if (strcmp(ws->pairs[k].source, f->source) == 0)
-                twin = ws->pairs[k].twin;
-        size_t *sel = srv_calloc(f->n, sizeof *sel), nsel = 0;
-        if (sel == NULL || twin == NULL) {
-            srv_free(sel);
-            rc = SRV_ENOMEM;
-            goto done;
-        }
-        for (size_t i = 0; i < f->n; i++)
-            if (f->d[i].drift && ws__overlaps(f->d[i].range, range))
-                sel[nsel++] = i;
-        ws_action *a = NULL;
-        if (nsel > 0 && ws__kind_allowed(only, n_only, has_only, "quickfix")) {
-            if ((a = ws__add_action(out, "quickfix", "unasync.regenerate")) == NULL ||
-                (a->arg_path = srv_strdup(f->source)) == NULL) {
-                srv_free(sel);
-                rc = SRV_ENOMEM;
-                goto done;
-            }
-            snprintf(a->title, sizeof a->title, "Regenerate %s", ws__base(twin));
-            a->preferred = true;
-            a->diags = sel;
-            a->n_diags = nsel;
-        } else
-            srv_free(sel);
-        src_abs = f->source; /* borrowed: the fix-on-save action below is not needed */
-        if (has_only && ws__kind_allowed(only, n_only, has_only, "source.fixAll.unasync")) {
-            if ((a = ws__add_action(out, "source.fixAll.unasync", "unasync.regenerateAll")) ==
-                NULL) {
-                rc = SRV_ENOMEM;
-                goto done;
-            }
-            snprintf(a->title, sizeof a->title, "Regenerate all out-of-date twins (unasync)");
-        }
-    }
-    /* Fix-on-save: editors ask for source.fixAll *before* they save, so drift found at the last
-     * save says nothing about the buffer being saved. Check the open buffer itself (the engine
-     * reads open documents through the overlay; the result is cached per content). */
-    if (c != NULL && src_abs == NULL && has_only &&
-        ws__kind_allowed(only, n_only, has_only, "source.fixAll.unasync")) {
-        ue_project *p = NULL;
-        char *src = NULL;
-        const ue_twin *t = NULL;
-        if ((rc = ws__source_for(ws, c, &p, &src)) != 0)
-            goto done;
-        if (src != NULL && (t = ws__result(ws, p, src)) == NULL)
-            rc = SRV_ENOMEM;
-        if (t != NULL && t->expected != NULL &&
-            (t->state == UE_MISSING || t->state == UE_STALE || t->state == UE_EDITED)) {
-            ws_action *a = ws__add_action(out, "source.fixAll.unasync", "unasync.regenerate");
-            char *abs = ue_abs(p, src);
-            if (a == NULL || abs == NULL || (a->arg_path = srv_strdup(abs)) == NULL)
+    /* every drift diagnostic of the pair offers the quick fix ... */
+    if (drifted && ws__kind_allowed(only, n_only, has_only, "quickfix"))
+        rc = ws__regenerate_quickfix(f, pr, range, out, &quick);
+    /* ... and the pair's source action is there wherever the cursor is (once in a list that
+     * is not filtered by kind, where the quick fix of the same title may be) */
+    if (rc == 0 && drifted && ws__kind_allowed(only, n_only, has_only, "source") &&
+        (has_only || !quick))
+        rc = ws__add_regenerate(out, "source", pr->source, pr->twin, NULL, 0);
+    if (rc == 0 && has_only && ws__kind_allowed(only, n_only, has_only, "source.fixAll.unasync")) {
+        if (drifted) {
+            ws_action *a = ws__add_action(out, "source.fixAll.unasync", "unasync.regenerateAll");
+            if (a == NULL)
                 rc = SRV_ENOMEM;
             else
-                snprintf(a->title, sizeof a->title, "Regenerate %s", ws__base(t->twin));
-            ua_free(abs);
-        }
-        ua_free(src);
-        if (rc != 0)
-            goto done;
+                snprintf(a->title, sizeof a->title, "Regenerate all out-of-date twins (unasync)");
+        } else
+            rc = ws__fix_on_save(ws, c, out);
     }
-    if (f != NULL && ws__kind_allowed(only, n_only, has_only, "quickfix"))
+    if (rc == 0 && f != NULL && ws__kind_allowed(only, n_only, has_only, "quickfix"))
         rc = ws__lint_actions(ws, f, range, out);
-done:
     srv_free(c);
     if (rc != 0)
         ws_actions_free(out);
@@ -1799,6 +1829,21 @@ done:
 
 /* ------------------------------------------------------------------------- navigation */
 
+/* The message of the engine's drift finding for t (a copy in *msg), NULL when there is none.
+ * Returns 0 or SRV_ENOMEM. */
+static int ws__drift_message(const ue_project *p, const ue_twin *t, char **msg)
+{
+    ua_findings all = {0};
+    *msg = NULL;
+    if (ue_twin_findings(p, t, &all) != 0)
+        return SRV_ENOMEM;
+    int rc = 0;
+    if (all.n > t->out.findings.n && (*msg = srv_strdup(all.v[all.n - 1].message)) == NULL)
+        rc = SRV_ENOMEM;
+    ua_findings_free(&all);
+    return rc;
+}
+
 int ws_twin_origin(ws_t *ws, const char *path, ws_pos pos, ws_origin *o)
 {
     memset(o, 0, sizeof *o);
@@ -1838,8 +1883,12 @@ int ws_twin_origin(ws_t *ws, const char *path, ws_pos pos, ws_origin *o)
     o->line = line;
     o->pos = sd ? srv_text_position(sd->text, sd->len, src_off, ws->set.utf8)
                 : srv_text_position(t->src_bytes, t->src_len, src_off, ws->set.utf8);
-    o->in_sync = t->state == UE_OK;
-    rc = 0;
+    rc = ws__drift_message(p, t, &o->drift);
+    if (rc != 0) {
+        srv_free(o->source);
+        o->source = NULL;
+        goto done;
+    }
 done:
     srv_free(c);
     ua_free(rel);

@@ -244,11 +244,12 @@ typedef struct ws_origin {
     char *source;  /* absolute path (srv_free) */
     unsigned line; /* 1-based line in the source */
     ws_pos pos;    /* the same place as a position in the source's text (buffer or disk) */
-    bool in_sync;  /* the twin matches its source */
+    char *drift;   /* the engine's drift finding for the twin (srv_free); NULL: in sync */
 } ws_origin;
 
 /* Maps position pos of twin path (its buffer, else the file) to its source. Returns 0 with *o
- * set, 1 when path is not a twin that can be mapped, or SRV_ENOMEM. */
+ * set (release o->source and o->drift with srv_free), 1 when path is not a twin that can be
+ * mapped, or SRV_ENOMEM. */
 int ws_twin_origin(ws_t *ws, const char *path, ws_pos pos, ws_origin *o);
 
 #endif

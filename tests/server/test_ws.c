@@ -255,6 +255,45 @@ static void core_regenerates_an_unopened_twin_on_disk(void **state)
     assert_int_equal(seen.edits, 0);
 }
 
+/* The kinds and titles of the actions for range of path, as "kind:title;..." */
+static void actions_at(fixture *fx, const char *path, int64_t line, const char *const *only,
+                       size_t n_only, char *out, size_t cap)
+{
+    ws_range r = {{line, 0}, {line, 0}};
+    ws_actions a;
+    assert_int_equal(ws_code_actions(fx->ws, path, r, only, n_only, only != NULL, &a), 0);
+    out[0] = '\0';
+    for (size_t i = 0; i < a.n; i++)
+        snprintf(out + strlen(out), cap - strlen(out), "%s:%s;", a.v[i].kind, a.v[i].title);
+    ws_actions_free(&a);
+}
+
+static void core_offers_a_source_action_anywhere_in_a_drifted_pair(void **state)
+{
+    fixture *fx = *state;
+    char got[1024];
+    regenerate(fx);
+    actions_at(fx, fx->src, 0, NULL, 0, got, sizeof got);
+    assert_string_equal(got, ""); /* in sync: nothing to offer */
+    testfs_spit(fx->src, changed_c, strlen(changed_c));
+    assert_int_equal(ws_check_path(fx->ws, fx->src, WS_EV_DISK), 0);
+    /* the source's diagnostic is at its first changed line, 3: line 0 has none */
+    assert_int_equal(seen_for(fx->src)->d[0].range.start.line, 3);
+    actions_at(fx, fx->src, 0, NULL, 0, got, sizeof got);
+    assert_string_equal(got, "source:Regenerate sync_x.c;");
+    actions_at(fx, fx->twin, 0, NULL, 0, got, sizeof got);
+    assert_string_equal(got, "source:Regenerate sync_x.c;");
+    actions_at(fx, fx->src, 3, NULL, 0, got, sizeof got); /* on the diagnostic: the quick fix */
+    assert_string_equal(got, "quickfix:Regenerate sync_x.c;");
+    const char *const source[] = {"source"};
+    actions_at(fx, fx->src, 3, source, 1, got, sizeof got);
+    assert_string_equal(got, "source:Regenerate sync_x.c;"
+                             "source.fixAll.unasync:Regenerate all out-of-date twins (unasync);");
+    const char *const refactor[] = {"refactor"};
+    actions_at(fx, fx->src, 3, refactor, 1, got, sizeof got);
+    assert_string_equal(got, "");
+}
+
 static void core_sends_an_open_twin_minimal_edits(void **state)
 {
     fixture *fx = *state;
@@ -287,7 +326,7 @@ static void core_maps_a_twin_position_to_its_source(void **state)
     assert_int_equal(ws_twin_origin(fx->ws, fx->twin, at, &o), 0);
     assert_string_equal(o.source, fx->src);
     assert_int_equal(o.line, 3);
-    assert_true(o.in_sync);
+    assert_null(o.drift); /* in sync */
     srv_free(o.source);
     assert_int_equal(ws_twin_origin(fx->ws, fx->src, at, &o), 1); /* a source is no twin */
 }
@@ -321,6 +360,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(core_reports_a_stale_twin_on_both_files, setup, teardown),
         cmocka_unit_test_setup_teardown(core_regenerates_an_unopened_twin_on_disk, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(core_offers_a_source_action_anywhere_in_a_drifted_pair,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(core_sends_an_open_twin_minimal_edits, setup, teardown),
         cmocka_unit_test_setup_teardown(core_maps_a_twin_position_to_its_source, setup, teardown),
         cmocka_unit_test_setup_teardown(core_waits_for_a_pause_before_checking_typed_text, setup,
