@@ -2,14 +2,18 @@
 #ifndef UNASYNC_SERVER_H
 #define UNASYNC_SERVER_H
 
-/* The module's one error table. */
+/* The module's one error table. As in libuv, a system error is -errno, and the server's own
+ * codes lie in a range of their own, SRV_ERRNO_BASE - 1 and below: under -4095 (the lowest
+ * -errno Linux uses) and above the engine's UE_E* (-100001 and below), so no code can be taken
+ * for another. srv_strerror names both. */
+#define SRV_ERRNO_BASE (-30000)
 #define SRV_ERRNO_MAP(X)                                                                           \
-    X(NOMEM, -1, "out of memory")                                                                  \
-    X(IO, -2, "input/output error")                                                                \
-    X(INVAL, -3, "invalid argument")                                                               \
-    X(OUTSIDE, -4, "path is outside the workspace folders")                                        \
-    X(NOTFOUND, -5, "no such file, document or project")                                           \
-    X(ENGINE, -6, "the engine could not process the file")
+    X(NOMEM, SRV_ERRNO_BASE - 1, "out of memory")                                                  \
+    X(IO, SRV_ERRNO_BASE - 2, "input/output error")                                                \
+    X(INVAL, SRV_ERRNO_BASE - 3, "invalid argument")                                               \
+    X(OUTSIDE, SRV_ERRNO_BASE - 4, "path is outside the workspace folders")                        \
+    X(NOTFOUND, SRV_ERRNO_BASE - 5, "no such file, document or project")                           \
+    X(ENGINE, SRV_ERRNO_BASE - 6, "the engine could not process the file")
 
 enum {
 #define SRV_ERRNO_ENUM(name, val, msg) SRV_E##name = (val),
@@ -17,7 +21,7 @@ enum {
 #undef SRV_ERRNO_ENUM
 };
 
-/* A static message for an error code of this module. Never NULL. */
+/* A static message for an error code of this module or a -errno. Never NULL. */
 const char *srv_strerror(int err);
 
 #include <stddef.h>

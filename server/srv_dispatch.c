@@ -395,7 +395,7 @@ static void srv__initialize(srv_t *s, lsp_msg_t *m)
     if (rc == 0 && ip->n_folders == 0 && ip->root_uri != NULL)
         rc = srv__add_folder(s, ip->root_uri);
     if (rc == SRV_ENOMEM) { /* not answered: the client may send initialize again */
-        srv__reply_error(s, &m->id, LSP_RPC_INTERNAL_ERROR, srv_strerror(rc));
+        srv__reply_error(s, &m->id, srv_rpc_code(rc), srv_strerror(rc));
         return;
     }
     if (ip->has_process_id)
@@ -407,7 +407,7 @@ static void srv__initialize(srv_t *s, lsp_msg_t *m)
     caps.version = "0.1.0";
     if (lsp_encode_initialize_result(&m->id, &caps, srv__commands,
                                      sizeof(srv__commands) / sizeof(*srv__commands), &out) != 0) {
-        srv__reply_error(s, &m->id, LSP_RPC_INTERNAL_ERROR, "out of memory");
+        srv__reply_error(s, &m->id, srv_rpc_code(SRV_ENOMEM), srv_strerror(SRV_ENOMEM));
         return;
     }
     srv_send(s, &out);
@@ -428,18 +428,18 @@ static void srv__execute_command(srv_t *s, lsp_msg_t *m)
     else if (strcmp(m->p.command, "unasync.regenerate") == 0) {
         char *path = NULL;
         if (m->p.arg_uri != NULL && srv_uri_path(m->p.arg_uri, &path) != 0) {
-            srv__reply_error(s, &m->id, LSP_RPC_INTERNAL_ERROR, srv_strerror(SRV_ENOMEM));
+            srv__reply_error(s, &m->id, srv_rpc_code(SRV_ENOMEM), srv_strerror(SRV_ENOMEM));
             return;
         }
         if (path == NULL) {
-            srv__reply_error(s, &m->id, LSP_RPC_INVALID_PARAMS,
+            srv__reply_error(s, &m->id, srv_rpc_code(SRV_EINVAL),
                              "unasync.regenerate needs a file URI argument");
             return;
         }
         rc = ws_regenerate(s->ws, path);
         srv_free(path);
     } else {
-        srv__reply_error(s, &m->id, LSP_RPC_INVALID_PARAMS, "unknown command");
+        srv__reply_error(s, &m->id, srv_rpc_code(SRV_EINVAL), "unknown command");
         return;
     }
     if (rc != 0)
@@ -609,7 +609,7 @@ static void srv__dispatch_body(srv_t *s, const char *body, size_t len)
         lsp_msg_t *nq = srv_realloc(s->queue, cap * sizeof(*nq));
         if (nq == NULL) {
             if (m.kind == LSP_MSG_REQUEST)
-                srv__reply_error(s, &m.id, LSP_RPC_INTERNAL_ERROR, "out of memory");
+                srv__reply_error(s, &m.id, srv_rpc_code(SRV_ENOMEM), srv_strerror(SRV_ENOMEM));
             else
                 srv__report(s, SRV_ENOMEM, "queueing", m.method);
             lsp_msg_free(&m);

@@ -60,7 +60,6 @@ typedef enum {
 typedef struct srv_pending {
     int64_t id;
     srv_pending_kind_t kind;
-    uint64_t sent_ms;
 } srv_pending_t;
 
 /* A folder watched with libuv for the core (ws_hooks.watch). */
@@ -141,7 +140,6 @@ void srv_exit(srv_t *s, int status);
 /* Starts watching for the client's process to die (LSP: initialize.processId); pid <= 0 or a
  * second call does nothing. */
 void srv_watch_parent(srv_t *s, int64_t pid);
-uint64_t srv_now_ms(srv_t *s);
 /* The core's hooks that the loop implements: timers, folder watching and the log. ud is the
  * srv_t. */
 int srv_io_timer(void *ud, ws_timer which, int64_t ms);

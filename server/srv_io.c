@@ -235,11 +235,6 @@ void srv_io_log(void *ud, int level, const char *msg)
     srv_log(ud, level, "%s", msg);
 }
 
-uint64_t srv_now_ms(srv_t *s)
-{
-    return uv_now(s->loop);
-}
-
 /* ------------------------------------------------------------------ the core's timers */
 
 static void srv__on_timer(uv_timer_t *h)

@@ -26,7 +26,6 @@ int srv_request(srv_t *s, srv_pending_kind_t kind, lsp_out_t *out, int64_t id)
     s->pending = np;
     np[s->n_pending].id = id;
     np[s->n_pending].kind = kind;
-    np[s->n_pending].sent_ms = srv_now_ms(s);
     s->n_pending++;
     return srv_send(s, out);
 }

@@ -90,8 +90,11 @@ const char *srv_strerror(int err)
 #undef SRV_ERRNO_CASE
     case 0:
         return "success";
-    default:
-        return "unknown error";
+    default: {
+        /* a -errno: the C library's text, kept per thread (strerror's buffer is shared) */
+        static _Thread_local char buf[128];
+        return err < 0 && err > -4096 ? strerror_r(-err, buf, sizeof buf) : "unknown error";
+    }
     }
 }
 

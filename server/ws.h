@@ -161,9 +161,6 @@ void ws_stop(ws_t *ws);
 /* The settings, which the caller may change between calls. */
 ws_settings *ws_settings_of(ws_t *ws);
 
-/* The message for an error code of the server (SRV_E*). Never NULL. */
-const char *srv_strerror(int err);
-
 /* --------------------------------------------------------------- documents, folders */
 
 ws_doc *ws_doc_find(ws_t *ws, const char *uri);

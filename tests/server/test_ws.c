@@ -12,6 +12,7 @@
 #include "testfs.h"
 #include "ws.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -352,9 +353,31 @@ static void core_waits_for_a_pause_before_checking_typed_text(void **state)
     assert_true(has_code(seen_for(fx->src), "UA202"));
 }
 
+/* libuv's scheme: a system error is -errno; the server's own codes cannot be taken for one,
+ * nor for the engine's, and srv_strerror names both kinds. */
+static void server_errors_lie_outside_the_errno_range(void **state)
+{
+    (void)state;
+    static const int codes[] = {
+#define SRV_ERRNO_VALUE(name, val, msg) (val),
+        SRV_ERRNO_MAP(SRV_ERRNO_VALUE)
+#undef SRV_ERRNO_VALUE
+    };
+    for (size_t i = 0; i < sizeof codes / sizeof *codes; i++) {
+        assert_true(codes[i] < -4095);
+        assert_true(codes[i] > UE_ENOTREG && codes[i] > UE_ELINKOUT && codes[i] > UE_ECRASHED);
+        assert_string_not_equal(srv_strerror(codes[i]), "unknown error");
+        for (size_t k = 0; k < i; k++)
+            assert_int_not_equal(codes[i], codes[k]);
+    }
+    assert_string_equal(srv_strerror(-ENOENT), strerror(ENOENT));
+    assert_string_equal(srv_strerror(0), "success");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(server_errors_lie_outside_the_errno_range),
         cmocka_unit_test_setup_teardown(core_reports_a_missing_twin_on_its_source, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(core_reports_a_stale_twin_on_both_files, setup, teardown),
