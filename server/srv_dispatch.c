@@ -103,7 +103,6 @@ fail:
 static void srv__did_change(srv_t *s, const lsp_params_t *p)
 {
     ws_doc *d = ws_doc_find(s->ws, p->uri), tmp;
-    size_t i;
     int rc = 0;
     if (d == NULL) {
         srv_log(s, 2, "didChange for a document that is not open: %s", p->uri);
@@ -117,7 +116,7 @@ static void srv__did_change(srv_t *s, const lsp_params_t *p)
         if ((tmp.text = srv_strndup(d->text ? d->text : "", d->len)) == NULL)
             rc = SRV_ENOMEM;
     }
-    for (i = 0; rc == 0 && i < p->n_changes; i++)
+    for (size_t i = 0; rc == 0 && i < p->n_changes; i++)
         rc = srv_doc_apply_change(p->n_changes > 1 ? &tmp : d, &p->changes[i], s->utf8);
     if (p->n_changes > 1) {
         if (rc == 0) {
@@ -228,8 +227,7 @@ static int srv__watch_folders(srv_t *s)
 
 static bool srv__startup_pending(srv_t *s)
 {
-    size_t i;
-    for (i = 0; i < s->n_pending; i++)
+    for (size_t i = 0; i < s->n_pending; i++)
         if (s->pending[i].kind == SRV_PENDING_CONFIGURATION ||
             s->pending[i].kind == SRV_PENDING_PROGRESS_CREATE)
             return true;
@@ -252,10 +250,10 @@ static void srv__startup_check(srv_t *s)
 static void srv__on_startup_timer(uv_timer_t *t)
 {
     srv_t *s = t->data;
-    size_t i, j = 0;
+    size_t j = 0;
     s->config_timer_on = false;
     /* forget the unanswered start-up requests: their late answers are ignored */
-    for (i = 0; i < s->n_pending; i++)
+    for (size_t i = 0; i < s->n_pending; i++)
         if (s->pending[i].kind != SRV_PENDING_CONFIGURATION &&
             s->pending[i].kind != SRV_PENDING_PROGRESS_CREATE)
             s->pending[j++] = s->pending[i];
@@ -374,7 +372,6 @@ static void srv__initialize(srv_t *s, lsp_msg_t *m)
     lsp_server_caps_t caps;
     lsp_out_t out;
     lsp_initialize_params_t *ip = &m->init;
-    size_t i;
     int rc = 0;
     if (s->initialize_answered) {
         srv__reply_error(s, &m->id, LSP_RPC_INVALID_REQUEST, "initialize was already received");
@@ -389,7 +386,7 @@ static void srv__initialize(srv_t *s, lsp_msg_t *m)
     srv__merge_settings(s, &ip->settings);
     if (ip->has_trace)
         s->trace = ip->trace;
-    for (i = 0; i < ip->n_folders; i++)
+    for (size_t i = 0; i < ip->n_folders; i++)
         if ((rc = srv__add_folder(s, ip->folders[i].uri)) == SRV_ENOMEM)
             break;
     if (rc == 0 && ip->n_folders == 0 && ip->root_uri != NULL)
@@ -400,13 +397,13 @@ static void srv__initialize(srv_t *s, lsp_msg_t *m)
     }
     if (ip->has_process_id)
         srv_watch_parent(s, ip->process_id);
-    memset(&caps, 0, sizeof(caps));
+    memset(&caps, 0, sizeof caps);
     caps.utf8 = s->utf8;
     caps.pull_diagnostics = ip->pull_diagnostics;
     caps.workspace_folders_notify = ip->workspace_folders;
     caps.version = "0.1.0";
     if (lsp_encode_initialize_result(&m->id, &caps, srv__commands,
-                                     sizeof(srv__commands) / sizeof(*srv__commands), &out) != 0) {
+                                     sizeof srv__commands / sizeof *srv__commands, &out) != 0) {
         srv__reply_error(s, &m->id, srv_rpc_code(SRV_ENOMEM), srv_strerror(SRV_ENOMEM));
         return;
     }
@@ -505,14 +502,13 @@ static void srv__handle_request(srv_t *s, lsp_msg_t *m)
     }
     {
         char msg[300];
-        snprintf(msg, sizeof(msg), "method not found: %.200s", m->method);
+        snprintf(msg, sizeof msg, "method not found: %.200s", m->method);
         srv__reply_error(s, &m->id, LSP_RPC_METHOD_NOT_FOUND, msg);
     }
 }
 
 static void srv__handle_notification(srv_t *s, lsp_msg_t *m)
 {
-    size_t i;
     if (m->m == LSP_M_EXIT) {
         srv_exit(s, s->shutdown ? 0 : 1);
         return;
@@ -546,7 +542,7 @@ static void srv__handle_notification(srv_t *s, lsp_msg_t *m)
         break;
     }
     case LSP_M_DID_CHANGE_WATCHED_FILES:
-        for (i = 0; i < m->p.n_events; i++) {
+        for (size_t i = 0; i < m->p.n_events; i++) {
             char *path = NULL;
             int rc = srv_uri_path(m->p.events[i].uri, &path);
             if (rc == 0 && path != NULL)
@@ -556,10 +552,10 @@ static void srv__handle_notification(srv_t *s, lsp_msg_t *m)
         }
         break;
     case LSP_M_DID_CHANGE_WORKSPACE_FOLDERS:
-        for (i = 0; i < m->p.n_removed; i++)
+        for (size_t i = 0; i < m->p.n_removed; i++)
             srv__report(s, srv__remove_folder(s, m->p.removed[i].uri),
                         "removing the workspace folder", m->p.removed[i].uri);
-        for (i = 0; i < m->p.n_added; i++)
+        for (size_t i = 0; i < m->p.n_added; i++)
             if (srv__add_folder(s, m->p.added[i].uri) == SRV_ENOMEM)
                 srv__report(s, SRV_ENOMEM, "adding the workspace folder", m->p.added[i].uri);
         srv__report(s, srv__watch_folders(s), "watching the workspace folders", NULL);
@@ -579,7 +575,7 @@ static void srv__trace_in(srv_t *s, const lsp_msg_t *m)
     lsp_out_t out;
     if (s->trace == LSP_TRACE_OFF || !s->initialize_answered || m->kind == LSP_MSG_RESPONSE)
         return;
-    snprintf(msg, sizeof(msg), "received %s '%.200s'",
+    snprintf(msg, sizeof msg, "received %s '%.200s'",
              m->kind == LSP_MSG_REQUEST ? "request" : "notification", m->method ? m->method : "?");
     if (lsp_encode_log_trace(msg, &out) == 0)
         srv_send(s, &out);
@@ -606,7 +602,7 @@ static void srv__dispatch_body(srv_t *s, const char *body, size_t len)
     }
     if (s->queue_len == s->queue_cap) {
         size_t cap = s->queue_cap ? s->queue_cap * 2 : 16;
-        lsp_msg_t *nq = srv_realloc(s->queue, cap * sizeof(*nq));
+        lsp_msg_t *nq = srv_realloc(s->queue, cap * sizeof *nq);
         if (nq == NULL) {
             if (m.kind == LSP_MSG_REQUEST)
                 srv__reply_error(s, &m.id, srv_rpc_code(SRV_ENOMEM), srv_strerror(SRV_ENOMEM));
@@ -623,13 +619,12 @@ static void srv__dispatch_body(srv_t *s, const char *body, size_t len)
 
 static void srv__dispatch_queue(srv_t *s)
 {
-    size_t i, j;
     /* $/cancelRequest for a request still waiting in the queue: answer it as cancelled */
-    for (i = 0; i < s->queue_len; i++) {
+    for (size_t i = 0; i < s->queue_len; i++) {
         lsp_msg_t *c = &s->queue[i];
         if (c->kind != LSP_MSG_NOTIFICATION || c->m != LSP_M_CANCEL_REQUEST)
             continue;
-        for (j = 0; j < i; j++) {
+        for (size_t j = 0; j < i; j++) {
             lsp_msg_t *r = &s->queue[j];
             if (r->kind == LSP_MSG_REQUEST && r->m != LSP_M_INITIALIZE && r->m != LSP_M_SHUTDOWN &&
                 lsp_id_equal(&r->id, &c->p.cancel_id)) {
@@ -640,7 +635,7 @@ static void srv__dispatch_queue(srv_t *s)
             }
         }
     }
-    for (i = 0; i < s->queue_len && !s->exiting; i++) {
+    for (size_t i = 0; i < s->queue_len && !s->exiting; i++) {
         lsp_msg_t *m = &s->queue[i];
         srv__trace_in(s, m);
         if (m->kind == LSP_MSG_REQUEST)
@@ -650,7 +645,7 @@ static void srv__dispatch_queue(srv_t *s)
         else if (m->id.type != LSP_ID_NONE)
             srv__on_response(s, m);
     }
-    for (i = 0; i < s->queue_len; i++)
+    for (size_t i = 0; i < s->queue_len; i++)
         lsp_msg_free(&s->queue[i]);
     s->queue_len = 0;
 }

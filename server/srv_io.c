@@ -32,7 +32,7 @@ static void srv__alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     srv_t *s = h->data;
     buf->base = s->file_buf;
-    buf->len = sizeof(s->file_buf);
+    buf->len = sizeof s->file_buf;
 }
 
 static void srv__on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
@@ -56,7 +56,7 @@ static void srv__on_file_read(uv_fs_t *req)
     }
     s->input(s, s->file_buf, (size_t)n);
     if (!s->exiting) {
-        uv_buf_t b = uv_buf_init(s->file_buf, sizeof(s->file_buf));
+        uv_buf_t b = uv_buf_init(s->file_buf, sizeof s->file_buf);
         if (uv_fs_read(s->loop, &s->file_read, 0, &b, 1, -1, srv__on_file_read) == 0)
             s->reading_file = true;
         else
@@ -99,7 +99,7 @@ int srv_io_start(srv_t *s)
             return SRV_EIO;
         break;
     default: {
-        uv_buf_t b = uv_buf_init(s->file_buf, sizeof(s->file_buf));
+        uv_buf_t b = uv_buf_init(s->file_buf, sizeof s->file_buf);
         s->in_kind = UV_FILE;
         s->file_read.data = s;
         if (uv_fs_read(s->loop, &s->file_read, 0, &b, 1, -1, srv__on_file_read) != 0)
@@ -139,7 +139,7 @@ void srv_io_stop(srv_t *s)
             uv_cancel((uv_req_t *)&s->file_read);
     }
     if (s->out_usable) {
-        uv_shutdown_t *req = srv_malloc(sizeof(*req));
+        uv_shutdown_t *req = srv_malloc(sizeof *req);
         s->out_usable = false;
         /* shutdown waits for queued writes, then the handle is closed */
         if (req == NULL || uv_shutdown(req, (uv_stream_t *)&s->out.pipe, srv__on_shutdown) != 0) {
@@ -192,7 +192,7 @@ int srv_send(srv_t *s, lsp_out_t *out)
         lsp_out_free(out);
         return rc;
     }
-    w = srv_malloc(sizeof(*w));
+    w = srv_malloc(sizeof *w);
     if (w == NULL) {
         lsp_out_free(out);
         return SRV_ENOMEM;
@@ -217,7 +217,7 @@ void srv_log(srv_t *s, int type, const char *fmt, ...)
     va_list ap;
     static const char *const names[] = {"", "error", "warning", "info", "log"};
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     fprintf(stderr, "unasync[%s]: %s\n", names[type >= 1 && type <= 4 ? type : 4], msg);
     /* window/logMessage only once the client knows us, and never after exit */
