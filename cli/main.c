@@ -316,13 +316,6 @@ static int config_arg(const char *arg, char **config)
     return *config ? 0 : -ENOMEM;
 }
 
-/* The text of a read or write error (the engine's codes or -errno). */
-static const char *errtext(int rc)
-{
-    static char buf[128]; /* the CLI prints from one thread */
-    return ue_io_strerror(rc, buf, sizeof buf);
-}
-
 static int open_project(const opts *o, const char *config, ue_project **p, outcome *oc)
 {
     ua_findings f = {0};
@@ -342,8 +335,7 @@ static int open_project(const opts *o, const char *config, ue_project **p, outco
     ua_findings_free(&f);
     if (rc) {
         if (rc != UA_ECONFIG)
-            fprintf(stderr, "unasync: %s: %s\n", config,
-                    rc > -7 ? ua_strerror(rc) : errtext(rc));
+            fprintf(stderr, "unasync: %s: %s\n", config, ue_strerror(rc));
         oc->fatal = 1;
         return -1;
     }
@@ -370,7 +362,7 @@ static void collect_targets(const opts *o, char **paths, int npaths, target **ou
             if (stat(paths[i], &st) != 0)
                 fprintf(stderr, "unasync: %s: %s\n", paths[i], strerror(errno));
             else if (o->config)
-                fprintf(stderr, "unasync: %s: %s\n", o->config, errtext(rc));
+                fprintf(stderr, "unasync: %s: %s\n", o->config, ue_strerror(rc));
             else
                 fprintf(stderr,
                         "unasync: %s: no %s found in this folder or any parent; see "
@@ -384,10 +376,14 @@ static void collect_targets(const opts *o, char **paths, int npaths, target **ou
         *strrchr(root, '/') = '\0';
         ue_project tmp = {0};
         tmp.root = root;
-        char *rel = ue_rel(&tmp, paths[i]);
+        char *rel = NULL;
+        rc = ue_rel(&tmp, paths[i], &rel);
         free(root);
-        if (!rel) {
-            fprintf(stderr, "unasync: %s: outside the project of %s\n", paths[i], config);
+        if (rc) {
+            if (rc == UE_EOUTSIDE)
+                fprintf(stderr, "unasync: %s: outside the project of %s\n", paths[i], config);
+            else
+                fprintf(stderr, "unasync: %s: %s\n", paths[i], ue_strerror(rc));
             oc->fatal = 1;
             ua_free(config);
             continue;
@@ -426,7 +422,7 @@ static void write_twins(const opts *o, ue_project *p, const ue_report *r, ua_fin
         case UE_EDITED:
         case UE_UNMANAGED:
             if (t->state == UE_UNMANAGED && !o->force) {
-                ue_twin_findings(p, t, left);
+                ue_twin_findings(t, left);
                 break;
             }
             int wr = ue_write_twin(p, t, o->force, &wrote, left);
@@ -446,328 +442,252 @@ static void write_twins(const opts *o, ue_project *p, const ue_report *r, ua_fin
             break;
         case UE_ORPHANED:
             if (o->prune) {
-                char *abs = ue_abs(p, t->twin), *bytes = NULL;
-                size_t len;
-                ua_header h;
-                if (abs && ue_read_in(p, t->twin, &bytes, &len) == 0 &&
-                    ua_header_parse(bytes, len, &h) == 0 && ua_header_body_intact(bytes, len, &h) &&
-                    unlink(abs) == 0) {
-                    if (!o->quiet) {
-                        char *dp = display_path(p, t->twin);
-                        fprintf(stderr, "unasync: deleted orphan %s\n", dp);
-                        free(dp);
-                    }
-                } else {
-                    ua_findings_add(left, t->twin, 1, 1, UA_ERROR, "UA205",
-                                    "orphaned twin was edited by hand; not deleted");
+                int deleted = 0, dr = ue_delete_orphan(p, t, &deleted, left);
+                if (dr == UA_ENOMEM) /* the other errors come with a finding */
+                    fprintf(stderr, "unasync: out of memory\n");
+                if (dr < 0)
+                    oc->fatal = 1;
+                if (deleted && !o->quiet) {
+                    char *dp = display_path(p, t->twin);
+                    fprintf(stderr, "unasync: deleted orphan %s\n", dp ? dp : t->twin);
+                    free(dp);
                 }
-                ua_free(abs);
-                ua_free(bytes);
             } else {
-                ue_twin_findings(p, t, left);
+                ue_twin_findings(t, left);
             }
             break;
         default:
-            ue_twin_findings(p, t, left);
+            ue_twin_findings(t, left);
             break;
         }
     }
 }
 
 #ifdef UNASYNC_HAVE_LINT
-/* ---- --fix: the lint's preferred quick fixes, applied ---- */
+/* ---- --fix: the lint's fix plans (ul_plan_fixes), applied ---- */
 
 /* Rounds of lint + fix: a fix can enable another (an await inserted inside a rewritten call);
  * a few rounds settle every case we know, and the cap keeps a fix that undoes another finite. */
 enum { FIX_ROUNDS = 4 };
 
-/* One preferred fix found in a round: the fix, the source whose finding it fixes, and its
- * place in the order the lint gave (ties keep that order). */
-typedef struct fix_cand {
-    const ul_fix *x;
-    const char *source;
-    size_t seq;
-    int skipped;
-} fix_cand;
+/* The files --fix changed (or, with --diff, would change): project-relative path, the bytes
+ * before the first fix and after the last. With --diff it is also the overlay that later rounds,
+ * the re-opened project and the twins read, so that they see what --fix would leave on disk. */
+typedef struct fix_files {
+    char **rel, **orig, **now;
+    size_t *orig_len, *now_len;
+    size_t n;
+    char **refused; /* changed on disk under us: not touched again in later rounds */
+    size_t nrefused;
+} fix_files;
 
-static int cmp_cand(const void *a, const void *b)
+static const char *fix_lookup(void *ud, const char *rel, size_t *len)
 {
-    const fix_cand *x = a, *y = b;
-    int c = strcmp(x->x->file, y->x->file);
-    if (c)
-        return c;
-    if (x->x->off != y->x->off)
-        return x->x->off < y->x->off ? -1 : 1;
-    return x->seq < y->seq ? -1 : x->seq > y->seq;
+    const fix_files *ff = ud;
+    for (size_t i = 0; i < ff->n; i++)
+        if (strcmp(ff->rel[i], rel) == 0) {
+            *len = ff->now_len[i];
+            return ff->now[i];
+        }
+    return NULL;
 }
 
-/* A file about to be fixed: the bytes the lint read (the snapshot, owned by the round) and its
- * fixes. */
-typedef struct fix_file {
-    const char *rel;
-    const char *bytes;
-    size_t len;
-    const ul_fix **v;
-    size_t n;
-} fix_file;
-
-/* A set of project-relative paths. */
-typedef struct path_set {
-    char **v;
-    size_t n;
-} path_set;
-
-static int set_has(const path_set *s, const char *rel)
+/* Grows each of the k arrays v[0..k) of fix_files to n + 1 elements of size sz[i]. */
+static int fix_files_room(void **v[], const size_t sz[], size_t k, size_t n)
 {
-    for (size_t i = 0; i < s->n; i++)
-        if (strcmp(s->v[i], rel) == 0)
+    for (size_t i = 0; i < k; i++) {
+        void *nv = realloc(*v[i], (n + 1) * sz[i]);
+        if (!nv)
+            return -1;
+        *v[i] = nv;
+    }
+    return 0;
+}
+
+/* Records that plan file f was applied: its first `before` is kept, its `after` replaces the
+ * last. Returns 0 or -1 (out of memory). */
+static int fix_files_set(fix_files *ff, const ul_plan_file *f)
+{
+    char *now = malloc(f->after_len + 1);
+    if (!now)
+        return -1;
+    memcpy(now, f->after, f->after_len + 1);
+    for (size_t i = 0; i < ff->n; i++)
+        if (strcmp(ff->rel[i], f->rel) == 0) {
+            free(ff->now[i]);
+            ff->now[i] = now;
+            ff->now_len[i] = f->after_len;
+            return 0;
+        }
+    void **v[] = {(void **)&ff->rel, (void **)&ff->orig, (void **)&ff->now,
+                  (void **)&ff->orig_len, (void **)&ff->now_len};
+    const size_t sz[] = {sizeof *ff->rel, sizeof *ff->orig, sizeof *ff->now,
+                         sizeof *ff->orig_len, sizeof *ff->now_len};
+    char *rel = strdup(f->rel), *orig = malloc(f->before_len + 1);
+    if (!rel || !orig || fix_files_room(v, sz, 5, ff->n) != 0) {
+        free(rel);
+        free(orig);
+        free(now);
+        return -1;
+    }
+    memcpy(orig, f->before, f->before_len + 1);
+    ff->rel[ff->n] = rel;
+    ff->orig[ff->n] = orig;
+    ff->orig_len[ff->n] = f->before_len;
+    ff->now[ff->n] = now;
+    ff->now_len[ff->n] = f->after_len;
+    ff->n++;
+    return 0;
+}
+
+static int fix_refused(const fix_files *ff, const char *rel)
+{
+    for (size_t i = 0; i < ff->nrefused; i++)
+        if (strcmp(ff->refused[i], rel) == 0)
             return 1;
     return 0;
 }
 
-static void set_add(path_set *s, const char *rel)
+static int fix_refuse(fix_files *ff, const char *rel)
 {
-    if (set_has(s, rel))
-        return;
-    char **v = realloc(s->v, (s->n + 1) * sizeof *v);
+    char **v = realloc(ff->refused, (ff->nrefused + 1) * sizeof *v);
     if (!v)
-        return;
-    s->v = v;
-    if ((v[s->n] = strdup(rel)))
-        s->n++;
+        return -1;
+    ff->refused = v;
+    return (v[ff->nrefused] = strdup(rel)) ? (ff->nrefused++, 0) : -1;
 }
 
-static void set_free(path_set *s)
+static void fix_files_free(fix_files *ff)
 {
-    for (size_t i = 0; i < s->n; i++)
-        free(s->v[i]);
-    free(s->v);
-}
-
-typedef struct fix_stats {
-    size_t findings;
-    path_set files;   /* written (or, with --diff, that would be) */
-    path_set refused; /* changed on disk under us: not touched again in later rounds */
-    int config_changed;
-} fix_stats;
-
-/* The absolute path of a file that --fix may change (release with ua_free; NULL when memory
- * runs out): the configuration lives at its own path. */
-static char *fix_abs(const ue_project *p, const char *rel)
-{
-    return strcmp(rel, UE_CONFIG_NAME) == 0 ? ua_strdup(p->config_path) : ue_abs(p, rel);
-}
-
-/* The bytes of `rel` now. */
-static int read_rel(const ue_project *p, const char *rel, char **bytes, size_t *len)
-{
-    if (strcmp(rel, UE_CONFIG_NAME) != 0) /* resolved and checked against the root */
-        return ue_read_in(p, rel, bytes, len);
-    char *abs = fix_abs(p, rel);
-    int rc = abs ? ue_read_file(abs, bytes, len) : UA_ENOMEM;
-    ua_free(abs);
-    return rc;
-}
-
-/* Applies (or, with --diff, shows) the accepted fixes of one file. Returns 1 when the file was
- * fixed (or would be), 0 when not, and sets oc->fatal on errors. */
-static int fix_one_file(const opts *o, const ue_project *p, const fix_file *f, fix_stats *st,
-                        outcome *oc)
-{
-    char *fixed = NULL, *now = NULL, *disp = display_path(p, f->rel);
-    size_t fixed_len = 0, now_len = 0;
-    int done = 0;
-    int rc = ul_fixes_apply(f->v, f->n, f->bytes, f->len, &fixed, &fixed_len);
-    if (rc) {
-        fprintf(stderr, "unasync: %s: %s\n", disp ? disp : f->rel, ul_strerror(rc));
-        oc->fatal = 1;
-        goto done;
+    for (size_t i = 0; i < ff->n; i++) {
+        free(ff->rel[i]);
+        free(ff->orig[i]);
+        free(ff->now[i]);
     }
-    if (fixed_len == f->len && memcmp(fixed, f->bytes, f->len) == 0)
-        goto done;
-    if (o->diff) {
-        print_unified(p, f->rel, f->bytes, f->len, fixed, fixed_len);
-        done = 1;
-        goto done;
+    for (size_t i = 0; i < ff->nrefused; i++)
+        free(ff->refused[i]);
+    free(ff->rel);
+    free(ff->orig);
+    free(ff->now);
+    free(ff->orig_len);
+    free(ff->now_len);
+    free(ff->refused);
+}
+
+/* Tells on stderr what a plan leaves out: fixes skipped for an overlap, sources left alone. */
+static void tell_plan(const ue_project *p, const ul_plan *plan, outcome *oc)
+{
+    for (size_t i = 0; i < plan->nskips; i++) {
+        const ul_plan_skip *k = &plan->skips[i];
+        char *a = display_path(p, k->source), *b = display_path(p, k->by_source);
+        fprintf(stderr,
+                "unasync: fix for %s at %s:%u:%u skipped: overlaps the fix for %s at %s:%u:%u\n",
+                k->fix.code, a ? a : k->source, k->fix.line, k->fix.col, k->by.code,
+                b ? b : k->by_source, k->by.line, k->by.col);
+        free(a);
+        free(b);
     }
-    /* only over the bytes the lint read: an editor or a formatter may have saved since */
-    rc = read_rel(p, f->rel, &now, &now_len);
-    if (rc || now_len != f->len || memcmp(now, f->bytes, f->len) != 0) {
-        fprintf(stderr, "unasync: %s: %s; not fixed\n", disp ? disp : f->rel,
-                rc ? errtext(rc) : "changed on disk since the lint read it");
-        set_add(&st->refused, f->rel);
-        oc->fatal = 1;
-        goto done;
+    for (size_t i = 0; i < plan->nleft; i++) {
+        const ul_plan_source *l = &plan->left[i];
+        char *dp = display_path(p, l->rel);
+        if (l->rc) {
+            fprintf(stderr, "unasync: %s: %s\n", dp ? dp : l->rel, ul_strerror(l->rc));
+            oc->fatal = 1;
+        } else {
+            fprintf(stderr, "unasync: %s: the C has errors; its fixes are not applied\n",
+                    dp ? dp : l->rel);
+        }
+        free(dp);
     }
-    char *abs = fix_abs(p, f->rel);
-    struct stat sb;
-    rc = !abs ? -ENOMEM : stat(abs, &sb) != 0 ? -errno : 0;
+}
+
+/* Applies plan file f: with --diff only into ff (the overlay), else onto the disk through
+ * ul_plan_write. Returns 1 when it was (or would be) applied, 0 when not (told on stderr). */
+static int apply_plan_file(const opts *o, const ue_project *p, const ul_plan_file *f,
+                           fix_files *ff, outcome *oc)
+{
+    int rc = o->diff ? 0 : ul_plan_write(p, f);
+    if (rc == 0 && fix_files_set(ff, f) != 0)
+        rc = UL_ENOMEM;
     if (rc == 0)
-        rc = ue_write_atomic(abs, fixed, fixed_len, sb.st_mode & 07777);
-    ua_free(abs);
-    if (rc) {
-        fprintf(stderr, "unasync: %s: %s; not fixed\n", disp ? disp : f->rel, errtext(rc));
-        oc->fatal = 1;
-        goto done;
-    }
-    done = 1;
-done:
-    ua_free(fixed);
-    ua_free(now);
-    free(disp);
-    return done;
+        return 1;
+    char *dp = display_path(p, f->rel);
+    fprintf(stderr, "unasync: %s: %s; not fixed\n", dp ? dp : f->rel, ul_strerror(rc));
+    free(dp);
+    if (rc == UL_ECHANGED && fix_refuse(ff, f->rel) != 0)
+        fprintf(stderr, "unasync: out of memory\n");
+    oc->fatal = 1;
+    return 0;
 }
 
-/* One round over project p: lints the selected sources as --check does, picks each finding's
- * preferred fix, skips fixes that overlap one picked before, and applies the rest file by file.
- * Returns how many findings were fixed (or, with --diff, would be). */
-static size_t fix_round(const opts *o, ue_project *p, const target *t, ul_ctx *ctx, fix_stats *st,
-                        outcome *oc)
+/* One round over project p: a plan of the selected sources (read through `ov`), told and
+ * applied file by file. Returns how many findings were fixed (or, with --diff, would be), and
+ * sets *config_changed when unasync.json was among the files. */
+static size_t fix_round(const opts *o, ue_project *p, const target *t, ul_ctx *ctx,
+                        fix_files *ff, int *config_changed, outcome *oc)
 {
+    const ue_overlay ov = {fix_lookup, ff}, *ovp = o->diff ? &ov : NULL;
     const char *const *filters = t->whole ? NULL : (const char *const *)t->filters;
     ue_report r;
-    if (ue_check(p, filters, t->whole ? 0 : t->nfilters, NULL, o->jobs, &r)) {
+    ul_plan plan = {0};
+    size_t fixed = 0;
+    int rc = ue_check(p, filters, t->whole ? 0 : t->nfilters, ovp, o->jobs, &r);
+    if (rc == 0)
+        rc = ul_plan_fixes(ctx, p, &r, ovp, &plan);
+    if (rc) { /* the plan is empty then; besides memory, only unasync.json's read can fail */
+        if (rc == UL_ENOMEM)
+            fprintf(stderr, "unasync: out of memory\n");
+        else
+            fprintf(stderr, "unasync: %s: %s\n", UE_CONFIG_NAME, ul_strerror(rc));
+        oc->fatal = 1;
+        ue_report_free(&r);
+        return 0;
+    }
+    tell_plan(p, &plan, oc);
+    /* for the test that a file changed between the lint and the write is refused: a command
+     * run at exactly that moment (tests/cli) */
+    const char *hook = getenv("UNASYNC_FIX_TEST_HOOK");
+    if (hook && plan.nfiles && !o->diff && system(hook) != 0)
+        fprintf(stderr, "unasync: UNASYNC_FIX_TEST_HOOK failed\n");
+    for (size_t i = 0; i < plan.nfiles; i++) {
+        const ul_plan_file *f = &plan.files[i];
+        if (fix_refused(ff, f->rel) || !apply_plan_file(o, p, f, ff, oc))
+            continue;
+        fixed += f->nfixes;
+        if (strcmp(f->rel, UE_CONFIG_NAME) == 0)
+            *config_changed = 1;
+    }
+    ul_plan_free(&plan);
+    ue_report_free(&r);
+    return fixed;
+}
+
+/* --fix --diff: the diff of every file the fixes change (first bytes to last), then of every
+ * twin that --fix would regenerate afterwards, read through the overlay as --fix leaves them.
+ * Returns how many twins would be regenerated. */
+static size_t print_fix_diff(const opts *o, ue_project *p, const target *t, fix_files *ff,
+                             outcome *oc)
+{
+    const ue_overlay ov = {fix_lookup, ff};
+    for (size_t i = 0; i < ff->n; i++)
+        print_unified(p, ff->rel[i], ff->orig[i], ff->orig_len[i], ff->now[i], ff->now_len[i]);
+    const char *const *filters = t->whole ? NULL : (const char *const *)t->filters;
+    ue_report r;
+    size_t twins = 0;
+    if (ue_check(p, filters, t->whole ? 0 : t->nfilters, &ov, o->jobs, &r) != 0) {
         fprintf(stderr, "unasync: out of memory\n");
         oc->fatal = 1;
         return 0;
     }
-    ul_result *res = calloc(r.n ? r.n : 1, sizeof *res);
-    char **srcb = calloc(r.n ? r.n : 1, sizeof *srcb); /* what the lint read, per twin */
-    size_t *srcl = calloc(r.n ? r.n : 1, sizeof *srcl);
-    fix_cand *c = NULL;
-    fix_file *files = NULL;
-    size_t nc = 0, nfiles = 0, fixed = 0;
-    char *cfg = NULL;
-    size_t cfg_len = 0;
-    /* the configuration as the lint reads it, before the lint reads it */
-    if (!res || !srcb || !srcl || read_rel(p, UE_CONFIG_NAME, &cfg, &cfg_len) != 0) {
-        fprintf(stderr, "unasync: %s: cannot be read\n", UE_CONFIG_NAME);
-        oc->fatal = 1;
-        goto done;
-    }
-    for (size_t i = 0; i < r.n; i++) {
-        ue_twin *tw = &r.twins[i];
-        /* a source with errors is left as it is: its findings say what to do */
-        if (tw->state == UE_ORPHANED || tw->state == UE_SOURCE_ERROR || tw->state == UE_IO_ERROR ||
-            !ue_is_source(p, tw->source, NULL))
-            continue;
-        if (read_rel(p, tw->source, &srcb[i], &srcl[i]) != 0)
-            continue; /* --check tells it (UA400) */
-        int rc = ul_lint_source(ctx, p, tw->source, srcb[i], srcl[i], NULL, &res[i]);
-        ul_apply_ignores(tw->source, srcb[i], srcl[i], &res[i].findings, &res[i].fixes);
-        ul_apply_levels(p->cfg, &res[i].findings, &res[i].fixes);
-        if (rc) {
-            fprintf(stderr, "unasync: %s: %s\n", tw->source, ul_strerror(rc));
-            oc->fatal = 1;
-            continue;
-        }
-        if (res[i].limited)
-            continue;
-        if (res[i].source_errors) { /* no fix over a guess: the findings stay for a person */
-            int any = 0;
-            for (size_t k = 0; k < res[i].fixes.n; k++)
-                any = any || res[i].fixes.v[k].preferred;
-            char *dp = any ? display_path(p, tw->source) : NULL;
-            if (any)
-                fprintf(stderr, "unasync: %s: the C has errors; its fixes are not applied\n",
-                        dp ? dp : tw->source);
-            free(dp);
-            continue;
-        }
-        for (size_t k = 0; k < res[i].fixes.n; k++) {
-            if (!res[i].fixes.v[k].preferred)
-                continue;
-            fix_cand *nv = realloc(c, (nc + 1) * sizeof *c);
-            if (!nv)
-                break;
-            c = nv;
-            c[nc] = (fix_cand){&res[i].fixes.v[k], tw->source, nc, 0};
-            nc++;
+    for (size_t k = 0; k < r.n; k++) {
+        ue_state s = r.twins[k].state;
+        if (s == UE_STALE || s == UE_EDITED || s == UE_MISSING) { /* what write_twins writes */
+            print_diff(p, &r.twins[k]);
+            twins++;
         }
     }
-    if (nc == 0)
-        goto done;
-    qsort(c, nc, sizeof *c, cmp_cand);
-    /* in offset order, a fix that overlaps one taken before it is skipped and told */
-    for (size_t i = 0; i < nc; i++)
-        for (size_t k = 0; k < i && !c[i].skipped; k++) {
-            if (c[k].skipped || !ul_fix_overlaps(c[k].x, c[i].x))
-                continue;
-            c[i].skipped = 1;
-            char *a = display_path(p, c[i].source), *b = display_path(p, c[k].source);
-            fprintf(stderr,
-                    "unasync: fix for %s at %s:%u:%u skipped: overlaps the fix for %s at "
-                    "%s:%u:%u\n",
-                    c[i].x->code, a ? a : c[i].source, c[i].x->line, c[i].x->col, c[k].x->code,
-                    b ? b : c[k].source, c[k].x->line, c[k].x->col);
-            free(a);
-            free(b);
-        }
-    /* group by file: the candidates are sorted by file first */
-    files = calloc(nc, sizeof *files);
-    const ul_fix **all = calloc(nc, sizeof *all);
-    if (!files || !all) {
-        free(all);
-        fprintf(stderr, "unasync: out of memory\n");
-        oc->fatal = 1;
-        goto done;
-    }
-    size_t used = 0;
-    for (size_t i = 0; i < nc; i++) {
-        if (c[i].skipped)
-            continue;
-        if (nfiles == 0 || strcmp(files[nfiles - 1].rel, c[i].x->file) != 0) {
-            fix_file *f = &files[nfiles++];
-            f->rel = c[i].x->file;
-            f->v = &all[used];
-            if (strcmp(f->rel, UE_CONFIG_NAME) == 0) {
-                f->bytes = cfg;
-                f->len = cfg_len;
-            }
-            for (size_t k = 0; k < r.n && !f->bytes; k++)
-                if (srcb[k] && strcmp(r.twins[k].source, f->rel) == 0) {
-                    f->bytes = srcb[k];
-                    f->len = srcl[k];
-                }
-        }
-        all[used++] = c[i].x;
-        files[nfiles - 1].n++;
-    }
-    /* for the test that a file changed between the lint and the write is refused: a command
-     * run at exactly that moment (tests/cli) */
-    const char *hook = getenv("UNASYNC_FIX_TEST_HOOK");
-    if (hook && !o->diff && system(hook) != 0)
-        fprintf(stderr, "unasync: UNASYNC_FIX_TEST_HOOK failed\n");
-    for (size_t i = 0; i < nfiles; i++) {
-        fix_file *f = &files[i];
-        if (set_has(&st->refused, f->rel))
-            continue;
-        if (!f->bytes) {
-            fprintf(stderr, "unasync: %s: cannot be read; not fixed\n", f->rel);
-            oc->fatal = 1;
-            continue;
-        }
-        if (!fix_one_file(o, p, f, st, oc))
-            continue;
-        fixed += f->n;
-        set_add(&st->files, f->rel);
-        if (strcmp(f->rel, UE_CONFIG_NAME) == 0)
-            st->config_changed = 1;
-    }
-    free(all);
-done:
-    free(files);
-    free(c);
-    for (size_t i = 0; res && i < r.n; i++)
-        ul_result_free(&res[i]);
-    for (size_t i = 0; srcb && i < r.n; i++)
-        ua_free(srcb[i]);
-    free(res);
-    free(srcb);
-    free(srcl);
-    ua_free(cfg);
     ue_report_free(&r);
-    return fixed;
+    return twins;
 }
 #endif
 
@@ -793,8 +713,7 @@ static int run_check_or_write(const opts *o, char **paths, int npaths, outcome *
         }
 #ifdef UNASYNC_HAVE_LINT
         /* lint findings join the report; severities and ignore comments apply to every code */
-        if (ul_check_report(p, filters, ts[i].whole ? 0 : ts[i].nfilters,
-                            o->mode == MODE_CHECK && !o->no_lint, o->jobs, &r)) {
+        if (ul_check_report(p, o->mode == MODE_CHECK && !o->no_lint, o->jobs, &r)) {
             fprintf(stderr, "unasync: out of memory\n");
             oc->fatal = 1;
         }
@@ -855,14 +774,30 @@ static int run_check_or_write(const opts *o, char **paths, int npaths, outcome *
 }
 
 #ifdef UNASYNC_HAVE_LINT
+/* The twins after fixing, written by the engine exactly as --write writes them. */
+static void fix_write_twins(const opts *o, ue_project *p, const target *t, outcome *oc)
+{
+    const char *const *filters = t->whole ? NULL : (const char *const *)t->filters;
+    ue_report r;
+    ua_findings left = {0};
+    if (ue_check(p, filters, t->whole ? 0 : t->nfilters, NULL, o->jobs, &r) == 0) {
+        write_twins(o, p, &r, &left, oc);
+        ue_report_free(&r);
+    } else {
+        fprintf(stderr, "unasync: out of memory\n");
+        oc->fatal = 1;
+    }
+    ua_findings_free(&left);
+}
+
 /* --fix: rounds of lint + fix per project, then the twins regenerated as --write does, then
- * what --check still finds. With --diff, the first round's fixes as a diff, and nothing
+ * what --check still finds. With --diff, the same rounds over an overlay instead of the disk,
+ * printed as one diff per changed file and per twin that would be regenerated; nothing is
  * written. */
 static int run_fix(const opts *o, char **paths, int npaths, outcome *oc)
 {
     target *ts = NULL;
-    size_t nts = 0;
-    fix_stats st = {0};
+    size_t nts = 0, findings = 0, files = 0, twins = 0;
     collect_targets(o, paths, npaths, &ts, &nts, oc);
     ul_ctx *ctx = ul_ctx_new(NULL);
     if (!ctx) {
@@ -870,51 +805,48 @@ static int run_fix(const opts *o, char **paths, int npaths, outcome *oc)
         oc->fatal = 1;
     }
     for (size_t i = 0; i < nts && ctx; i++) {
+        fix_files ff = {0};
+        const ue_overlay ov = {fix_lookup, &ff}, *ovp = o->diff ? &ov : NULL;
         ua_findings cf = {0};
         ue_project *p = NULL;
         /* configuration problems are --check's to print, below */
         int rc = ue_project_open(ts[i].config, &p, &cf);
         ua_findings_free(&cf);
         for (int round = 0; rc == 0 && round < FIX_ROUNDS; round++) {
-            st.config_changed = 0;
-            size_t n = fix_round(o, p, &ts[i], ctx, &st, oc);
-            st.findings += n;
-            if (n == 0 || o->diff)
+            int config_changed = 0;
+            size_t n = fix_round(o, p, &ts[i], ctx, &ff, &config_changed, oc);
+            findings += n;
+            if (n == 0)
                 break;
-            if (st.config_changed) {
+            if (config_changed) {
                 /* new rename rules: the project is read again, and the units parsed anew */
                 ul_ctx_forget(ctx, p);
                 ue_project_free(p);
                 p = NULL;
-                rc = ue_project_open(ts[i].config, &p, &cf);
+                rc = ue_project_open_overlay(ts[i].config, ovp, &p, &cf);
                 ua_findings_free(&cf);
             }
         }
-        if (rc == 0 && !o->diff) {
-            /* the twins, written by the engine exactly as --write writes them */
-            const char *const *filters = ts[i].whole ? NULL : (const char *const *)ts[i].filters;
-            ue_report r;
-            ua_findings left = {0};
-            if (ue_check(p, filters, ts[i].whole ? 0 : ts[i].nfilters, NULL, o->jobs, &r) == 0)
-                write_twins(o, p, &r, &left, oc);
-            else
-                oc->fatal = 1;
-            ua_findings_free(&left);
-            ue_report_free(&r);
-        }
+        if (rc == 0 && o->diff)
+            twins += print_fix_diff(o, p, &ts[i], &ff, oc);
+        else if (rc == 0)
+            fix_write_twins(o, p, &ts[i], oc);
+        files += ff.n;
+        fix_files_free(&ff);
         ue_project_free(p);
     }
     ul_ctx_free(ctx);
     free_targets(ts, nts);
-    if (!o->quiet)
-        fprintf(stderr, "unasync: %s %zu finding%s in %zu file%s\n",
-                o->diff ? "would fix" : "fixed", st.findings, st.findings == 1 ? "" : "s",
-                st.files.n, st.files.n == 1 ? "" : "s");
-    set_free(&st.files);
-    set_free(&st.refused);
+    if (!o->quiet) {
+        fprintf(stderr, "unasync: %s %zu finding%s in %zu file%s", o->diff ? "would fix" : "fixed",
+                findings, findings == 1 ? "" : "s", files, files == 1 ? "" : "s");
+        if (twins)
+            fprintf(stderr, "; would regenerate %zu twin%s", twins, twins == 1 ? "" : "s");
+        fputc('\n', stderr);
+    }
     if (o->diff) {
         fflush(stdout);
-        return oc->fatal ? EXIT_ERROR : st.findings ? EXIT_FINDINGS : EXIT_CLEAN;
+        return oc->fatal ? EXIT_ERROR : findings || twins ? EXIT_FINDINGS : EXIT_CLEAN;
     }
     /* what is left, as --check prints it and with its exit status */
     opts co = *o;
@@ -932,7 +864,7 @@ static int run_print(const opts *o, outcome *oc)
     int rc = o->config ? config_arg(o->config, &config) : ue_find_config(o->print_file, &config);
     if (rc) {
         fprintf(stderr, "unasync: %s: no %s found (%s)\n", o->print_file, UE_CONFIG_NAME,
-                errtext(rc));
+                ue_strerror(rc));
         return EXIT_ERROR;
     }
     ue_project *p = NULL;
@@ -943,9 +875,11 @@ static int run_print(const opts *o, outcome *oc)
         return EXIT_ERROR;
     }
     ua_free(config);
-    char *rel = ue_rel(p, o->print_file);
-    if (!rel) {
-        fprintf(stderr, "unasync: %s: outside the project\n", o->print_file);
+    char *rel = NULL;
+    rc = ue_rel(p, o->print_file, &rel);
+    if (rc) {
+        fprintf(stderr, "unasync: %s: %s\n", o->print_file,
+                rc == UE_EOUTSIDE ? "outside the project" : ue_strerror(rc));
         ue_project_free(p);
         return EXIT_ERROR;
     }
@@ -960,12 +894,12 @@ static int run_print(const opts *o, outcome *oc)
     rc = ue_check_source(p, NULL, rel, NULL, &t);
     int status = EXIT_CLEAN;
     if (rc) {
-        fprintf(stderr, "unasync: %s\n", ua_strerror(rc));
+        fprintf(stderr, "unasync: %s\n", ue_strerror(rc));
         status = EXIT_ERROR;
     } else {
         if (t.state == UE_IO_ERROR) {
             fprintf(stderr, "unasync: %s: %s\n", t.err_twin ? t.twin : o->print_file,
-                    errtext(t.err));
+                    ue_strerror(t.err));
             status = EXIT_ERROR;
         }
         /* findings go to stderr so that stdout is exactly the twin */
@@ -1004,7 +938,8 @@ static int in_paths(const ue_project *p, const char *rel, char **paths, int npat
     if (!npaths)
         return 1;
     for (int i = 0; i < npaths; i++) {
-        char *r = ue_rel(p, paths[i]);
+        char *r = NULL;
+        ue_rel(p, paths[i], &r); /* NULL: outside the project (or out of memory): no hit */
         int hit = r && (strcmp(r, ".") == 0 || strcmp(r, rel) == 0 || under_dir(rel, r));
         ua_free(r);
         if (hit)
@@ -1027,7 +962,7 @@ static int run_print_map(const opts *o, char **paths, int npaths, outcome *oc)
     char *config = NULL;
     int rc = o->config ? config_arg(o->config, &config) : ue_find_config(".", &config);
     if (rc) {
-        fprintf(stderr, "unasync: no %s found (%s)\n", UE_CONFIG_NAME, errtext(rc));
+        fprintf(stderr, "unasync: no %s found (%s)\n", UE_CONFIG_NAME, ue_strerror(rc));
         return EXIT_ERROR;
     }
     ue_project *p = NULL;
@@ -1038,8 +973,9 @@ static int run_print_map(const opts *o, char **paths, int npaths, outcome *oc)
     if (rc < 0)
         return EXIT_ERROR;
     char *dir = NULL;
-    if (o->include_dir && !(dir = ue_rel(p, o->include_dir))) {
-        fprintf(stderr, "unasync: --include-dir: %s is outside the project\n", o->include_dir);
+    if (o->include_dir && (rc = ue_rel(p, o->include_dir, &dir)) != 0) {
+        fprintf(stderr, "unasync: --include-dir: %s: %s\n", o->include_dir,
+                rc == UE_EOUTSIDE ? "outside the project" : ue_strerror(rc));
         ue_project_free(p);
         return EXIT_ERROR;
     }

@@ -1,6 +1,6 @@
 /* engine.c - project discovery, source listing, drift classification and atomic writes; the one
  * engine behind both `unasync --check/--write` and the language server. */
-#include "engine.h"
+#include "engine_int.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -14,18 +14,6 @@
 #include <unistd.h>
 
 /* ---- small helpers ---- */
-
-static char *join(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    char *p = ua_malloc(la + lb + 2);
-    if (!p)
-        return NULL;
-    memcpy(p, a, la);
-    p[la] = '/';
-    memcpy(p + la + 1, b, lb + 1);
-    return p;
-}
 
 typedef struct strvec {
     char **v;
@@ -81,92 +69,6 @@ static const char *base_name(const char *p)
 {
     const char *s = strrchr(p, '/');
     return s ? s + 1 : p;
-}
-
-const char *ue_io_strerror(int rc, char *buf, size_t cap)
-{
-    switch (rc) {
-    case UE_ENOTREG:
-        return "not a regular file (a FIFO, device or socket is never read)";
-    case UE_ELINKOUT:
-        return "a symbolic link leading outside the project";
-    case -EISDIR:
-        return "is a folder";
-    case -EFBIG:
-        return "larger than the " UE_MAX_FILE_TEXT " limit";
-    case UA_ENOMEM:
-        return "out of memory";
-    }
-    if (rc >= 0 || !buf || !cap)
-        return "unknown error";
-    return strerror_r(-rc, buf, cap); /* the GNU one (_GNU_SOURCE): returns the text */
-}
-
-/* Reads from an open descriptor of a regular file, at most UE_MAX_FILE bytes. */
-static int read_fd(int fd, char **bytes, size_t *len)
-{
-    struct stat st;
-    if (fstat(fd, &st) < 0)
-        return -errno;
-    if (S_ISDIR(st.st_mode))
-        return -EISDIR;
-    if (!S_ISREG(st.st_mode))
-        return UE_ENOTREG;
-    if (st.st_size > UE_MAX_FILE)
-        return -EFBIG;
-    size_t cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096, n = 0;
-    char *b = ua_malloc(cap);
-    if (!b)
-        return UA_ENOMEM;
-    for (;;) {
-        if (n + 1 >= cap) {
-            if (cap > UE_MAX_FILE) { /* it grew while we read */
-                ua_free(b);
-                return -EFBIG;
-            }
-            char *nb = ua_realloc(b, cap * 2);
-            if (!nb) {
-                ua_free(b);
-                return UA_ENOMEM;
-            }
-            b = nb;
-            cap *= 2;
-        }
-        ssize_t r = read(fd, b + n, cap - n - 1);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            int e = -errno;
-            ua_free(b);
-            return e;
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-    }
-    b[n] = '\0';
-    *bytes = b;
-    *len = n;
-    return 0;
-}
-
-/* Opens without blocking (a FIFO would wait for a writer) and, with `nofollow`, refuses a
- * symbolic link as the last component. */
-static int read_path(const char *path, int nofollow, char **bytes, size_t *len)
-{
-    *bytes = NULL;
-    *len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (nofollow ? O_NOFOLLOW : 0));
-    if (fd < 0)
-        return errno == ELOOP && nofollow ? UE_ELINKOUT : -errno;
-    int rc = read_fd(fd, bytes, len);
-    close(fd);
-    return rc;
-}
-
-int ue_read_file(const char *path, char **bytes, size_t *len)
-{
-    return read_path(path, 0, bytes, len);
 }
 
 /* ---- glob ---- */
@@ -366,13 +268,6 @@ static int skip_dir(const char *abs, const char *name)
     return stat(probe, &st) == 0;
 }
 
-/* Whether absolute `path` (already canonical) lies inside root. */
-static int inside(const char *root, const char *path)
-{
-    size_t n = strlen(root);
-    return strncmp(root, path, n) == 0 && (path[n] == '/' || path[n] == '\0');
-}
-
 typedef struct walk {
     const ue_project *p;
     const char *pattern;
@@ -415,7 +310,7 @@ static int dirstack_push(dirstack *st, char *rel, int depth)
  * levels deep costs heap, not stack. */
 static void walk_one(walk *w, const char *dir, int depth, dirstack *todo)
 {
-    char *abs = *dir ? join(w->p->root, dir) : ua_strdup(w->p->root);
+    char *abs = *dir ? ue__join(w->p->root, dir) : ua_strdup(w->p->root);
     if (!abs) {
         w->rc = UA_ENOMEM;
         return;
@@ -433,8 +328,8 @@ static void walk_one(walk *w, const char *dir, int depth, dirstack *todo)
     closedir(d);
     vec_sort_unique(&names);
     for (size_t i = 0; i < names.n && !w->rc; i++) {
-        char *rel = *dir ? join(dir, names.v[i]) : ua_strdup(names.v[i]);
-        char *full = join(abs, names.v[i]);
+        char *rel = *dir ? ue__join(dir, names.v[i]) : ua_strdup(names.v[i]);
+        char *full = ue__join(abs, names.v[i]);
         struct stat st;
         if (!rel || !full) {
             ua_free(rel);
@@ -448,7 +343,7 @@ static void walk_one(walk *w, const char *dir, int depth, dirstack *todo)
                 struct stat t;
                 if (realpath(full, real) && stat(real, &t) == 0 && S_ISREG(t.st_mode) &&
                     ue_glob_match(w->pattern, rel)) {
-                    if (inside(w->p->root, real))
+                    if (ue__inside(w->p->root, real))
                         w->rc = vec_push(w->out, ua_strdup(rel));
                     else
                         w->rc = ua_findings_add(w->findings, rel, 1, 1, UA_WARNING, "UA400",
@@ -506,13 +401,13 @@ static int expand_glob(const ue_project *p, const char *pattern, strvec *out, ua
     if (!dir)
         return UA_ENOMEM;
     if (*dir) {
-        char *abs = join(p->root, dir);
+        char *abs = ue__join(p->root, dir);
         char real[PATH_MAX];
         if (!abs) {
             ua_free(dir);
             return UA_ENOMEM;
         }
-        int ok = !realpath(abs, real) || inside(p->root, real); /* a missing folder lists nothing */
+        int ok = !realpath(abs, real) || ue__inside(p->root, real); /* a missing folder lists nothing */
         ua_free(abs);
         if (!ok) {
             int rc = ua_findings_add(f, UE_CONFIG_NAME, p->cfg->sources_line, p->cfg->sources_col,
@@ -574,7 +469,7 @@ static int list_sources(ue_project *p, ua_findings *f)
                 continue;
         }
         char *dir = slash ? ua_strndup(src.v[i], dl) : ua_strdup("");
-        char *abs = !dir ? NULL : *dir ? join(p->root, dir) : ua_strdup(p->root);
+        char *abs = !dir ? NULL : *dir ? ue__join(p->root, dir) : ua_strdup(p->root);
         if (!abs) {
             ua_free(dir);
             rc = UA_ENOMEM;
@@ -584,7 +479,7 @@ static int list_sources(ue_project *p, ua_findings *f)
         struct dirent *e;
         while (!rc && d && (e = readdir(d)))
             if (e->d_name[0] != '.' && ua_is_twin_name(p->cfg->twin, e->d_name))
-                rc = vec_push(&cand, *dir ? join(dir, e->d_name) : ua_strdup(e->d_name));
+                rc = vec_push(&cand, *dir ? ue__join(dir, e->d_name) : ua_strdup(e->d_name));
         if (d)
             closedir(d);
         ua_free(dir);
@@ -618,6 +513,12 @@ done:
 
 int ue_project_open(const char *config_path, ue_project **out, ua_findings *findings)
 {
+    return ue_project_open_overlay(config_path, NULL, out, findings);
+}
+
+int ue_project_open_overlay(const char *config_path, const ue_overlay *ov, ue_project **out,
+                            ua_findings *findings)
+{
     *out = NULL;
     char root[PATH_MAX], real[PATH_MAX];
     size_t n0 = findings->n;
@@ -627,11 +528,15 @@ int ue_project_open(const char *config_path, ue_project **out, ua_findings *find
         return rc;
     if (!realpath(config_path, real))
         return -errno;
-    if (!inside(root, real))
+    if (!ue__inside(root, real))
         return UE_ELINKOUT;
     char *bytes;
     size_t len;
-    rc = read_path(real, 1, &bytes, &len);
+    const char *ob = ov && ov->lookup ? ov->lookup(ov->ud, UE_CONFIG_NAME, &len) : NULL;
+    if (ob)
+        rc = (bytes = ua_strndup(ob, len)) ? 0 : UA_ENOMEM;
+    else
+        rc = ue__read_path(real, 1, &bytes, &len);
     if (rc)
         return rc;
     ue_project *p = ua_calloc(1, sizeof *p);
@@ -642,7 +547,7 @@ int ue_project_open(const char *config_path, ue_project **out, ua_findings *find
     const char *name = strrchr(config_path, '/');
     name = name ? name + 1 : config_path;
     p->root = ua_strdup(root);
-    p->config_path = strcmp(root, "/") ? join(root, name) : ua_strdup(real);
+    p->config_path = strcmp(root, "/") ? ue__join(root, name) : ua_strdup(real);
     if (!p->config_path || !p->root) {
         ua_free(bytes);
         ue_project_free(p);
@@ -681,74 +586,6 @@ void ue_project_free(ue_project *p)
     ua_free(p);
 }
 
-char *ue_abs(const ue_project *p, const char *rel)
-{
-    return join(p->root, rel);
-}
-
-/* ue_rel with the two NULLs told apart: 0 with *out NULL when `path` is outside the project,
- * UA_ENOMEM when memory ran out. */
-static int rel_of(const ue_project *p, const char *path, char **out)
-{
-    char real[PATH_MAX];
-    char *tmp = NULL;
-    *out = NULL;
-    if (!realpath(path, real)) {
-        /* a file that does not exist yet: resolve its folder */
-        char *copy = ua_strdup(path);
-        if (!copy)
-            return UA_ENOMEM;
-        char *slash = strrchr(copy, '/');
-        const char *name = slash ? slash + 1 : copy;
-        if (slash)
-            *slash = '\0';
-        char dirreal[PATH_MAX];
-        if (!realpath(slash ? (*copy ? copy : "/") : ".", dirreal) || !*name ||
-            strcmp(name, "..") == 0 || strcmp(name, ".") == 0) {
-            ua_free(copy);
-            return 0;
-        }
-        tmp = join(dirreal, name);
-        ua_free(copy);
-        if (!tmp)
-            return UA_ENOMEM;
-        snprintf(real, sizeof real, "%s", tmp);
-        ua_free(tmp);
-    }
-    if (!inside(p->root, real))
-        return 0;
-    size_t n = strlen(p->root);
-    if (strcmp(p->root, "/") == 0)
-        n = 0;
-    *out = ua_strdup(real[n] == '/' ? real + n + 1 : real + n);
-    return *out ? 0 : UA_ENOMEM;
-}
-
-char *ue_rel(const ue_project *p, const char *path)
-{
-    char *rel;
-    rel_of(p, path, &rel);
-    return rel;
-}
-
-int ue_read_in(const ue_project *p, const char *rel, char **bytes, size_t *len)
-{
-    *bytes = NULL;
-    *len = 0;
-    char *abs = ue_abs(p, rel);
-    if (!abs)
-        return UA_ENOMEM;
-    char real[PATH_MAX];
-    struct stat st;
-    int rc = 0;
-    if (!realpath(abs, real)) /* a link that resolves to nothing (dangling, /dev/stdin's pipe) */
-        rc = errno == ENOENT && lstat(abs, &st) == 0 && S_ISLNK(st.st_mode) ? UE_ELINKOUT : -errno;
-    else if (!inside(p->root, real))
-        rc = UE_ELINKOUT;
-    ua_free(abs);
-    return rc ? rc : read_path(real, 1, bytes, len);
-}
-
 int ue_is_source(const ue_project *p, const char *rel, size_t *idx)
 {
     size_t lo = 0, hi = p->nsources;
@@ -784,18 +621,19 @@ char *ue_twin_of(const ue_project *p, const char *rel)
     return out;
 }
 
-char *ue_source_of(const ue_project *p, const char *twin_rel)
+int ue_source_of(const ue_project *p, const char *twin_rel, char **src)
 {
+    *src = NULL;
     for (size_t i = 0; i < p->nsources; i++) {
         char *t = ue_twin_of(p, p->sources[i]);
         if (!t)
-            return NULL;
+            return UA_ENOMEM;
         int same = strcmp(t, twin_rel) == 0;
         ua_free(t);
         if (same)
-            return ua_strdup(p->sources[i]);
+            return (*src = ua_strdup(p->sources[i])) ? 0 : UA_ENOMEM;
     }
-    return NULL;
+    return UE_ENOSOURCE;
 }
 
 /* ---- checking ---- */
@@ -972,18 +810,6 @@ size_t ue_first_body_hunk(const ua_diff *d)
     return d->n;
 }
 
-static int twin_findings(const ue_twin *t, ua_findings *f);
-
-int ue_twin_findings(const ue_project *p, const ue_twin *t, ua_findings *f)
-{
-    (void)p;
-    size_t n0 = f->n;
-    int rc = twin_findings(t, f);
-    if (rc)
-        ua_findings_truncate(f, n0); /* nothing partial */
-    return rc;
-}
-
 static int twin_findings(const ue_twin *t, ua_findings *f)
 {
     int rc = 0;
@@ -998,8 +824,7 @@ static int twin_findings(const ue_twin *t, ua_findings *f)
     case UE_SOURCE_ERROR:
         return 0;
     case UE_IO_ERROR: {
-        char eb[128];
-        const char *why = ue_io_strerror(t->err ? t->err : -EIO, eb, sizeof eb);
+        const char *why = ue_strerror(t->err ? t->err : -EIO);
         if (t->err_twin) /* the finding sits on the file that could not be read */
             return ua_findings_add(f, t->twin, 1, 1, UA_ERROR, "UA400", "cannot read %s: %s",
                                    twin_base, why);
@@ -1056,6 +881,15 @@ static int twin_findings(const ue_twin *t, ua_findings *f)
     }
     }
     return 0;
+}
+
+int ue_twin_findings(const ue_twin *t, ua_findings *f)
+{
+    size_t n0 = f->n;
+    int rc = twin_findings(t, f);
+    if (rc)
+        ua_findings_truncate(f, n0); /* nothing partial */
+    return rc;
 }
 
 typedef struct job {
@@ -1163,7 +997,7 @@ int ue_check(ue_project *p, const char *const *filters, size_t nfilters, const u
         if (e == UA_ENOMEM)
             rc = e;
         else if (e == 0 && ua_header_parse(bytes, len, &h) == 0)
-            rc = vec_push(&orphans, join(rel, h.source)); /* "twin/source" pair, split below */
+            rc = vec_push(&orphans, ue__join(rel, h.source)); /* "twin/source" pair, split below */
         ua_free(bytes);
     }
     if (rc)
@@ -1213,7 +1047,7 @@ int ue_check(ue_project *p, const char *const *filters, size_t nfilters, const u
         goto done;
     qsort(r->twins, r->n, sizeof *r->twins, twin_cmp);
     for (size_t i = 0; i < r->n && !rc; i++)
-        rc = ue_twin_findings(p, &r->twins[i], &r->findings);
+        rc = ue_twin_findings(&r->twins[i], &r->findings);
     /* rules that never fire: only meaningful when every source was transformed */
     if (!rc && nfilters == 0) {
         for (size_t k = 0; k < p->cfg->nrules && !rc; k++) {
@@ -1307,12 +1141,12 @@ int ue_write_twin(ue_project *p, const ue_twin *t, int force, int *wrote, ua_fin
     if (!abs)
         return UA_ENOMEM;
     /* the twin's folder must resolve inside the project, and the twin must not be a link */
-    int rc = rel_of(p, abs, &rel);
-    if (rc)
+    int rc = ue_rel(p, abs, &rel);
+    if (rc == UA_ENOMEM)
         goto done;
     struct stat st;
     int is_link = lstat(abs, &st) == 0 && S_ISLNK(st.st_mode);
-    if (!rel || strcmp(rel, t->twin) != 0 || is_link) {
+    if (rc == UE_EOUTSIDE || strcmp(rel, t->twin) != 0 || is_link) {
         rc =
             ua_findings_add(f, t->twin, 1, 1, UA_ERROR, "UA400",
                             "refusing to write: the path leaves the project or is a symbolic link");
@@ -1320,7 +1154,7 @@ int ue_write_twin(ue_project *p, const ue_twin *t, int force, int *wrote, ua_fin
         goto done;
     }
     size_t cur_len = 0;
-    rc = read_path(abs, 1, &cur, &cur_len);
+    rc = ue__read_path(abs, 1, &cur, &cur_len);
     if (rc == 0) {
         ua_header h;
         if (cur_len == t->expected_len && memcmp(cur, t->expected, cur_len) == 0)
@@ -1337,24 +1171,91 @@ int ue_write_twin(ue_project *p, const ue_twin *t, int force, int *wrote, ua_fin
     } else if (rc == UA_ENOMEM) {
         goto done;
     } else if (rc != -ENOENT) {
-        char eb[128];
         int e = ua_findings_add(f, t->twin, 1, 1, UA_ERROR, "UA400", "cannot read %s: %s",
-                                base_name(t->twin), ue_io_strerror(rc, eb, sizeof eb));
+                                base_name(t->twin), ue_strerror(rc));
         rc = e ? e : rc;
         goto done;
     }
     mode_t mode = t->mode ? t->mode : 0644;
     rc = ue_write_atomic(abs, t->expected, t->expected_len, mode);
     if (rc) {
-        char eb[128];
         int e = ua_findings_add(f, t->twin, 1, 1, UA_ERROR, "UA400", "cannot write %s: %s",
-                                base_name(t->twin), ue_io_strerror(rc, eb, sizeof eb));
+                                base_name(t->twin), ue_strerror(rc));
         rc = e ? e : rc;
         goto done;
     }
     *wrote = 1;
 done:
     ua_free(cur);
+    ua_free(rel);
+    ua_free(abs);
+    return rc;
+}
+
+/* The refusal of ue_delete_orphan: a finding, then 1. */
+static int refuse_delete(const ue_twin *t, const char *code, const char *why, ua_findings *f)
+{
+    int rc = ua_findings_add(f, t->twin, 1, 1, UA_ERROR, code, "%s; not deleted", why);
+    return rc ? rc : 1;
+}
+
+int ue_delete_orphan(ue_project *p, const ue_twin *t, int *deleted, ua_findings *f)
+{
+    *deleted = 0;
+    const char *name = base_name(t->twin);
+    char *abs = ue_abs(p, t->twin), *rel = NULL, *bytes = NULL;
+    char dir[PATH_MAX];
+    int dfd = -1;
+    if (!abs)
+        return UA_ENOMEM;
+    /* the canonical path must be the twin's own: no link in the folders, none as the file */
+    struct stat st, now;
+    int rc = ue_rel(p, abs, &rel);
+    if (rc == UA_ENOMEM)
+        goto done;
+    if (rc == UE_EOUTSIDE || strcmp(rel, t->twin) != 0 || lstat(abs, &st) != 0 ||
+        !S_ISREG(st.st_mode)) {
+        rc = refuse_delete(t, "UA400",
+                           "refusing to delete: the path leaves the project or is a symbolic link",
+                           f);
+        goto done;
+    }
+    size_t len = 0;
+    ua_header h;
+    rc = ue_read_in(p, t->twin, &bytes, &len);
+    if (rc == UA_ENOMEM)
+        goto done;
+    if (rc || ua_header_parse(bytes, len, &h) != 0 || !ua_header_body_intact(bytes, len, &h)) {
+        rc = refuse_delete(t, "UA205", "orphaned twin was edited by hand", f);
+        goto done;
+    }
+    /* unlinked by name from the folder opened once: a link swapped in since is never followed */
+    snprintf(dir, sizeof dir, "%s", p->root);
+    size_t dl = (size_t)(name - t->twin);
+    if (dl && strlen(dir) + 1 + dl < sizeof dir) {
+        strcat(dir, "/");
+        strncat(dir, t->twin, dl - 1);
+    }
+    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dfd < 0 || fstatat(dfd, name, &now, AT_SYMLINK_NOFOLLOW) != 0 || now.st_ino != st.st_ino ||
+        now.st_dev != st.st_dev || !S_ISREG(now.st_mode)) {
+        rc = refuse_delete(t, "UA400", "refusing to delete: the file changed while it was checked",
+                           f);
+        goto done;
+    }
+    if (unlinkat(dfd, name, 0) != 0) {
+        rc = -errno;
+        int e = ua_findings_add(f, t->twin, 1, 1, UA_ERROR, "UA400", "cannot delete %s: %s", name,
+                                ue_strerror(rc));
+        rc = e ? e : rc;
+        goto done;
+    }
+    *deleted = 1;
+    rc = 0;
+done:
+    if (dfd >= 0)
+        close(dfd);
+    ua_free(bytes);
     ua_free(rel);
     ua_free(abs);
     return rc;

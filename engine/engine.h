@@ -75,34 +75,41 @@ int ue_load_maps(ue_project *p, ua_findings *f);
  * another -errno. */
 int ue_find_config(const char *start, char **config_path);
 
-/* Reads and validates the configuration at `config_path` and lists the sources. Problems go to
- * `findings` (paths relative to the working directory are the caller's business: findings carry
- * project-relative paths). Returns 0, UA_ECONFIG, UA_ENOMEM or -errno. */
-int ue_project_open(const char *config_path, ue_project **out, ua_findings *findings);
-/* Lists the sources again (files were added or removed). */
-int ue_project_rescan(ue_project *p, ua_findings *findings);
-void ue_project_free(ue_project *p);
-
-/* Path helpers, whose strings the caller releases with ua_free. ue_abs: a new absolute path for
- * `rel`, or NULL on allocation failure. ue_rel: a new project-relative path for `path` (absolute
- * or relative to the working directory), or NULL when it is outside the project (symbolic links
- * resolved) or memory ran out. */
-char *ue_abs(const ue_project *p, const char *rel);
-char *ue_rel(const ue_project *p, const char *path);
-/* Whether `rel` is a source; the index via *idx when idx is not NULL. */
-int ue_is_source(const ue_project *p, const char *rel, size_t *idx);
-/* The twin of source `rel` (new string, rel; ua_free) or NULL on allocation failure. */
-char *ue_twin_of(const ue_project *p, const char *rel);
-/* The source of twin `rel`, found by name among the sources (new string; ua_free) or NULL (none,
- * or out of memory). */
-char *ue_source_of(const ue_project *p, const char *twin_rel);
-
 /* Editor buffers override the disk: lookup returns the bytes of an open document (rel path) or
  * NULL. The engine does not keep the pointer past the call that received it. */
 typedef struct ue_overlay {
     const char *(*lookup)(void *ud, const char *rel, size_t *len);
     void *ud;
 } ue_overlay;
+
+/* Reads and validates the configuration at `config_path` and lists the sources. Problems go to
+ * `findings` (paths relative to the working directory are the caller's business: findings carry
+ * project-relative paths). Returns 0, UA_ECONFIG, UA_ENOMEM or -errno. */
+int ue_project_open(const char *config_path, ue_project **out, ua_findings *findings);
+/* ue_project_open with unasync.json's bytes from `ov` when it holds UE_CONFIG_NAME (an editor's
+ * unsaved buffer, or the configuration a fix would write): the path is still resolved and
+ * checked as above. */
+int ue_project_open_overlay(const char *config_path, const ue_overlay *ov, ue_project **out,
+                            ua_findings *findings);
+/* Lists the sources again (files were added or removed). */
+int ue_project_rescan(ue_project *p, ua_findings *findings);
+void ue_project_free(ue_project *p);
+
+/* Path helpers, whose strings the caller releases with ua_free. ue_abs: a new absolute path for
+ * `rel`, or NULL on allocation failure. */
+char *ue_abs(const ue_project *p, const char *rel);
+/* Stores in *rel a new project-relative path for `path` (absolute or relative to the working
+ * directory; symbolic links resolved, a file that does not exist yet by its folder). Returns 0,
+ * UE_EOUTSIDE when the path is outside the project, or UA_ENOMEM; *rel is NULL unless 0. */
+int ue_rel(const ue_project *p, const char *path, char **rel);
+/* Whether `rel` is a source; the index via *idx when idx is not NULL. */
+int ue_is_source(const ue_project *p, const char *rel, size_t *idx);
+/* The twin of source `rel` (new string, rel; ua_free) or NULL on allocation failure. */
+char *ue_twin_of(const ue_project *p, const char *rel);
+/* Stores in *src the source whose twin is `twin_rel`, found by name among the sources (a new
+ * string; ua_free). Returns 0, UE_ENOSOURCE when no source has that twin, or UA_ENOMEM; *src is
+ * NULL unless 0. */
+int ue_source_of(const ue_project *p, const char *twin_rel, char **src);
 
 typedef enum {
     UE_OK,           /* the twin matches its source */
@@ -144,7 +151,7 @@ void ue_twin_free(ue_twin *t);
 /* The findings that describe twin `t` (transform findings, then one drift finding), as --check
  * prints them and the server publishes them. Appended to `f`. Returns 0 or UA_ENOMEM (with `f`
  * as it was). */
-int ue_twin_findings(const ue_project *p, const ue_twin *t, ua_findings *f);
+int ue_twin_findings(const ue_twin *t, ua_findings *f);
 
 /* Hunks of t->diff other than one that only rewrites line 1 (the header, whose body hash follows
  * every change), and the index of the first such hunk (d->n when none). */
@@ -174,6 +181,14 @@ void ue_report_free(ue_report *r);
  * file on disk always holds either its old bytes or all of the new ones. */
 int ue_write_twin(ue_project *p, const ue_twin *t, int force, int *wrote, ua_findings *f);
 
+/* Deletes orphaned twin t->twin (--write --prune) through the same checks as ue_write_twin: its
+ * folder resolves inside the project, the file itself is a regular file and no symbolic link
+ * (unlinked from its canonical folder, so nothing is deleted through a link), and it holds our
+ * header with an intact body hash. Returns 0 (*deleted says whether it went), 1 when refused (a
+ * UA205 finding for a hand-edited orphan, UA400 for a link or a path that leaves the project),
+ * UA_ENOMEM (no finding) or -errno (with a UA400 finding). */
+int ue_delete_orphan(ue_project *p, const ue_twin *t, int *deleted, ua_findings *f);
+
 /* Writes `len` bytes to `abs_path` atomically with permission bits `mode` (as for open(2)).
  * Returns 0 or -errno; on failure the original file is untouched and no temporary is left. */
 int ue_write_atomic(const char *abs_path, const char *bytes, size_t len, mode_t mode);
@@ -184,13 +199,27 @@ int ue_write_atomic(const char *abs_path, const char *bytes, size_t len, mode_t 
  * link leading outside the project), -EISDIR or -EFBIG (over the limit). */
 #define UE_MAX_FILE (64L * 1024 * 1024)
 #define UE_MAX_FILE_TEXT "64 MiB"
-#define UE_ENOTREG (-100001)
-#define UE_ELINKOUT (-100002)
-#define UE_ECRASHED (-100003) /* ue_run_guarded: the function crashed (see below) */
 
-/* The text for a read or write error `rc` (the codes above or -errno); `buf` holds it when the
- * C library has to format it. Safe on any thread. */
-const char *ue_io_strerror(int rc, char *buf, size_t cap);
+/* The engine's own codes, below UE_EBASE (see ua.h for the ranges). Engine functions also return
+ * the transformer's UA_E* codes and -errno for a failed system call. */
+#define UE_EBASE (-10100)
+#define UE_ERRNO_MAP(X)                                                                            \
+    X(NOTREG, UE_EBASE - 1, "not a regular file (a FIFO, device or socket is never read)")         \
+    X(LINKOUT, UE_EBASE - 2, "a symbolic link leading outside the project")                        \
+    X(CRASHED, UE_EBASE - 3, "the parser crashed on this file")                                    \
+    X(OUTSIDE, UE_EBASE - 4, "outside the project")                                                \
+    X(NOSOURCE, UE_EBASE - 5, "no source has this twin")
+
+enum {
+#define UE_ERR_ENUM(name, value, text) UE_E##name = value,
+    UE_ERRNO_MAP(UE_ERR_ENUM)
+#undef UE_ERR_ENUM
+};
+
+/* A static text for any code an engine function returns: the engine's own, the transformer's
+ * (ua_strerror) and -errno (the C library's text; "is a folder" and the size limit for -EISDIR
+ * and -EFBIG); "unknown error" for anything else. Never NULL; safe on any thread. */
+const char *ue_strerror(int err);
 
 /* Reads a whole file by the input rules above (links followed: the caller checked the path).
  * Returns 0, UA_ENOMEM or an error above. *bytes is NUL-terminated (not counted in *len) and

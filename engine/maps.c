@@ -98,9 +98,12 @@ static int load_one(const ue_project *p, const ua_map_ref *ref, ua_map **map, ua
         char *rel = NULL;
         if (!(path = ue_abs(p, ref->name)))
             return UA_ENOMEM;
-        char *probe = ue_rel(p, path);
-        rel = probe;
-        if (!rel) {
+        rc = ue_rel(p, path, &rel);
+        if (rc == UA_ENOMEM) {
+            ua_free(path);
+            return rc;
+        }
+        if (rc == UE_EOUTSIDE) {
             rc = ua_findings_add(f, UE_CONFIG_NAME, ref->line, ref->col, UA_ERROR, "UA300",
                                  "maps: '%s' leads outside the project", ref->name);
             goto fail_config;
@@ -138,10 +141,8 @@ static int load_one(const ue_project *p, const ua_map_ref *ref, ua_map **map, ua
     if (rc == UA_ENOMEM)
         goto fail;
     if (rc) {
-        char eb[128];
         rc = ua_findings_add(f, UE_CONFIG_NAME, ref->line, ref->col, UA_ERROR, "UA300",
-                             "maps: cannot read '%s': %s", display,
-                             ue_io_strerror(rc, eb, sizeof eb));
+                             "maps: cannot read '%s': %s", display, ue_strerror(rc));
         goto fail_config;
     }
     rc = ua_map_parse(bytes, len, display, map, f);

@@ -34,11 +34,15 @@ extern "C" {
 
 /* ---- Errors ------------------------------------------------------------------------------- */
 
+/* The lint runs on transform's allocator and argument checks, so its out-of-memory and
+ * invalid-argument codes are the transformer's (one condition, one value); its own codes lie
+ * below UL_EBASE (see ua.h for the ranges). A ul_* function also passes on the engine's UE_E*
+ * codes and -errno from the files it reads. */
+#define UL_EBASE (-10200)
 #define UL_ERRNO_MAP(X)                                                                            \
-    X(NOMEM, -1, "out of memory")                                                                  \
-    X(INVAL, -2, "invalid argument")                                                               \
-    X(CLANG, -3, "libclang could not parse the source")                                            \
-    X(NOFIX, -4, "no such quick fix")
+    X(NOMEM, UA_ENOMEM, "out of memory")                                                           \
+    X(INVAL, UA_EINVAL, "invalid argument")                                                        \
+    X(CHANGED, UL_EBASE - 1, "changed on disk since the lint read it")
 
 enum {
 #define UL_ERR_ENUM(name, value, text) UL_E##name = value,
@@ -46,7 +50,8 @@ enum {
 #undef UL_ERR_ENUM
 };
 
-/* A static description of an error code returned by a ul_* function. Never NULL. */
+/* A static text for any code a ul_* function returns: the lint's, the engine's, the
+ * transformer's and -errno (ue_strerror); "unknown error" for anything else. Never NULL. */
 const char *ul_strerror(int err);
 
 /* The documentation link of a code: UL_DOCS_BASE (set by lint/meson.build to the installed
@@ -171,6 +176,64 @@ void ul_result_free(ul_result *r);
 int ul_lint_source(ul_ctx *ctx, const ue_project *p, const char *rel, const char *bytes, size_t len,
                    const ue_overlay *ov, ul_result *out);
 
+/* ---- Fix plans (unasync --fix, the editor's source.fixAll) -------------------------------- */
+
+/* One file a plan changes: a source or "unasync.json" (project-relative), the bytes the lint read
+ * (`before`) and the bytes with the plan's fixes applied (`after`, never equal to before). */
+typedef struct ul_plan_file {
+    char *rel;
+    char *before, *after;
+    size_t before_len, after_len;
+    size_t nfixes; /* fixes taken in this file */
+} ul_plan_file;
+
+/* A preferred fix not taken because it overlaps `by`, a fix taken before it (in file and offset
+ * order); `source` and `by_source` are the sources whose findings they fix. */
+typedef struct ul_plan_skip {
+    ul_fix fix, by;
+    char *source, *by_source;
+} ul_plan_skip;
+
+/* A source the plan leaves alone: its lint failed (rc, a UL_E* or -errno code), or rc is 0 and
+ * libclang found errors in its C while it has preferred fixes (no fix over a guess). */
+typedef struct ul_plan_source {
+    char *rel;
+    int rc;
+} ul_plan_source;
+
+typedef struct ul_plan {
+    ul_plan_file *files; /* sorted by path */
+    size_t nfiles;
+    ul_plan_skip *skips;
+    size_t nskips;
+    ul_plan_source *left; /* sources left alone, in report order */
+    size_t nleft;
+    size_t nfixes; /* fixes taken, over all files */
+    int config_changed; /* one of the files is unasync.json */
+} ul_plan;
+
+/* Plans one round of fixes over the sources of report r (ue_check's, which selected them): each
+ * source that the transformer could read and transform is linted as --check lints it
+ * (ul_lint_source, then the configuration's severities and ignore comments), every finding's
+ * preferred fix is taken except one that overlaps a fix taken before it (in file and offset
+ * order: recorded in plan->skips), and each changed file's new bytes are computed in one pass
+ * (ul_fixes_apply). A source whose lint is limited takes no fix; one whose C has errors neither
+ * (plan->left). Sources and unasync.json are read from `ov` when it holds them (the editor's
+ * buffers, or the bytes of an earlier round), else from disk, unasync.json before any lint.
+ * `ctx` is the caller's (one per thread). Returns 0, UL_ENOMEM (the plan empty), or an error
+ * reading unasync.json (-errno, UE_E*: the plan empty). Release with ul_plan_free either way.
+ * One round can enable another (an await inserted inside a rewritten call): `unasync --fix`
+ * plans again over the fixed bytes, at most 4 times. */
+int ul_plan_fixes(ul_ctx *ctx, const ue_project *p, const ue_report *r, const ue_overlay *ov,
+                  ul_plan *plan);
+void ul_plan_free(ul_plan *plan);
+
+/* Writes plan file f over the disk when the file still holds exactly f->before (an editor or a
+ * formatter may have saved since the lint read it): atomically, keeping the file's mode.
+ * Returns 0, UL_ECHANGED (the bytes on disk differ: nothing written), UL_ENOMEM, or -errno /
+ * UE_E* from reading or writing. The file on disk holds its old bytes or all of the new ones. */
+int ul_plan_write(const ue_project *p, const ul_plan_file *f);
+
 /* ---- Severities and ignore comments ------------------------------------------------------- */
 
 /* Gives each UA0xx finding the severity that the configuration's "lint" object names for its
@@ -186,13 +249,12 @@ void ul_apply_ignores(const char *rel, const char *bytes, size_t len, ua_finding
 
 /* ---- Whole projects (unasync --check) ----------------------------------------------------- */
 
-/* Lints every source selected by `filters` (as for ue_check: empty = all) on up to `jobs`
- * threads, appends the findings to r->findings (one UA000 for the whole run when the lint is
- * limited, naming how many sources it concerns), then applies severities and ignore comments to
- * r->findings and to each twin's transform findings and sorts r->findings again. With `lint`
+/* Lints every source of report r (the sources ue_check selected: its twins name them) on up to
+ * `jobs` threads, appends the findings to r->findings (one UA000 for the whole run when the lint
+ * is limited, naming how many sources it concerns), then applies severities and ignore comments
+ * to r->findings and to each twin's transform findings and sorts r->findings again. With `lint`
  * 0 only the severities and ignore comments are applied. Returns 0 or UL_ENOMEM. */
-int ul_check_report(ue_project *p, const char *const *filters, size_t nfilters, int lint, int jobs,
-                    ue_report *r);
+int ul_check_report(ue_project *p, int lint, int jobs, ue_report *r);
 
 #ifdef __cplusplus
 }

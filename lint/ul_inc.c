@@ -32,19 +32,8 @@ void ul__inc_free(ul__tu *t)
 static int fix_copy(ul_fixes *fx, const ul_fix *f)
 {
     ul_fix *d = ul__fix_slot(fx);
-    if (!d)
+    if (!d || ul__fix_dup(d, f))
         return UL_ENOMEM;
-    *d = *f;
-    d->title = ua_strdup(f->title);
-    d->file = ua_strdup(f->file);
-    d->text = ua_strdup(f->text);
-    d->rule_name = f->rule_name ? ua_strdup(f->rule_name) : NULL;
-    d->rule_target = f->rule_target ? ua_strdup(f->rule_target) : NULL;
-    if (!d->title || !d->file || !d->text || (f->rule_name && !d->rule_name) ||
-        (f->rule_target && !d->rule_target)) {
-        ul__fix_clear(d);
-        return UL_ENOMEM;
-    }
     fx->n++;
     return 0;
 }
@@ -304,20 +293,10 @@ static int merge(const inc *c, const ul_result *tmp, const ul__marks *m, ul_resu
     return rc;
 }
 
-void ul__result_truncate(ul_result *out, size_t n0, size_t x0)
+int ul__inc_reparse(ul__tu *t, const ue_project *p, int limited, const char *bytes, size_t len,
+                    ul__edit *e)
 {
-    ua_findings_truncate(&out->findings, n0);
-    while (out->fixes.n > x0) {
-        ul__fix_clear(&out->fixes.v[--out->fixes.n]);
-    }
-}
-
-int ul__inc_try(ul_ctx *ctx, const ue_project *p, const char *abs, const ul__args *args,
-                const char *rel, const char *bytes, size_t len, const ue_overlay *ov,
-                ul_result *out)
-{
-    ul__tu *t = ul__tu_find(ctx, p, abs, args);
-    if (!t || !t->inc_ok || t->inc_cfg != p->cfg || out->limited)
+    if (!t->inc_ok || t->inc_cfg != p->cfg || limited)
         return 1;
     const char *ob = t->inc_bytes;
     size_t on = t->inc_len, mn = on < len ? on : len, pre = 0, suf = 0;
@@ -346,14 +325,11 @@ int ul__inc_try(ul_ctx *ctx, const ue_project *p, const char *abs, const ul__arg
         return UL_ENOMEM;
     if (!same_entries)
         return 1;
-    inc c = {0};
-    c.t = t;
-    c.rel = rel;
-    c.ce = on - suf;
-    c.delta = (ptrdiff_t)len - (ptrdiff_t)on;
-    c.b = body_at(&t->inc_m, pre);
-    if (c.b < 0 || c.ce > t->inc_m.body[2 * c.b + 1] || has_directive(bytes, len, pre, len - suf) ||
-        has_directive(ob, on, pre, c.ce))
+    e->old_end = on - suf;
+    e->delta = (ptrdiff_t)len - (ptrdiff_t)on;
+    e->body = body_at(&t->inc_m, pre);
+    if (e->body < 0 || e->old_end > t->inc_m.body[2 * e->body + 1] ||
+        has_directive(bytes, len, pre, len - suf) || has_directive(ob, on, pre, e->old_end))
         return 1;
     /* the new bytes with every other body's inside blanked (newlines kept: same lines) */
     char *masked = ua_malloc(len + 1);
@@ -362,9 +338,9 @@ int ul__inc_try(ul_ctx *ctx, const ue_project *p, const char *abs, const ul__arg
     memcpy(masked, bytes, len);
     masked[len] = '\0';
     for (size_t i = 0; i < t->inc_m.nbody; i++) {
-        if ((long)i == c.b)
+        if ((long)i == e->body)
             continue;
-        ptrdiff_t d = (long)i > c.b ? c.delta : 0;
+        ptrdiff_t d = (long)i > e->body ? e->delta : 0;
         size_t lb = (size_t)((ptrdiff_t)t->inc_m.body[2 * i] + d);
         size_t rb = (size_t)((ptrdiff_t)t->inc_m.body[2 * i + 1] + d);
         for (size_t k = lb + 1; k < rb; k++)
@@ -372,35 +348,36 @@ int ul__inc_try(ul_ctx *ctx, const ue_project *p, const char *abs, const ul__arg
                 masked[k] = ' ';
     }
     struct CXUnsavedFile uf = {t->abs, masked, (unsigned long)len};
-    if (clang_reparseTranslationUnit(t->tu, 1, &uf, clang_defaultReparseOptions(t->tu)) != 0) {
-        ua_free(masked);
-        ul__tu_drop(ctx, t);
-        return 1;
-    }
+    int failed = clang_reparseTranslationUnit(t->tu, 1, &uf, clang_defaultReparseOptions(t->tu));
     ua_free(masked);
-    ul_result tmp = {0};
-    ul__marks m;
-    int rc =
-        ul__lint_unit(ctx, p, rel, t->tu, t, bytes, len, args->why, args->guessed, ov, &tmp, &m);
+    return failed ? 2 : 0;
+}
+
+int ul__inc_merge(ul__tu *t, const ue_project *p, const char *rel, const char *bytes, size_t len,
+                  const ul__edit *e, const ul_result *tmp, ul__marks *m, ul_result *out)
+{
+    inc c = {0};
+    c.t = t;
+    c.rel = rel;
+    c.ce = e->old_end;
+    c.delta = e->delta;
+    c.b = e->body;
     size_t n0 = out->findings.n, x0 = out->fixes.n;
     ul__marks nm = {0};
-    if (!rc)
-        rc = lines_of(&c.old, ob, on);
+    int rc = lines_of(&c.old, t->inc_bytes, t->inc_len);
     if (!rc)
         rc = lines_of(&c.neu, bytes, len);
     if (!rc)
-        rc = merge(&c, &tmp, &m, out, &nm);
+        rc = merge(&c, tmp, m, out, &nm);
     ua_free(c.old.v);
     ua_free(c.neu.v);
-    ul_result_free(&tmp);
     if (rc) {
         ul__result_truncate(out, n0, x0);
-        ua_free(m.body);
+        ua_free(m->body);
         t->inc_ok = 0; /* the full parse records again */
         return rc;
     }
     ul__inc_record(t, p, bytes, len, out, &nm);
     ua_free(nm.body);
-    ctx->inc_hits++;
     return 0;
 }

@@ -84,6 +84,9 @@ ul_fix *ul__fix_slot(ul_fixes *fx);
 /* Releases the strings of one fix (the slot itself stays). */
 void ul__fix_clear(ul_fix *f);
 
+/* Makes *d a copy of f (its own strings). Returns 0 or UL_ENOMEM (with *d cleared). */
+int ul__fix_dup(ul_fix *d, const ul_fix *f);
+
 /* Appends a fix. Returns 0 or UL_ENOMEM. */
 int ul__fix_add(ul_fixes *fx, const char *code, unsigned line, unsigned col, const char *title,
                 const char *file, const char *bytes, size_t len, size_t off, size_t del,
@@ -136,12 +139,25 @@ int ul__lint_unit(ul_ctx *ctx, const ue_project *p, const char *rel, CXTranslati
 
 /* ---- incremental lint (ul_inc.c) ---- */
 
-/* Lints an edit that lies inside one function body of a kept unit by reparsing it with every
- * other body blanked and merging the previous result for the others. Returns 0 when out holds
- * the result, 1 when a full parse is needed instead, or UL_ENOMEM. */
-int ul__inc_try(ul_ctx *ctx, const ue_project *p, const char *abs, const ul__args *args,
-                const char *rel, const char *bytes, size_t len, const ue_overlay *ov,
-                ul_result *out);
+/* Where an edit lies, for the incremental lint: the edited body (its index in the marks), the
+ * old end of the change and the size change. */
+typedef struct ul__edit {
+    long body;
+    size_t old_end;
+    ptrdiff_t delta;
+} ul__edit;
+
+/* Whether the edit from kept unit t's last lint to `bytes` lies strictly inside one function
+ * body, and if so reparses t with every other body blanked. Returns 0 (e filled: lint t->tu,
+ * then call ul__inc_merge), 1 when a full parse is needed instead, 2 when the reparse failed (t
+ * must be dropped, then a full parse), or UL_ENOMEM. */
+int ul__inc_reparse(ul__tu *t, const ue_project *p, int limited, const char *bytes, size_t len,
+                    ul__edit *e);
+/* Merges the lint `tmp` (marks m) of the blanked reparse with t's previous findings and fixes
+ * for the other bodies into out, and remembers the result in t. Returns 0 or UL_ENOMEM (out as
+ * it was, m->body released, t remembers nothing). */
+int ul__inc_merge(ul__tu *t, const ue_project *p, const char *rel, const char *bytes, size_t len,
+                  const ul__edit *e, const ul_result *tmp, ul__marks *m, ul_result *out);
 /* Remembers a full lint of kept unit t (bytes, the findings and fixes appended to out from
  * m->f0/m->x0 on, the marks; m->body moves to t). */
 void ul__inc_record(ul__tu *t, const ue_project *p, const char *bytes, size_t len,

@@ -21,11 +21,8 @@ const char *ul_strerror(int err)
         return text;
         UL_ERRNO_MAP(UL_ERR_CASE)
 #undef UL_ERR_CASE
-    case 0:
-        return "success";
-    default:
-        return "unknown error";
     }
+    return ue_strerror(err); /* the engine's, the transformer's and -errno */
 }
 
 static char docs_base[4096 + 16] = "";
@@ -132,107 +129,6 @@ const ul_blocking *ul_default_blocking(size_t *n)
 {
     *n = sizeof default_blocking / sizeof *default_blocking;
     return default_blocking;
-}
-
-/* ---- fixes ---- */
-
-void ul_fixes_free(ul_fixes *fx)
-{
-    if (!fx)
-        return;
-    for (size_t i = 0; i < fx->n; i++)
-        ul__fix_clear(&fx->v[i]);
-    ua_free(fx->v);
-    memset(fx, 0, sizeof *fx);
-}
-
-void ul__fix_clear(ul_fix *f)
-{
-    ua_free(f->title);
-    ua_free(f->file);
-    ua_free(f->text);
-    ua_free(f->rule_name);
-    ua_free(f->rule_target);
-    f->title = f->file = f->text = f->rule_name = f->rule_target = NULL;
-}
-
-/* Whether a fix of this code is one to apply unattended (ul.h, ul_fix.preferred). UA003's
- * "mark the function async" is not: every caller of that function then has to change. */
-static int preferred_code(const char *code)
-{
-    return strcmp(code, "UA001") == 0 || strcmp(code, "UA002") == 0 || strcmp(code, "UA004") == 0 ||
-           strcmp(code, "UA005") == 0 || strcmp(code, "UA009") == 0 || strcmp(code, "UA010") == 0;
-}
-
-ul_fix *ul__fix_slot(ul_fixes *fx)
-{
-    if (fx->n == fx->cap) {
-        size_t nc = fx->cap ? fx->cap * 2 : 8;
-        ul_fix *v = ua_realloc(fx->v, nc * sizeof *v);
-        if (!v)
-            return NULL;
-        fx->v = v;
-        fx->cap = nc;
-    }
-    memset(&fx->v[fx->n], 0, sizeof *fx->v);
-    return &fx->v[fx->n];
-}
-
-int ul__fix_add(ul_fixes *fx, const char *code, unsigned line, unsigned col, const char *title,
-                const char *file, const char *bytes, size_t len, size_t off, size_t del,
-                const char *text)
-{
-    if (off > len || del > len - off)
-        return UL_EINVAL;
-    ul_fix *f = ul__fix_slot(fx);
-    if (!f)
-        return UL_ENOMEM;
-    snprintf(f->code, sizeof f->code, "%s", code);
-    f->line = line;
-    f->col = col;
-    f->off = off;
-    f->len = del;
-    ua_offset_to_linecol(bytes, len, off, &f->start_line, &f->start_col);
-    ua_offset_to_linecol(bytes, len, off + del, &f->end_line, &f->end_col);
-    f->title = ua_strdup(title);
-    f->file = ua_strdup(file);
-    f->text = ua_strdup(text);
-    f->preferred = preferred_code(code);
-    if (!f->title || !f->file || !f->text) {
-        ul__fix_clear(f);
-        return UL_ENOMEM;
-    }
-    fx->n++;
-    return 0;
-}
-
-int ul_fix_apply(const ul_fix *fx, const char *bytes, size_t len, char **out, size_t *out_len)
-{
-    *out = NULL;
-    *out_len = 0;
-    if (fx->off > len || fx->len > len - fx->off)
-        return UL_EINVAL;
-    size_t tl = strlen(fx->text), n = len - fx->len + tl;
-    char *b = ua_malloc(n + 1);
-    if (!b)
-        return UL_ENOMEM;
-    memcpy(b, bytes, fx->off);
-    memcpy(b + fx->off, fx->text, tl);
-    memcpy(b + fx->off + tl, bytes + fx->off + fx->len, len - fx->off - fx->len);
-    b[n] = '\0';
-    *out = b;
-    *out_len = n;
-    return 0;
-}
-
-void ul_result_free(ul_result *r)
-{
-    if (!r)
-        return;
-    ua_findings_free(&r->findings);
-    ul_fixes_free(&r->fixes);
-    r->limited = 0;
-    r->source_errors = 0;
 }
 
 /* ---- the walk ---- */
@@ -1771,6 +1667,39 @@ int ul_lint_source(ul_ctx *ctx, const ue_project *p, const char *rel, const char
     return rc;
 }
 
+/* Lints an edit that lies inside one function body of a kept unit by reparsing it with every
+ * other body blanked and merging the previous result for the others (ul_inc.c). Returns 0 when
+ * out holds the result, 1 when a full parse is needed instead, or UL_ENOMEM. */
+static int lint_incremental(ul_ctx *ctx, const ue_project *p, const char *abs,
+                            const ul__args *args, const char *rel, const char *bytes, size_t len,
+                            const ue_overlay *ov, ul_result *out)
+{
+    ul__tu *t = ul__tu_find(ctx, p, abs, args);
+    if (!t)
+        return 1;
+    ul__edit e;
+    int rc = ul__inc_reparse(t, p, out->limited, bytes, len, &e);
+    if (rc == 2) { /* the reparse failed: the unit goes, a full parse makes a new one */
+        ul__tu_drop(ctx, t);
+        return 1;
+    }
+    if (rc)
+        return rc;
+    ul_result tmp = {0};
+    ul__marks m;
+    rc = ul__lint_unit(ctx, p, rel, t->tu, t, bytes, len, args->why, args->guessed, ov, &tmp, &m);
+    if (rc) {
+        ua_free(m.body);
+        t->inc_ok = 0; /* the full parse records again */
+    } else {
+        rc = ul__inc_merge(t, p, rel, bytes, len, &e, &tmp, &m, out);
+    }
+    ul_result_free(&tmp);
+    if (!rc)
+        ctx->inc_hits++;
+    return rc;
+}
+
 static int lint_source(ul_ctx *ctx, const ue_project *p, const char *rel, const char *bytes,
                        size_t len, const ue_overlay *ov, ul_result *out)
 {
@@ -1786,7 +1715,7 @@ static int lint_source(ul_ctx *ctx, const ue_project *p, const char *rel, const 
                         args.dropped))
         rc = UL_ENOMEM;
     if (!rc && ctx->opt.keep) {
-        rc = ul__inc_try(ctx, p, abs, &args, rel, bytes ? bytes : "", len, ov, out);
+        rc = lint_incremental(ctx, p, abs, &args, rel, bytes ? bytes : "", len, ov, out);
         if (rc <= 0) {
             ua_free(abs);
             ul__args_free(&args);

@@ -11,16 +11,19 @@
 /* Errors                                                                                     */
 /* ------------------------------------------------------------------------------------------ */
 
-/* The module's one error table: name, value, message. */
+/* The module's one error table: name, value, message. The codes lie below LSP_EBASE, outside
+ * the errno range and apart from every other library's (see transform/ua.h for the ranges) and
+ * from the JSON-RPC codes below (which travel in messages, never as return values). */
+#define LSP_EBASE (-10300)
 #define LSP_ERRNO_MAP(X)                                                                           \
-    X(NOMEM, -1, "out of memory")                                                                  \
-    X(AGAIN, -2, "need more input")                                                                \
-    X(BADHEADER, -3, "malformed message header")                                                   \
-    X(TOOBIG, -4, "message exceeds the maximum size")                                              \
-    X(PARSE, -5, "message body is not valid JSON")                                                 \
-    X(INVALID, -6, "message is not a valid JSON-RPC 2.0 message")                                  \
-    X(PARAMS, -7, "invalid or missing params")                                                     \
-    X(INVAL, -8, "invalid argument")
+    X(NOMEM, LSP_EBASE - 1, "out of memory")                                                       \
+    X(AGAIN, LSP_EBASE - 2, "need more input")                                                     \
+    X(BADHEADER, LSP_EBASE - 3, "malformed message header")                                        \
+    X(TOOBIG, LSP_EBASE - 4, "message exceeds the maximum size")                                   \
+    X(PARSE, LSP_EBASE - 5, "message body is not valid JSON")                                      \
+    X(INVALID, LSP_EBASE - 6, "message is not a valid JSON-RPC 2.0 message")                       \
+    X(PARAMS, LSP_EBASE - 7, "invalid or missing params")                                          \
+    X(INVAL, LSP_EBASE - 8, "invalid argument")
 
 enum {
 #define LSP_ERRNO_ENUM(name, val, msg) LSP_E##name = (val),

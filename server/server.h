@@ -2,18 +2,17 @@
 #ifndef UNASYNC_SERVER_H
 #define UNASYNC_SERVER_H
 
-/* The module's one error table. As in libuv, a system error is -errno, and the server's own
- * codes lie in a range of their own, SRV_ERRNO_BASE - 1 and below: under -4095 (the lowest
- * -errno Linux uses) and above the engine's UE_E* (-100001 and below), so no code can be taken
- * for another. srv_strerror names both. */
-#define SRV_ERRNO_BASE (-30000)
+/* The module's one error table. The project's scheme (transform/ua.h, libuv's): a system error
+ * is -errno, and each library's own codes lie in [base - 99, base - 1] below -4096; the server's
+ * base is SRV_EBASE, apart from every other library's. srv_strerror names both kinds. */
+#define SRV_EBASE (-10400)
 #define SRV_ERRNO_MAP(X)                                                                           \
-    X(NOMEM, SRV_ERRNO_BASE - 1, "out of memory")                                                  \
-    X(IO, SRV_ERRNO_BASE - 2, "input/output error")                                                \
-    X(INVAL, SRV_ERRNO_BASE - 3, "invalid argument")                                               \
-    X(OUTSIDE, SRV_ERRNO_BASE - 4, "path is outside the workspace folders")                        \
-    X(NOTFOUND, SRV_ERRNO_BASE - 5, "no such file, document or project")                           \
-    X(ENGINE, SRV_ERRNO_BASE - 6, "the engine could not process the file")
+    X(NOMEM, SRV_EBASE - 1, "out of memory")                                                  \
+    X(IO, SRV_EBASE - 2, "input/output error")                                                \
+    X(INVAL, SRV_EBASE - 3, "invalid argument")                                               \
+    X(OUTSIDE, SRV_EBASE - 4, "path is outside the workspace folders")                        \
+    X(NOTFOUND, SRV_EBASE - 5, "no such file, document or project")                           \
+    X(ENGINE, SRV_EBASE - 6, "the engine could not process the file")
 
 enum {
 #define SRV_ERRNO_ENUM(name, val, msg) SRV_E##name = (val),

@@ -829,6 +829,18 @@ static int ws__project_by_config(ws_t *ws, const char *config_path, bool reload,
     return rc;
 }
 
+/* ue_rel and ue_source_of for the core: 0 with *out NULL when path is outside the project or no
+ * source has that twin, SRV_ENOMEM when memory ran out. */
+static int ws__rel(const ue_project *p, const char *path, char **out)
+{
+    return ue_rel(p, path, out) == UA_ENOMEM ? SRV_ENOMEM : 0;
+}
+
+static int ws__source_of(const ue_project *p, const char *twin_rel, char **out)
+{
+    return ue_source_of(p, twin_rel, out) == UA_ENOMEM ? SRV_ENOMEM : 0;
+}
+
 /* The project a path belongs to, if its unasync.json lies inside a workspace folder (or there
  * are no folders at all and the file is open: single-file mode). */
 static int ws__project_for(ws_t *ws, const char *path, ue_project **out)
@@ -852,11 +864,15 @@ static int ws__source_for(ws_t *ws, const char *path, ue_project **p, char **src
     int rc = ws__project_for(ws, path, p);
     if (rc != 0 || *p == NULL)
         return rc;
-    char *rel = ue_rel(*p, path);
-    if (rel != NULL)
-        *src = ue_is_source(*p, rel, NULL) ? ua_strdup(rel) : ue_source_of(*p, rel);
+    char *rel = NULL;
+    if ((rc = ws__rel(*p, path, &rel)) == 0 && rel != NULL) {
+        if (!ue_is_source(*p, rel, NULL))
+            rc = ws__source_of(*p, rel, src);
+        else if ((*src = ua_strdup(rel)) == NULL)
+            rc = SRV_ENOMEM;
+    }
     ua_free(rel);
-    return 0;
+    return rc;
 }
 
 /* Finds the projects of every workspace folder: the folder's own unasync.json (or the nearest
@@ -1028,7 +1044,7 @@ static int ws__drift_diags(const ws_t *ws, const ue_project *p, const ue_twin *t
                            const char *src_abs, bool typed, ws_sets *n)
 {
     ua_findings all = {0};
-    if (ue_twin_findings(p, t, &all) != 0)
+    if (ue_twin_findings(t, &all) != 0)
         return SRV_ENOMEM;
     int rc = 0;
     /* the transformer's findings come first (ws__transform_diags has them): then the drift */
@@ -1197,7 +1213,7 @@ static void ws__on_idle(ws_t *ws)
     if (path == NULL || ws->stopped)
         goto done;
     if ((rc = ws__project_for(ws, path, &p)) != 0 || p == NULL ||
-        (rel = ue_rel(p, path)) == NULL || !ue_is_source(p, rel, NULL))
+        (rc = ws__rel(p, path, &rel)) != 0 || rel == NULL || !ue_is_source(p, rel, NULL))
         goto done;
     if (ws__result(ws, p, rel) == NULL) {
         rc = SRV_ENOMEM;
@@ -1246,7 +1262,8 @@ static void ws__on_lint_later(ws_t *ws)
         ue_project *p = NULL;
         memmove(ws->lint_paths, ws->lint_paths + 1, --ws->n_lint_paths * sizeof *ws->lint_paths);
         int rc = ws__project_for(ws, path, &p);
-        if (rc == 0 && p != NULL && (rel = ue_rel(p, path)) != NULL && ue_is_source(p, rel, NULL)) {
+        if (rc == 0 && p != NULL && (rc = ws__rel(p, path, &rel)) == 0 && rel != NULL &&
+            ue_is_source(p, rel, NULL)) {
             ws_file *f = ws__file(ws, path, true);
             if (f == NULL)
                 rc = SRV_ENOMEM;
@@ -1350,8 +1367,10 @@ static int ws__check_project(ws_t *ws, ue_project *p, size_t *done, size_t total
         }
     }
     for (size_t i = 0; i < p->ncandidates && !ws->stopped; i++) {
-        char *src = ue_source_of(p, p->candidates[i]);
-        if (src == NULL && (r = ws__orphan(ws, p, p->candidates[i])) != 0 && rc == 0)
+        char *src = NULL;
+        if ((r = ws__source_of(p, p->candidates[i], &src)) == 0 && src == NULL)
+            r = ws__orphan(ws, p, p->candidates[i]);
+        if (r != 0 && rc == 0)
             rc = r;
         ua_free(src);
     }
@@ -1415,18 +1434,22 @@ int ws_check_path(ws_t *ws, const char *path_in, ws_event ev)
         rc = ws__config_changed(ws, path);
         goto done;
     }
-    if ((rc = ws__project_for(ws, path, &p)) != 0 || p == NULL || (rel = ue_rel(p, path)) == NULL)
+    if ((rc = ws__project_for(ws, path, &p)) != 0 || p == NULL ||
+        (rc = ws__rel(p, path, &rel)) != 0 || rel == NULL)
         goto done;
     if (!ue_is_source(p, rel, NULL)) {
-        src = ue_source_of(p, rel);
+        if ((rc = ws__source_of(p, rel, &src)) != 0)
+            goto done;
         if (src == NULL && ev == WS_EV_DISK) { /* maybe a new source: list them again */
             ua_findings f = {0};
             ws__cache_clear(ws); /* the source list decides #include redirections */
             if (ue_project_rescan(p, &f) == UA_ENOMEM)
                 rc = SRV_ENOMEM;
             ua_findings_free(&f);
-            if (!ue_is_source(p, rel, NULL))
-                src = ue_source_of(p, rel);
+            if (rc == 0 && !ue_is_source(p, rel, NULL))
+                rc = ws__source_of(p, rel, &src);
+            if (rc != 0)
+                goto done;
         }
         if (src == NULL && !ue_is_source(p, rel, NULL)) {
             rc = ws__orphan(ws, p, rel); /* a twin whose source is gone? */
@@ -1834,11 +1857,11 @@ done:
 
 /* The message of the engine's drift finding for t (a copy in *msg), NULL when there is none.
  * Returns 0 or SRV_ENOMEM. */
-static int ws__drift_message(const ue_project *p, const ue_twin *t, char **msg)
+static int ws__drift_message(const ue_twin *t, char **msg)
 {
     ua_findings all = {0};
     *msg = NULL;
-    if (ue_twin_findings(p, t, &all) != 0)
+    if (ue_twin_findings(t, &all) != 0)
         return SRV_ENOMEM;
     int rc = 0;
     if (all.n > t->out.findings.n && (*msg = srv_strdup(all.v[all.n - 1].message)) == NULL)
@@ -1855,9 +1878,12 @@ int ws_twin_origin(ws_t *ws, const char *path, ws_pos pos, ws_origin *o)
     int rc = c ? ws__project_for(ws, c, &p) : SRV_ENOMEM;
     if (rc != 0)
         goto done;
-    rc = 1;
-    if (p == NULL || (rel = ue_rel(p, c)) == NULL || (src = ue_source_of(p, rel)) == NULL)
+    if (p == NULL || (rc = ws__rel(p, c, &rel)) != 0 || rel == NULL ||
+        (rc = ws__source_of(p, rel, &src)) != 0 || src == NULL) {
+        rc = rc ? rc : 1;
         goto done;
+    }
+    rc = 1;
     const ue_twin *t = ws__result(ws, p, src);
     if (t == NULL) {
         rc = SRV_ENOMEM;
@@ -1886,7 +1912,7 @@ int ws_twin_origin(ws_t *ws, const char *path, ws_pos pos, ws_origin *o)
     o->line = line;
     o->pos = sd ? srv_text_position(sd->text, sd->len, src_off, ws->set.utf8)
                 : srv_text_position(t->src_bytes, t->src_len, src_off, ws->set.utf8);
-    rc = ws__drift_message(p, t, &o->drift);
+    rc = ws__drift_message(t, &o->drift);
     if (rc != 0) {
         srv_free(o->source);
         o->source = NULL;

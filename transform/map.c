@@ -1,4 +1,5 @@
-/* map.c - puts rule maps in force in a configuration: conflicts between maps, header lookups. */
+/* map.c - puts rule maps in force in a configuration: conflicts between maps, header lookups,
+ * and a map's release. */
 #include "ua_int.h"
 
 #include <stdio.h>
@@ -122,4 +123,19 @@ const char *ua_map_header(const ua_config *cfg, const char *name, size_t len)
                 return h->to;
         }
     return NULL;
+}
+
+void ua_map_free(ua_map *map)
+{
+    if (!map)
+        return;
+    ua_free(map->name);
+    ua_free(map->path);
+    ua__rules_free(map->rules, map->nrules);
+    for (size_t i = 0; i < map->nheaders; i++) {
+        ua_free(map->headers[i].from);
+        ua_free(map->headers[i].to);
+    }
+    ua_free(map->headers);
+    ua_free(map);
 }

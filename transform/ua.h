@@ -24,13 +24,18 @@ extern "C" {
 
 /* ---- Errors ------------------------------------------------------------------------------- */
 
+/* libuv's scheme across the project: a system error is -errno, and each library's own codes lie
+ * in a range of their own below -4096, so that no value means two things: transform UA_EBASE
+ * (-10000), engine UE_EBASE (-10100), lint UL_EBASE (-10200), protocol LSP_EBASE (-10300), the
+ * runtime UNASYNC_EBASE (-20000), the limiter RL_EBASE (-30000). tests/unit/test_errors.c checks
+ * that the ranges stay apart and that every code has its own text. */
+#define UA_EBASE (-10000)
 #define UA_ERRNO_MAP(X)                                                                            \
-    X(NOMEM, -1, "out of memory")                                                                  \
-    X(INVAL, -2, "invalid argument")                                                               \
-    X(CONFIG, -3, "invalid configuration")                                                         \
-    X(SOURCE, -4, "the source has errors; no twin was produced")                                   \
-    X(CLANG, -5, "libclang could not tokenize the source (no longer returned)")                                         \
-    X(HEADER, -6, "not a generated file (no unasync header)")
+    X(NOMEM, UA_EBASE - 1, "out of memory")                                                        \
+    X(INVAL, UA_EBASE - 2, "invalid argument")                                                     \
+    X(CONFIG, UA_EBASE - 3, "invalid configuration")                                               \
+    X(SOURCE, UA_EBASE - 4, "the source has errors; no twin was produced")                         \
+    X(HEADER, UA_EBASE - 6, "not a generated file (no unasync header)")
 
 enum {
 #define UA_ERR_ENUM(name, value, text) UA_E##name = value,
@@ -38,7 +43,8 @@ enum {
 #undef UA_ERR_ENUM
 };
 
-/* A static description of an error code returned by a ua_* function. Never NULL. */
+/* A static description of an error code returned by a ua_* function (the transformer returns
+ * nothing else), "unknown error" for any other value. Never NULL. */
 const char *ua_strerror(int err);
 
 /* ---- Allocation ----------------------------------------------------------------------------- */

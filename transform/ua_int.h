@@ -37,6 +37,12 @@ size_t ua_utf8_len(const unsigned char *s, size_t n);
 int ua_is_ident(const char *s, size_t n);
 
 
+/* The longest "twin" pattern: config.c refuses longer ones, names.c matches within it. */
+#define TWIN_PATTERN_MAX 128
+
+/* Releases n rules (their strings and the array). */
+void ua__rules_free(ua_rule *rules, size_t n);
+
 /* Applies one rename rule to `name`: the new length (written to `out`, NUL-terminated), 0 when
  * the rule does not match, -1 when the result would not fit in `cap`. */
 int ua__rule_apply(const ua_rule *r, const char *name, size_t len, char *out, size_t cap);

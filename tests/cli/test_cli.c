@@ -675,6 +675,41 @@ static void fix_diff_prints_the_fixes_and_writes_nothing(void **state)
     assert_string_equal(p->out, "");
 }
 
+/* --fix --diff shows what --fix does, twins included: a hand-edited twin that --fix regenerates,
+ * and the twin of a source the fixes change, each as a diff; exit 1 while anything would change,
+ * and nothing on disk moves. */
+static void fix_diff_shows_the_twins_fix_would_regenerate(void **state)
+{
+    proj *p = *state;
+    lintable(p, "", PRELUDE "static async int go(void)\n{\n    return await fetch(1);\n}\n" KEEP);
+    assert_int_equal(run(p, "--write -q"), 0);
+    char twin[8192];
+    snprintf(twin, sizeof twin, "%s", get(p, "src/sync_a.c"));
+    char *edited = strdup(twin);
+    assert_non_null(edited);
+    char *at = strstr(edited, "return fetch(1);");
+    assert_non_null(at);
+    at[strlen("return fetch(")] = '7'; /* a hand edit: fetch(7) */
+    put(p, "src/sync_a.c", edited);
+    free(edited);
+    assert_int_equal(run(p, "--fix --diff"), 1);
+    assert_non_null(strstr(p->out, "--- a/src/sync_a.c\n+++ b/src/sync_a.c\n"));
+    assert_non_null(strstr(p->out, "-    return fetch(7);\n+    return fetch(1);\n"));
+    assert_non_null(strstr(p->err, "would fix 0 findings in 0 files; would regenerate 1 twin"));
+    assert_non_null(strstr(get(p, "src/sync_a.c"), "return fetch(7);"));
+    /* --fix does what the diff said */
+    assert_int_equal(run(p, "--fix"), 0);
+    assert_string_equal(get(p, "src/sync_a.c"), twin);
+    assert_int_equal(run(p, "--fix --diff"), 0);
+    assert_string_equal(p->out, "");
+    /* a fix that changes the twin: the source's diff and the twin's, as --fix leaves them */
+    lintable(p, "", PRELUDE "static async int go(void)\n{\n    return fetch(2);\n}\n" KEEP);
+    assert_int_equal(run(p, "--write -q"), 0); /* --write does not lint */
+    assert_int_equal(run(p, "--fix --diff"), 1);
+    assert_non_null(strstr(p->out, "+++ b/src/a.c\n"));
+    assert_non_null(strstr(p->err, "would fix 1 finding in 1 file"));
+}
+
 static void fix_refuses_a_file_changed_since_the_lint(void **state)
 {
     proj *p = *state;
@@ -1131,6 +1166,7 @@ int main(int argc, char **argv)
         T(fix_merges_rename_rules_into_an_existing_rename_object),
         T(fix_adds_a_rename_object_when_there_is_none),
         T(fix_diff_prints_the_fixes_and_writes_nothing),
+        T(fix_diff_shows_the_twins_fix_would_regenerate),
         T(fix_refuses_a_file_changed_since_the_lint),
         T(fix_leaves_malformed_sources_untouched),
         T(fix_twice_changes_nothing_the_second_time),

@@ -339,6 +339,33 @@ deep-expression)
     run 120 -- env UNASYNC_GUARD_STACK_KB=1024 "$unasync" --check --no-lint
     want_rc 0 "--check --no-lint on a tiny stack: nothing recurses on the input"
     ;;
+prune-link)
+    # --write --prune deletes only through the engine's path checks: an orphan that is a
+    # symbolic link (to a generated file inside or outside), or that lies in a folder leading
+    # outside, is never deleted, neither the link nor what it points at; a plain orphan is
+    make_project "$work/p"
+    mkdir -p "$work/p/gen" "$work/outside"
+    cd "$work/p"
+    for n in z w y q; do printf 'static int %s(void) { return 0; }\n' "$n" >"src/$n.c"; done
+    "$unasync" --write -q 2>/dev/null
+    mv src/sync_z.c gen/sync_z.c && ln -s ../gen/sync_z.c src/sync_z.c
+    mv src/sync_w.c "$work/outside/sync_w.c" && ln -s "$work/outside/sync_w.c" src/sync_w.c
+    mkdir -p "$work/outside/dir" && mv src/sync_y.c "$work/outside/dir/sync_y.c"
+    ln -s "$work/outside/dir" src/out
+    rm src/z.c src/w.c src/y.c src/q.c
+    run 60 -- "$unasync" --check --no-lint
+    contains "$work/all" "src/sync_z.c:1:1: error: sync_z.c is orphaned" "a linked orphan is an orphan"
+    contains "$work/all" "src/sync_q.c:1:1: error: sync_q.c is orphaned" "a plain orphan is an orphan"
+    run 60 -- "$unasync" --write --prune
+    want_rc 1 "--write --prune with a linked orphan"
+    contains "$work/all" "src/sync_z.c:1:1: error: refusing to delete: the path leaves the project or is a symbolic link; not deleted [UA400]" "the linked orphan is refused"
+    contains "$work/all" "deleted orphan src/sync_q.c" "the plain orphan is deleted"
+    [ ! -e src/sync_q.c ] || fail "the plain orphan is still there"
+    [ -L src/sync_z.c ] || fail "the link to an orphan was deleted"
+    [ -f gen/sync_z.c ] || fail "a file was deleted through a link"
+    [ -L src/sync_w.c ] && [ -f "$work/outside/sync_w.c" ] || fail "a link out, or its target, was deleted"
+    [ -f "$work/outside/dir/sync_y.c" ] || fail "a file was deleted through a folder leading outside"
+    ;;
 *)
     echo "unknown case $case_name"
     exit 1

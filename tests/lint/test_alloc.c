@@ -239,6 +239,7 @@ static int run_all(testrec *r)
     ue_report rep;
     ul_ctx *ctx = NULL;
     ul_result lr = {0}, lr2 = {0};
+    ul_plan plan = {0};
     char *fixed = NULL, *fixed2 = NULL, *fixed3 = NULL;
     size_t fixed_len = 0, fixed2_len = 0, fixed3_len = 0;
     int hit = 0, before, rc;
@@ -300,7 +301,7 @@ static int run_all(testrec *r)
 
     size_t n0 = rep.findings.n;
     before = testalloc_hook.failed;
-    rc = ul_check_report(p, NULL, 0, 1, 1, &rep);
+    rc = ul_check_report(p, 1, 1, &rep);
     if ((hit = FAILED_IN_CALL(before, rc, UL_ENOMEM))) {
         assert_true(rep.findings.n <= n0); /* no lint finding (ignore comments may drop some) */
         goto done;
@@ -396,6 +397,24 @@ static int run_all(testrec *r)
     assert_non_null(strstr(fixed3, "\"rename\": {\"helper_c\": \"sync_helper_c\",\"counter_c2\": "
                                    "\"sync_counter_c2\",\"app_async_*\": \"app_sync_*\"}"));
 
+    /* unasync --fix's plan over the whole report: what the CLI writes and the editor applies */
+    before = testalloc_hook.failed;
+    rc = ul_plan_fixes(ctx, p, &rep, NULL, &plan);
+    if ((hit = FAILED_IN_CALL(before, rc, UL_ENOMEM))) {
+        assert_int_equal(plan.nfiles, 0);
+        assert_int_equal(plan.nskips, 0);
+        assert_int_equal(plan.nleft, 0);
+        goto done;
+    }
+    assert_int_equal(rc, 0);
+    assert_true(plan.nfiles >= 1);
+    for (size_t i = 0; i < plan.nfiles; i++)
+        testrec_addf(r, "plan %s: %zu fixes\n%s", plan.files[i].rel, plan.files[i].nfixes,
+                     plan.files[i].after);
+    for (size_t i = 0; i < plan.nskips; i++)
+        testrec_addf(r, "plan skips %s at %u:%u for %s\n", plan.skips[i].fix.code,
+                     plan.skips[i].fix.line, plan.skips[i].fix.col, plan.skips[i].by.code);
+
     for (size_t i = 0; i < rep.n; i++) {
         const ue_twin *t = &rep.twins[i];
         if (t->state != UE_MISSING && t->state != UE_STALE && t->state != UE_EDITED)
@@ -416,6 +435,7 @@ static int run_all(testrec *r)
     assert_int_equal(left.n, 0);
 
 done:
+    ul_plan_free(&plan);
     ua_free(fixed);
     ua_free(fixed2);
     ua_free(fixed3);

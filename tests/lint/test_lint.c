@@ -139,7 +139,7 @@ static char *run_case(const char *dir)
     }
     ue_report_free(&r);
     assert_int_equal(ue_check(p, NULL, 0, NULL, 1, &r), 0);
-    assert_int_equal(ul_check_report(p, NULL, 0, 1, 2, &r), 0);
+    assert_int_equal(ul_check_report(p, 1, 2, &r), 0);
     for (size_t i = 0; i < r.findings.n; i++) {
         const ua_finding *x = &r.findings.v[i];
         sb_printf(&o, "%s:%u:%u: %s: %s [%s]\n", x->file, x->line, x->col, sev(x->severity),
@@ -255,7 +255,7 @@ static void repository_sources_have_no_lint_findings(void **state)
     ue_project *p = open_repo();
     ue_report r;
     assert_int_equal(ue_check(p, NULL, 0, NULL, 0, &r), 0);
-    assert_int_equal(ul_check_report(p, NULL, 0, 1, 0, &r), 0);
+    assert_int_equal(ul_check_report(p, 1, 0, &r), 0);
     /* drift (UA2xx) belongs to the CLI's self-check; this test is about the lint's codes */
     size_t lint_findings = 0;
     for (size_t i = 0; i < r.findings.n; i++)
@@ -768,7 +768,7 @@ static const char *lint_doc_block(const doc_block *b)
     } else {
         ue_report r;
         assert_int_equal(ue_check(p, NULL, 0, NULL, 1, &r), 0);
-        assert_int_equal(ul_check_report(p, NULL, 0, 1, 1, &r), 0);
+        assert_int_equal(ul_check_report(p, 1, 1, &r), 0);
         ul_ctx *ctx = ul_ctx_new(NULL);
         ul_result res = {0};
         assert_int_equal(ul_lint_source(ctx, p, name, b->text, strlen(b->text), NULL, &res), 0);
