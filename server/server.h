@@ -7,11 +7,11 @@
  * base is SRV_EBASE, apart from every other library's. srv_strerror names both kinds. */
 #define SRV_EBASE (-10400)
 #define SRV_ERRNO_MAP(X)                                                                           \
-    X(NOMEM, SRV_EBASE - 1, "out of memory")                                                  \
-    X(IO, SRV_EBASE - 2, "input/output error")                                                \
-    X(INVAL, SRV_EBASE - 3, "invalid argument")                                               \
-    X(OUTSIDE, SRV_EBASE - 4, "path is outside the workspace folders")                        \
-    X(NOTFOUND, SRV_EBASE - 5, "no such file, document or project")                           \
+    X(NOMEM, SRV_EBASE - 1, "out of memory")                                                       \
+    X(IO, SRV_EBASE - 2, "input/output error")                                                     \
+    X(INVAL, SRV_EBASE - 3, "invalid argument")                                                    \
+    X(OUTSIDE, SRV_EBASE - 4, "path is outside the workspace folders")                             \
+    X(NOTFOUND, SRV_EBASE - 5, "no such file, document or project")                                \
     X(ENGINE, SRV_EBASE - 6, "the engine could not process the file")
 
 enum {

@@ -251,11 +251,11 @@ static int srv__on_apply_edit(void *ud, const ws_doc *doc, const char *label, co
     }
     int64_t id = s->next_id++;
     lsp_out_t out;
-    int rc = lsp_encode_apply_edit(id, label, doc->uri,
-                                   s->caps.document_changes ? doc->version : -1, edits, n,
-                                   &out) == 0
-                 ? srv_request(s, SRV_PENDING_APPLY_EDIT, &out, id)
-                 : SRV_ENOMEM;
+    int rc =
+        lsp_encode_apply_edit(id, label, doc->uri, s->caps.document_changes ? doc->version : -1,
+                              edits, n, &out) == 0
+            ? srv_request(s, SRV_PENDING_APPLY_EDIT, &out, id)
+            : SRV_ENOMEM;
     srv_free(edits);
     return rc;
 }
@@ -412,8 +412,8 @@ int srv_hover(srv_t *s, const lsp_msg_t *m, lsp_out_t *out)
     char *uri = srv__uri_for(s, o.source), md[1024];
     rc = SRV_ENOMEM;
     if (uri != NULL) {
-        snprintf(md, sizeof md, "generated from [%s:%u](%s#L%u)%s%s", srv__base(o.source),
-                 o.line, uri, o.line, o.drift ? "\n\n" : "", o.drift ? o.drift : "");
+        snprintf(md, sizeof md, "generated from [%s:%u](%s#L%u)%s%s", srv__base(o.source), o.line,
+                 uri, o.line, o.drift ? "\n\n" : "", o.drift ? o.drift : "");
         rc = lsp_encode_hover(&m->id, md, NULL, out) == 0 ? 0 : SRV_ENOMEM;
     }
     srv_free(uri);

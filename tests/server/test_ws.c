@@ -118,8 +118,7 @@ static int on_timer(void *ud, ws_timer which, int64_t ms)
     return 0;
 }
 
-static int on_apply_edit(void *ud, const ws_doc *doc, const char *label, const ws_edit *e,
-                         size_t n)
+static int on_apply_edit(void *ud, const ws_doc *doc, const char *label, const ws_edit *e, size_t n)
 {
     (void)ud, (void)label;
     for (size_t i = 0; i < n; i++)
@@ -384,11 +383,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(server_errors_lie_outside_the_errno_range),
-        cmocka_unit_test_setup_teardown(core_reports_a_missing_twin_on_its_source, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(core_reports_a_missing_twin_on_its_source, setup, teardown),
         cmocka_unit_test_setup_teardown(core_reports_a_stale_twin_on_both_files, setup, teardown),
-        cmocka_unit_test_setup_teardown(core_regenerates_an_unopened_twin_on_disk, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(core_regenerates_an_unopened_twin_on_disk, setup, teardown),
         cmocka_unit_test_setup_teardown(core_offers_a_source_action_anywhere_in_a_drifted_pair,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(core_sends_an_open_twin_minimal_edits, setup, teardown),
