@@ -686,6 +686,17 @@ int ws__project_for(ws_t *ws, const char *path, ue_project **out)
     char *cfg = NULL;
     *out = NULL;
     int rc = ue_find_config(path, &cfg);
+    if (rc == -ENOENT && access(path, F_OK) != 0) {
+        /* a file just deleted (a twin, an orphan): its folder still tells the project */
+        char *dir = srv_strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
+        if (dir == NULL)
+            return SRV_ENOMEM;
+        if (slash != NULL && slash != dir) {
+            *slash = '\0';
+            rc = ue_find_config(dir, &cfg);
+        }
+        srv_free(dir);
+    }
     if (rc != 0)
         return rc == UA_ENOMEM ? SRV_ENOMEM : 0;
     if (ws->n_folders == 0 || ws__in_folders(ws, cfg) || ws__in_folders(ws, path))

@@ -322,14 +322,24 @@ done:
  * no orphan (any longer) has its set cleared. Returns 0, SRV_ENOMEM or a hook's error. */
 static int ws__orphan(ws_t *ws, ue_project *p, const char *rel)
 {
+    char *abs = ue_abs(p, rel);
+    if (abs == NULL)
+        return SRV_ENOMEM;
+    /* only a file named like a twin can be one, or one that was an orphan before */
+    bool candidate = false;
+    for (size_t i = 0; i < p->ncandidates && !candidate; i++)
+        candidate = strcmp(p->candidates[i], rel) == 0;
+    if (!candidate && ws__file(ws, abs, false) == NULL) {
+        ua_free(abs);
+        return 0;
+    }
     const char *filter[1] = {rel};
     ue_report r;
-    char *abs = ue_abs(p, rel);
-    int rc = abs == NULL || ue_check(p, filter, 1, NULL, 1, &r) != 0 ? SRV_ENOMEM : 0;
-    if (rc != 0) {
+    if (ue_check(p, filter, 1, NULL, 1, &r) != 0) {
         ua_free(abs);
-        return rc;
+        return SRV_ENOMEM;
     }
+    int rc = 0;
     ws_file nf = {0};
     const ue_twin *orphan = NULL;
     for (size_t i = 0; i < r.n; i++)

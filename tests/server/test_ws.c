@@ -318,6 +318,39 @@ static void core_sends_an_open_twin_minimal_edits(void **state)
     free(old);
 }
 
+static void core_reports_a_twin_deleted_on_disk_as_missing(void **state)
+{
+    fixture *fx = *state;
+    regenerate(fx);
+    assert_int_equal(ws_check_path(fx->ws, fx->src, WS_EV_DISK), 0);
+    assert_int_equal(seen.drifted, 0);
+    unlink(fx->twin);
+    assert_int_equal(ws_check_path(fx->ws, fx->twin, WS_EV_DISK), 0);
+    assert_true(has_code(seen_for(fx->src), "UA201"));
+    assert_int_equal(seen.drifted, 1);
+}
+
+static void core_reports_an_orphan_and_clears_it_once_deleted(void **state)
+{
+    fixture *fx = *state;
+    regenerate(fx);
+    unlink(fx->src); /* the source is gone: its twin is an orphan, for a server that starts now */
+    ws_free(fx->ws);
+    memset(&seen, 0, sizeof seen);
+    assert_int_equal(ws_new(&hooks, &fx->ws), 0);
+    ws_settings_of(fx->ws)->lint = false;
+    assert_int_equal(ws_folder_add(fx->ws, "file:///ignored", fx->dir), 0);
+    assert_int_equal(ws_check_all(fx->ws, false), 0);
+    const seen_file *t = seen_for(fx->twin);
+    assert_non_null(t);
+    assert_true(has_code(t, "UA205"));
+    assert_int_equal(seen.drifted, 1);
+    unlink(fx->twin);
+    assert_int_equal(ws_check_path(fx->ws, fx->twin, WS_EV_DISK), 0);
+    assert_int_equal(seen_for(fx->twin)->n, 0);
+    assert_int_equal(seen.drifted, 0);
+}
+
 static void core_maps_a_twin_position_to_its_source(void **state)
 {
     fixture *fx = *state;
@@ -389,6 +422,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(core_offers_a_source_action_anywhere_in_a_drifted_pair,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(core_sends_an_open_twin_minimal_edits, setup, teardown),
+        cmocka_unit_test_setup_teardown(core_reports_a_twin_deleted_on_disk_as_missing, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(core_reports_an_orphan_and_clears_it_once_deleted, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(core_maps_a_twin_position_to_its_source, setup, teardown),
         cmocka_unit_test_setup_teardown(core_waits_for_a_pause_before_checking_typed_text, setup,
                                         teardown),

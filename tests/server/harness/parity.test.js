@@ -76,5 +76,10 @@ test('every --check drift finding is published with the same line, code and mess
   }
   const edited = s.diags.get(uri(ws.file('g.h'))) || [];
   assert.ok(edited.length > 0 && edited.every((x) => !/out of date/.test(x.message)), JSON.stringify(edited));
+  // the orphan deleted (as --write --prune would): its diagnostic goes, as --check's does
+  fs.unlinkSync(ws.file('sync_gone.c'));
+  await s.conn.sendNotification('workspace/didChangeWatchedFiles', { changes: [{ uri: uri(ws.file('sync_gone.c')), type: 3 }] });
+  await s.diagsOf(uri(ws.file('sync_gone.c')), (d) => d.length === 0);
+  assert.ok(!checkFindings(ws.dir).some((r) => r[2] === 'UA205'));
   assert.strictEqual(await shutdownExit(s), 0);
 });
