@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ws_int.h"
 
@@ -601,6 +602,35 @@ static int ws__config_changed(ws_t *ws, const char *path)
     return rc;
 }
 
+/* Source rel of p (at path) was deleted: the project lists its sources again; if rel is no
+ * longer one, its diagnostics are cleared, its pair forgotten, and its twin checked as the
+ * orphan it may now be. Returns 0, SRV_ENOMEM or a hook's error. */
+static int ws__source_gone(ws_t *ws, ue_project *p, const char *rel, const char *path)
+{
+    char *twin = ue_twin_of(p, rel);
+    if (twin == NULL)
+        return SRV_ENOMEM;
+    ua_findings f = {0};
+    ws__cache_clear(ws); /* the source list decides #include redirections */
+    int rc = ue_project_rescan(p, &f) == UA_ENOMEM ? SRV_ENOMEM : 0;
+    ua_findings_free(&f);
+    if (rc == 0 && !ue_is_source(p, rel, NULL)) {
+        ws__drop_pair(ws, path);
+        ws_file *sf = ws__file(ws, path, false);
+        if (sf != NULL) {
+            ws__diags_clear(sf->d, sf->n);
+            sf->d = NULL;
+            sf->n = 0;
+            rc = ws__report(ws, sf);
+        }
+        int r = ws__orphan(ws, p, twin);
+        if (r != 0 && rc == 0)
+            rc = r;
+    }
+    ua_free(twin);
+    return rc;
+}
+
 int ws_check_path(ws_t *ws, const char *path_in, ws_event ev)
 {
     if (ws->stopped)
@@ -617,6 +647,13 @@ int ws_check_path(ws_t *ws, const char *path_in, ws_event ev)
     if ((rc = ws__project_for(ws, path, &p)) != 0 || p == NULL ||
         (rc = ws__rel(p, path, &rel)) != 0 || rel == NULL)
         goto done;
+    if (ev == WS_EV_DISK && ue_is_source(p, rel, NULL) && access(path, F_OK) != 0 &&
+        ws_doc_find_path(ws, path) == NULL) {
+        rc = ws__source_gone(ws, p, rel, path);
+        if ((r = ws__update_status(ws)) != 0 && rc == 0)
+            rc = r;
+        goto done;
+    }
     if (!ue_is_source(p, rel, NULL)) {
         if ((rc = ws__source_of(p, rel, &src)) != 0)
             goto done;

@@ -351,6 +351,24 @@ static void core_reports_an_orphan_and_clears_it_once_deleted(void **state)
     assert_int_equal(seen.drifted, 0);
 }
 
+static void core_turns_the_twin_of_a_deleted_source_into_an_orphan(void **state)
+{
+    fixture *fx = *state;
+    regenerate(fx);
+    testfs_spit(fx->src, changed_c, strlen(changed_c));
+    assert_int_equal(ws_check_path(fx->ws, fx->src, WS_EV_DISK), 0);
+    assert_true(has_code(seen_for(fx->src), "UA202"));
+    unlink(fx->src);
+    assert_int_equal(ws_check_path(fx->ws, fx->src, WS_EV_DISK), 0);
+    assert_int_equal(seen_for(fx->src)->n, 0); /* no source, nothing on it */
+    const seen_file *t = seen_for(fx->twin);
+    assert_int_equal(t->n, 1);
+    assert_string_equal(t->d[0].code, "UA205");
+    assert_false(t->d[0].drift); /* nothing to regenerate from */
+    assert_int_equal(seen.twins, 1);
+    assert_int_equal(seen.drifted, 1);
+}
+
 static void core_maps_a_twin_position_to_its_source(void **state)
 {
     fixture *fx = *state;
@@ -426,6 +444,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(core_reports_an_orphan_and_clears_it_once_deleted, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(core_turns_the_twin_of_a_deleted_source_into_an_orphan,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(core_maps_a_twin_position_to_its_source, setup, teardown),
         cmocka_unit_test_setup_teardown(core_waits_for_a_pause_before_checking_typed_text, setup,
                                         teardown),
