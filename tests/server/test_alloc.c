@@ -192,7 +192,8 @@ static void add_regenerate_shutdown_exit(script *sc, const project *p, int id)
 }
 
 /* A client that pushes: initialize, initialized, didOpen, didChange, (a turn of the loop),
- * didSave, codeAction on the stale twin, hover in it, executeCommand regenerate, shutdown,
+ * didSave, codeAction on the stale twin, hover in it, the source action on the source's line 1,
+ * executeCommand regenerate, shutdown,
  * exit. It cannot watch files: the server watches with libuv. */
 static void push_script(script *sc, const project *p)
 {
@@ -211,7 +212,14 @@ static void push_script(script *sc, const project *p)
         "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"textDocument/hover\",\"params\":"
         "{\"textDocument\":{\"uri\":\"%s\"},\"position\":{\"line\":4,\"character\":5}}}",
         p->twin_uri);
-    add_regenerate_shutdown_exit(sc, p, 4);
+    /* the source action, on a line with no diagnostic */
+    add(sc, 4,
+        "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"textDocument/codeAction\",\"params\":"
+        "{\"textDocument\":{\"uri\":\"%s\"},\"range\":{\"start\":{\"line\":0,\"character\":0},"
+        "\"end\":{\"line\":0,\"character\":0}},\"context\":{\"diagnostics\":[],"
+        "\"only\":[\"source\"]}}}",
+        p->src_uri);
+    add_regenerate_shutdown_exit(sc, p, 5);
 }
 
 /* A client that pulls diagnostics and does the rest too: utf-8 positions, settings asked with
