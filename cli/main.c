@@ -91,7 +91,7 @@ static char *display_path(const ue_project *p, const char *rel)
         snprintf(abs, sizeof abs, "%s/%s", strcmp(p->root, "/") ? p->root : "", rel);
     size_t cl = strlen(cwd);
     if (strncmp(abs, cwd, cl) == 0 && abs[cl] == '/')
-        return strdup(abs + cl + 1);
+        return ua_strdup(abs + cl + 1);
     /* walk up from cwd until it is a prefix */
     char up[PATH_MAX * 2] = "";
     char base[PATH_MAX];
@@ -104,7 +104,7 @@ static char *display_path(const ue_project *p, const char *rel)
         strncat(up, "../", sizeof up - strlen(up) - 1);
         size_t bl = strlen(base);
         if (strncmp(abs, base, bl) == 0 && abs[bl] == '/') {
-            char *out = malloc(strlen(up) + strlen(abs + bl + 1) + 1);
+            char *out = ua_malloc(strlen(up) + strlen(abs + bl + 1) + 1);
             if (out) {
                 strcpy(out, up);
                 strcat(out, abs + bl + 1);
@@ -112,7 +112,7 @@ static char *display_path(const ue_project *p, const char *rel)
             return out;
         }
     }
-    return strdup(abs);
+    return ua_strdup(abs);
 }
 
 static const char *sev_name(ua_severity s)
@@ -169,16 +169,28 @@ static void gh_escape(FILE *o, const char *s, int property)
 typedef struct outcome {
     size_t errors, warnings, infos;
     int fatal;
+    int oom_told;
     size_t json_items;
 } outcome;
+
+/* Memory ran out in the CLI itself: said once on stderr, and the exit status is 2. */
+static void out_of_memory(outcome *oc)
+{
+    if (!oc->oom_told)
+        fprintf(stderr, "unasync: out of memory\n");
+    oc->oom_told = 1;
+    oc->fatal = 1;
+}
 
 static void print_finding(const opts *o, const ue_project *p, const ua_finding *f, outcome *oc)
 {
     char *path = p && strcmp(f->file, UE_CONFIG_NAME) != 0 ? display_path(p, f->file)
                  : p ? display_path(p, UE_CONFIG_NAME)
-                     : strdup(f->file);
-    if (!path)
-        return;
+                     : ua_strdup(f->file);
+    if (!path) { /* the finding is still told, by its project-relative path */
+        out_of_memory(oc);
+        path = (char *)f->file;
+    }
     if (f->severity == UA_ERROR)
         oc->errors++;
     else if (f->severity == UA_WARNING)
@@ -208,16 +220,17 @@ static void print_finding(const opts *o, const ue_project *p, const ua_finding *
                f->line, f->col, f->end_line, f->end_col, sev_name(f->severity), f->code);
         json_str(stdout, f->message);
         if (f->related_file) {
-            char *rp = p ? display_path(p, f->related_file) : strdup(f->related_file);
+            char *rp = p ? display_path(p, f->related_file) : ua_strdup(f->related_file);
             printf(", \"related\": {\"file\": ");
             json_str(stdout, rp ? rp : f->related_file);
             printf(", \"line\": %u}", f->related_line);
-            free(rp);
+            ua_free(rp);
         }
         putchar('}');
         break;
     }
-    free(path);
+    if (path != f->file)
+        ua_free(path);
 }
 
 /* Prints on stdout the unified diff from `old` to `new` of project file `rel`; a NULL side is a
@@ -241,7 +254,7 @@ static void print_unified(const ue_project *p, const char *rel, const char *old,
         fwrite(buf, 1, len, stdout);
     ua_free(buf);
     ua_diff_free(&d);
-    free(name);
+    ua_free(name);
 }
 
 static void print_diff(const ue_project *p, const ue_twin *t)
@@ -267,27 +280,33 @@ static int add_target(target **ts, size_t *n, const char *config, const char *pa
                 t->whole = 1;
                 return 0;
             }
-            char **f = realloc(t->filters, (t->nfilters + 1) * sizeof *f);
+            char **f = ua_realloc(t->filters, (t->nfilters + 1) * sizeof *f);
             if (!f)
                 return -1;
             t->filters = f;
-            t->filters[t->nfilters++] = strdup(path_rel);
+            if (!(t->filters[t->nfilters] = ua_strdup(path_rel)))
+                return -1;
+            t->nfilters++;
             return 0;
         }
-    target *nt = realloc(*ts, (*n + 1) * sizeof **ts);
+    target *nt = ua_realloc(*ts, (*n + 1) * sizeof **ts);
     if (!nt)
         return -1;
     *ts = nt;
-    target *t = &(*ts)[(*n)++];
+    target *t = &(*ts)[*n];
     memset(t, 0, sizeof *t);
-    t->config = strdup(config);
-    if (!path_rel || !*path_rel)
+    t->config = ua_strdup(config);
+    if (!t->config)
+        return -1;
+    (*n)++; /* counted from here on, so that free_targets releases it */
+    if (!path_rel || !*path_rel) {
         t->whole = 1;
-    else {
-        t->filters = malloc(sizeof *t->filters);
-        t->filters[0] = strdup(path_rel);
-        t->nfilters = 1;
+        return 0;
     }
+    t->filters = ua_malloc(sizeof *t->filters);
+    if (!t->filters || !(t->filters[0] = ua_strdup(path_rel)))
+        return -1;
+    t->nfilters = 1;
     return 0;
 }
 
@@ -302,10 +321,12 @@ static int config_arg(const char *arg, char **config)
     /* the folder is made canonical, not the file: a link named unasync.json keeps the project
      * where the link is (ue_project_open refuses one that leads outside) */
     const char *slash = strrchr(arg, '/');
-    char *dir = slash ? strndup(arg, slash == arg ? 1 : (size_t)(slash - arg)) : strdup(".");
-    char *real = dir ? realpath(dir, NULL) : NULL; /* the C library's memory: free() */
+    char *dir = slash ? ua_strndup(arg, slash == arg ? 1 : (size_t)(slash - arg)) : ua_strdup(".");
+    if (!dir)
+        return -ENOMEM;
+    char *real = realpath(dir, NULL); /* the C library's memory: free() */
     int e = errno;
-    free(dir);
+    ua_free(dir);
     if (!real)
         return -e;
     const char *name = slash ? slash + 1 : arg;
@@ -323,14 +344,14 @@ static int open_project(const opts *o, const char *config, ue_project **p, outco
     ua_findings_sort(&f);
     for (size_t i = 0; i < f.n; i++) {
         /* configuration findings name unasync.json: show it relative to the working directory */
-        char *dir = strdup(config);
+        char *dir = ua_strdup(config);
         char *slash = dir ? strrchr(dir, '/') : NULL;
         if (slash)
             *slash = '\0';
         ue_project tmp = {0};
         tmp.root = dir;
         print_finding(o, dir ? &tmp : NULL, &f.v[i], oc);
-        free(dir);
+        ua_free(dir);
     }
     ua_findings_free(&f);
     if (rc) {
@@ -357,10 +378,14 @@ static void collect_targets(const opts *o, char **paths, int npaths, target **ou
     for (int i = 0; i < npaths; i++) {
         char *config = NULL;
         int rc = o->config ? config_arg(o->config, &config) : ue_find_config(paths[i], &config);
+        if (rc == UA_ENOMEM) {
+            out_of_memory(oc);
+            continue;
+        }
         if (rc) {
             struct stat st;
             if (stat(paths[i], &st) != 0)
-                fprintf(stderr, "unasync: %s: %s\n", paths[i], strerror(errno));
+                fprintf(stderr, "unasync: %s: %s\n", paths[i], ue_strerror(-errno));
             else if (o->config)
                 fprintf(stderr, "unasync: %s: %s\n", o->config, ue_strerror(rc));
             else
@@ -372,13 +397,19 @@ static void collect_targets(const opts *o, char **paths, int npaths, target **ou
             continue;
         }
         /* the path relative to the project root filters what is checked */
-        char *root = strdup(config);
-        *strrchr(root, '/') = '\0';
+        char *root = ua_strdup(config), *slash = root ? strrchr(root, '/') : NULL;
+        if (!slash) { /* config is absolute (ue_find_config, config_arg): only memory fails */
+            ua_free(root);
+            ua_free(config);
+            out_of_memory(oc);
+            continue;
+        }
+        *slash = '\0';
         ue_project tmp = {0};
         tmp.root = root;
         char *rel = NULL;
         rc = ue_rel(&tmp, paths[i], &rel);
-        free(root);
+        ua_free(root);
         if (rc) {
             if (rc == UE_EOUTSIDE)
                 fprintf(stderr, "unasync: %s: outside the project of %s\n", paths[i], config);
@@ -388,7 +419,8 @@ static void collect_targets(const opts *o, char **paths, int npaths, target **ou
             ua_free(config);
             continue;
         }
-        add_target(&ts, &nts, config, strcmp(rel, ".") == 0 ? "" : rel);
+        if (add_target(&ts, &nts, config, strcmp(rel, ".") == 0 ? "" : rel) != 0)
+            out_of_memory(oc);
         ua_free(rel);
         ua_free(config);
     }
@@ -399,12 +431,12 @@ static void collect_targets(const opts *o, char **paths, int npaths, target **ou
 static void free_targets(target *ts, size_t nts)
 {
     for (size_t i = 0; i < nts; i++) {
-        free(ts[i].config);
+        ua_free(ts[i].config);
         for (size_t k = 0; k < ts[i].nfilters; k++)
-            free(ts[i].filters[k]);
-        free(ts[i].filters);
+            ua_free(ts[i].filters[k]);
+        ua_free(ts[i].filters);
     }
-    free(ts);
+    ua_free(ts);
 }
 
 /* Regenerates the twins of report r that --write regenerates (missing, stale, hand-edited; a
@@ -422,42 +454,45 @@ static void write_twins(const opts *o, ue_project *p, const ue_report *r, ua_fin
         case UE_EDITED:
         case UE_UNMANAGED:
             if (t->state == UE_UNMANAGED && !o->force) {
-                ue_twin_findings(t, left);
+                if (ue_twin_findings(t, left) != 0)
+                    out_of_memory(oc);
                 break;
             }
             int wr = ue_write_twin(p, t, o->force, &wrote, left);
             if (wr == UA_ENOMEM) /* the other errors come with a UA400 finding */
-                fprintf(stderr, "unasync: out of memory\n");
+                out_of_memory(oc);
             if (wr < 0)
                 oc->fatal = 1;
             if (wrote && !o->quiet) {
                 char *dp = display_path(p, t->twin);
                 fprintf(stderr, "unasync: %s %s%s\n",
-                        t->state == UE_MISSING ? "created" : "regenerated", dp,
+                        t->state == UE_MISSING ? "created" : "regenerated", dp ? dp : t->twin,
                         t->state == UE_EDITED ? " (hand edits discarded)" : "");
-                free(dp);
+                ua_free(dp);
             }
             for (size_t q = 0; q < t->out.findings.n; q++)
-                ua_findings_copy(left, &t->out.findings.v[q]);
+                if (ua_findings_copy(left, &t->out.findings.v[q]) != 0)
+                    out_of_memory(oc);
             break;
         case UE_ORPHANED:
             if (o->prune) {
                 int deleted = 0, dr = ue_delete_orphan(p, t, &deleted, left);
                 if (dr == UA_ENOMEM) /* the other errors come with a finding */
-                    fprintf(stderr, "unasync: out of memory\n");
+                    out_of_memory(oc);
                 if (dr < 0)
                     oc->fatal = 1;
                 if (deleted && !o->quiet) {
                     char *dp = display_path(p, t->twin);
                     fprintf(stderr, "unasync: deleted orphan %s\n", dp ? dp : t->twin);
-                    free(dp);
+                    ua_free(dp);
                 }
-            } else {
-                ue_twin_findings(t, left);
+            } else if (ue_twin_findings(t, left) != 0) {
+                out_of_memory(oc);
             }
             break;
         default:
-            ue_twin_findings(t, left);
+            if (ue_twin_findings(t, left) != 0)
+                out_of_memory(oc);
             break;
         }
     }
@@ -496,7 +531,7 @@ static const char *fix_lookup(void *ud, const char *rel, size_t *len)
 static int fix_files_room(void **v[], const size_t sz[], size_t k, size_t n)
 {
     for (size_t i = 0; i < k; i++) {
-        void *nv = realloc(*v[i], (n + 1) * sz[i]);
+        void *nv = ua_realloc(*v[i], (n + 1) * sz[i]);
         if (!nv)
             return -1;
         *v[i] = nv;
@@ -508,13 +543,13 @@ static int fix_files_room(void **v[], const size_t sz[], size_t k, size_t n)
  * last. Returns 0 or -1 (out of memory). */
 static int fix_files_set(fix_files *ff, const ul_plan_file *f)
 {
-    char *now = malloc(f->after_len + 1);
+    char *now = ua_malloc(f->after_len + 1);
     if (!now)
         return -1;
     memcpy(now, f->after, f->after_len + 1);
     for (size_t i = 0; i < ff->n; i++)
         if (strcmp(ff->rel[i], f->rel) == 0) {
-            free(ff->now[i]);
+            ua_free(ff->now[i]);
             ff->now[i] = now;
             ff->now_len[i] = f->after_len;
             return 0;
@@ -523,11 +558,11 @@ static int fix_files_set(fix_files *ff, const ul_plan_file *f)
                   (void **)&ff->orig_len, (void **)&ff->now_len};
     const size_t sz[] = {sizeof *ff->rel, sizeof *ff->orig, sizeof *ff->now,
                          sizeof *ff->orig_len, sizeof *ff->now_len};
-    char *rel = strdup(f->rel), *orig = malloc(f->before_len + 1);
+    char *rel = ua_strdup(f->rel), *orig = ua_malloc(f->before_len + 1);
     if (!rel || !orig || fix_files_room(v, sz, 5, ff->n) != 0) {
-        free(rel);
-        free(orig);
-        free(now);
+        ua_free(rel);
+        ua_free(orig);
+        ua_free(now);
         return -1;
     }
     memcpy(orig, f->before, f->before_len + 1);
@@ -550,28 +585,28 @@ static int fix_refused(const fix_files *ff, const char *rel)
 
 static int fix_refuse(fix_files *ff, const char *rel)
 {
-    char **v = realloc(ff->refused, (ff->nrefused + 1) * sizeof *v);
+    char **v = ua_realloc(ff->refused, (ff->nrefused + 1) * sizeof *v);
     if (!v)
         return -1;
     ff->refused = v;
-    return (v[ff->nrefused] = strdup(rel)) ? (ff->nrefused++, 0) : -1;
+    return (v[ff->nrefused] = ua_strdup(rel)) ? (ff->nrefused++, 0) : -1;
 }
 
 static void fix_files_free(fix_files *ff)
 {
     for (size_t i = 0; i < ff->n; i++) {
-        free(ff->rel[i]);
-        free(ff->orig[i]);
-        free(ff->now[i]);
+        ua_free(ff->rel[i]);
+        ua_free(ff->orig[i]);
+        ua_free(ff->now[i]);
     }
     for (size_t i = 0; i < ff->nrefused; i++)
-        free(ff->refused[i]);
-    free(ff->rel);
-    free(ff->orig);
-    free(ff->now);
-    free(ff->orig_len);
-    free(ff->now_len);
-    free(ff->refused);
+        ua_free(ff->refused[i]);
+    ua_free(ff->rel);
+    ua_free(ff->orig);
+    ua_free(ff->now);
+    ua_free(ff->orig_len);
+    ua_free(ff->now_len);
+    ua_free(ff->refused);
 }
 
 /* Tells on stderr what a plan leaves out: fixes skipped for an overlap, sources left alone. */
@@ -584,8 +619,8 @@ static void tell_plan(const ue_project *p, const ul_plan *plan, outcome *oc)
                 "unasync: fix for %s at %s:%u:%u skipped: overlaps the fix for %s at %s:%u:%u\n",
                 k->fix.code, a ? a : k->source, k->fix.line, k->fix.col, k->by.code,
                 b ? b : k->by_source, k->by.line, k->by.col);
-        free(a);
-        free(b);
+        ua_free(a);
+        ua_free(b);
     }
     for (size_t i = 0; i < plan->nleft; i++) {
         const ul_plan_source *l = &plan->left[i];
@@ -597,25 +632,26 @@ static void tell_plan(const ue_project *p, const ul_plan *plan, outcome *oc)
             fprintf(stderr, "unasync: %s: the C has errors; its fixes are not applied\n",
                     dp ? dp : l->rel);
         }
-        free(dp);
+        ua_free(dp);
     }
 }
 
 /* Applies plan file f: with --diff only into ff (the overlay), else onto the disk through
- * ul_plan_write. Returns 1 when it was (or would be) applied, 0 when not (told on stderr). */
+ * ue_write_over. Returns 1 when it was (or would be) applied, 0 when not (told on stderr). */
 static int apply_plan_file(const opts *o, const ue_project *p, const ul_plan_file *f,
                            fix_files *ff, outcome *oc)
 {
-    int rc = o->diff ? 0 : ul_plan_write(p, f);
+    int rc = o->diff ? 0
+                     : ue_write_over(p, f->rel, f->before, f->before_len, f->after, f->after_len);
     if (rc == 0 && fix_files_set(ff, f) != 0)
         rc = UL_ENOMEM;
     if (rc == 0)
         return 1;
     char *dp = display_path(p, f->rel);
     fprintf(stderr, "unasync: %s: %s; not fixed\n", dp ? dp : f->rel, ul_strerror(rc));
-    free(dp);
-    if (rc == UL_ECHANGED && fix_refuse(ff, f->rel) != 0)
-        fprintf(stderr, "unasync: out of memory\n");
+    ua_free(dp);
+    if (rc == UE_ECHANGED && fix_refuse(ff, f->rel) != 0)
+        out_of_memory(oc);
     oc->fatal = 1;
     return 0;
 }
@@ -636,7 +672,7 @@ static size_t fix_round(const opts *o, ue_project *p, const target *t, ul_ctx *c
         rc = ul_plan_fixes(ctx, p, &r, ovp, &plan);
     if (rc) { /* the plan is empty then; besides memory, only unasync.json's read can fail */
         if (rc == UL_ENOMEM)
-            fprintf(stderr, "unasync: out of memory\n");
+            out_of_memory(oc);
         else
             fprintf(stderr, "unasync: %s: %s\n", UE_CONFIG_NAME, ul_strerror(rc));
         oc->fatal = 1;
@@ -675,8 +711,7 @@ static size_t print_fix_diff(const opts *o, ue_project *p, const target *t, fix_
     ue_report r;
     size_t twins = 0;
     if (ue_check(p, filters, t->whole ? 0 : t->nfilters, &ov, o->jobs, &r) != 0) {
-        fprintf(stderr, "unasync: out of memory\n");
-        oc->fatal = 1;
+        out_of_memory(oc);
         return 0;
     }
     for (size_t k = 0; k < r.n; k++) {
@@ -693,6 +728,7 @@ static size_t print_fix_diff(const opts *o, ue_project *p, const target *t, fix_
 
 static int run_check_or_write(const opts *o, char **paths, int npaths, outcome *oc)
 {
+    ue_batch_memory(); /* one-shot over many files: keep freed memory for the next file */
     target *ts = NULL;
     size_t nts = 0;
     collect_targets(o, paths, npaths, &ts, &nts, oc);
@@ -706,16 +742,14 @@ static int run_check_or_write(const opts *o, char **paths, int npaths, outcome *
         ue_report r;
         const char *const *filters = ts[i].whole ? NULL : (const char *const *)ts[i].filters;
         if (ue_check(p, filters, ts[i].whole ? 0 : ts[i].nfilters, NULL, o->jobs, &r)) {
-            fprintf(stderr, "unasync: out of memory\n");
-            oc->fatal = 1;
+            out_of_memory(oc);
             ue_project_free(p);
             continue;
         }
 #ifdef UNASYNC_HAVE_LINT
         /* lint findings join the report; severities and ignore comments apply to every code */
         if (ul_check_report(p, o->mode == MODE_CHECK && !o->no_lint, o->jobs, &r)) {
-            fprintf(stderr, "unasync: out of memory\n");
-            oc->fatal = 1;
+            out_of_memory(oc);
         }
 #endif
         for (size_t k = 0; k < r.n; k++)
@@ -734,8 +768,9 @@ static int run_check_or_write(const opts *o, char **paths, int npaths, outcome *
             write_twins(o, p, &r, &left, oc);
             /* configuration-level findings (UA007 ...) */
             for (size_t k = 0; k < r.findings.n; k++)
-                if (strcmp(r.findings.v[k].file, UE_CONFIG_NAME) == 0)
-                    ua_findings_copy(&left, &r.findings.v[k]);
+                if (strcmp(r.findings.v[k].file, UE_CONFIG_NAME) == 0 &&
+                    ua_findings_copy(&left, &r.findings.v[k]) != 0)
+                    out_of_memory(oc);
             ua_findings_sort(&left);
             for (size_t k = 0; k < left.n; k++)
                 print_finding(o, p, &left.v[k], oc);
@@ -784,8 +819,7 @@ static void fix_write_twins(const opts *o, ue_project *p, const target *t, outco
         write_twins(o, p, &r, &left, oc);
         ue_report_free(&r);
     } else {
-        fprintf(stderr, "unasync: out of memory\n");
-        oc->fatal = 1;
+        out_of_memory(oc);
     }
     ua_findings_free(&left);
 }
@@ -801,8 +835,7 @@ static int run_fix(const opts *o, char **paths, int npaths, outcome *oc)
     collect_targets(o, paths, npaths, &ts, &nts, oc);
     ul_ctx *ctx = ul_ctx_new(NULL);
     if (!ctx) {
-        fprintf(stderr, "unasync: out of memory\n");
-        oc->fatal = 1;
+        out_of_memory(oc);
     }
     for (size_t i = 0; i < nts && ctx; i++) {
         fix_files ff = {0};
@@ -908,7 +941,7 @@ static int run_print(const opts *o, outcome *oc)
             char *dp = display_path(p, f->file);
             fprintf(stderr, "%s:%u:%u: %s: %s [%s]\n", dp ? dp : f->file, f->line, f->col,
                     sev_name(f->severity), f->message, f->code);
-            free(dp);
+            ua_free(dp);
         }
         if (t.expected)
             fwrite(t.expected, 1, t.expected_len, stdout);
@@ -1018,89 +1051,118 @@ static int run_print_map(const opts *o, char **paths, int npaths, outcome *oc)
     ua_free(dir);
     ue_project_free(p);
     if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, "unasync: cannot write the map: %s\n", strerror(errno));
+        fprintf(stderr, "unasync: cannot write the map: %s\n", ue_strerror(-errno));
         return EXIT_ERROR;
     }
     return status;
 }
 
-int main(int argc, char **argv)
+/* UNASYNC_TEST_FAIL_ALLOC=N, for the command's fault test (tests/cli/test_cli_alloc.sh): the
+ * Nth allocation through the core stack's hook, the CLI's own included, fails (0: none), and at
+ * exit the number of allocations made is told on stderr. Unset, the hook is malloc's. */
+static _Atomic long fault_at, fault_calls;
+
+static void *fault_malloc(size_t n)
 {
-    /* libclang parses on the calling thread, which the engine gives a big stack and crash
-     * recovery (ue_run_guarded), instead of on its own 8 MiB thread; set before any thread */
-    setenv("LIBCLANG_NOTHREADS", "1", 0);
-    opts o = {0};
-    o.format = FMT_TEXT;
-    enum {
-        O_CHECK = 256,
-        O_WRITE,
-        O_PRINT,
-        O_STDIO,
-        O_VERSION,
-        O_HELP,
-        O_DIFF,
-        O_FORMAT,
-        O_FORCE,
-        O_PRUNE,
-        O_CONFIG,
-        O_STRICT,
-        O_NO_LINT,
-        O_FIX,
-        O_PRINT_MAP,
-        O_INCLUDE_DIR
-    };
-    static const struct option longopts[] = {{"check", no_argument, NULL, O_CHECK},
-                                             {"write", no_argument, NULL, O_WRITE},
-                                             {"print", required_argument, NULL, O_PRINT},
-                                             {"stdio", no_argument, NULL, O_STDIO},
-                                             {"version", no_argument, NULL, O_VERSION},
-                                             {"help", no_argument, NULL, O_HELP},
-                                             {"diff", no_argument, NULL, O_DIFF},
-                                             {"format", required_argument, NULL, O_FORMAT},
-                                             {"force", no_argument, NULL, O_FORCE},
-                                             {"prune", no_argument, NULL, O_PRUNE},
-                                             {"config", required_argument, NULL, O_CONFIG},
-                                             {"strict", no_argument, NULL, O_STRICT},
-                                             {"jobs", required_argument, NULL, 'j'},
-                                             {"quiet", no_argument, NULL, 'q'},
-                                             {"no-lint", no_argument, NULL, O_NO_LINT},
-                                             {"fix", no_argument, NULL, O_FIX},
-                                             {"print-map", required_argument, NULL, O_PRINT_MAP},
-                                             {"include-dir", required_argument, NULL,
-                                              O_INCLUDE_DIR},
-                                             {NULL, 0, NULL, 0}};
+    return ++fault_calls == fault_at ? NULL : malloc(n);
+}
+
+static void *fault_realloc(void *p, size_t n)
+{
+    return ++fault_calls == fault_at ? NULL : realloc(p, n);
+}
+
+static void fault_report(void)
+{
+    fprintf(stderr, "unasync: test allocations: %ld\n", (long)fault_calls);
+}
+
+static void fault_setup(void)
+{
+    const char *at = getenv("UNASYNC_TEST_FAIL_ALLOC");
+    if (!at)
+        return;
+    fault_at = strtol(at, NULL, 10);
+    ua_set_allocator(fault_malloc, fault_realloc, free);
+    atexit(fault_report);
+}
+
+/* Long options without a short letter. */
+enum {
+    O_CHECK = 256,
+    O_WRITE,
+    O_PRINT,
+    O_STDIO,
+    O_VERSION,
+    O_HELP,
+    O_DIFF,
+    O_FORMAT,
+    O_FORCE,
+    O_PRUNE,
+    O_CONFIG,
+    O_STRICT,
+    O_NO_LINT,
+    O_FIX,
+    O_PRINT_MAP,
+    O_INCLUDE_DIR
+};
+static const struct option longopts[] = {{"check", no_argument, NULL, O_CHECK},
+                                         {"write", no_argument, NULL, O_WRITE},
+                                         {"print", required_argument, NULL, O_PRINT},
+                                         {"stdio", no_argument, NULL, O_STDIO},
+                                         {"version", no_argument, NULL, O_VERSION},
+                                         {"help", no_argument, NULL, O_HELP},
+                                         {"diff", no_argument, NULL, O_DIFF},
+                                         {"format", required_argument, NULL, O_FORMAT},
+                                         {"force", no_argument, NULL, O_FORCE},
+                                         {"prune", no_argument, NULL, O_PRUNE},
+                                         {"config", required_argument, NULL, O_CONFIG},
+                                         {"strict", no_argument, NULL, O_STRICT},
+                                         {"jobs", required_argument, NULL, 'j'},
+                                         {"quiet", no_argument, NULL, 'q'},
+                                         {"no-lint", no_argument, NULL, O_NO_LINT},
+                                         {"fix", no_argument, NULL, O_FIX},
+                                         {"print-map", required_argument, NULL, O_PRINT_MAP},
+                                         {"include-dir", required_argument, NULL,
+                                          O_INCLUDE_DIR},
+                                         {NULL, 0, NULL, 0}};
+
+/* Reads the command line into *o and counts the modes chosen in *modes. Returns -1 to go on, or
+ * the exit status when the command is done (--version, --help) or the command line is wrong
+ * (told on stderr). */
+static int parse_args(int argc, char **argv, opts *o, int *modes)
+{
     int c;
-    int modes = 0;
     while ((c = getopt_long(argc, argv, "hj:q", longopts, NULL)) != -1) {
         switch (c) {
         case O_CHECK:
-            o.mode = MODE_CHECK;
-            modes++;
+            o->mode = MODE_CHECK;
+            (*modes)++;
             break;
         case O_WRITE:
-            o.mode = MODE_WRITE;
-            modes++;
+            o->mode = MODE_WRITE;
+            (*modes)++;
             break;
         case O_FIX:
-            o.mode = MODE_FIX;
-            modes++;
+            o->mode = MODE_FIX;
+            (*modes)++;
             break;
         case O_PRINT:
-            o.mode = MODE_PRINT;
-            o.print_file = optarg;
-            modes++;
+            o->mode = MODE_PRINT;
+            o->print_file = optarg;
+            (*modes)++;
             break;
         case O_STDIO:
-            o.mode = MODE_STDIO;
-            modes++;
+            o->mode = MODE_STDIO;
+            (*modes)++;
             break;
         case O_PRINT_MAP:
-            o.mode = MODE_PRINT_MAP;
-            o.map_name = optarg;
-            modes++;
+            o->mode = MODE_PRINT_MAP;
+            o->map_name = optarg;
+            (*modes)++;
             break;
         case O_INCLUDE_DIR:
-            o.include_dir = optarg;
+            o->include_dir = optarg;
             break;
         case O_VERSION:
             printf("unasync %s\n", UNASYNC_VERSION);
@@ -1110,34 +1172,34 @@ int main(int argc, char **argv)
             fputs(usage, stdout);
             return EXIT_CLEAN;
         case O_DIFF:
-            o.diff = 1;
+            o->diff = 1;
             break;
         case O_FORMAT:
             if (strcmp(optarg, "text") == 0)
-                o.format = FMT_TEXT;
+                o->format = FMT_TEXT;
             else if (strcmp(optarg, "json") == 0)
-                o.format = FMT_JSON;
+                o->format = FMT_JSON;
             else if (strcmp(optarg, "github") == 0)
-                o.format = FMT_GITHUB;
+                o->format = FMT_GITHUB;
             else {
                 fprintf(stderr, "unasync: --format: '%s' is not text, json or github\n", optarg);
                 return EXIT_ERROR;
             }
             break;
         case O_FORCE:
-            o.force = 1;
+            o->force = 1;
             break;
         case O_PRUNE:
-            o.prune = 1;
+            o->prune = 1;
             break;
         case O_CONFIG:
-            o.config = optarg;
+            o->config = optarg;
             break;
         case O_STRICT:
-            o.strict = 1;
+            o->strict = 1;
             break;
         case O_NO_LINT:
-            o.no_lint = 1;
+            o->no_lint = 1;
             break;
         case 'j': {
             char *end;
@@ -1146,17 +1208,23 @@ int main(int argc, char **argv)
                 fprintf(stderr, "unasync: --jobs: '%s' is not a number from 1 to 64\n", optarg);
                 return EXIT_ERROR;
             }
-            o.jobs = (int)j;
+            o->jobs = (int)j;
             break;
         }
         case 'q':
-            o.quiet = 1;
+            o->quiet = 1;
             break;
         default:
             fputs(usage, stderr);
             return EXIT_ERROR;
         }
     }
+    return -1;
+}
+
+/* Whether the options go together. Returns 0, or EXIT_ERROR (told on stderr). */
+static int check_options(const opts *o, int modes)
+{
     if (modes != 1) {
         fprintf(stderr, "unasync: %s\n\n%s",
                 modes ? "choose one of --check, --fix, --write, --print, --print-map, --stdio"
@@ -1165,30 +1233,32 @@ int main(int argc, char **argv)
                 usage);
         return EXIT_ERROR;
     }
-    if ((o.diff || o.strict) && o.mode != MODE_CHECK && o.mode != MODE_FIX) {
+    if ((o->diff || o->strict) && o->mode != MODE_CHECK && o->mode != MODE_FIX) {
         fprintf(stderr, "unasync: --diff and --strict go with --check or --fix\n");
         return EXIT_ERROR;
     }
-    if (o.no_lint && o.mode != MODE_CHECK) {
+    if (o->no_lint && o->mode != MODE_CHECK) {
         fprintf(stderr, "unasync: --no-lint goes with --check\n");
         return EXIT_ERROR;
     }
-    if ((o.force || o.prune) && o.mode != MODE_WRITE) {
+    if ((o->force || o->prune) && o->mode != MODE_WRITE) {
         fprintf(stderr, "unasync: --force and --prune go with --write\n");
         return EXIT_ERROR;
     }
-    if (o.include_dir && o.mode != MODE_PRINT_MAP) {
+    if (o->include_dir && o->mode != MODE_PRINT_MAP) {
         fprintf(stderr, "unasync: --include-dir goes with --print-map\n");
         return EXIT_ERROR;
     }
-    if (!getcwd(cwd, sizeof cwd)) {
-        perror("unasync: getcwd");
-        return EXIT_ERROR;
-    }
+    return 0;
+}
+
+/* Runs the chosen mode over the PATH arguments. Returns the exit status. */
+static int run_mode(const opts *o, char **paths, int npaths)
+{
     outcome oc = {0};
-    switch (o.mode) {
+    switch (o->mode) {
     case MODE_STDIO:
-        if (optind < argc) {
+        if (npaths > 0) {
             fprintf(stderr, "unasync: --stdio takes no paths\n");
             return EXIT_ERROR;
         }
@@ -1199,21 +1269,41 @@ int main(int argc, char **argv)
         return EXIT_ERROR;
 #endif
     case MODE_PRINT:
-        if (optind < argc) {
+        if (npaths > 0) {
             fprintf(stderr, "unasync: --print takes one FILE\n");
             return EXIT_ERROR;
         }
-        return run_print(&o, &oc);
+        return run_print(o, &oc);
     case MODE_PRINT_MAP:
-        return run_print_map(&o, argv + optind, argc - optind, &oc);
+        return run_print_map(o, paths, npaths, &oc);
     case MODE_FIX:
 #ifdef UNASYNC_HAVE_LINT
-        return run_fix(&o, argv + optind, argc - optind, &oc);
+        return run_fix(o, paths, npaths, &oc);
 #else
         fprintf(stderr, "unasync: this build has no lint to take fixes from\n");
         return EXIT_ERROR;
 #endif
     default:
-        return run_check_or_write(&o, argv + optind, argc - optind, &oc);
+        return run_check_or_write(o, paths, npaths, &oc);
     }
+}
+
+int main(int argc, char **argv)
+{
+    /* libclang parses on the calling thread, which the engine gives a big stack and crash
+     * recovery (ue_run_guarded), instead of on its own 8 MiB thread; set before any thread */
+    setenv("LIBCLANG_NOTHREADS", "1", 0);
+    fault_setup();
+    opts o = {0};
+    o.format = FMT_TEXT;
+    int modes = 0, status = parse_args(argc, argv, &o, &modes);
+    if (status >= 0)
+        return status;
+    if (check_options(&o, modes) != 0)
+        return EXIT_ERROR;
+    if (!getcwd(cwd, sizeof cwd)) {
+        perror("unasync: getcwd");
+        return EXIT_ERROR;
+    }
+    return run_mode(&o, argv + optind, argc - optind);
 }

@@ -1,6 +1,7 @@
 /* engine.c - project discovery, source listing, drift classification and atomic writes; the one
  * engine behind both `unasync --check/--write` and the language server. */
 #include "engine_int.h"
+#include "ua_incr.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -645,8 +646,8 @@ const char *ue_state_name(ue_state s)
     return (unsigned)s < sizeof names / sizeof *names ? names[s] : "?";
 }
 
-static int read_doc(const ue_project *p, const ue_overlay *ov, const char *rel, char **bytes,
-                    size_t *len, mode_t *mode)
+int ue__read_doc(const ue_project *p, const ue_overlay *ov, const char *rel, char **bytes,
+                 size_t *len, mode_t *mode)
 {
     if (ov && ov->lookup) {
         size_t n;
@@ -654,10 +655,15 @@ static int read_doc(const ue_project *p, const ue_overlay *ov, const char *rel, 
         if (b) {
             *bytes = ua_strndup(b, n);
             *len = n;
-            if (mode) {
+            if (mode && *bytes) {
                 char *abs = ue_abs(p, rel);
                 struct stat st;
-                if (abs && stat(abs, &st) == 0)
+                if (!abs) { /* the mode would be silently wrong */
+                    ua_free(*bytes);
+                    *bytes = NULL;
+                    return UA_ENOMEM;
+                }
+                if (stat(abs, &st) == 0)
                     *mode = st.st_mode & 07777;
                 ua_free(abs);
             }
@@ -717,7 +723,7 @@ static int check_source(ue_project *p, ua_ctx *ctx, const char *src_rel, const u
     t->mode = 0644;
     if (!t->source || !t->twin)
         return UA_ENOMEM;
-    int rc = read_doc(p, ov, src_rel, &t->src_bytes, &t->src_len, &t->mode);
+    int rc = ue__read_doc(p, ov, src_rel, &t->src_bytes, &t->src_len, &t->mode);
     if (rc == UA_ENOMEM)
         return rc;
     if (rc) {
@@ -728,7 +734,7 @@ static int check_source(ue_project *p, ua_ctx *ctx, const char *src_rel, const u
     rc = guarded_transform(ctx, p, src_rel, t);
     if (rc == UA_ENOMEM)
         return rc;
-    rc = read_doc(p, ov, t->twin, &t->actual, &t->actual_len, &t->mode);
+    rc = ue__read_doc(p, ov, t->twin, &t->actual, &t->actual_len, &t->mode);
     if (rc == UA_ENOMEM)
         return rc;
     if (rc && rc != -ENOENT) {
@@ -752,7 +758,7 @@ static int check_source(ue_project *p, ua_ctx *ctx, const char *src_rel, const u
         /* a header that a formatter wrapped is still ours: an edit, not a hand-written file */
         t->state = ua_header_looks_generated(t->actual, t->actual_len) ? UE_EDITED : UE_UNMANAGED;
         if (t->state == UE_EDITED)
-            return ua_diff_lines(t->actual, t->actual_len, t->expected, t->expected_len,
+            return ua__diff_twin(t->actual, t->actual_len, t->expected, t->expected_len,
                                  &t->diff);
         return 0;
     }
@@ -761,7 +767,7 @@ static int check_source(ue_project *p, ua_ctx *ctx, const char *src_rel, const u
         return 0;
     }
     t->state = ua_header_body_intact(t->actual, t->actual_len, &h) ? UE_STALE : UE_EDITED;
-    return ua_diff_lines(t->actual, t->actual_len, t->expected, t->expected_len, &t->diff);
+    return ua__diff_twin(t->actual, t->actual_len, t->expected, t->expected_len, &t->diff);
 }
 
 int ue_check_source(ue_project *p, ua_ctx *ctx, const char *src_rel, const ue_overlay *ov,
@@ -818,6 +824,34 @@ static int twin_findings(const ue_twin *t, ua_findings *f)
     }
     if (rc)
         return rc;
+    unsigned line = 1, src_line = 1, c;
+    size_t nh = 0, a, b;
+    if ((t->state == UE_STALE || t->state == UE_EDITED) && ue__drift_lines(&t->diff, &nh, &a, &b)) {
+        line = (unsigned)a + 1;
+        size_t off = ua_line_offset(t->expected, t->expected_len, (unsigned)b + 1);
+        size_t so = ua_map_to_source(&t->out.map, off);
+        ua_offset_to_linecol(t->src_bytes, t->src_len, so, &src_line, &c);
+    }
+    return ue__drift_finding(t, line, src_line, nh, f);
+}
+
+int ue__drift_lines(const ua_diff *d, size_t *nh, size_t *a, size_t *b)
+{
+    size_t first = ue_first_body_hunk(d);
+    *nh = ue_body_hunks(d);
+    if (first >= d->n)
+        return 0;
+    const ua_hunk *h = &d->hunks[first];
+    /* a hunk that starts on the header line but goes on into the body points at the body */
+    *a = h->a_line == 0 && h->a_count > 1 ? 1 : h->a_line;
+    *b = h->b_line == 0 && h->b_count > 1 ? 1 : h->b_line;
+    return 1;
+}
+
+int ue__drift_finding(const ue_twin *t, unsigned line, unsigned src_line, size_t nh,
+                      ua_findings *f)
+{
+    int rc;
     const char *src_base = base_name(t->source), *twin_base = base_name(t->twin);
     switch (t->state) {
     case UE_OK:
@@ -846,20 +880,6 @@ static int twin_findings(const ue_twin *t, ua_findings *f)
                                twin_base, t->source);
     case UE_STALE:
     case UE_EDITED: {
-        unsigned line = 1;
-        unsigned src_line = 1, c;
-        size_t first = ue_first_body_hunk(&t->diff);
-        size_t nh = ue_body_hunks(&t->diff);
-        if (first < t->diff.n) {
-            const ua_hunk *h = &t->diff.hunks[first];
-            /* a hunk that starts on the header line but goes on into the body points at the body */
-            size_t a = h->a_line == 0 && h->a_count > 1 ? 1 : h->a_line;
-            size_t b = h->b_line == 0 && h->b_count > 1 ? 1 : h->b_line;
-            line = (unsigned)a + 1;
-            size_t off = ua_line_offset(t->expected, t->expected_len, (unsigned)b + 1);
-            size_t so = ua_map_to_source(&t->out.map, off);
-            ua_offset_to_linecol(t->src_bytes, t->src_len, so, &src_line, &c);
-        }
         if (t->state == UE_STALE)
             rc = ua_findings_add(f, t->twin, line, 1, UA_ERROR, "UA202",
                                  "%s is out of date with %s (%zu hunk%s); run 'unasync --write'",
@@ -1257,6 +1277,28 @@ done:
         close(dfd);
     ua_free(bytes);
     ua_free(rel);
+    ua_free(abs);
+    return rc;
+}
+
+int ue_write_over(const ue_project *p, const char *rel, const char *expect, size_t expect_len,
+                  const char *bytes, size_t len)
+{
+    int config = strcmp(rel, UE_CONFIG_NAME) == 0;
+    char *now = NULL;
+    size_t now_len = 0;
+    int rc = config ? ue_read_file(p->config_path, &now, &now_len)
+                    : ue_read_in(p, rel, &now, &now_len);
+    if (rc == 0 && (now_len != expect_len || memcmp(now, expect, now_len) != 0))
+        rc = UE_ECHANGED;
+    ua_free(now);
+    if (rc)
+        return rc;
+    char *abs = config ? ua_strdup(p->config_path) : ue_abs(p, rel);
+    if (!abs)
+        return UA_ENOMEM;
+    struct stat sb;
+    rc = stat(abs, &sb) != 0 ? -errno : ue_write_atomic(abs, bytes, len, sb.st_mode & 07777);
     ua_free(abs);
     return rc;
 }

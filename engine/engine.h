@@ -189,6 +189,14 @@ int ue_write_twin(ue_project *p, const ue_twin *t, int force, int *wrote, ua_fin
  * UA_ENOMEM (no finding) or -errno (with a UA400 finding). */
 int ue_delete_orphan(ue_project *p, const ue_twin *t, int *deleted, ua_findings *f);
 
+/* Writes `len` bytes over project file `rel` (a source, or UE_CONFIG_NAME for the project's
+ * unasync.json) when it still holds exactly the `expect_len` bytes `expect` (an editor or a
+ * formatter may have saved since they were read): read as ue_read_in reads, then atomically,
+ * keeping the file's mode. Returns 0, UE_ECHANGED (nothing written), UA_ENOMEM, or -errno /
+ * UE_E* from reading or writing. --fix writes a fix plan's files with it. */
+int ue_write_over(const ue_project *p, const char *rel, const char *expect, size_t expect_len,
+                  const char *bytes, size_t len);
+
 /* Writes `len` bytes to `abs_path` atomically with permission bits `mode` (as for open(2)).
  * Returns 0 or -errno; on failure the original file is untouched and no temporary is left. */
 int ue_write_atomic(const char *abs_path, const char *bytes, size_t len, mode_t mode);
@@ -208,7 +216,8 @@ int ue_write_atomic(const char *abs_path, const char *bytes, size_t len, mode_t 
     X(LINKOUT, UE_EBASE - 2, "a symbolic link leading outside the project")                        \
     X(CRASHED, UE_EBASE - 3, "the parser crashed on this file")                                    \
     X(OUTSIDE, UE_EBASE - 4, "outside the project")                                                \
-    X(NOSOURCE, UE_EBASE - 5, "no source has this twin")
+    X(NOSOURCE, UE_EBASE - 5, "no source has this twin")                                          \
+    X(CHANGED, UE_EBASE - 6, "changed on disk since the lint read it")
 
 enum {
 #define UE_ERR_ENUM(name, value, text) UE_E##name = value,
@@ -236,6 +245,61 @@ int ue_read_in(const ue_project *p, const char *rel, char **bytes, size_t *len);
  * ignored). libclang parses on this thread only when LIBCLANG_NOTHREADS is set (else it starts
  * its own 8 MiB thread): the executables set it before any thread starts. */
 int ue_run_guarded(void (*fn)(void *), void *arg);
+
+/* Sets the C library's allocator up for a one-shot run over many files (engine/batch.c): freed
+ * blocks, however large, are kept for the next file instead of going back to the kernel and
+ * coming back as fresh pages. Process-wide; for `--check`, `--write` and the like, not for the
+ * long-lived server. Does nothing outside glibc. */
+void ue_batch_memory(void);
+
+/* ---- Live drift state of an open source (the language server's didChange path) ------------
+ *
+ * ue_live keeps the drift of one source buffer up to date at the cost of each edit: an
+ * incremental transform (transform/ua_incr.h) and, against the twin as it was last read, the
+ * longest common prefix and suffix of the expected and actual bodies, so that equality and the
+ * diff's region come from the edited window alone; the twin's header and body hash are checked
+ * once per change of the twin. Results equal ue_check_source with the buffer as the source's
+ * overlay and ue_twin_findings on that: state, hunks, findings, byte for byte. Not thread-safe:
+ * one thread uses a ue_live at a time. It keeps `p` (which must outlive it and not be rescanned
+ * under it: make a new ue_live after a configuration change or a rescan). */
+typedef struct ue_live ue_live;
+
+/* A live state for source `src_rel` whose buffer holds `len` bytes (copied). The twin is read
+ * from `ov` (may be NULL), else from the disk, as ue_check_source reads it. 0, UA_EINVAL (not a
+ * source of p), or UA_ENOMEM (*out NULL). */
+int ue_live_new(ue_project *p, const char *src_rel, const char *buf, size_t len,
+                const ue_overlay *ov, ue_live **out);
+void ue_live_free(ue_live *l);
+
+/* The buffer changed: bytes [off, off + olen) became the nlen bytes of `text`. 0, UA_EINVAL
+ * (range outside the buffer; nothing changed) or UA_ENOMEM (the state is unusable: free it and
+ * make a new one). */
+int ue_live_edit(ue_live *l, size_t off, size_t olen, const char *text, size_t nlen);
+
+/* The twin changed (on disk, or in `ov`, the overlay to read it from now; may be NULL): reads it
+ * again and checks its header and body hash once. 0 or UA_ENOMEM (unusable, as above). */
+int ue_live_twin_changed(ue_live *l, const ue_overlay *ov);
+
+/* The drift now: the state and the diff (actual -> expected), valid until the next call. */
+ue_state ue_live_state(const ue_live *l);
+const ua_diff *ue_live_diff(const ue_live *l);
+
+/* The findings ue_twin_findings gives for the ue_check_source result (transform findings, then
+ * the drift finding), appended to `f`, without building the twin's bytes. 0 or UA_ENOMEM (f as
+ * it was). */
+int ue_live_findings(const ue_live *l, ua_findings *f);
+
+/* The whole ue_twin that ue_check_source gives (the twin's bytes built: O(size)), for a
+ * regeneration or a code action. Release with ue_twin_free. 0 or UA_ENOMEM (*t empty). */
+int ue_live_twin(const ue_live *l, ue_twin *t);
+
+/* Counters: edits, edits that took the transformer's full pipeline, and checks that had to
+ * build the whole twin (a source with a byte-order mark, a twin whose header does not parse, a
+ * hand-edited twin whose header hash the incremental state cannot decide). */
+typedef struct ue_live_stats {
+    size_t edits, full_transforms, full_checks;
+} ue_live_stats;
+void ue_live_get_stats(const ue_live *l, ue_live_stats *s);
 
 /* Glob matching used for sources/exclude: '*' and '?' within one path component, '**' across
  * components, '[abc]' classes. */

@@ -63,20 +63,11 @@ static int read_fd(int fd, char **bytes, size_t *len)
     if (!b)
         return UA_ENOMEM;
     for (;;) {
-        if (n + 1 >= cap) {
-            if (cap > UE_MAX_FILE) { /* it grew while we read */
-                ua_free(b);
-                return -EFBIG;
-            }
-            char *nb = ua_realloc(b, cap * 2);
-            if (!nb) {
-                ua_free(b);
-                return UA_ENOMEM;
-            }
-            b = nb;
-            cap *= 2;
-        }
-        ssize_t r = read(fd, b + n, cap - n - 1);
+        /* Full at the size fstat gave: a small read tells the end of the file from a file that
+         * grew, so that an exact-size buffer is not doubled (and copied) only to see EOF. */
+        char probe[512];
+        int full = n + 1 >= cap;
+        ssize_t r = full ? read(fd, probe, sizeof probe) : read(fd, b + n, cap - n - 1);
         if (r < 0) {
             if (errno == EINTR)
                 continue;
@@ -86,6 +77,20 @@ static int read_fd(int fd, char **bytes, size_t *len)
         }
         if (r == 0)
             break;
+        if (n + (size_t)r > UE_MAX_FILE) { /* it grew while we read */
+            ua_free(b);
+            return -EFBIG;
+        }
+        if (full) {
+            char *nb = ua_realloc(b, cap * 2);
+            if (!nb) {
+                ua_free(b);
+                return UA_ENOMEM;
+            }
+            b = nb;
+            cap *= 2;
+            memcpy(b + n, probe, (size_t)r);
+        }
         n += (size_t)r;
     }
     b[n] = '\0';

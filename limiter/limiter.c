@@ -108,6 +108,7 @@ static int fill_set(rl_bucket_set_t *set, const char *entity_id, const char *res
     set->count = cfg->count;
     set->reconcile = false;
     set->expect_root = false;
+    set->tag[0] = 0;
     for (size_t i = 0; i < cfg->count; i++) {
         set->limits[i] = cfg->limits[i];
         set->delta_milli[i] = 0;
@@ -233,6 +234,8 @@ async int rl_limiter_acquire(rl_limiter_t *lim, rl_lease_t *lease, const char *e
         rl_entity_t entity;
         rc = await rl_repo_entity(repo, entity_id, now, &entity);
         bool cascade = rc == 0 && entity.cascade && entity.parent_id[0];
+        /* Both sets carry the entity's root: a cascade's buckets share one Redis slot. */
+        const char *tag = rc == 0 && entity.root_id[0] ? entity.root_id : entity_id;
         if (rc == RL_ENOTFOUND)
             rc = 0;
         if (rc)
@@ -246,6 +249,7 @@ async int rl_limiter_acquire(rl_limiter_t *lim, rl_lease_t *lease, const char *e
             rc = fill_set(&lease->sets[0], lease->entity_id, lease->resource, &cfg, consume, n);
             lease->sets[0].reconcile = override == NULL;
             lease->sets[0].expect_root = !cascade;
+            memcpy(lease->sets[0].tag, tag, strlen(tag) + 1);
             if (rc)
                 return rl_report_set(report, rc, 0, "the amounts for one limit add up to more than %"
                                      PRId64 " tokens", RL_MAX_AMOUNT);
@@ -258,6 +262,7 @@ async int rl_limiter_acquire(rl_limiter_t *lim, rl_lease_t *lease, const char *e
                 rc = fill_set(&lease->sets[1], lease->parent_id, lease->resource, &cfg, consume, n);
                 lease->sets[1].reconcile = override == NULL;
                 lease->sets[1].expect_root = false;
+                memcpy(lease->sets[1].tag, tag, strlen(tag) + 1);
                 if (rc)
                     return rl_report_set(report, rc, 0, "the amounts for one limit add up to more "
                                          "than %" PRId64 " tokens", RL_MAX_AMOUNT);
@@ -501,6 +506,13 @@ static async int read_set(rl_limiter_t *lim, const char *entity_id, const char *
         return rc;
     (void)fill_set(set, entity_id, resource, &cfg, NULL, 0);
     set->reconcile = nlimits == 0;
+    rl_entity_t entity; /* its root tags the bucket's key (Redis) */
+    rc = await rl_repo_entity(lim->repo, entity_id, now, &entity);
+    if (rc == 0 && entity.root_id[0])
+        memcpy(set->tag, entity.root_id, strlen(entity.root_id) + 1);
+    else if (rc && rc != RL_ENOTFOUND)
+        return rl_report_set(report, rc, lim->repo->last_cause, "cannot read %s/%s: %s",
+                             entity_id, resource, rl_strerror(rc));
     rc = await lim->repo->ops->read(lim->repo, set, 1, now);
     if (rc)
         return rl_report_set(report, rc, lim->repo->last_cause, "cannot read %s/%s: %s", entity_id,

@@ -393,14 +393,23 @@ static async int mem_entity_put(rl_repo_t *repo, const rl_entity_t *entity, bool
         return rc;
     bool created = false;
     rl_entity_t *stored = NULL;
+    const rl_entity_t *parent = NULL;
     if (exclusive && rl_map_get(&m->entities, entity->id))
         rc = RL_EEXIST;
-    else if (entity->parent_id[0] && !rl_map_get(&m->entities, entity->parent_id))
+    else if (entity->parent_id[0] && !(parent = rl_map_get(&m->entities, entity->parent_id)))
         rc = RL_ENOTFOUND;
     else if (!(stored = rl_map_put(&m->entities, entity->id, sizeof *stored, &created)))
         rc = RL_ENOMEM;
-    else
+    else {
+        /* The same root as the Redis backend's hash tag, so both backends report one value. */
+        const char *root = parent && entity->cascade
+                               ? (parent->root_id[0] ? parent->root_id : parent->id)
+                               : entity->id;
+        char copy[sizeof stored->root_id];
+        memcpy(copy, root, strlen(root) + 1); /* root may live in *stored (put over itself) */
         *stored = *entity;
+        memcpy(stored->root_id, copy, strlen(copy) + 1);
+    }
     async_mutex_unlock(&m->lock);
     return rc;
 }

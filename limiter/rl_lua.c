@@ -22,8 +22,13 @@
  *     -> {-1} when the entity hash is given and names a cascading parent (RL_ESTALE)
  *   adjust  now nsets set*            KEYS: one bucket hash per set
  *   setcfg  ou now count {name cap amt period}*   KEYS: config hash [, bucket hash to reconcile]
- *   putent exclusive name parent cascade created id   KEYS: entity, parent's children, parent
+ *   pushcfg ou now count {name cap amt period}*   KEYS: bucket hash (setcfg's reconcile alone,
+ *     for a cluster where the config and the bucket live in different slots)
+ *   putent exclusive name parent cascade created id tag   KEYS: entity [, parent's children,
+ *     parent]: with the parent's keys, checks it exists and takes its tag when cascading
  *     -> 1 stored, 0 exists (exclusive), -1 no such parent
+ *   child id parent                   KEYS: parent, parent's children (a cluster's first step
+ *     of putent, in the parent's slot) -> the parent's tag, or -1 when there is no parent
  *   getcfgs                           KEYS: config hashes
  *     -> one HGETALL array per key
  */
@@ -178,7 +183,7 @@ const char rl_lua_script[] =
     "    if ms >= 0 then expire(KEYS[s], ms) end\n"
     "  end\n"
     "  return 1\n"
-    "elseif op == 'setcfg' then\n"
+    "elseif op == 'setcfg' or op == 'pushcfg' then\n"
     "  local now = int(ARGV[3], 0, MAXC)\n"
     "  local lims = {}\n"
     "  local i = 5\n"
@@ -187,26 +192,41 @@ const char rl_lua_script[] =
     "               per = int(ARGV[i + 3], 1, MAXP)}\n"
     "    i = i + 4\n"
     "  end\n"
-    "  redis.call('DEL', KEYS[1])\n"
-    "  redis.call('HSET', KEYS[1], '#ou', ARGV[2])\n"
+    "  local bk = KEYS[2]\n"
+    "  if op == 'setcfg' then\n"
+    "    redis.call('DEL', KEYS[1])\n"
+    "    redis.call('HSET', KEYS[1], '#ou', ARGV[2])\n"
+    "  else\n"
+    "    bk = KEYS[1]\n"
+    "  end\n"
     "  for _, lim in ipairs(lims) do\n"
-    "    redis.call('HSET', KEYS[1], lim.name, num(lim.cap)..':'..num(lim.amt)..':'..num(lim.per))\n"
-    "    if KEYS[2] and redis.call('HEXISTS', KEYS[2], lim.name..':cp') == 1 then\n"
-    "      local b = load(KEYS[2], lim, now)\n"
+    "    if op == 'setcfg' then\n"
+    "      redis.call('HSET', KEYS[1], lim.name, num(lim.cap)..':'..num(lim.amt)..':'..num(lim.per))\n"
+    "    end\n"
+    "    if bk and redis.call('HEXISTS', bk, lim.name..':cp') == 1 then\n"
+    "      local b = load(bk, lim, now)\n"
     "      if reconcile(b, lim, now) then\n"
-    "        store(KEYS[2], lim.name, b)\n"
-    "        expire(KEYS[2], fill_ms(b, now))\n"
+    "        store(bk, lim.name, b)\n"
+    "        expire(bk, fill_ms(b, now))\n"
     "      end\n"
     "    end\n"
     "  end\n"
     "  return 1\n"
     "elseif op == 'putent' then\n"
     "  if ARGV[2] == '1' and redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
-    "  if ARGV[4] ~= '' and redis.call('EXISTS', KEYS[3]) == 0 then return -1 end\n"
+    "  local tag = ARGV[8]\n"
+    "  if KEYS[3] then\n"
+    "    if redis.call('EXISTS', KEYS[3]) == 0 then return -1 end\n"
+    "    if ARGV[5] == '1' then tag = redis.call('HGET', KEYS[3], 'tag') or ARGV[4] end\n"
+    "    redis.call('SADD', KEYS[2], ARGV[7])\n"
+    "  end\n"
     "  redis.call('HSET', KEYS[1], 'name', ARGV[3], 'parent', ARGV[4], 'cascade', ARGV[5],\n"
-    "             'created', ARGV[6])\n"
-    "  if ARGV[4] ~= '' then redis.call('SADD', KEYS[2], ARGV[7]) end\n"
+    "             'created', ARGV[6], 'tag', tag)\n"
     "  return 1\n"
+    "elseif op == 'child' then\n"
+    "  if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end\n"
+    "  redis.call('SADD', KEYS[2], ARGV[2])\n"
+    "  return redis.call('HGET', KEYS[1], 'tag') or ARGV[3]\n"
     "elseif op == 'getcfgs' then\n"
     "  local res = {}\n"
     "  for k = 1, #KEYS do res[k] = redis.call('HGETALL', KEYS[k]) end\n"

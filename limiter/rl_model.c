@@ -572,6 +572,62 @@ int rl_url_parse(const char *url, rl_url_t *out)
     return 0;
 }
 
+static int url_fail(size_t *at, const char **why, size_t pos, const char *text)
+{
+    *at = pos;
+    *why = text;
+    return RL_EURL;
+}
+
+int rl_cluster_url_parse(const char *url, rl_url_t *seeds, size_t max, size_t *n, size_t *at,
+                         const char **why)
+{
+    static const char scheme[] = "redis-cluster://";
+    size_t pos_dummy;
+    const char *why_dummy;
+    if (!at)
+        at = &pos_dummy;
+    if (!why)
+        why = &why_dummy;
+    *n = 0;
+    if (!url || !seeds)
+        return url_fail(at, why, 0, "no url");
+    if (strncmp(url, scheme, sizeof scheme - 1) != 0)
+        return url_fail(at, why, 0, "expected redis-cluster://");
+    const char *p = url + sizeof scheme - 1;
+    for (;;) {
+        const char *host = p;
+        while (isalnum((unsigned char)*p) || *p == '.' || *p == '-' || *p == '_')
+            p++;
+        size_t hn = (size_t)(p - host);
+        if (hn == 0)
+            return url_fail(at, why, (size_t)(p - url), "expected a host name");
+        if (hn >= sizeof seeds[0].host)
+            return url_fail(at, why, (size_t)(host - url), "host name too long");
+        if (*n >= max)
+            return url_fail(at, why, (size_t)(host - url), "too many seed nodes");
+        rl_url_t *u = &seeds[*n];
+        memset(u, 0, sizeof *u);
+        memcpy(u->host, host, hn);
+        u->port = 6379;
+        if (*p == ':') {
+            const char *port = ++p;
+            while (isdigit((unsigned char)*p))
+                p++;
+            if (parse_int(port, p, 65535, &u->port) || u->port == 0)
+                return url_fail(at, why, (size_t)(port - url), "expected a port 1-65535");
+        }
+        (*n)++;
+        if (*p == 0)
+            return 0;
+        if (*p != ',')
+            return url_fail(at, why, (size_t)(p - url),
+                            *p == '/' ? "a cluster has no database number"
+                                      : "expected ',' or the end");
+        p++;
+    }
+}
+
 uint16_t rl_crc16(const char *buf, size_t len)
 {
     uint16_t crc = 0;

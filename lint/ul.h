@@ -35,14 +35,13 @@ extern "C" {
 /* ---- Errors ------------------------------------------------------------------------------- */
 
 /* The lint runs on transform's allocator and argument checks, so its out-of-memory and
- * invalid-argument codes are the transformer's (one condition, one value); its own codes lie
- * below UL_EBASE (see ua.h for the ranges). A ul_* function also passes on the engine's UE_E*
- * codes and -errno from the files it reads. */
+ * invalid-argument codes are the transformer's (one condition, one value); its own codes would
+ * lie below UL_EBASE (see ua.h for the ranges; none is returned today). A ul_* function also
+ * passes on the engine's UE_E* codes and -errno from the files it reads. */
 #define UL_EBASE (-10200)
 #define UL_ERRNO_MAP(X)                                                                            \
     X(NOMEM, UA_ENOMEM, "out of memory")                                                           \
-    X(INVAL, UA_EINVAL, "invalid argument")                                                        \
-    X(CHANGED, UL_EBASE - 1, "changed on disk since the lint read it")
+    X(INVAL, UA_EINVAL, "invalid argument")
 
 enum {
 #define UL_ERR_ENUM(name, value, text) UL_E##name = value,
@@ -145,7 +144,9 @@ typedef struct ul_options {
 typedef struct ul_ctx ul_ctx;
 
 /* A new context (options copied; the blocking list is referenced and must outlive it), or NULL
- * when out of memory. */
+ * when out of memory. The first context of a process loads libclang (lint/ul_clang.h: the
+ * executables do not link it); when it cannot be loaded the context is made all the same and
+ * every ul_lint_source through it reports one UA000 error saying what is missing. */
 ul_ctx *ul_ctx_new(const ul_options *opt);
 void ul_ctx_free(ul_ctx *ctx);
 /* Forgets the translation units kept for sources of project p (its configuration or compile
@@ -172,7 +173,8 @@ void ul_result_free(ul_result *r);
  * folder, its parents up to the project root, or their build/ folders. `ov` (may be NULL)
  * overrides unasync.json's bytes for the rename-rule fix. Findings carry raw severities (apply
  * ul_apply_levels and ul_apply_ignores to honour the configuration). Returns 0, UL_ENOMEM or
- * UL_EINVAL; a source libclang cannot parse yields a UA000 finding and 0. */
+ * UL_EINVAL; a source libclang cannot parse, or a context without libclang (it could not be
+ * loaded), yields a UA000 error finding, `limited` and 0. */
 int ul_lint_source(ul_ctx *ctx, const ue_project *p, const char *rel, const char *bytes, size_t len,
                    const ue_overlay *ov, ul_result *out);
 
@@ -228,11 +230,9 @@ int ul_plan_fixes(ul_ctx *ctx, const ue_project *p, const ue_report *r, const ue
                   ul_plan *plan);
 void ul_plan_free(ul_plan *plan);
 
-/* Writes plan file f over the disk when the file still holds exactly f->before (an editor or a
- * formatter may have saved since the lint read it): atomically, keeping the file's mode.
- * Returns 0, UL_ECHANGED (the bytes on disk differ: nothing written), UL_ENOMEM, or -errno /
- * UE_E* from reading or writing. The file on disk holds its old bytes or all of the new ones. */
-int ul_plan_write(const ue_project *p, const ul_plan_file *f);
+/* The lint writes nothing: a plan's file f is written with ue_write_over(p, f->rel, f->before,
+ * f->before_len, f->after, f->after_len), which refuses (UE_ECHANGED) when the file no longer
+ * holds the bytes the lint read. */
 
 /* ---- Severities and ignore comments ------------------------------------------------------- */
 

@@ -4,8 +4,7 @@
 
 #include "ul.h"
 
-#include <clang-c/CXCompilationDatabase.h>
-#include <clang-c/Index.h>
+#include "ul_clang.h" /* libclang through a table, loaded on first use */
 
 /* Compile arguments for one source, owned strings. `why` (NULL or a new string) explains what
  * limits the lint before parsing: no flags were found, or the configured database is missing. */
@@ -62,7 +61,8 @@ typedef struct ul__tu {
 
 struct ul_ctx {
     ul_options opt;
-    CXIndex index;
+    CXIndex index;     /* NULL when libclang could not be loaded: then `no_clang` says why */
+    const char *no_clang; /* static text (ul_clang_load) */
     CXIndex aux_index; /* lists every declaration (keep mode's header_names), made on demand */
     ul__db *dbs;
     size_t ndbs;

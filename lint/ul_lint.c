@@ -1421,6 +1421,10 @@ ul_ctx *ul_ctx_new(const ul_options *opt)
         return NULL;
     if (opt)
         ctx->opt = *opt;
+    /* libclang is loaded here, the first time a lint is wanted; without it the context still
+     * exists and every lint through it is one UA000 error (ul_lint_source), never a pass */
+    if (ul_clang_load(&ctx->no_clang) != 0)
+        return ctx;
     /* with a preamble, "local declarations only" keeps the walk to the source itself (the
      * headers' thousands of declarations stay in the precompiled preamble, unread) */
     ctx->index = clang_createIndex(ctx->opt.keep ? 1 : 0, 0);
@@ -1458,7 +1462,8 @@ void ul_ctx_free(ul_ctx *ctx)
         return;
     ul_ctx_forget(ctx, NULL);
     ua_free(ctx->tus);
-    clang_disposeIndex(ctx->index);
+    if (ctx->index)
+        clang_disposeIndex(ctx->index);
     if (ctx->aux_index)
         clang_disposeIndex(ctx->aux_index);
     ua_free(ctx);
@@ -1633,6 +1638,13 @@ int ul_lint_source(ul_ctx *ctx, const ue_project *p, const char *rel, const char
 {
     if (!ctx || !p || !rel || (!bytes && len))
         return UL_EINVAL;
+    if (!ctx->index) { /* libclang could not be loaded: the lint did not look */
+        if (ua_findings_add(&out->findings, rel, 1, 1, UA_ERROR, "UA000",
+                            "lint is limited: libclang could not be loaded: %s", ctx->no_clang))
+            return UL_ENOMEM;
+        out->limited = 1;
+        return 0;
+    }
     size_t n0 = out->findings.n, x0 = out->fixes.n;
     int limited = out->limited, source_errors = out->source_errors;
     lint_call c = {ctx, p, rel, bytes, len, ov, out, 0};

@@ -1,13 +1,11 @@
 /* ul_plan.c - fix plans: which preferred fixes one round of `unasync --fix` (or the editor's
- * source.fixAll) takes, which it skips because they overlap, the bytes each changed file gets,
- * and the write that happens only over the bytes the lint read. Above ul_lint.c and
- * ul_fixes.c; the CLI and the server only report and apply what a plan says. */
+ * source.fixAll) takes, which it skips because they overlap, and the bytes each changed file
+ * gets. Above ul_lint.c and ul_fixes.c. The lint writes nothing: the CLI writes a plan's files
+ * with ue_write_over, only over the bytes the lint read. */
 #include "ul_int.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 /* One preferred fix found in a round: the fix, the source whose finding it fixes, and its place
  * in the order the lint gave (ties keep that order). */
@@ -262,25 +260,4 @@ void ul_plan_free(ul_plan *plan)
     ua_free(plan->skips);
     ua_free(plan->left);
     memset(plan, 0, sizeof *plan);
-}
-
-int ul_plan_write(const ue_project *p, const ul_plan_file *f)
-{
-    char *now = NULL;
-    size_t now_len = 0;
-    /* only over the bytes the lint read: an editor or a formatter may have saved since */
-    int rc = read_rel(p, NULL, f->rel, &now, &now_len);
-    if (rc == 0 && (now_len != f->before_len || memcmp(now, f->before, now_len) != 0))
-        rc = UL_ECHANGED;
-    ua_free(now);
-    if (rc)
-        return rc;
-    char *abs = strcmp(f->rel, UE_CONFIG_NAME) == 0 ? ua_strdup(p->config_path)
-                                                     : ue_abs(p, f->rel);
-    if (!abs)
-        return UL_ENOMEM;
-    struct stat sb;
-    rc = stat(abs, &sb) != 0 ? -errno : ue_write_atomic(abs, f->after, f->after_len, sb.st_mode & 07777);
-    ua_free(abs);
-    return rc;
 }

@@ -52,9 +52,9 @@ enum {
  * code that the answer to such a message carries. */
 int lsp_rpc_code_for(int err);
 
-/* Allocation hook for the whole module (and the JSON parser under it). Passing NULLs restores
- * malloc/free. Tests use it to fail the Nth allocation. Not thread-safe; call before use. */
-void lsp_set_allocator(void *(*alloc)(size_t), void (*release)(void *));
+/* Allocation: the module (and the JSON parser under it) allocates and frees only through the
+ * core stack's one hook, transform's ua_set_allocator (ua.h); what an lsp_* function returns is
+ * released with its *_free function. */
 
 /* ------------------------------------------------------------------------------------------ */
 /* Framing                                                                                    */

@@ -4,9 +4,7 @@
 #include <string.h>
 
 #include "lsp_internal.h"
-
-static void *(*lsp__alloc_fn)(size_t) = malloc;
-static void (*lsp__free_fn)(void *) = free;
+#include "ua.h"
 
 const char *lsp_strerror(int err)
 {
@@ -39,41 +37,53 @@ int lsp_rpc_code_for(int err)
     }
 }
 
-void lsp_set_allocator(void *(*alloc)(size_t), void (*release)(void *))
+/* The protocol allocates through the core stack's one hook (ua_set_allocator, transform/alloc.c),
+ * cJSON included. cJSON keeps its hooks in globals, so they are set once, before main and any
+ * thread, to functions that call the core hook each time: a hook set later applies to cJSON
+ * too, and nothing is ever freed through another allocator than the one that made it. */
+/* Set when cJSON's allocation failed: cJSON answers NULL for "no memory" and "not JSON" alike,
+ * and only this tells them apart (lsp__json_oom_take). Per thread, like a parse. */
+static _Thread_local int lsp__json_oom;
+
+static void *lsp__json_malloc(size_t n)
 {
-    cJSON_Hooks hooks;
-    lsp__alloc_fn = alloc ? alloc : malloc;
-    lsp__free_fn = release ? release : free;
-    hooks.malloc_fn = lsp__alloc_fn;
-    hooks.free_fn = lsp__free_fn;
+    void *p = ua_malloc(n);
+    if (p == NULL)
+        lsp__json_oom = 1;
+    return p;
+}
+
+int lsp__json_oom_take(void)
+{
+    int oom = lsp__json_oom;
+    lsp__json_oom = 0;
+    return oom;
+}
+
+static void lsp__json_free(void *p)
+{
+    ua_free(p);
+}
+
+__attribute__((constructor)) static void lsp__json_hooks(void)
+{
+    cJSON_Hooks hooks = {lsp__json_malloc, lsp__json_free};
     cJSON_InitHooks(&hooks);
 }
 
 void *lsp__malloc(size_t n)
 {
-    return lsp__alloc_fn(n ? n : 1);
+    return ua_malloc(n);
 }
 
-/* realloc through the hook: the hook has no realloc, so copy. old is the used size. */
-void *lsp__realloc(void *p, size_t old, size_t n)
+void *lsp__realloc(void *p, size_t n)
 {
-    void *q;
-    if (lsp__alloc_fn == malloc)
-        return realloc(p, n ? n : 1);
-    q = lsp__alloc_fn(n ? n : 1);
-    if (q == NULL)
-        return NULL;
-    if (p != NULL) {
-        memcpy(q, p, old < n ? old : n);
-        lsp__free_fn(p);
-    }
-    return q;
+    return ua_realloc(p, n);
 }
 
 void lsp__free(void *p)
 {
-    if (p != NULL)
-        lsp__free_fn(p);
+    ua_free(p);
 }
 
 char *lsp__strndup(const char *s, size_t n)

@@ -40,7 +40,7 @@ lsp_method_t lsp_method_from_name(const char *name)
     size_t i;
     if (name == NULL)
         return LSP_M_UNKNOWN;
-    for (i = 0; i < sizeof(lsp__methods) / sizeof(lsp__methods[0]); i++)
+    for (i = 0; i < sizeof lsp__methods / sizeof *lsp__methods; i++)
         if (strcmp(lsp__methods[i].name, name) == 0)
             return lsp__methods[i].m;
     return LSP_M_UNKNOWN;
@@ -153,7 +153,7 @@ static const cJSON *lsp__setting(const cJSON *obj, const char *group, const char
     const cJSON *j = lsp__get(lsp__get(obj, group), key);
     if (j != NULL)
         return j;
-    snprintf(dotted, sizeof(dotted), "%s.%s", group, key);
+    snprintf(dotted, sizeof dotted, "%s.%s", group, key);
     return lsp__get(obj, dotted);
 }
 
@@ -190,7 +190,7 @@ static void lsp__read_settings_in(const cJSON *obj, lsp_settings_t *s)
 static void lsp__read_settings(const cJSON *obj, lsp_settings_t *s)
 {
     const cJSON *section = lsp__get(obj, "unasync");
-    memset(s, 0, sizeof(*s));
+    memset(s, 0, sizeof *s);
     if (cJSON_IsObject(section))
         lsp__read_settings_in(section, s);
     else {
@@ -205,7 +205,7 @@ static void lsp__read_settings(const cJSON *obj, lsp_settings_t *s)
             cJSON *one;
             if (child->string == NULL || strncmp(child->string, "unasync.", 8) != 0)
                 continue;
-            memset(&flat, 0, sizeof(flat));
+            memset(&flat, 0, sizeof flat);
             one = cJSON_CreateObject();
             if (one == NULL)
                 return;
@@ -255,7 +255,7 @@ static int lsp__folders(const cJSON *arr, lsp_folder_t **out, size_t *n)
     int rc;
     if (arr == NULL || cJSON_IsNull(arr))
         return 0;
-    if ((rc = lsp__array_alloc(arr, sizeof(**out), &mem)) != 0)
+    if ((rc = lsp__array_alloc(arr, sizeof **out, &mem)) != 0)
         return rc;
     *out = mem;
     cJSON_ArrayForEach(it, arr)
@@ -347,7 +347,7 @@ static int lsp__decode_changes(const cJSON *arr, lsp_params_t *p)
     const cJSON *it;
     size_t i = 0;
     void *mem;
-    int rc0 = lsp__array_alloc(arr, sizeof(*p->changes), &mem);
+    int rc0 = lsp__array_alloc(arr, sizeof *p->changes, &mem);
     if (rc0 != 0)
         return rc0;
     p->changes = mem;
@@ -394,7 +394,7 @@ static int lsp__decode_events(const cJSON *arr, lsp_params_t *p)
     const cJSON *it;
     size_t i = 0;
     void *mem;
-    int rc0 = lsp__array_alloc(arr, sizeof(*p->events), &mem);
+    int rc0 = lsp__array_alloc(arr, sizeof *p->events, &mem);
     if (rc0 != 0)
         return rc0;
     p->events = mem;
@@ -555,11 +555,12 @@ int lsp_decode(const char *body, size_t len, lsp_msg_t *msg)
     const char *end = NULL;
     int rc;
 
-    memset(msg, 0, sizeof(*msg));
+    memset(msg, 0, sizeof *msg);
     msg->kind = LSP_MSG_NOTIFICATION;
+    lsp__json_oom_take();
     root = cJSON_ParseWithLengthOpts(body, len, &end, false);
     if (root == NULL)
-        return LSP_EPARSE;
+        return lsp__json_oom_take() ? LSP_ENOMEM : LSP_EPARSE;
     while (end != NULL && end < body + len &&
            (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n' || *end == '\0'))
         end++;
@@ -660,7 +661,7 @@ void lsp_msg_free(lsp_msg_t *msg)
     lsp__folders_free(p->removed, p->n_removed);
     lsp__free(p->cancel_id.str);
     lsp__free(p->work_done_token);
-    memset(msg, 0, sizeof(*msg));
+    memset(msg, 0, sizeof *msg);
 }
 
 int lsp_result_applied(const lsp_msg_t *msg, bool *applied)

@@ -20,7 +20,7 @@ static int lsp__finish(cJSON *root, lsp_out_t *out)
     char *body, head[48];
     size_t blen;
     int hlen;
-    memset(out, 0, sizeof(*out));
+    memset(out, 0, sizeof *out);
     if (root == NULL)
         return LSP_ENOMEM;
     body = cJSON_PrintUnformatted(root);
@@ -28,7 +28,7 @@ static int lsp__finish(cJSON *root, lsp_out_t *out)
     if (body == NULL)
         return LSP_ENOMEM;
     blen = strlen(body);
-    hlen = snprintf(head, sizeof(head), "Content-Length: %zu\r\n\r\n", blen);
+    hlen = snprintf(head, sizeof head, "Content-Length: %zu\r\n\r\n", blen);
     out->data = lsp__malloc((size_t)hlen + blen + 1);
     if (out->data == NULL) {
         lsp__free(body);
@@ -119,7 +119,7 @@ static int lsp__done(lsp_b_t *b, cJSON *root, lsp_out_t *out)
 {
     if (!b->ok) {
         cJSON_Delete(root);
-        memset(out, 0, sizeof(*out));
+        memset(out, 0, sizeof *out);
         return LSP_ENOMEM;
     }
     return lsp__finish(root, out);

@@ -5,11 +5,11 @@
 #include "lsp_internal.h"
 
 static const char lsp__cl_name[] = "content-length";
-#define LSP_CL_NAME_LEN (sizeof(lsp__cl_name) - 1)
+#define LSP_CL_NAME_LEN (sizeof lsp__cl_name - 1)
 
 void lsp_framer_init(lsp_framer_t *f, size_t max_body)
 {
-    memset(f, 0, sizeof(*f));
+    memset(f, 0, sizeof *f);
     f->max_body = max_body ? max_body : LSP_DEFAULT_MAX_BODY;
 }
 
@@ -37,7 +37,7 @@ int lsp_framer_feed(lsp_framer_t *f, const void *data, size_t n)
         char *nb;
         while (cap < f->len + n)
             cap *= 2;
-        nb = lsp__realloc(f->buf, f->len, cap);
+        nb = lsp__realloc(f->buf, cap);
         if (nb == NULL)
             return LSP_ENOMEM;
         f->buf = nb;

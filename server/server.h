@@ -28,9 +28,9 @@ const char *srv_strerror(int err);
 /* Every heap allocation and free of the server goes through these, so tests can fail the Nth
  * allocation. Passing NULL for all three restores malloc/realloc/free. Not thread-safe: set it
  * before the server starts and keep it until the server has returned (memory must be released by
- * the free_fn that matches its malloc_fn). This hook is the server's own: the protocol's
- * (lsp_set_allocator) and the engine's and transformer's (ua_set_allocator) are set apart, and
- * memory those libraries hand to the server is released through their hooks, never this one. */
+ * the free_fn that matches its malloc_fn). This hook is the server's own: the core stack's
+ * (ua_set_allocator: transform, engine, lint, protocol and cJSON) is set apart, and memory those
+ * libraries hand to the server is released through their functions, never this hook. */
 void srv_set_allocator(void *(*malloc_fn)(size_t), void *(*realloc_fn)(void *, size_t),
                        void (*free_fn)(void *));
 

@@ -1,5 +1,6 @@
 /* diff.c - minimal line diff (Myers' O(ND) algorithm in linear space) and unified-diff text. */
 #include "ua_int.h"
+#include "ua_incr.h"
 
 typedef struct line {
     const char *p;
@@ -118,7 +119,21 @@ static void compare(diff_ctx *c, long a0, long a1, long b0, long b1)
     compare(c, a0 + ex, a1, b0 + ey, b1);
 }
 
+static int diff_lines(const char *a, size_t alen, const char *b, size_t blen, int split_first,
+                      ua_diff *out);
+
 int ua_diff_lines(const char *a, size_t alen, const char *b, size_t blen, ua_diff *out)
+{
+    return diff_lines(a, alen, b, blen, 0, out);
+}
+
+int ua__diff_twin(const char *a, size_t alen, const char *b, size_t blen, ua_diff *out)
+{
+    return diff_lines(a, alen, b, blen, 1, out);
+}
+
+static int diff_lines(const char *a, size_t alen, const char *b, size_t blen, int split_first,
+                      ua_diff *out)
 {
     memset(out, 0, sizeof *out);
     line *la = NULL, *lb = NULL;
@@ -136,7 +151,12 @@ int ua_diff_lines(const char *a, size_t alen, const char *b, size_t blen, ua_dif
     c.vb = ua_calloc((size_t)(2 * c.off + 1), sizeof *c.vb);
     if (!c.a_changed || !c.b_changed || !c.vf || !c.vb)
         goto done;
-    compare(&c, 0, (long)na, 0, (long)nb);
+    if (split_first && na && nb) { /* line 1 on its own, then the rest */
+        compare(&c, 0, 1, 0, 1);
+        compare(&c, 1, (long)na, 1, (long)nb);
+    } else {
+        compare(&c, 0, (long)na, 0, (long)nb);
+    }
     size_t i = 0, j = 0;
     while (i < na || j < nb) {
         if (i < na && j < nb && !c.a_changed[i] && !c.b_changed[j]) {

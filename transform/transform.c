@@ -1,6 +1,7 @@
 /* transform.c - the rewrite: the tokens of an async source (lex.c) in, its sync twin out, with
  * the edit list (source map) and findings. Bytes between tokens are copied unchanged. */
 #include "ua_int.h"
+#include "ua_incr.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -56,11 +57,7 @@ typedef struct span {
     size_t off, len;
 } span;
 
-typedef struct pending_edit {
-    size_t off, len;
-    char *text; /* owned; NULL for a removal */
-    size_t text_len;
-} pending_edit;
+typedef ua__edit pending_edit; /* ua_incr.h: the incremental transform keeps them */
 
 typedef struct strset {
     char **keys;
@@ -78,6 +75,7 @@ typedef struct xf {
     size_t len;
     tok *toks;
     size_t ntoks;
+    size_t nderive; /* edits come from tokens [0, nderive); the rest is look-ahead */
     directive *dirs;
     size_t ndirs, dircap;
     size_t *line_starts;
@@ -97,13 +95,15 @@ typedef struct xf {
 
 /* ---- small string set (open addressing) ---- */
 
-static uint64_t fnv(const char *s, size_t n)
+uint64_t ua__fnv(const char *s, size_t n)
 {
     uint64_t h = 1469598103934665603ULL;
     for (size_t i = 0; i < n; i++)
         h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
     return h;
 }
+
+#define fnv ua__fnv
 
 static long set_find(const strset *s, const char *k, size_t n)
 {
@@ -315,8 +315,9 @@ static int build_lines(xf *x)
     return 0;
 }
 
-/* Is the character at p an unescaped end of line (not part of a backslash-newline)? */
-static int is_line_end(const char *src, size_t p)
+#define is_line_end ua__is_line_end
+
+int ua__is_line_end(const char *src, size_t p)
 {
     if (src[p] != '\n')
         return 0;
@@ -327,13 +328,21 @@ static int is_line_end(const char *src, size_t p)
 }
 
 /* Checks the bytes between tokens: only white space and backslash-newlines may stand there. */
+static void check_gaps_in(xf *x, size_t from, size_t to, size_t ntoks);
+
 static void check_gaps(xf *x)
 {
-    size_t pos = 0;
-    if (x->len >= 3 && memcmp(x->src, "\xEF\xBB\xBF", 3) == 0)
+    check_gaps_in(x, 0, x->len, x->ntoks);
+}
+
+/* The gaps of bytes [from, to) around tokens [0, ntoks), which lie inside it. */
+static void check_gaps_in(xf *x, size_t from, size_t to, size_t ntoks)
+{
+    size_t pos = from;
+    if (from == 0 && x->len >= 3 && memcmp(x->src, "\xEF\xBB\xBF", 3) == 0)
         pos = 3;
-    for (size_t i = 0; i <= x->ntoks; i++) {
-        size_t end = i < x->ntoks ? x->toks[i].off : x->len;
+    for (size_t i = 0; i <= ntoks; i++) {
+        size_t end = i < ntoks ? x->toks[i].off : to;
         for (size_t p = pos; p < end; p++) {
             char c = x->src[p];
             if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f')
@@ -355,7 +364,7 @@ static void check_gaps(xf *x)
                         (unsigned char)c);
             return;
         }
-        if (i < x->ntoks)
+        if (i < ntoks)
             pos = x->toks[i].off + x->toks[i].len;
     }
 }
@@ -363,7 +372,7 @@ static void check_gaps(xf *x)
 /* Literal-looking punctuation is an unterminated literal; other stray bytes are errors too. */
 static void check_tokens(xf *x)
 {
-    for (size_t i = 0; i < x->ntoks; i++) {
+    for (size_t i = 0; i < x->nderive; i++) {
         const tok *t = &x->toks[i];
         const char *s = x->src + t->off;
         if (t->kind == T_COMMENT && t->len >= 2 && s[1] == '*' &&
@@ -570,147 +579,182 @@ typedef struct frame {
     int hatch;
 } frame;
 
+/* The open conditionals while the directives are walked, and which of them is the hatch. */
+typedef struct cond_stack {
+    frame *v;
+    size_t depth, cap;
+    size_t hatch_open; /* index of the open hatch, or (size_t)-1 */
+} cond_stack;
+
+/* The token that names the include guard in directive `d0` (#ifndef X, #if !defined X,
+ * #if !defined(X)), or d0->end when it has none. */
+static size_t guard_name(const xf *x, const directive *d0)
+{
+    size_t a0 = dir_args(x, d0);
+    if (dir_is(d0, "ifndef"))
+        return a0 < d0->end ? a0 : d0->end;
+    if (dir_is(d0, "if") && tok_is(x, a0, "!") && tok_is(x, next_code(x, a0 + 1), "defined")) {
+        size_t j = next_code(x, next_code(x, a0 + 1) + 1);
+        if (tok_is(x, j, "("))
+            j = next_code(x, j + 1);
+        return j;
+    }
+    return d0->end;
+}
+
+/* Whether a header opens with an include guard: the first code token is #ifndef X (or #if
+ * !defined X), the next directive is #define X. Its #endif is checked when it closes. */
+static int guard_opens(const xf *x)
+{
+    size_t plen = strlen(x->path);
+    if (plen <= 2 || strcmp(x->path + plen - 2, ".h") != 0 || x->ndirs < 2)
+        return 0;
+    const directive *d0 = &x->dirs[0], *d1 = &x->dirs[1];
+    if (next_code(x, 0) != d0->first || next_code(x, d0->end) != d1->first ||
+        !dir_is(d1, "define"))
+        return 0;
+    size_t a1 = dir_args(x, d1), name = guard_name(x, d0);
+    return name < d0->end && x->toks[name].kind == T_IDENT && a1 < d1->end &&
+           x->toks[a1].len == x->toks[name].len &&
+           memcmp(x->src + x->toks[a1].off, x->src + x->toks[name].off, x->toks[name].len) ==
+               0 &&
+           x->toks[name].len < sizeof x->guard_from - 1 && !tok_is(x, name, HATCH);
+}
+
+/* #if, #ifdef, #ifndef: pushes a frame, noting an escape hatch (a malformed or nested one is
+ * a finding and counts as a plain conditional). Returns 0 or -1 when memory runs out. */
+static int open_conditional(xf *x, cond_stack *st, size_t k)
+{
+    const directive *d = &x->dirs[k];
+    int h = hatch_kind(x, d);
+    if (h == H_BAD) {
+        finding(x, x->toks[d->first].off, d->end_off - x->toks[d->first].off - 1, UA_ERROR,
+                "UA008",
+                "unsupported escape-hatch condition: write '#if UNASYNC_ASYNC' or "
+                "'#if !UNASYNC_ASYNC' (or #ifdef/#ifndef UNASYNC_ASYNC) alone");
+        h = H_NONE;
+    }
+    if (h != H_NONE && st->hatch_open != (size_t)-1) {
+        unsigned ol, oc;
+        linecol(x, x->toks[x->dirs[st->v[st->hatch_open].if_dir].first].off, &ol, &oc);
+        finding(x, x->toks[d->first].off, 1, UA_ERROR, "UA008",
+                "escape hatch nested in the one opened at line %u; hatches cannot nest", ol);
+        h = H_NONE;
+    }
+    if (ua_grow((void **)&st->v, &st->cap, st->depth + 1, sizeof *st->v)) {
+        x->oom = 1;
+        return -1;
+    }
+    st->v[st->depth] = (frame){k, (size_t)-1, h};
+    if (h != H_NONE)
+        st->hatch_open = st->depth;
+    st->depth++;
+    return 0;
+}
+
+/* #elif and its variants: never in a hatch, never naming the hatch macro. */
+static void check_elif(xf *x, const cond_stack *st, const directive *d)
+{
+    if (st->depth == 0) {
+        finding(x, x->toks[d->first].off, 1, UA_ERROR, "UA008", "#elif without #if");
+        return;
+    }
+    if (st->v[st->depth - 1].hatch != H_NONE) {
+        finding(x, x->toks[d->first].off, 1, UA_ERROR, "UA008",
+                "#elif is not allowed in an escape hatch; use #else");
+        return;
+    }
+    for (size_t i = dir_args(x, d); i < d->end; i++)
+        if (tok_is(x, i, HATCH)) {
+            finding(x, x->toks[i].off, x->toks[i].len, UA_ERROR, "UA008",
+                    "UNASYNC_ASYNC in #elif: an escape hatch must be its own #if");
+            break;
+        }
+}
+
+/* The lines a closed hatch removes from the twin: the async part with its #if/#else/#endif
+ * lines for `#if UNASYNC_ASYNC`, only the directive lines for `#if !UNASYNC_ASYNC`. */
+static void remove_hatch(xf *x, const frame *f, const directive *endif)
+{
+    const directive *di = &x->dirs[f->if_dir];
+    const directive *de = f->else_dir != (size_t)-1 ? &x->dirs[f->else_dir] : NULL;
+    if (f->hatch == H_ASYNC) {
+        if (de) {
+            add_removed(x, di->start_off, de->end_off);
+            add_removed(x, endif->start_off, endif->end_off);
+        } else {
+            add_removed(x, di->start_off, endif->end_off);
+        }
+    } else {
+        add_removed(x, di->start_off, di->end_off);
+        add_removed(x, de ? de->start_off : endif->start_off, endif->end_off);
+    }
+}
+
+/* #endif: pops a frame; a hatch's lines are removed, and the include guard is recognised when
+ * its #endif is the last code of the file. */
+static void close_conditional(xf *x, cond_stack *st, const directive *d, int guard)
+{
+    frame f = st->v[--st->depth];
+    if (f.hatch != H_NONE) {
+        remove_hatch(x, &f, d);
+        st->hatch_open = (size_t)-1;
+    }
+    if (guard && f.if_dir == 0 && st->depth == 0 && next_code(x, d->end) == x->ntoks) {
+        size_t name = guard_name(x, &x->dirs[0]);
+        snprintf(x->guard_from, sizeof x->guard_from, "%.*s", (int)x->toks[name].len,
+                 x->src + x->toks[name].off);
+    }
+}
+
+/* The include guard's twin name: a rename rule's, else SYNC_ in front. */
+static void rename_guard(xf *x)
+{
+    if (!x->guard_from[0])
+        return;
+    char buf[300];
+    size_t rule;
+    int n = ua_rename(x->cfg, x->guard_from, strlen(x->guard_from), buf, sizeof buf, &rule);
+    if (n > 0)
+        snprintf(x->guard_to, sizeof x->guard_to, "%s", buf);
+    else
+        snprintf(x->guard_to, sizeof x->guard_to, "SYNC_%s", x->guard_from);
+    x->guard_len = strlen(x->guard_from);
+}
+
+/* Walks the conditionals: resolves escape hatches into removed spans, reports malformed and
+ * unbalanced ones (UA008), and finds the include guard. */
 static void process_conditionals(xf *x)
 {
-    frame *stack = NULL;
-    size_t depth = 0, cap = 0;
-    size_t hatch_open = (size_t)-1; /* stack index of the open hatch */
-    int is_header = 0;
-    size_t plen = strlen(x->path);
-    if (plen > 2 && (strcmp(x->path + plen - 2, ".h") == 0))
-        is_header = 1;
-    /* include guard: first code token is #ifndef X (or #if !defined X), next is #define X */
-    size_t guard_frame_if = (size_t)-1;
-    if (is_header && x->ndirs >= 2) {
-        size_t first = next_code(x, 0);
-        const directive *d0 = &x->dirs[0], *d1 = &x->dirs[1];
-        if (first == d0->first && next_code(x, d0->end) == d1->first && dir_is(d1, "define")) {
-            size_t a0 = dir_args(x, d0), a1 = dir_args(x, d1);
-            size_t name = (size_t)-1;
-            if (dir_is(d0, "ifndef") && a0 < d0->end)
-                name = a0;
-            else if (dir_is(d0, "if") && tok_is(x, a0, "!") &&
-                     tok_is(x, next_code(x, a0 + 1), "defined")) {
-                size_t j = next_code(x, next_code(x, a0 + 1) + 1);
-                if (tok_is(x, j, "("))
-                    j = next_code(x, j + 1);
-                name = j;
-            }
-            if (name < d0->end && x->toks[name].kind == T_IDENT && a1 < d1->end &&
-                x->toks[a1].len == x->toks[name].len &&
-                memcmp(x->src + x->toks[a1].off, x->src + x->toks[name].off,
-                       x->toks[name].len) == 0 &&
-                x->toks[name].len < sizeof x->guard_from - 1 &&
-                !tok_is(x, name, HATCH))
-                guard_frame_if = 0;
-        }
-    }
+    cond_stack st = {NULL, 0, 0, (size_t)-1};
+    int guard = guard_opens(x);
     for (size_t k = 0; k < x->ndirs; k++) {
-        directive *d = &x->dirs[k];
+        const directive *d = &x->dirs[k];
         if (dir_is(d, "if") || dir_is(d, "ifdef") || dir_is(d, "ifndef")) {
-            int h = hatch_kind(x, d);
-            if (h == H_BAD) {
-                finding(x, x->toks[d->first].off, d->end_off - x->toks[d->first].off - 1,
-                        UA_ERROR, "UA008",
-                        "unsupported escape-hatch condition: write '#if UNASYNC_ASYNC' or "
-                        "'#if !UNASYNC_ASYNC' (or #ifdef/#ifndef UNASYNC_ASYNC) alone");
-                h = H_NONE;
-            }
-            if (h != H_NONE && hatch_open != (size_t)-1) {
-                unsigned ol, oc;
-                linecol(x, x->toks[x->dirs[stack[hatch_open].if_dir].first].off, &ol, &oc);
-                finding(x, x->toks[d->first].off, 1, UA_ERROR, "UA008",
-                        "escape hatch nested in the one opened at line %u; hatches cannot nest",
-                        ol);
-                h = H_NONE;
-            }
-            if (ua_grow((void **)&stack, &cap, depth + 1, sizeof *stack)) {
-                x->oom = 1;
+            if (open_conditional(x, &st, k))
                 break;
-            }
-            stack[depth] = (frame){k, (size_t)-1, h};
-            if (h != H_NONE)
-                hatch_open = depth;
-            depth++;
         } else if (dir_is(d, "elif") || dir_is(d, "elifdef") || dir_is(d, "elifndef")) {
-            if (depth == 0) {
-                finding(x, x->toks[d->first].off, 1, UA_ERROR, "UA008", "#elif without #if");
-                continue;
-            }
-            if (stack[depth - 1].hatch != H_NONE) {
+            check_elif(x, &st, d);
+        } else if (dir_is(d, "else") || dir_is(d, "endif")) {
+            if (st.depth == 0)
                 finding(x, x->toks[d->first].off, 1, UA_ERROR, "UA008",
-                        "#elif is not allowed in an escape hatch; use #else");
-                continue;
-            }
-            {
-                size_t a = dir_args(x, d);
-                for (size_t i = a; i < d->end; i++)
-                    if (tok_is(x, i, HATCH)) {
-                        finding(x, x->toks[i].off, x->toks[i].len, UA_ERROR, "UA008",
-                                "UNASYNC_ASYNC in #elif: an escape hatch must be its own #if");
-                        break;
-                    }
-            }
-        } else if (dir_is(d, "else")) {
-            if (depth == 0) {
-                finding(x, x->toks[d->first].off, 1, UA_ERROR, "UA008", "#else without #if");
-                continue;
-            }
-            stack[depth - 1].else_dir = k;
-        } else if (dir_is(d, "endif")) {
-            if (depth == 0) {
-                finding(x, x->toks[d->first].off, 1, UA_ERROR, "UA008", "#endif without #if");
-                continue;
-            }
-            frame f = stack[--depth];
-            if (f.hatch != H_NONE) {
-                const directive *di = &x->dirs[f.if_dir];
-                const directive *de = f.else_dir != (size_t)-1 ? &x->dirs[f.else_dir] : NULL;
-                if (f.hatch == H_ASYNC) {
-                    if (de) {
-                        add_removed(x, di->start_off, de->end_off);
-                        add_removed(x, d->start_off, d->end_off);
-                    } else {
-                        add_removed(x, di->start_off, d->end_off);
-                    }
-                } else {
-                    add_removed(x, di->start_off, di->end_off);
-                    add_removed(x, de ? de->start_off : d->start_off, d->end_off);
-                }
-                hatch_open = (size_t)-1;
-            }
-            if (f.if_dir == guard_frame_if && depth == 0 && next_code(x, d->end) == x->ntoks) {
-                size_t name = dir_args(x, &x->dirs[0]);
-                if (tok_is(x, name, "!")) {
-                    name = next_code(x, next_code(x, name + 1) + 1);
-                    if (tok_is(x, name, "("))
-                        name = next_code(x, name + 1);
-                }
-                snprintf(x->guard_from, sizeof x->guard_from, "%.*s", (int)x->toks[name].len,
-                         x->src + x->toks[name].off);
-            }
+                        dir_is(d, "else") ? "#else without #if" : "#endif without #if");
+            else if (dir_is(d, "else"))
+                st.v[st.depth - 1].else_dir = k;
+            else
+                close_conditional(x, &st, d, guard);
         }
     }
-    for (size_t i = depth; i-- > 0;) {
-        const directive *d = &x->dirs[stack[i].if_dir];
+    for (size_t i = st.depth; i-- > 0;) {
+        const directive *d = &x->dirs[st.v[i].if_dir];
         finding(x, x->toks[d->first].off, 1, UA_ERROR, "UA008",
-                stack[i].hatch != H_NONE
-                    ? "escape hatch is never closed: #endif missing"
-                    : "unbalanced conditional: #endif missing for this #if");
+                st.v[i].hatch != H_NONE ? "escape hatch is never closed: #endif missing"
+                                        : "unbalanced conditional: #endif missing for this #if");
     }
-    ua_free(stack);
+    ua_free(st.v);
     if (x->nremoved > 1)
         qsort(x->removed, x->nremoved, sizeof *x->removed, span_cmp);
-    if (x->guard_from[0]) {
-        char buf[300];
-        size_t rule;
-        int n = ua_rename(x->cfg, x->guard_from, strlen(x->guard_from), buf, sizeof buf, &rule);
-        if (n > 0)
-            snprintf(x->guard_to, sizeof x->guard_to, "%s", buf);
-        else
-            snprintf(x->guard_to, sizeof x->guard_to, "SYNC_%s", x->guard_from);
-        x->guard_len = strlen(x->guard_from);
-    }
+    rename_guard(x);
 }
 
 /* ---- stage 4: edits ---- */
@@ -726,6 +770,8 @@ static void add_edit(xf *x, size_t off, size_t len, const char *text, size_t tex
     e->len = len;
     e->text = text_len ? ua_strndup(text, text_len) : NULL;
     e->text_len = text_len;
+    e->rule = (size_t)-1;
+    e->key_len = 0;
     if (text_len && !e->text)
         x->oom = 1;
 }
@@ -985,13 +1031,17 @@ static void rename_ident(xf *x, size_t i, const char *name, size_t n)
                 }
             }
     add_edit(x, x->toks[i].off, x->toks[i].len, text, tl);
+    if (!x->oom) { /* what the incremental transform needs to undo it */
+        x->edits[x->nedits - 1].rule = rule;
+        x->edits[x->nedits - 1].key_len = (size_t)m;
+    }
 }
 
 static void collect_edits(xf *x)
 {
     size_t r = 0;
     size_t last_dir = (size_t)-1;
-    for (size_t i = 0; i < x->ntoks; i++) {
+    for (size_t i = 0; i < x->nderive; i++) {
         tok *t = &x->toks[i];
         while (r < x->nremoved && t->off >= x->removed[r].off + x->removed[r].len)
             r++;
@@ -1049,55 +1099,63 @@ static void report_existing_targets(xf *x)
             continue;
         reported[k] = 1;
         finding(x, x->renamed.offs[k], strlen(x->renamed.vals[k]), UA_WARNING, "UA006",
-                "'%s' becomes '%s', which this file already uses; in the twin both are one name",
-                x->renamed.vals[k], x->renamed.keys[k]);
+                UA__TARGET_MSG, x->renamed.vals[k], x->renamed.keys[k]);
     }
     ua_free(reported);
 }
 
 /* ---- stage 5: output ---- */
 
-static int build_output(xf *x)
+size_t ua__header_line(const char *path, const char *src, size_t len, const char *hash, char *buf,
+                       size_t cap)
 {
-    ua_output *o = x->out;
+    const char *nl = memchr(src, '\n', len);
+    const char *eol = nl && nl > src && nl[-1] == '\r' ? "\r\n" : "\n";
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    int n = snprintf(buf, cap,
+                     "/* Generated by unasync from %s \xE2\x80\x94 DO NOT EDIT. unasync:source=%s "
+                     "body=sha256:%s */%s",
+                     base, path, hash, eol);
+    return n < 0 ? 0 : (size_t)n;
+}
+
+int ua__build_output(const char *path, const char *src, size_t len, const ua__edit *edits,
+                     size_t nedits, ua_output *o)
+{
     ua_buf body = {0};
     size_t pos = 0;
-    if (ua_grow((void **)&o->map.edits, &o->map.cap, x->nedits + 1, sizeof *o->map.edits))
+    if (ua_grow((void **)&o->map.edits, &o->map.cap, nedits + 1, sizeof *o->map.edits))
         return UA_ENOMEM;
     o->map.n = 1; /* slot 0: the header line */
-    for (size_t k = 0; k < x->nedits; k++) {
-        const pending_edit *e = &x->edits[k];
-        ua_buf_add(&body, x->src + pos, e->off - pos);
+    for (size_t k = 0; k < nedits; k++) {
+        const ua__edit *e = &edits[k];
+        ua_buf_add(&body, src + pos, e->off - pos);
         size_t out_off = body.len;
         ua_buf_add(&body, e->text, e->text_len);
         o->map.edits[o->map.n++] = (ua_edit){e->off, e->len, out_off, e->text_len};
         pos = e->off + e->len;
     }
-    ua_buf_add(&body, x->src + pos, x->len - pos);
+    ua_buf_add(&body, src + pos, len - pos);
     if (body.oom) {
         ua_buf_free(&body);
         return UA_ENOMEM;
     }
-    const char *nl = memchr(x->src, '\n', x->len);
-    const char *eol = nl && nl > x->src && nl[-1] == '\r' ? "\r\n" : "\n";
-    const char *base = strrchr(x->path, '/');
-    base = base ? base + 1 : x->path;
     char hash[65];
-    size_t bom0 = x->len >= 3 && memcmp(x->src, "\xEF\xBB\xBF", 3) == 0 && body.len >= 3 &&
-                          memcmp(body.p, x->src, 3) == 0
+    size_t bom0 = len >= 3 && memcmp(src, "\xEF\xBB\xBF", 3) == 0 && body.len >= 3 &&
+                          memcmp(body.p, src, 3) == 0
                       ? 3
                       : 0;
     ua_sha256_hex(body.p ? body.p + bom0 : "", body.len - bom0, hash);
     ua_buf out = {0};
     /* a byte-order mark stays first: the header goes right after it */
-    size_t bom = x->len >= 3 && memcmp(x->src, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
-    if (bom && (body.len < 3 || memcmp(body.p, x->src, 3) != 0))
+    size_t bom = len >= 3 && memcmp(src, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+    if (bom && (body.len < 3 || memcmp(body.p, src, 3) != 0))
         bom = 0; /* an edit at offset 0 moved it; keep the plain layout */
     ua_buf_add(&out, body.p, bom);
-    ua_buf_addf(&out,
-                "/* Generated by unasync from %s \xE2\x80\x94 DO NOT EDIT. unasync:source=%s "
-                "body=sha256:%s */%s",
-                base, x->path, hash, eol);
+    char line[2200];
+    size_t ll = ua__header_line(path, src, len, hash, line, sizeof line);
+    ua_buf_add(&out, line, ll);
     size_t hl = out.len - bom;
     ua_buf_add(&out, body.p + bom, body.len - bom);
     ua_buf_free(&body);
@@ -1109,19 +1167,24 @@ static int build_output(xf *x)
     return o->bytes ? 0 : UA_ENOMEM;
 }
 
+static int build_output(xf *x)
+{
+    return ua__build_output(x->path, x->src, x->len, x->edits, x->nedits, x->out);
+}
+
 static int valid_path(const char *p)
 {
     return *p && !strstr(p, "*/") && !strchr(p, '\n') && !strchr(p, '\r') && strlen(p) < 1000;
 }
 
 static int transform(const ua_project *proj, const char *src_rel, const char *src, size_t len,
-                     const ua_token *given, size_t ngiven, ua_output *out);
+                     const ua_token *given, size_t ngiven, ua_output *out, ua__keep *keep);
 
 int ua_transform(ua_ctx *ctx, const ua_project *proj, const char *src_rel, const char *src,
                  size_t len, ua_output *out)
 {
     (void)ctx;
-    return transform(proj, src_rel, src, len, NULL, 0, out);
+    return transform(proj, src_rel, src, len, NULL, 0, out, NULL);
 }
 
 int ua_transform_tokens(ua_ctx *ctx, const ua_project *proj, const char *src_rel, const char *src,
@@ -1129,11 +1192,139 @@ int ua_transform_tokens(ua_ctx *ctx, const ua_project *proj, const char *src_rel
 {
     static const ua_token none = {0, 0, 0};
     (void)ctx;
-    return transform(proj, src_rel, src, len, toks ? toks : &none, toks ? ntoks : 0, out);
+    return transform(proj, src_rel, src, len, toks ? toks : &none, toks ? ntoks : 0, out, NULL);
+}
+
+int ua__transform_keep(const ua_project *proj, const char *src_rel, const char *src, size_t len,
+                       const ua_token *toks, size_t ntoks, ua_output *out, ua__keep *keep)
+{
+    static const ua_token none = {0, 0, 0};
+    memset(keep, 0, sizeof *keep);
+    int rc = transform(proj, src_rel, src, len, toks ? toks : &none, toks ? ntoks : 0, out, keep);
+    if (rc == UA_ENOMEM)
+        ua__keep_free(keep);
+    if (rc == UA_ESOURCE)
+        keep->errors = keep->errors ? keep->errors : 1;
+    return rc;
+}
+
+/* Hands what an incremental transform needs of a finished run to *k (see ua__keep). */
+static int keep_state(xf *x, ua__keep *k)
+{
+    k->errors = x->errors;
+    memcpy(k->guard_from, x->guard_from, sizeof k->guard_from);
+    memcpy(k->guard_to, x->guard_to, sizeof k->guard_to);
+    k->plain = ua_malloc(x->nderive + 1);
+    k->dirs = ua_malloc((x->ndirs + 1) * 2 * sizeof *k->dirs);
+    k->removed = ua_malloc((x->nremoved + 1) * 2 * sizeof *k->removed);
+    k->tkey = ua_calloc(x->renamed.n + 1, sizeof *k->tkey);
+    k->tsrc = ua_calloc(x->renamed.n + 1, sizeof *k->tsrc);
+    k->toff = ua_calloc(x->renamed.n + 1, sizeof *k->toff);
+    if (!k->plain || !k->dirs || !k->removed || !k->tkey || !k->tsrc || !k->toff)
+        return UA_ENOMEM;
+    for (size_t i = 0; i < x->nderive; i++)
+        k->plain[i] = x->toks[i].kind == T_IDENT && !(x->toks[i].flags & (F_CHANGED | F_NORENAME));
+    for (size_t i = 0; i < x->ndirs; i++) {
+        k->dirs[2 * i] = x->dirs[i].start_off;
+        k->dirs[2 * i + 1] = x->dirs[i].end_off;
+    }
+    k->ndirs = x->ndirs;
+    for (size_t i = 0; i < x->nremoved; i++) {
+        k->removed[2 * i] = x->removed[i].off;
+        k->removed[2 * i + 1] = x->removed[i].len;
+    }
+    k->nremoved = x->nremoved;
+    for (size_t i = 0; i < x->renamed.cap; i++)
+        if (x->renamed.keys[i]) { /* the set gives its strings away */
+            k->tkey[k->ntargets] = x->renamed.keys[i];
+            k->tsrc[k->ntargets] = x->renamed.vals[i];
+            k->toff[k->ntargets++] = x->renamed.offs[i];
+            x->renamed.keys[i] = x->renamed.vals[i] = NULL;
+        }
+    k->edits = x->edits;
+    k->nedits = x->nedits;
+    x->edits = NULL;
+    x->nedits = 0;
+    return 0;
+}
+
+void ua__keep_free(ua__keep *k)
+{
+    if (!k)
+        return;
+    for (size_t i = 0; i < k->nedits; i++)
+        ua_free(k->edits[i].text);
+    ua_free(k->edits);
+    for (size_t i = 0; i < k->ntargets; i++) {
+        ua_free(k->tkey[i]);
+        ua_free(k->tsrc[i]);
+    }
+    ua_free(k->tkey);
+    ua_free(k->tsrc);
+    ua_free(k->toff);
+    ua_free(k->plain);
+    ua_free(k->dirs);
+    ua_free(k->removed);
+    ua_free(k->rule_hits);
+    memset(k, 0, sizeof *k);
+}
+
+int ua__derive_window(const ua_project *proj, const char *src_rel, const char *src, size_t len,
+                      const ua_token *toks, size_t ntoks, size_t nderive, size_t first_in_dir,
+                      size_t gap_from, size_t gap_to, const char *guard_from,
+                      const char *guard_to, ua__keep *keep)
+{
+    memset(keep, 0, sizeof *keep);
+    ua_output out;
+    memset(&out, 0, sizeof out);
+    xf x;
+    memset(&x, 0, sizeof x);
+    size_t line0 = 0;
+    x.proj = proj;
+    x.cfg = proj->cfg;
+    x.path = src_rel;
+    x.src = src;
+    x.len = len;
+    x.out = &out;
+    x.line_starts = &line0; /* findings are only counted here: an error makes a full run */
+    x.nlines = 1;
+    x.async_len = strlen(x.cfg->marker_async);
+    x.await_len = strlen(x.cfg->marker_await);
+    snprintf(x.guard_from, sizeof x.guard_from, "%s", guard_from);
+    snprintf(x.guard_to, sizeof x.guard_to, "%s", guard_to);
+    x.guard_len = strlen(x.guard_from);
+    int rc = UA_ENOMEM;
+    out.rule_hits = ua_calloc(proj->cfg->nrules + 1, sizeof *out.rule_hits);
+    if (!out.rule_hits || tokenize(&x, toks, ntoks))
+        goto done;
+    for (size_t i = first_in_dir; i < x.ntoks; i++)
+        x.toks[i].dir = 0; /* only compared: "the next token is in another directive" */
+    x.nderive = nderive;
+    check_gaps_in(&x, gap_from, gap_to, nderive);
+    check_tokens(&x);
+    if (!x.errors)
+        collect_edits(&x);
+    if (x.oom || keep_state(&x, keep))
+        goto done;
+    keep->errors = x.errors;
+    keep->rule_hits = out.rule_hits;
+    out.rule_hits = NULL;
+    rc = 0;
+done:
+    for (size_t k = 0; k < x.nedits; k++)
+        ua_free(x.edits[k].text);
+    ua_free(x.edits);
+    ua_free(x.toks);
+    set_free(&x.renamed);
+    set_free(&x.memo);
+    ua_output_free(&out);
+    if (rc)
+        ua__keep_free(keep);
+    return rc;
 }
 
 static int transform(const ua_project *proj, const char *src_rel, const char *src, size_t len,
-                     const ua_token *given, size_t ngiven, ua_output *out)
+                     const ua_token *given, size_t ngiven, ua_output *out, ua__keep *keep)
 {
     memset(out, 0, sizeof *out);
     if (!proj || !proj->cfg || !src_rel || (!src && len))
@@ -1168,6 +1359,7 @@ static int transform(const ua_project *proj, const char *src_rel, const char *sr
     }
     if ((rc = tokenize(&x, given, ngiven)))
         goto done;
+    x.nderive = x.ntoks;
     if ((rc = find_directives(&x)))
         goto done;
     mark_directive_tokens(&x);
@@ -1188,6 +1380,8 @@ static int transform(const ua_project *proj, const char *src_rel, const char *sr
     }
     rc = build_output(&x);
 done:
+    if (keep && (rc == 0 || rc == UA_ESOURCE) && !x.oom && keep_state(&x, keep))
+        rc = UA_ENOMEM;
     if (x.oom) /* a finding or an edit was lost, whatever else went wrong */
         rc = UA_ENOMEM;
     ua_findings_sort(&out->findings);

@@ -1,6 +1,8 @@
-/* Limiter benchmarks: memory acquire+commit (sync and async) and Redis throughput beside
- * redis-benchmark running the same script with the same concurrency, in the same run. */
+/* Limiter benchmarks: memory acquire+commit (sync and async), Redis throughput beside
+ * redis-benchmark running the same script with the same concurrency, and a Redis Cluster of 3
+ * masters beside one node with the same client and concurrency, in the same run. */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,7 @@
 #define RL_INFLIGHT 64
 
 static rl_test_redis_t server;
+static rl_test_cluster_t cluster;
 static rl_limit_t big; /* never runs out during a run */
 static rl_amount_t one[] = {{"rpm", 1}};
 
@@ -136,6 +139,7 @@ static int sync_redis_loop(long n, double *ops)
 }
 
 typedef struct flight {
+    char entity[16]; /* "key-1", or one entity per flight (spread over the slots) */
     rl_limiter_t *lim;
     long n;
     int rc;
@@ -147,7 +151,7 @@ static async int one_flight(void *arg)
     rl_acquire_options_t o = {&big, 1, RL_ON_UNAVAILABLE_UNSET};
     for (long i = 0; i < f->n; i++) {
         rl_lease_t lease;
-        int rc = await rl_limiter_acquire(f->lim, &lease, "key-1", "gpt-4", one, 1, &o, NULL);
+        int rc = await rl_limiter_acquire(f->lim, &lease, f->entity, "gpt-4", one, 1, &o, NULL);
         if (rc == 0)
             rc = await rl_lease_commit(&lease, NULL);
         if (rc)
@@ -159,6 +163,8 @@ static async int one_flight(void *arg)
 typedef struct redis_args {
     long n;
     double ops;
+    const char *url; /* NULL: server's */
+    bool spread;     /* one entity per flight instead of one shared entity */
 } redis_args_t;
 
 static async int async_redis_loop(void *arg)
@@ -169,16 +175,21 @@ static async int async_redis_loop(void *arg)
     opts.key_prefix = "bench:";
     rl_repo_t *repo;
     rl_limiter_t *lim;
-    if (await rl_redis_open(&repo, server.url, &opts) || rl_limiter_open(&lim, repo))
-        return -1;
-    /* warm the config cache outside the timed part, as the sync loop's first call does */
-    rl_acquire_options_t o = {&big, 1, RL_ON_UNAVAILABLE_UNSET};
-    rl_lease_t lease;
-    if (await rl_limiter_acquire(lim, &lease, "key-1", "gpt-4", one, 1, &o, NULL) ||
-        await rl_lease_commit(&lease, NULL))
+    if (await rl_redis_open(&repo, a->url ? a->url : server.url, &opts) ||
+        rl_limiter_open(&lim, repo))
         return -1;
     flight_t flights[RL_INFLIGHT];
     async_task_t *tasks[RL_INFLIGHT];
+    /* warm the caches (and on a cluster every master's connection) outside the timed part, as
+     * the sync loop's first call does */
+    rl_acquire_options_t o = {&big, 1, RL_ON_UNAVAILABLE_UNSET};
+    for (int i = 0; i < RL_INFLIGHT; i++) {
+        snprintf(flights[i].entity, sizeof flights[i].entity, "key-%d", a->spread ? i : 1);
+        rl_lease_t lease;
+        if (await rl_limiter_acquire(lim, &lease, flights[i].entity, "gpt-4", one, 1, &o, NULL) ||
+            await rl_lease_commit(&lease, NULL))
+            return -1;
+    }
     double t0 = now_s();
     for (int i = 0; i < RL_INFLIGHT; i++) {
         flights[i].lim = lim;
@@ -219,11 +230,12 @@ static double redis_benchmark(int clients, long n)
     pclose(p);
     remove(path);
     sha[strcspn(sha, "\r\n")] = 0;
-    /* KEYS[1] = the bucket hash; ARGV = consume now 1 {1 rpm cap amt period delta} */
+    /* KEYS[1] = the bucket hash; ARGV = consume now 1 {1 0 rpm cap amt period delta}: one set of
+     * one limit, no reconciliation (an acquire with an override sends the same) */
     snprintf(cmd, sizeof cmd,
              "redis-benchmark -s '%s' -c %d -n %ld --csv EVALSHA %s 1 "
-             "bench-rb:b#key-1#gpt-4 consume %" PRId64 " 1 1 rpm %" PRId64 " %" PRId64 " %" PRId64
-             " 1000",
+             "bench-rb:b#{key-1}#key-1#gpt-4 consume %" PRId64 " 1 1 0 rpm %" PRId64
+             " %" PRId64 " %" PRId64 " 1000",
              server.socket, clients, n, sha, rl_clock_now(NULL), big.capacity * 1000,
              big.refill_amount * 1000, big.refill_period_s * 1000);
     p = popen(cmd, "r");
@@ -247,10 +259,57 @@ static void line(const char *name, double value, const char *unit, const char *b
            base_name, base, unit, base > 0 ? value / base : 0.0, target);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* A cluster of 3 masters (+3 replicas) beside one cluster-less node on loopback TCP, with the
+ * same async client and 64 acquires in flight over 64 entities (spread over the slots), in
+ * alternating rounds; the medians are printed. */
+static int bench_cluster(void)
+{
+    rl_test_redis_t single;
+    memset(&single, 0, sizeof single);
+    single.tcp = 1;
+    if (rl_test_redis_start(&single) != 0)
+        return 1;
+    if (rl_test_cluster_start(&cluster) != 0) {
+        rl_test_redis_stop(&single);
+        return 1;
+    }
+    enum { ROUNDS = 5 };
+    double one_node[ROUNDS], three[ROUNDS];
+    int rc = 0;
+    for (int round = 0; round < ROUNDS && rc == 0; round++) {
+        redis_args_t s1 = {iterations(32000), 0, single.url, true};
+        redis_args_t s3 = {iterations(32000), 0, rl_test_cluster_url(&cluster), true};
+        if (async_run(async_redis_loop, &s1) || async_run(async_redis_loop, &s3)) {
+            fprintf(stderr, "cluster benchmark failed\n");
+            rc = 1;
+        }
+        one_node[round] = s1.ops;
+        three[round] = s3.ops;
+    }
+    if (rc == 0) {
+        qsort(one_node, ROUNDS, sizeof one_node[0], cmp_double);
+        qsort(three, ROUNDS, sizeof three[0], cmp_double);
+        line("limiter_cluster_acquire_per_s", three[ROUNDS / 2], "ops/s",
+             "single node, same client, 64 in flight", one_node[ROUNDS / 2],
+             "ratio >= 1.0 (3 masters; more only with a core per master)");
+    }
+    rl_test_cluster_stop(&cluster);
+    rl_test_redis_stop(&single);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     rl_limit_per_minute(&big, "rpm", 1000000000000LL, 0);
     int rc = 0;
+    if (argc > 1 && strcmp(argv[1], "cluster") == 0) /* the cluster figure alone */
+        return bench_cluster();
 
     double sync_ns = 0;
     async_args_t am = {iterations(200000), 0};
@@ -273,7 +332,7 @@ int main(int argc, char **argv)
     double sync_best = 0, async_best = 0, rb1_best = 0, rb64_best = 0;
     for (int round = 0; round < 3 && rc == 0; round++) {
         double sync_ops = 0;
-        redis_args_t ar = {iterations(32000), 0};
+        redis_args_t ar = {iterations(32000), 0, NULL, false};
         if (sync_redis_loop(n, &sync_ops) || async_run(async_redis_loop, &ar)) {
             fprintf(stderr, "redis benchmark failed\n");
             rc = 1;
@@ -293,5 +352,7 @@ int main(int argc, char **argv)
              "redis-benchmark -c 64, same script", rb64_best, "ratio >= 0.8");
     }
     rl_test_redis_stop(&server);
+    if (rc == 0)
+        rc = bench_cluster();
     return rc;
 }

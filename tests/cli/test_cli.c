@@ -1037,6 +1037,39 @@ static void missing_compile_commands_fails_check_without_libclang_noise(void **s
     expect_out(p, "(found by the search");
 }
 
+/* The executable does not link libclang; the lint loads it when it runs. A libclang that cannot
+ * be loaded (here $UNASYNC_LIBCLANG names a missing library, then one without libclang's
+ * functions) is one UA000 error that says what is missing, never a silent pass: --check and
+ * --fix exit 1 and --fix changes nothing. What does not lint (--no-lint, --write) works without
+ * it, and without the variable the lint finds libclang by itself and reports the real rule. */
+static void lint_without_loadable_libclang_fails_with_what_is_missing(void **state)
+{
+    proj *p = *state;
+    lintable(p, "", PRELUDE "static async int go(void) { return fetch(2); }\n" KEEP);
+    const char *missing = "UNASYNC_LIBCLANG=/nonexistent/libclang-missing.so";
+    assert_int_equal(run_env(p, missing, "--write -q"), 0);
+    assert_true(exists(p, "src/sync_a.c"));
+    assert_int_equal(run_env(p, missing, "--check --no-lint"), 0);
+    assert_int_equal(run_env(p, missing, "--check"), 1);
+    expect_out(p, "src/a.c:1:1: error: lint is limited: libclang could not be loaded: "
+                  "/nonexistent/libclang-missing.so: cannot open shared object file");
+    expect_out(p, "$UNASYNC_LIBCLANG");
+    expect_out(p, "[UA000]");
+    assert_null(strstr(p->out, "[UA001]")); /* nothing from a lint that did not run */
+    char before[4096];
+    snprintf(before, sizeof before, "%s", get(p, "src/a.c"));
+    assert_int_equal(run_env(p, missing, "--fix"), 1);
+    expect_out(p, "libclang could not be loaded");
+    assert_string_equal(get(p, "src/a.c"), before);
+    assert_int_equal(run_env(p, "UNASYNC_LIBCLANG=libc.so.6", "--check --format=json"), 1);
+    expect_out(p, "libc.so.6 has no clang_");
+    expect_out(p, "\"UA000\"");
+    /* by its soname: the real lint, the real finding */
+    expect_run(p, "--check", 1);
+    expect_out(p, "[UA001]");
+    assert_null(strstr(p->out, "[UA000]"));
+}
+
 /* An async function of a library whose rule map is available (here through $UNASYNC_MAP_PATH)
  * but not named in "maps": UA009 names the map, and --fix adds it to "maps"; with the map in
  * force the twin calls the library's sync API and --check passes. */
@@ -1178,6 +1211,7 @@ int main(int argc, char **argv)
         T(a_spawned_function_is_an_async_context),
         T(await_on_an_undeclared_callee_says_so),
         T(ua009_names_the_available_rule_map_and_fix_adds_it),
+        T(lint_without_loadable_libclang_fails_with_what_is_missing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -40,7 +40,7 @@ static int spawn(rl_test_redis_t *r)
                    "--unixsocket", r->socket, "--unixsocketperm", "700", "--save", "",
                    "--appendonly", "no", "--dir", r->dir, "--cluster-enabled", "yes",
                    "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000",
-                   (char *)NULL);
+                   "--repl-diskless-sync-delay", "0", (char *)NULL);
         else
             execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1",
                    "--unixsocket", r->socket, "--unixsocketperm", "700", "--save", "",
@@ -287,11 +287,15 @@ int rl_test_cluster_start(rl_test_cluster_t *c)
         rl_test_cluster_stop(c);
         return -1;
     }
-    /* Wait (at most ~20 s) until every node says the cluster is up. */
+    /* Wait (at most ~20 s) until every node says the cluster is up and every replica has
+     * synced with its master (a replica that never synced is never promoted). */
     for (int i = 0; i < 2000; i++) {
         int ok = 0;
         for (int k = 0; k < RL_TEST_CLUSTER_NODES; k++)
-            ok += rl_test_redis_info_of(&c->nodes[k], "CLUSTER INFO", "cluster_state:ok");
+            ok += rl_test_redis_info_of(&c->nodes[k], "CLUSTER INFO", "cluster_state:ok") &&
+                  (rl_test_redis_info_of(&c->nodes[k], "INFO replication", "role:master") ||
+                   rl_test_redis_info_of(&c->nodes[k], "INFO replication",
+                                         "master_link_status:up"));
         if (ok == RL_TEST_CLUSTER_NODES)
             return 0;
         nap_ms(10);
@@ -322,4 +326,25 @@ int rl_test_redis_info_of(rl_test_redis_t *r, const char *command, const char *n
     freeReplyObject(reply);
     redisFree(ctx);
     return found;
+}
+
+const char *rl_test_cluster_url(rl_test_cluster_t *c)
+{
+    int n = snprintf(c->url, sizeof c->url, "redis-cluster://");
+    for (int i = 0; i < RL_TEST_CLUSTER_NODES; i++)
+        n += snprintf(c->url + n, sizeof c->url - (size_t)n, "%s127.0.0.1:%d", i ? "," : "",
+                      c->nodes[i].port);
+    return c->url;
+}
+
+long long rl_test_cluster_int(rl_test_cluster_t *c, const char *command)
+{
+    for (int i = 0; i < RL_TEST_CLUSTER_NODES; i++) {
+        if (c->nodes[i].pid <= 0)
+            continue;
+        long long v = rl_test_redis_int(&c->nodes[i], command);
+        if (v != LLONG_MIN)
+            return v;
+    }
+    return LLONG_MIN;
 }

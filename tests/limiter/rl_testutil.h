@@ -78,7 +78,13 @@ int rl_test_free_port(void);
 #define RL_TEST_CLUSTER_NODES 6
 typedef struct rl_test_cluster {
     rl_test_redis_t nodes[RL_TEST_CLUSTER_NODES];
+    char url[RL_TEST_CLUSTER_NODES * 24 + 32];
 } rl_test_cluster_t;
+/* "redis-cluster://127.0.0.1:P1,...": every node as a seed (the client learns the masters). */
+const char *rl_test_cluster_url(rl_test_cluster_t *c);
+/* rl_test_redis_int on the node that serves the command's key (the others answer MOVED);
+ * LLONG_MIN when none gives an integer. */
+long long rl_test_cluster_int(rl_test_cluster_t *c, const char *command);
 /* Starts the nodes, creates the cluster and waits until every node reports cluster_state:ok.
  * 0, or -1 (everything started is stopped). */
 int rl_test_cluster_start(rl_test_cluster_t *c);

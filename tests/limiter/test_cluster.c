@@ -1,8 +1,9 @@
-/* Redis Cluster groundwork (issue 12, point 6, not done yet): starts a real local cluster
- * (3 masters, 3 replicas, redis-cli --cluster create), checks that every slot is served, and
- * that the limiter's key-slot function agrees with the servers' CLUSTER KEYSLOT for the key
- * forms the limiter uses, hash tags included. The limiter cannot run on a cluster yet (no slot
- * routing; a cascade's keys are in different slots): see docs/limiter.md. */
+/* The limiter on a real local Redis Cluster (3 masters, 3 replicas, redis-cli --cluster create),
+ * written async with a generated sync twin: key slots agree with the servers' CLUSTER KEYSLOT,
+ * a slot migrated between masters is followed (ASK while it moves, MOVED after), and cluster
+ * URLs are parsed or refused with a location. The behaviour suites and the failover run use the
+ * same cluster harness (test_limiter.c, test_load.c). */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,8 +12,11 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <hiredis.h>
+#include <hiredis/hiredis.h>
+#include <unasync/async.h>
 
+#include <unasync/limiter/limiter.h>
+#include <unasync/limiter/redis.h>
 #include <unasync/limiter/rl_types.h>
 
 #include "rl_testutil.h"
@@ -26,6 +30,7 @@ static void key_slots_agree_with_a_real_cluster(void **state)
         "rl:b#key-1#gpt-4", "rl:e#key-1", "rl:c#e#key-1#_default_", "rl:c#s",
         "rl:b#{proj-1}key-1#gpt-4", "rl:e#{proj-1}", "rl:k#{proj-1}", "{}", "a{b}c{d}",
         "x{{y}}", "{user1000}.following", "{user1000}.followers",
+        "rl:b#{proj-1}#key-1#gpt-4", "rl:c#e#{key-1}#gpt-4",
     };
     redisContext *c = redisConnectUnix(cluster.nodes[0].socket);
     assert_non_null(c);
@@ -47,12 +52,247 @@ static void key_slots_agree_with_a_real_cluster(void **state)
     redisFree(c);
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* Slot migration                                                                               */
+/* ------------------------------------------------------------------------------------------ */
+
+/* One command on node i (its own blocking connection); the reply, or NULL. */
+static redisReply *node_command(int i, const char *fmt, ...)
+{
+    redisContext *c = redisConnectUnix(cluster.nodes[i].socket);
+    if (!c || c->err) {
+        if (c)
+            redisFree(c);
+        return NULL;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    redisFree(c);
+    return r;
+}
+
+/* Node i's id into buf (41 bytes). 0 or -1. */
+static int node_id(int i, char *buf)
+{
+    redisReply *r = node_command(i, "CLUSTER MYID");
+    int ok = r && r->type == REDIS_REPLY_STRING && r->len == 40;
+    if (ok)
+        memcpy(buf, r->str, 41);
+    freeReplyObject(r);
+    return ok ? 0 : -1;
+}
+
+/* The node that serves `key`: the one whose EXISTS is not answered with MOVED (or ASK). */
+static int owner_of(const char *key)
+{
+    for (int i = 0; i < RL_TEST_CLUSTER_NODES; i++) {
+        redisReply *r = node_command(i, "EXISTS %s", key);
+        int here = r && r->type == REDIS_REPLY_INTEGER;
+        freeReplyObject(r);
+        if (here)
+            return i;
+    }
+    return -1;
+}
+
+static int is_master(int i)
+{
+    return rl_test_redis_info_of(&cluster.nodes[i], "INFO replication", "role:master");
+}
+
+/* Moves every key of `slot` from node `from` to node `to` (MIGRATE) and gives them the slot. */
+static int finish_migration(int slot, int from, int to, const char *to_id)
+{
+    for (;;) {
+        redisReply *keys = node_command(from, "CLUSTER GETKEYSINSLOT %d 100", slot);
+        if (!keys || keys->type != REDIS_REPLY_ARRAY) {
+            freeReplyObject(keys);
+            return -1;
+        }
+        size_t n = keys->elements;
+        for (size_t k = 0; k < n; k++) {
+            redisReply *m = node_command(from, "MIGRATE 127.0.0.1 %d %s 0 5000",
+                                         cluster.nodes[to].port, keys->element[k]->str);
+            int ok = m && m->type == REDIS_REPLY_STATUS;
+            freeReplyObject(m);
+            if (!ok) {
+                freeReplyObject(keys);
+                return -1;
+            }
+        }
+        freeReplyObject(keys);
+        if (n == 0)
+            break;
+    }
+    /* the importing node first, then the one that gave the slot away, then the others */
+    for (int k = -2; k < RL_TEST_CLUSTER_NODES; k++) {
+        int i = k == -2 ? to : k == -1 ? from : k;
+        if (k >= 0 && (i == to || i == from || !is_master(i)))
+            continue;
+        redisReply *r = node_command(i, "CLUSTER SETSLOT %d NODE %s", slot, to_id);
+        int ok = r && r->type == REDIS_REPLY_STATUS;
+        freeReplyObject(r);
+        if (!ok)
+            return -1;
+    }
+    return 0;
+}
+
+static async int slot_moves_body(rl_limiter_t *lim, const char *prefix)
+{
+    rl_limit_t ten;
+    CHECK_EQ(rl_limit_per_minute(&ten, "rpm", 10, 0), 0);
+    rl_amount_t one[] = {{"rpm", 1}};
+    rl_acquire_options_t ao = {&ten, 1, RL_ON_UNAVAILABLE_BLOCK};
+    rl_lease_t lease;
+
+    /* The entity's bucket lives in slot(mover) on master `from`. */
+    char key[128], ekey[128];
+    snprintf(key, sizeof key, "%sb#{mover}#mover#_default_", prefix);
+    snprintf(ekey, sizeof ekey, "%se#{mover}", prefix);
+    int slot = rl_key_slot(key, strlen(key));
+    CHECK_EQ(await rl_limiter_acquire(lim, &lease, "mover", NULL, one, 1, &ao, NULL), 0);
+    CHECK_EQ(await rl_lease_commit(&lease, NULL), 0);
+    int from = owner_of(key), to = -1;
+    CHECK(from >= 0);
+    for (int i = 0; i < RL_TEST_CLUSTER_NODES && to < 0; i++)
+        if (i != from && is_master(i))
+            to = i;
+    CHECK(to >= 0);
+    char from_id[41], to_id[41];
+    CHECK_EQ(node_id(from, from_id), 0);
+    CHECK_EQ(node_id(to, to_id), 0);
+
+    /* While the slot migrates, a key that has left `from` is answered with ASK. */
+    redisReply *r = node_command(to, "CLUSTER SETSLOT %d IMPORTING %s", slot, from_id);
+    CHECK(r && r->type == REDIS_REPLY_STATUS);
+    freeReplyObject(r);
+    r = node_command(from, "CLUSTER SETSLOT %d MIGRATING %s", slot, to_id);
+    CHECK(r && r->type == REDIS_REPLY_STATUS);
+    freeReplyObject(r);
+    r = node_command(from, "MIGRATE 127.0.0.1 %d %s 0 5000", cluster.nodes[to].port, key);
+    CHECK(r && r->type == REDIS_REPLY_STATUS);
+    freeReplyObject(r);
+    /* the bucket is on `to` now: `from` answers its read with ASK */
+    rl_capacity_t cap;
+    CHECK_EQ(await rl_limiter_available(lim, "mover", NULL, &ten, 1, &cap, NULL), 0);
+    CHECK_EQ(cap.available[0], 9);
+
+    /* After the migration every node names `to`: the client's map is stale, MOVED fixes it. */
+    CHECK_EQ(finish_migration(slot, from, to, to_id), 0);
+    for (int i = 0; i < 4; i++) {
+        CHECK_EQ(await rl_limiter_acquire(lim, &lease, "mover", NULL, one, 1, &ao, NULL), 0);
+        CHECK_EQ(await rl_lease_commit(&lease, NULL), 0);
+    }
+    CHECK_EQ(await rl_limiter_available(lim, "mover", NULL, &ten, 1, &cap, NULL), 0);
+    CHECK_EQ(cap.available[0], 5); /* the migrated bucket kept counting: 1 + 4 taken */
+    CHECK_EQ(owner_of(key), to);
+    CHECK_EQ(owner_of(ekey), to);
+    return 0;
+}
+
+/* Opens a limiter on the cluster, runs the body and closes the limiter whatever it returned
+ * (an open connection would keep the loop, and the test, running). */
+typedef struct body {
+    async int (*fn)(rl_limiter_t *lim, const char *prefix);
+} body_t;
+
+static async int with_limiter(void *arg)
+{
+    const body_t *body = arg;
+    const char *prefix = rl_test_prefix();
+    rl_options_t opts;
+    rl_options_init(&opts);
+    opts.key_prefix = prefix;
+    rl_repo_t *repo = NULL;
+    rl_limiter_t *lim = NULL;
+    CHECK_EQ(await rl_redis_open(&repo, rl_test_cluster_url(&cluster), &opts), 0);
+    CHECK_EQ(rl_limiter_open(&lim, repo), 0);
+    int rc = await body->fn(lim, prefix);
+    int rc2 = await rl_limiter_close(lim);
+    return rc ? rc : rc2;
+}
+
+static void a_slot_moved_between_masters_is_followed(void **state)
+{
+    (void)state;
+    body_t body = {slot_moves_body};
+    assert_int_equal(async_run(with_limiter, &body), 0);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Cluster URLs                                                                                 */
+/* ------------------------------------------------------------------------------------------ */
+
+static async int urls_body(void *arg)
+{
+    (void)arg;
+    static const struct {
+        const char *url;
+        const char *offset; /* "at offset N" of the report */
+    } bad[] = {
+        {"redis-cluster://", "offset 16"},
+        {"redis-cluster://h1:7000,", "offset 24"},
+        {"redis-cluster://h1:0", "offset 19"},
+        {"redis-cluster://h1:70000", "offset 19"},
+        {"redis-cluster://h1:7000/0", "offset 23"},
+        {"redis-cluster://h1:7000;h2", "offset 23"},
+        {"redis-cluster://[::1]:7000", "offset 16"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        rl_repo_t *repo = NULL;
+        rl_report_t report;
+        memset(&report, 0, sizeof report);
+        int rc = await rl_redis_open_report(&repo, bad[i].url, NULL, &report);
+        if (rc == 0)
+            await rl_repo_close(repo);
+        CHECK_EQ(rc, RL_EURL);
+        if (!strstr(report.message, bad[i].offset) || !strstr(report.message, bad[i].url)) {
+            fprintf(stderr, "%s: %s\n", bad[i].url, report.message);
+            return -1;
+        }
+    }
+    /* Well-formed seeds that nobody answers on: the open fails naming the last one tried. */
+    char url[96];
+    int p1 = rl_test_free_port(), p2 = rl_test_free_port();
+    snprintf(url, sizeof url, "redis-cluster://127.0.0.1:%d,127.0.0.1:%d", p1, p2);
+    rl_options_t opts;
+    rl_options_init(&opts);
+    opts.timeout_ms = 500;
+    rl_repo_t *repo = NULL;
+    rl_report_t report;
+    memset(&report, 0, sizeof report);
+    int rc = await rl_redis_open_report(&repo, url, &opts, &report);
+    if (rc == 0)
+        await rl_repo_close(repo);
+    CHECK_EQ(rc, RL_EBACKEND);
+    CHECK(strstr(report.message, "cannot connect to redis at 127.0.0.1:") != NULL);
+    /* A prefix with a brace would replace the keys' hash tags. */
+    opts.key_prefix = "app{1}:";
+    rc = await rl_redis_open_report(&repo, rl_test_cluster_url(&cluster), &opts, &report);
+    if (rc == 0)
+        await rl_repo_close(repo);
+    CHECK_EQ(rc, RL_EINVAL);
+    CHECK(strstr(report.message, "brace") != NULL);
+    return 0;
+}
+
+static void cluster_urls_are_checked_and_errors_located(void **state)
+{
+    (void)state;
+    assert_int_equal(async_run(urls_body, NULL), 0);
+}
+
 int main(void)
 {
     if (rl_test_cluster_start(&cluster) != 0)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(key_slots_agree_with_a_real_cluster),
+        cmocka_unit_test(a_slot_moved_between_masters_is_followed),
+        cmocka_unit_test(cluster_urls_are_checked_and_errors_located),
     };
     int failed = cmocka_run_group_tests_name("limiter_cluster", tests, NULL, NULL);
     rl_test_cluster_stop(&cluster);

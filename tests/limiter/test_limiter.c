@@ -1,5 +1,6 @@
 /* The limiter's behaviour suite (research/limiter.md §4), written async; its sync twin is
- * generated. Usage: test_limiter memory|redis. The redis run starts its own redis-server. */
+ * generated. Usage: test_limiter memory|redis|redis-tcp|cluster. The redis runs start their own
+ * redis-server, the cluster run its own Redis Cluster (3 masters, 3 replicas). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +20,9 @@
 
 static const char *backend = "memory";
 static rl_test_redis_t server;
+static rl_test_cluster_t cluster;
+static bool on_cluster;
+static const char *redis_url; /* server's, or the cluster's seed list */
 
 /* One test's world: a limiter on a fresh store (or key prefix) with a manual clock. */
 typedef struct world {
@@ -44,7 +48,7 @@ static async int open_world(world_t *w)
     rl_repo_t *repo = NULL;
     int rc;
     if (strcmp(backend, "redis") == 0)
-        rc = await rl_redis_open(&repo, server.url, &opts);
+        rc = await rl_redis_open(&repo, redis_url, &opts);
     else
         rc = rl_memory_open(&repo, &opts);
     if (rc)
@@ -873,7 +877,7 @@ static async int workload_under_budget(long budget, int *saw_enomem)
     rl_options_t opts;
     rl_options_init(&opts);
     opts.key_prefix = rl_test_prefix();
-    int rc = strcmp(backend, "redis") == 0 ? await rl_redis_open(&repo, server.url, &opts)
+    int rc = strcmp(backend, "redis") == 0 ? await rl_redis_open(&repo, redis_url, &opts)
                                            : rl_memory_open(&repo, &opts);
     if (rc == 0)
         rc = rl_limiter_open(&lim, repo);
@@ -1164,7 +1168,7 @@ static long long pttl(world_t *w, const char *key)
 {
     char cmd[256];
     snprintf(cmd, sizeof cmd, "PTTL %s%s", w->prefix, key);
-    return rl_test_redis_int(&server, cmd);
+    return on_cluster ? rl_test_cluster_int(&cluster, cmd) : rl_test_redis_int(&server, cmd);
 }
 
 TEST(bucket_keys_expire_when_full_again_entity_and_config_keys_never)
@@ -1196,20 +1200,57 @@ TEST(bucket_keys_expire_when_full_again_entity_and_config_keys_never)
     if (strcmp(backend, "redis") != 0)
         return 0;
     /* The slowest bucket written (1 of 100 per day used: 864 s to refill) sets the TTL. */
-    long long t = pttl(w, "b#key-1#gpt-4");
+    long long t = pttl(w, "b#{key-1}#key-1#gpt-4");
     CHECK(t > 864000 && t <= 864001 + 1000);
-    CHECK_EQ(pttl(w, "e#key-1"), -1);
-    CHECK_EQ(pttl(w, "c#e#key-1#gpt-4"), -1);
+    CHECK_EQ(pttl(w, "e#{key-1}"), -1);
+    CHECK_EQ(pttl(w, "c#e#{key-1}#gpt-4"), -1);
     /* A later, shorter write keeps the longer TTL (it covers the untouched bucket). */
     rl_amount_t r1[] = {{"rpm", 0}};
     w->now += 60000;
     CHECK_EQ(await rl_limiter_acquire(w->lim, &lease, "key-1", "gpt-4", r1, 1, NULL, NULL), 0);
     CHECK_EQ(await rl_lease_commit(&lease, NULL), 0);
-    CHECK(pttl(w, "b#key-1#gpt-4") > 800000);
+    CHECK(pttl(w, "b#{key-1}#key-1#gpt-4") > 800000);
     /* A fast bucket gets a short TTL: a drained 10/min bucket is full after 60 s. */
     CHECK_EQ(await acquire(w, &lease, "key-2", &ten, 1, a, 1, NULL), 0);
-    t = pttl(w, "b#key-2#gpt-4");
+    t = pttl(w, "b#{key-2}#key-2#gpt-4");
     CHECK(t > 60000 && t <= 61001);
+    return 0;
+}
+
+/* Issue 12, point 6: a cascade's buckets share their root's hash tag, so a grandchild that
+ * cascades twice draws from one Redis Cluster slot. */
+TEST(buckets_of_a_cascading_tree_carry_their_roots_tag)
+{
+    CHECK_EQ(await rl_limiter_create_entity(w->lim, "proj-1", NULL, NULL, false), 0);
+    CHECK_EQ(await rl_limiter_create_entity(w->lim, "team-1", NULL, "proj-1", true), 0);
+    CHECK_EQ(await rl_limiter_create_entity(w->lim, "key-1", NULL, "team-1", true), 0);
+    CHECK_EQ(await rl_limiter_create_entity(w->lim, "key-2", NULL, "team-1", false), 0);
+    static const char *const ids[][2] = {
+        {"proj-1", "proj-1"}, {"team-1", "proj-1"}, {"key-1", "proj-1"}, {"key-2", "key-2"}};
+    for (size_t i = 0; i < 4; i++) {
+        rl_entity_t e;
+        CHECK_EQ(await rl_limiter_get_entity(w->lim, ids[i][0], &e), 0);
+        CHECK_STR(e.root_id, ids[i][1]);
+    }
+    rl_limit_t l = per_minute("rpm", 100);
+    rl_amount_t one[] = {{"rpm", 1}};
+    rl_lease_t lease;
+    CHECK_EQ(await acquire(w, &lease, "key-1", &l, 1, one, 1, NULL), 0); /* key-1 + team-1 */
+    CHECK_EQ(await rl_lease_commit(&lease, NULL), 0);
+    CHECK_EQ(await acquire(w, &lease, "team-1", &l, 1, one, 1, NULL), 0); /* team-1 + proj-1 */
+    CHECK_EQ(await rl_lease_commit(&lease, NULL), 0);
+    CHECK_EQ(await acquire(w, &lease, "key-2", &l, 1, one, 1, NULL), 0); /* key-2 alone */
+    CHECK_EQ(await rl_lease_commit(&lease, NULL), 0);
+    CHECK_EQ(await available(w, "team-1", "gpt-4", &l, 1, "rpm"), 98);
+    CHECK_EQ(await available(w, "proj-1", "gpt-4", &l, 1, "rpm"), 99);
+    CHECK_EQ(await available(w, "key-2", "gpt-4", &l, 1, "rpm"), 99);
+    if (strcmp(backend, "redis") != 0)
+        return 0;
+    CHECK(pttl(w, "b#{proj-1}#key-1#gpt-4") > 0);
+    CHECK(pttl(w, "b#{proj-1}#team-1#gpt-4") > 0);
+    CHECK(pttl(w, "b#{proj-1}#proj-1#gpt-4") > 0);
+    CHECK(pttl(w, "b#{key-2}#key-2#gpt-4") > 0);
+    CHECK_EQ(pttl(w, "e#{key-1}"), -1); /* the record stays in the entity's own slot */
     return 0;
 }
 
@@ -1221,8 +1262,17 @@ int main(int argc, char **argv)
         backend = "redis"; /* the same suite over TCP, in database 1 (SELECT) */
         server.tcp = 1;
     }
-    if (strcmp(backend, "redis") == 0 && rl_test_redis_start(&server) != 0)
-        return 1;
+    if (strcmp(backend, "cluster") == 0) {
+        backend = "redis"; /* the same suite on a Redis Cluster, routed by slot */
+        on_cluster = true;
+        if (rl_test_cluster_start(&cluster) != 0)
+            return 1;
+        redis_url = rl_test_cluster_url(&cluster);
+    } else if (strcmp(backend, "redis") == 0) {
+        if (rl_test_redis_start(&server) != 0)
+            return 1;
+        redis_url = server.url;
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(acquire_records_consumption),
         cmocka_unit_test(over_limit_reports_one_violation_with_exact_retry),
@@ -1266,11 +1316,15 @@ int main(int argc, char **argv)
         cmocka_unit_test(retry_after_holds_after_the_clock_steps_back),
         cmocka_unit_test(retry_after_holds_between_hosts_whose_clocks_differ),
         cmocka_unit_test(bucket_keys_expire_when_full_again_entity_and_config_keys_never),
+        cmocka_unit_test(buckets_of_a_cascading_tree_carry_their_roots_tag),
     };
     char name[64];
-    snprintf(name, sizeof name, "limiter_%s%s", backend, server.tcp ? "_tcp" : "");
+    snprintf(name, sizeof name, "limiter_%s%s", on_cluster ? "cluster" : backend,
+             server.tcp ? "_tcp" : "");
     int failed = cmocka_run_group_tests_name(name, tests, NULL, NULL);
-    if (strcmp(backend, "redis") == 0)
+    if (on_cluster)
+        rl_test_cluster_stop(&cluster);
+    else if (strcmp(backend, "redis") == 0)
         rl_test_redis_stop(&server);
     return failed;
 }

@@ -1,6 +1,9 @@
 /* Load safety, written async (1,000 coroutines) with a generated sync twin (8 threads): many
  * workers draw from one bucket on the real clock; nothing is granted beyond capacity + refill and
- * rolled-back leases restore tokens exactly. Usage: test_load memory|redis|redis-procs. */
+ * rolled-back leases restore tokens exactly. On a Redis Cluster a master is killed during the
+ * run and its replica promoted: calls fail as unavailable or succeed, the bound holds and the
+ * limiter recovers. Usage: test_load memory|redis|redis-procs|cluster. */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,6 +32,7 @@
 
 static const char *backend = "memory";
 static rl_test_redis_t server;
+static rl_test_cluster_t cluster;
 static char prefix[64];
 
 typedef struct load {
@@ -36,6 +40,7 @@ typedef struct load {
     rl_limit_t limit;
     int64_t deadline_ms;
     int failures;
+    bool failover; /* the cluster run: unavailable calls and lost rollbacks are expected */
 } load_t;
 
 typedef struct worker {
@@ -44,6 +49,8 @@ typedef struct worker {
     int64_t granted;     /* tokens of committed leases */
     int64_t rolled_back; /* leases rolled back (their token came back) */
     int64_t rejected;
+    int64_t unavailable; /* the failover run: acquires refused while a shard had no master */
+    int64_t late;        /* the failover run: grants in the last second (recovered) */
     int errors;
 } worker_t;
 
@@ -63,6 +70,13 @@ static async int work(void *arg)
             await async_sleep_ms(1);
             continue;
         }
+        if (rc == RL_EUNAVAILABLE && ld->failover) {
+            wk->unavailable++;
+            await async_sleep_ms(10);
+            continue;
+        }
+        if (ld->failover && rl_clock_now(NULL) > ld->deadline_ms - 1000)
+            wk->late++;
         if (rc) {
             wk->errors++;
             fprintf(stderr, "worker %d: %s\n", wk->index, rl_strerror(rc));
@@ -75,7 +89,8 @@ static async int work(void *arg)
             rc = await rl_lease_commit(&lease, NULL);
             wk->granted++;
         }
-        if (rc || lease.last_error) {
+        /* In the failover run a lost commit or rollback only leaves the token taken. */
+        if (!ld->failover && (rc || lease.last_error)) {
             wk->errors++;
             return rc ? rc : lease.last_error;
         }
@@ -90,14 +105,25 @@ static async int open_limiter(rl_limiter_t **lim)
     rl_options_init(&opts);
     opts.key_prefix = prefix;
     rl_repo_t *repo;
-    int rc = strcmp(backend, "memory") == 0 ? rl_memory_open(&repo, &opts)
-                                            : await rl_redis_open(&repo, server.url, &opts);
+    int rc;
+    if (strcmp(backend, "memory") == 0) {
+        rc = rl_memory_open(&repo, &opts);
+    } else if (strcmp(backend, "cluster") == 0) {
+        opts.timeout_ms = 1000;
+        opts.replica_acks = 1; /* a grant is on the replica before it is returned */
+        rc = await rl_redis_open(&repo, rl_test_cluster_url(&cluster), &opts);
+    } else {
+        rc = await rl_redis_open(&repo, server.url, &opts);
+    }
     return rc ? rc : rl_limiter_open(lim, repo);
 }
+
+static int64_t unavailable_total, late_total;
 
 /* Runs every worker until the deadline; sums their counts into *granted / *rolled_back. */
 static async int run_workers(load_t *ld, int n, int64_t *granted, int64_t *rolled_back)
 {
+    unavailable_total = late_total = 0;
     async_task_t *tasks[RL_WORKERS];
     for (int i = 0; i < n; i++) {
         memset(&workers[i], 0, sizeof workers[i]);
@@ -114,6 +140,8 @@ static async int run_workers(load_t *ld, int n, int64_t *granted, int64_t *rolle
             failed++;
         *granted += workers[i].granted;
         *rolled_back += workers[i].rolled_back;
+        unavailable_total += workers[i].unavailable;
+        late_total += workers[i].late;
     }
     return failed ? -1 : 0;
 }
@@ -230,6 +258,103 @@ static void processes_never_exceed_capacity_plus_refill(void **state)
     check_bound(&total);
 }
 
+/* The node that serves `key` (the others answer MOVED), -1 when none does. */
+static int owner_of(const char *key)
+{
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "EXISTS %s", key);
+    for (int i = 0; i < RL_TEST_CLUSTER_NODES; i++)
+        if (cluster.nodes[i].pid > 0 && rl_test_redis_int(&cluster.nodes[i], cmd) != LLONG_MIN)
+            return i;
+    return -1;
+}
+
+#define FAILOVER_REFILL 50 /* tokens per second of the failover run's limit (capacity 500) */
+
+typedef struct failover {
+    int killed;   /* the master that was killed */
+    int promoted; /* the replica that took over its slots */
+    int64_t kill_ms, promoted_ms;
+} failover_t;
+
+/* Kills the master of the shared bucket 1.5 s into the run, waits until its replica serves the
+ * slot, then restarts the killed node (it rejoins as the new master's replica, so writes can be
+ * acknowledged by a replica again). */
+static async int kill_master(void *arg)
+{
+    failover_t *f = arg;
+    char key[128];
+    snprintf(key, sizeof key, "%sb#{shared}#shared#load", prefix);
+    await async_sleep_ms(1500);
+    f->killed = owner_of(key);
+    if (f->killed < 0)
+        return -1;
+    f->kill_ms = rl_clock_now(NULL);
+    rl_test_redis_kill(&cluster.nodes[f->killed], 1);
+    for (int i = 0; i < 300 && f->promoted < 0; i++) { /* ~15 s at most: start-up, not a timing */
+        await async_sleep_ms(50);
+        int owner = owner_of(key);
+        if (owner >= 0 && owner != f->killed)
+            f->promoted = owner;
+    }
+    if (f->promoted < 0)
+        return -1;
+    f->promoted_ms = rl_clock_now(NULL);
+    return rl_test_redis_restart(&cluster.nodes[f->killed]) == 0 ? 0 : -1;
+}
+
+static async int run_failover(void *arg)
+{
+    result_t *res = arg;
+    failover_t f = {-1, -1, 0, 0};
+    load_t ld;
+    memset(&ld, 0, sizeof ld);
+    ld.failover = true;
+    /* A slow refill makes the bound sharp: a failover that forgot the drained bucket would hand
+     * out its capacity again, well past capacity + refill. */
+    if (rl_limit_custom(&ld.limit, "rps", 500, FAILOVER_REFILL, 1) != 0)
+        return -1;
+    int rc = await open_limiter(&ld.lim);
+    if (rc)
+        return rc;
+    res->start_ms = rl_clock_now(NULL);
+    ld.deadline_ms = res->start_ms + 4000 + seconds() * 1000;
+    async_task_t *killer = async_spawn(kill_master, &f);
+    if (!killer)
+        return -1;
+    rc = await run_workers(&ld, RL_WORKERS, &res->granted, &res->rolled_back);
+    res->end_ms = rl_clock_now(NULL);
+    int krc = -1;
+    if (await async_join(killer, &krc) != 0 || krc != 0) {
+        fprintf(stderr, "the failover did not happen (killed %d, promoted %d)\n", f.killed,
+                f.promoted);
+        rc = rc ? rc : -1;
+    }
+    fprintf(stderr, "failover: master %d killed at +%lld ms, replica %d serving at +%lld ms; "
+            "%lld unavailable calls, %lld grants in the last second\n", f.killed,
+            (long long)(f.kill_ms - res->start_ms), f.promoted,
+            (long long)(f.promoted_ms - res->start_ms), (long long)unavailable_total,
+            (long long)late_total);
+    int rc2 = await rl_limiter_close(ld.lim);
+    return rc ? rc : rc2;
+}
+
+static void failover_keeps_the_bound_and_recovers(void **state)
+{
+    (void)state;
+    result_t res;
+    memset(&res, 0, sizeof res);
+    snprintf(prefix, sizeof prefix, "%s", rl_test_prefix());
+    assert_int_equal(async_run(run_failover, &res), 0);
+    int64_t allowed = 500 + (res.end_ms - res.start_ms) * FAILOVER_REFILL / 1000;
+    fprintf(stderr, "granted %lld (+%lld rolled back) in %lld ms, bound %lld\n",
+            (long long)res.granted, (long long)res.rolled_back,
+            (long long)(res.end_ms - res.start_ms), (long long)allowed);
+    assert_true(res.granted <= allowed);
+    assert_true(unavailable_total > 0); /* the kill was felt */
+    assert_true(late_total > 0);        /* and the same limiter grants again afterwards */
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -237,6 +362,16 @@ int main(int argc, char **argv)
     bool procs = strcmp(backend, "redis-procs") == 0;
     if (procs)
         backend = "redis";
+    if (strcmp(backend, "cluster") == 0) {
+        if (rl_test_cluster_start(&cluster) != 0)
+            return 1;
+        const struct CMUnitTest failover[] = {
+            cmocka_unit_test(failover_keeps_the_bound_and_recovers),
+        };
+        int failed = cmocka_run_group_tests_name("limiter_load_failover", failover, NULL, NULL);
+        rl_test_cluster_stop(&cluster);
+        return failed;
+    }
     if (strcmp(backend, "redis") == 0 && rl_test_redis_start(&server) != 0)
         return 1;
     const struct CMUnitTest threads[] = {

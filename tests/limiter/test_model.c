@@ -516,6 +516,41 @@ static void urls_parse_tcp_and_unix_forms(void **state)
     assert_int_equal(rl_url_parse("unix://rel", &u), RL_EURL);
 }
 
+static void cluster_urls_list_seed_nodes_and_locate_errors(void **state)
+{
+    (void)state;
+    rl_url_t seeds[RL_CLUSTER_SEEDS_MAX];
+    size_t n = 0, at = 99;
+    const char *why = NULL;
+    assert_int_equal(rl_cluster_url_parse("redis-cluster://10.0.0.1:7000,db-2.local,h_3:7002",
+                                          seeds, RL_CLUSTER_SEEDS_MAX, &n, &at, &why), 0);
+    assert_int_equal(n, 3);
+    assert_string_equal(seeds[0].host, "10.0.0.1");
+    assert_int_equal(seeds[0].port, 7000);
+    assert_string_equal(seeds[1].host, "db-2.local");
+    assert_int_equal(seeds[1].port, 6379);
+    assert_int_equal(seeds[2].port, 7002);
+    assert_false(seeds[2].is_unix);
+    assert_int_equal(rl_cluster_url_parse("redis://h:1", seeds, 4, &n, &at, &why), RL_EURL);
+    assert_int_equal(at, 0);
+    assert_int_equal(rl_cluster_url_parse("redis-cluster://a,,b", seeds, 4, &n, &at, &why),
+                     RL_EURL);
+    assert_int_equal(at, 18);
+    assert_string_equal(why, "expected a host name");
+    assert_int_equal(rl_cluster_url_parse("redis-cluster://a:65536", seeds, 4, &n, &at, &why),
+                     RL_EURL);
+    assert_int_equal(at, 18);
+    assert_int_equal(rl_cluster_url_parse("redis-cluster://a/1", seeds, 4, &n, &at, &why),
+                     RL_EURL);
+    assert_int_equal(at, 17);
+    assert_string_equal(why, "a cluster has no database number");
+    /* more seeds than the caller has room for */
+    assert_int_equal(rl_cluster_url_parse("redis-cluster://a,b,c", seeds, 2, &n, &at, &why),
+                     RL_EURL);
+    assert_int_equal(at, 20);
+    assert_string_equal(why, "too many seed nodes");
+}
+
 static void manual_clock_reads_the_callers_variable(void **state)
 {
     int64_t now = 42;
@@ -647,6 +682,7 @@ int main(void)
         cmocka_unit_test(cache_with_zero_ttl_never_hits),
         cmocka_unit_test(cache_survives_allocation_failures),
         cmocka_unit_test(urls_parse_tcp_and_unix_forms),
+        cmocka_unit_test(cluster_urls_list_seed_nodes_and_locate_errors),
         cmocka_unit_test(manual_clock_reads_the_callers_variable),
         cmocka_unit_test(amounts_are_checked_and_summed_without_wrapping),
         cmocka_unit_test(reconcile_keeps_what_was_used),

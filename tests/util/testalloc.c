@@ -13,7 +13,7 @@
 #include <string.h>
 
 testalloc testalloc_hook;
-atomic_long testalloc_counted[2];
+atomic_long testalloc_counted[1];
 
 void testalloc_reset(long fail_at)
 {
@@ -21,7 +21,6 @@ void testalloc_reset(long fail_at)
     atomic_store(&testalloc_hook.failed, 0);
     atomic_store(&testalloc_hook.live, 0);
     atomic_store(&testalloc_counted[0], 0);
-    atomic_store(&testalloc_counted[1], 0);
     atomic_store(&testalloc_hook.fail_at, fail_at);
 }
 
@@ -87,21 +86,6 @@ void *testalloc_count0_realloc(void *p, size_t n)
 void testalloc_count0_free(void *p)
 {
     counted_free(&testalloc_counted[0], p);
-}
-
-void *testalloc_count1_malloc(size_t n)
-{
-    return counted_malloc(&testalloc_counted[1], n);
-}
-
-void *testalloc_count1_realloc(void *p, size_t n)
-{
-    return counted_realloc(&testalloc_counted[1], p, n);
-}
-
-void testalloc_count1_free(void *p)
-{
-    counted_free(&testalloc_counted[1], p);
 }
 
 void testrec_add(testrec *r, const void *data, size_t n)

@@ -27,15 +27,12 @@ void *testalloc_realloc(void *p, size_t n);
 void testalloc_free(void *p);
 
 /* Hooks that only count (they never fail), for the libraries a test watches without failing
- * them: slot k's live blocks are testalloc_counted[k], so memory freed through another library's
+ * them: its live blocks are testalloc_counted[0], so memory freed through another library's
  * hook shows as a count out of balance. testalloc_reset zeroes them too. */
-extern atomic_long testalloc_counted[2];
+extern atomic_long testalloc_counted[1];
 void *testalloc_count0_malloc(size_t n);
 void *testalloc_count0_realloc(void *p, size_t n);
 void testalloc_count0_free(void *p);
-void *testalloc_count1_malloc(size_t n);
-void *testalloc_count1_realloc(void *p, size_t n);
-void testalloc_count1_free(void *p);
 
 /* Whether the call just made saw the injected failure (`before` is testalloc_hook.failed from
  * before it); if so it must have returned `enomem`, which fails the current cmocka test

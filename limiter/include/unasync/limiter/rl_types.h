@@ -208,6 +208,10 @@ typedef struct rl_entity {
     char parent_id[RL_ENTITY_ID_MAX + 1]; /* "" when the entity has no parent */
     bool cascade;                         /* acquire also consumes from the parent */
     int64_t created_at_ms;
+    /* Filled by the backends: the entity whose id tags this entity's buckets (the Redis hash
+     * tag, so that a cascade's buckets share a cluster slot): the entity itself unless it
+     * cascades, else its parent's root_id, fixed when the entity is created. */
+    char root_id[RL_ENTITY_ID_MAX + 1];
 } rl_entity_t;
 
 typedef enum rl_on_unavailable {
@@ -350,6 +354,14 @@ typedef struct rl_options {
      * Added to every retry-after hint, so a client that obeys a hint is not refused by a host
      * whose clock is behind (docs/limiter.md, "Clocks and retry-after"). 0: one clock. */
     int64_t max_clock_skew_ms;
+    /* Redis: after each bucket write, WAIT on the same connection until this many replicas of
+     * the master that ran it have it (at most timeout_ms / 2); fewer fails the call with
+     * RL_EBACKEND (an acquire then
+     * follows on_unavailable; the tokens stay taken). With it a failover (a replica promoted)
+     * never loses a grant, at the price of one more round trip per write and of refusing
+     * writes while a master has fewer replicas. 0: no wait (replication stays asynchronous, so
+     * a failover may forget the last writes before it: docs/limiter.md, "Redis Cluster"). */
+    int replica_acks;
 } rl_options_t;
 
 /* Fills o with the defaults (cache_ttl_ms -1, everything else 0/NULL). */
@@ -420,6 +432,9 @@ typedef struct rl_bucket_set {
      * entity"); the backend checks the stored entity in the same atomic step and fails with
      * RL_ESTALE, changing nothing, if it has one, so a cascade never skips its parent. */
     bool expect_root;
+    /* The root_id of the entity (rl_entity_t) whose buckets these are; "" means entity_id
+     * itself. The Redis backend puts it in the bucket key's hash tag; memory ignores it. */
+    char tag[RL_ENTITY_ID_MAX + 1];
 } rl_bucket_set_t;
 
 /* Checks every bucket of every set (already refilled to now_ms) against its delta; true when all
@@ -525,6 +540,15 @@ int rl_key_slot(const char *key, size_t len);
 /* Parses "redis://host[:port][/db]" (port 6379, db 0 by default) and "unix:///path[?db=N]".
  * 0 or RL_EURL. */
 int rl_url_parse(const char *url, rl_url_t *out);
+
+/* The seed nodes of a Redis Cluster URL, "redis-cluster://host[:port][,host[:port]]*" (port
+ * 6379 by default; at most RL_CLUSTER_SEEDS_MAX nodes; a cluster has no database number, so a
+ * path is refused). Hosts are names or IPv4 addresses of letters, digits, '.', '-' and '_'.
+ * 0 and seeds[0..*n), or RL_EURL with *at the byte offset in url of what is wrong and *why a
+ * static description ("port out of range"). */
+#define RL_CLUSTER_SEEDS_MAX 16
+int rl_cluster_url_parse(const char *url, rl_url_t *seeds, size_t max, size_t *n, size_t *at,
+                         const char **why);
 
 #ifdef __cplusplus
 }
