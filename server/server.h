@@ -2,14 +2,17 @@
 #ifndef UNASYNC_SERVER_H
 #define UNASYNC_SERVER_H
 
-/* The module's one error table. */
+/* The module's one error table. The project's scheme (transform/ua.h, libuv's): a system error
+ * is -errno, and each library's own codes lie in [base - 99, base - 1] below -4096; the server's
+ * base is SRV_EBASE, apart from every other library's. srv_strerror names both kinds. */
+#define SRV_EBASE (-10400)
 #define SRV_ERRNO_MAP(X)                                                                           \
-    X(NOMEM, -1, "out of memory")                                                                  \
-    X(IO, -2, "input/output error")                                                                \
-    X(INVAL, -3, "invalid argument")                                                               \
-    X(OUTSIDE, -4, "path is outside the workspace folders")                                        \
-    X(NOTFOUND, -5, "no such file, document or project")                                           \
-    X(ENGINE, -6, "the engine could not process the file")
+    X(NOMEM, SRV_EBASE - 1, "out of memory")                                                       \
+    X(IO, SRV_EBASE - 2, "input/output error")                                                     \
+    X(INVAL, SRV_EBASE - 3, "invalid argument")                                                    \
+    X(OUTSIDE, SRV_EBASE - 4, "path is outside the workspace folders")                             \
+    X(NOTFOUND, SRV_EBASE - 5, "no such file, document or project")                                \
+    X(ENGINE, SRV_EBASE - 6, "the engine could not process the file")
 
 enum {
 #define SRV_ERRNO_ENUM(name, val, msg) SRV_E##name = (val),
@@ -17,7 +20,7 @@ enum {
 #undef SRV_ERRNO_ENUM
 };
 
-/* A static message for an error code of this module. Never NULL. */
+/* A static message for an error code of this module or a -errno. Never NULL. */
 const char *srv_strerror(int err);
 
 #include <stddef.h>

@@ -13,8 +13,6 @@
 static const char *const srv__commands[] = {"unasync.regenerate", "unasync.regenerateAll",
                                             "unasync.lintFix"};
 
-void srv_watch_parent(srv_t *s, int64_t pid);
-
 /* ----------------------------------------------------------------------------- replies */
 
 static void srv__reply_error(srv_t *s, const lsp_id_t *id, int code, const char *message)
@@ -36,10 +34,7 @@ static void srv__reply(srv_t *s, const lsp_id_t *id, int rc, lsp_out_t *out)
     if (rc == 0)
         srv_send(s, out);
     else
-        srv__reply_error(s, id,
-                         rc == SRV_EOUTSIDE || rc == SRV_EINVAL ? LSP_RPC_INVALID_PARAMS
-                                                                : LSP_RPC_INTERNAL_ERROR,
-                         srv_strerror(rc));
+        srv__reply_error(s, id, srv_rpc_code(rc), srv_strerror(rc));
 }
 
 /* A notification cannot be answered: when handling one fails, the client hears it as an error
@@ -50,76 +45,46 @@ static void srv__report(srv_t *s, int rc, const char *what, const char *uri)
         srv_log(s, 1, "%s %s failed: %s", what, uri ? uri : "", srv_strerror(rc));
 }
 
-void srv_framing_error(srv_t *s, int err)
+static void srv__framing_error(srv_t *s, int err)
 {
     lsp_id_t null_id = {LSP_ID_NULL, 0, NULL};
     srv_log(s, 2, "dropped input: %s", lsp_strerror(err));
     srv__reply_error(s, &null_id, lsp_rpc_code_for(err), lsp_strerror(err));
 }
 
-int srv_request(srv_t *s, srv_pending_kind_t kind, lsp_out_t *out, int64_t id)
-{
-    srv_pending_t *np = srv_realloc(s->pending, (s->n_pending + 1) * sizeof(*np));
-    if (np == NULL) {
-        lsp_out_free(out);
-        return SRV_ENOMEM;
-    }
-    s->pending = np;
-    np[s->n_pending].id = id;
-    np[s->n_pending].kind = kind;
-    np[s->n_pending].sent_ms = srv_now_ms(s);
-    s->n_pending++;
-    return srv_send(s, out);
-}
-
 /* ---------------------------------------------------------------------------- documents */
 
-srv_doc_t *srv_doc_find(srv_t *s, const char *uri)
+int srv_doc_apply_change(ws_doc *doc, const lsp_content_change_t *ch, bool utf8)
 {
-    size_t i;
-    for (i = 0; i < s->n_docs; i++)
-        if (strcmp(s->docs[i]->uri, uri) == 0)
-            return s->docs[i];
-    return NULL;
-}
-
-srv_doc_t *srv_doc_find_path(srv_t *s, const char *path)
-{
-    size_t i;
-    for (i = 0; i < s->n_docs; i++)
-        if (s->docs[i]->path && strcmp(s->docs[i]->path, path) == 0)
-            return s->docs[i];
-    return NULL;
-}
-
-static void srv__doc_free(srv_doc_t *d)
-{
-    srv_free(d->uri);
-    srv_free(d->path);
-    srv_free(d->text);
-    srv_free(d);
+    size_t start = 0, end = doc->len;
+    if (ch->has_range) {
+        start = srv_text_offset(doc->text, doc->len, srv_ws_pos(ch->range.start), utf8);
+        end = srv_text_offset(doc->text, doc->len, srv_ws_pos(ch->range.end), utf8);
+        if (end < start) { /* a reversed range: treat it as the same span */
+            size_t t = start;
+            start = end;
+            end = t;
+        }
+    }
+    return srv_text_replace(&doc->text, &doc->len, &doc->cap, start, end, ch->text, ch->text_len);
 }
 
 static void srv__did_open(srv_t *s, const lsp_params_t *p)
 {
-    srv_doc_t *d = srv_doc_find(s, p->uri), **nd;
+    ws_doc *d = ws_doc_find(s->ws, p->uri);
     char *text = NULL;
     size_t len = 0, cap = 0;
-    int rc;
     /* everything that can fail comes first: a document is open with its text or not at all */
-    if ((rc = srv_text_replace(&text, &len, &cap, 0, 0, p->text, p->text_len)) != 0)
+    int rc = srv_text_replace(&text, &len, &cap, 0, 0, p->text, p->text_len);
+    if (rc != 0)
         goto fail;
     if (d == NULL) {
         rc = SRV_ENOMEM;
-        if ((d = srv_calloc(1, sizeof(*d))) == NULL || (d->uri = srv_strdup(p->uri)) == NULL ||
-            srv_uri_path(p->uri, &d->path) != 0 ||
-            (nd = srv_realloc(s->docs, (s->n_docs + 1) * sizeof(*nd))) == NULL) {
-            if (d != NULL)
-                srv__doc_free(d);
+        if ((d = srv_calloc(1, sizeof *d)) == NULL || (d->uri = srv_strdup(p->uri)) == NULL ||
+            srv_uri_path(p->uri, &d->path) != 0 || ws_doc_add(s->ws, d) != 0) {
+            ws_doc_free(d);
             goto fail;
         }
-        s->docs = nd;
-        s->docs[s->n_docs++] = d;
     } else
         srv_free(d->text);
     d->text = text;
@@ -128,7 +93,7 @@ static void srv__did_open(srv_t *s, const lsp_params_t *p)
     d->version = p->version;
     d->changed_since_open = false;
     if (d->path)
-        srv__report(s, srv_check_path(s, d->path, SRV_EV_OPEN), "checking", p->uri);
+        srv__report(s, ws_check_path(s->ws, d->path, WS_EV_OPEN), "checking", p->uri);
     return;
 fail:
     srv_free(text);
@@ -137,8 +102,7 @@ fail:
 
 static void srv__did_change(srv_t *s, const lsp_params_t *p)
 {
-    srv_doc_t *d = srv_doc_find(s, p->uri), tmp;
-    size_t i;
+    ws_doc *d = ws_doc_find(s->ws, p->uri), tmp;
     int rc = 0;
     if (d == NULL) {
         srv_log(s, 2, "didChange for a document that is not open: %s", p->uri);
@@ -152,7 +116,7 @@ static void srv__did_change(srv_t *s, const lsp_params_t *p)
         if ((tmp.text = srv_strndup(d->text ? d->text : "", d->len)) == NULL)
             rc = SRV_ENOMEM;
     }
-    for (i = 0; rc == 0 && i < p->n_changes; i++)
+    for (size_t i = 0; rc == 0 && i < p->n_changes; i++)
         rc = srv_doc_apply_change(p->n_changes > 1 ? &tmp : d, &p->changes[i], s->utf8);
     if (p->n_changes > 1) {
         if (rc == 0) {
@@ -174,12 +138,12 @@ static void srv__did_change(srv_t *s, const lsp_params_t *p)
         d->version = p->version;
     d->changed_since_open = true;
     if (d->path)
-        srv__report(s, srv_check_path(s, d->path, SRV_EV_CHANGE), "checking", p->uri);
+        srv__report(s, ws_check_path(s->ws, d->path, WS_EV_CHANGE), "checking", p->uri);
 }
 
 static void srv__did_save(srv_t *s, const lsp_params_t *p)
 {
-    srv_doc_t *d = srv_doc_find(s, p->uri);
+    ws_doc *d = ws_doc_find(s->ws, p->uri);
     char *path = NULL;
     int rc = 0;
     if (d != NULL && p->text != NULL) { /* includeText: the saved text is authoritative */
@@ -194,79 +158,43 @@ static void srv__did_save(srv_t *s, const lsp_params_t *p)
             rc = srv_uri_path(p->uri, &path);
     }
     if (rc == 0 && path != NULL)
-        rc = srv_check_path(s, path, SRV_EV_SAVE);
+        rc = ws_check_path(s->ws, path, WS_EV_SAVE);
     srv__report(s, rc, "checking the saved", p->uri);
     srv_free(path);
 }
 
 static void srv__did_close(srv_t *s, const lsp_params_t *p)
 {
-    size_t i;
-    for (i = 0; i < s->n_docs; i++)
-        if (strcmp(s->docs[i]->uri, p->uri) == 0) {
-            srv_doc_t *d = s->docs[i];
-            s->docs[i] = s->docs[--s->n_docs];
-            /* the file on disk is what counts again */
-            if (d->path)
-                srv__report(s, srv_check_path(s, d->path, SRV_EV_CLOSE), "checking the closed",
-                            p->uri);
-            srv__doc_free(d);
-            return;
-        }
+    ws_doc *d = ws_doc_take(s->ws, p->uri);
+    /* the file on disk is what counts again */
+    if (d != NULL && d->path)
+        srv__report(s, ws_check_path(s->ws, d->path, WS_EV_CLOSE), "checking the closed", p->uri);
+    ws_doc_free(d);
 }
 
 /* ------------------------------------------------------------------------------ folders */
 
 static int srv__add_folder(srv_t *s, const char *uri)
 {
-    srv_folder_t *nf;
-    char *path = NULL, *copy;
-    size_t i;
+    char *path = NULL;
     if (srv_uri_path(uri, &path) != 0)
         return SRV_ENOMEM;
     if (path == NULL) {
         srv_log(s, 2, "ignoring workspace folder that is not a local path: %s", uri);
         return SRV_EINVAL;
     }
-    for (i = 0; i < s->n_folders; i++)
-        if (strcmp(s->folders[i].path, path) == 0) {
-            srv_free(path);
-            return 0;
-        }
-    if ((copy = srv_strdup(uri)) == NULL ||
-        (nf = srv_realloc(s->folders, (s->n_folders + 1) * sizeof(*nf))) == NULL) {
-        srv_free(copy);
-        srv_free(path);
-        return SRV_ENOMEM;
-    }
-    s->folders = nf;
-    memset(&nf[s->n_folders], 0, sizeof(*nf));
-    nf[s->n_folders].uri = copy;
-    nf[s->n_folders].path = path;
-    s->n_folders++;
-    return 0;
+    int rc = ws_folder_add(s->ws, uri, path);
+    srv_free(path);
+    return rc;
 }
 
 static int srv__remove_folder(srv_t *s, const char *uri)
 {
     char *path = NULL;
-    size_t i;
     if (srv_uri_path(uri, &path) != 0)
         return SRV_ENOMEM;
-    if (path == NULL)
-        return 0;
-    for (i = 0; i < s->n_folders; i++)
-        if (strcmp(s->folders[i].path, path) == 0) {
-            srv_folder_t f = s->folders[i];
-            if (f.watch) {
-                uv_fs_event_stop(f.watch);
-                uv_close((uv_handle_t *)f.watch, srv_free_handle);
-            }
-            srv_free(f.uri);
-            srv_free(f.path);
-            s->folders[i] = s->folders[--s->n_folders];
-            break;
-        }
+    if (path != NULL)
+        ws_folder_remove(s->ws, path);
     srv_free(path);
     return 0;
 }
@@ -283,14 +211,23 @@ static void srv__merge_settings(srv_t *s, const lsp_settings_t *in)
         s->settings.trace = in->trace;
         s->trace = in->trace;
     }
+    ws_settings *set = ws_settings_of(s->ws);
+    set->lint = s->settings.lint_enable;
+    set->drift_severity = (int)s->settings.drift_severity;
+}
+
+/* Watches the workspace folders with libuv when the client does not watch files for us. */
+static int srv__watch_folders(srv_t *s)
+{
+    ws_settings_of(s->ws)->watch = !s->watching_by_client;
+    return s->watching_by_client ? 0 : ws_watch_folders(s->ws);
 }
 
 /* -------------------------------------------------------------------------- start-up */
 
 static bool srv__startup_pending(srv_t *s)
 {
-    size_t i;
-    for (i = 0; i < s->n_pending; i++)
+    for (size_t i = 0; i < s->n_pending; i++)
         if (s->pending[i].kind == SRV_PENDING_CONFIGURATION ||
             s->pending[i].kind == SRV_PENDING_PROGRESS_CREATE)
             return true;
@@ -313,10 +250,10 @@ static void srv__startup_check(srv_t *s)
 static void srv__on_startup_timer(uv_timer_t *t)
 {
     srv_t *s = t->data;
-    size_t i, j = 0;
+    size_t j = 0;
     s->config_timer_on = false;
     /* forget the unanswered start-up requests: their late answers are ignored */
-    for (i = 0; i < s->n_pending; i++)
+    for (size_t i = 0; i < s->n_pending; i++)
         if (s->pending[i].kind != SRV_PENDING_CONFIGURATION &&
             s->pending[i].kind != SRV_PENDING_PROGRESS_CREATE)
             s->pending[j++] = s->pending[i];
@@ -327,15 +264,17 @@ static void srv__on_startup_timer(uv_timer_t *t)
 
 static int srv__request_configuration(srv_t *s)
 {
-    const char **scopes = srv_calloc(s->n_folders ? s->n_folders : 1, sizeof(char *));
+    size_t n_folders;
+    const ws_folder *folders = ws_folders(s->ws, &n_folders);
+    size_t n = n_folders ? n_folders : 1;
+    const char **scopes = srv_calloc(n, sizeof *scopes);
     lsp_out_t out;
-    size_t n = s->n_folders ? s->n_folders : 1, i;
     int64_t id = s->next_id++;
     int rc;
     if (scopes == NULL)
         return SRV_ENOMEM;
-    for (i = 0; i < s->n_folders; i++)
-        scopes[i] = s->folders[i].uri;
+    for (size_t i = 0; i < n_folders; i++)
+        scopes[i] = folders[i].uri;
     rc = lsp_encode_configuration_request(id, scopes, n, &out) == 0
              ? srv_request(s, SRV_PENDING_CONFIGURATION, &out, id)
              : SRV_ENOMEM;
@@ -361,8 +300,7 @@ static void srv__initialized(srv_t *s)
         else /* the server watches by itself instead */
             srv__report(s, rc, "asking the client to watch files", NULL);
     }
-    if (!s->watching_by_client)
-        srv__report(s, srv_watch_folders(s), "watching the workspace folders", NULL);
+    srv__report(s, srv__watch_folders(s), "watching the workspace folders", NULL);
     if (s->caps.configuration)
         srv__report(s, srv__request_configuration(s), "asking for the settings", NULL);
     if (s->caps.work_done_progress) {
@@ -419,7 +357,7 @@ static void srv__on_response(srv_t *s, const lsp_msg_t *m)
         if (m->is_error) {
             srv_log(s, 2, "client refused file watching; watching with libuv");
             s->watching_by_client = false;
-            srv__report(s, srv_watch_folders(s), "watching the workspace folders", NULL);
+            srv__report(s, srv__watch_folders(s), "watching the workspace folders", NULL);
         }
         break;
     }
@@ -434,7 +372,6 @@ static void srv__initialize(srv_t *s, lsp_msg_t *m)
     lsp_server_caps_t caps;
     lsp_out_t out;
     lsp_initialize_params_t *ip = &m->init;
-    size_t i;
     int rc = 0;
     if (s->initialize_answered) {
         srv__reply_error(s, &m->id, LSP_RPC_INVALID_REQUEST, "initialize was already received");
@@ -445,33 +382,36 @@ static void srv__initialize(srv_t *s, lsp_msg_t *m)
     s->caps.folders = NULL;
     s->caps.n_folders = 0;
     s->utf8 = ip->offers_utf8;
+    ws_settings_of(s->ws)->utf8 = s->utf8;
     srv__merge_settings(s, &ip->settings);
     if (ip->has_trace)
         s->trace = ip->trace;
-    for (i = 0; i < ip->n_folders; i++)
+    for (size_t i = 0; i < ip->n_folders; i++)
         if ((rc = srv__add_folder(s, ip->folders[i].uri)) == SRV_ENOMEM)
             break;
     if (rc == 0 && ip->n_folders == 0 && ip->root_uri != NULL)
         rc = srv__add_folder(s, ip->root_uri);
     if (rc == SRV_ENOMEM) { /* not answered: the client may send initialize again */
-        srv__reply_error(s, &m->id, LSP_RPC_INTERNAL_ERROR, srv_strerror(rc));
+        srv__reply_error(s, &m->id, srv_rpc_code(rc), srv_strerror(rc));
         return;
     }
     if (ip->has_process_id)
         srv_watch_parent(s, ip->process_id);
-    memset(&caps, 0, sizeof(caps));
+    memset(&caps, 0, sizeof caps);
     caps.utf8 = s->utf8;
     caps.pull_diagnostics = ip->pull_diagnostics;
     caps.workspace_folders_notify = ip->workspace_folders;
     caps.version = "0.1.0";
     if (lsp_encode_initialize_result(&m->id, &caps, srv__commands,
-                                     sizeof(srv__commands) / sizeof(*srv__commands), &out) != 0) {
-        srv__reply_error(s, &m->id, LSP_RPC_INTERNAL_ERROR, "out of memory");
+                                     sizeof srv__commands / sizeof *srv__commands, &out) != 0) {
+        srv__reply_error(s, &m->id, srv_rpc_code(SRV_ENOMEM), srv_strerror(SRV_ENOMEM));
         return;
     }
     srv_send(s, &out);
     s->initialize_answered = true;
-    srv_log(s, 4, "initialized: %zu folder(s), position encoding %s", s->n_folders,
+    size_t n_folders;
+    ws_folders(s->ws, &n_folders);
+    srv_log(s, 4, "initialized: %zu folder(s), position encoding %s", n_folders,
             s->utf8 ? "utf-8" : "utf-16");
 }
 
@@ -479,31 +419,28 @@ static void srv__execute_command(srv_t *s, lsp_msg_t *m)
 {
     int rc;
     if (strcmp(m->p.command, "unasync.regenerateAll") == 0)
-        rc = srv_regenerate(s, NULL);
+        rc = ws_regenerate(s->ws, NULL);
     else if (strcmp(m->p.command, "unasync.lintFix") == 0)
         rc = srv_lint_fix(s, m->p.arg_uri);
     else if (strcmp(m->p.command, "unasync.regenerate") == 0) {
         char *path = NULL;
         if (m->p.arg_uri != NULL && srv_uri_path(m->p.arg_uri, &path) != 0) {
-            srv__reply_error(s, &m->id, LSP_RPC_INTERNAL_ERROR, srv_strerror(SRV_ENOMEM));
+            srv__reply_error(s, &m->id, srv_rpc_code(SRV_ENOMEM), srv_strerror(SRV_ENOMEM));
             return;
         }
         if (path == NULL) {
-            srv__reply_error(s, &m->id, LSP_RPC_INVALID_PARAMS,
+            srv__reply_error(s, &m->id, srv_rpc_code(SRV_EINVAL),
                              "unasync.regenerate needs a file URI argument");
             return;
         }
-        rc = srv_regenerate(s, path);
+        rc = ws_regenerate(s->ws, path);
         srv_free(path);
     } else {
-        srv__reply_error(s, &m->id, LSP_RPC_INVALID_PARAMS, "unknown command");
+        srv__reply_error(s, &m->id, srv_rpc_code(SRV_EINVAL), "unknown command");
         return;
     }
     if (rc != 0)
-        srv__reply_error(s, &m->id,
-                         rc == SRV_EOUTSIDE || rc == SRV_ENOTFOUND ? LSP_RPC_INVALID_PARAMS
-                                                                   : LSP_RPC_INTERNAL_ERROR,
-                         srv_strerror(rc));
+        srv__reply_error(s, &m->id, srv_rpc_code(rc), srv_strerror(rc));
     else
         srv__reply_null(s, &m->id);
 }
@@ -565,14 +502,13 @@ static void srv__handle_request(srv_t *s, lsp_msg_t *m)
     }
     {
         char msg[300];
-        snprintf(msg, sizeof(msg), "method not found: %.200s", m->method);
+        snprintf(msg, sizeof msg, "method not found: %.200s", m->method);
         srv__reply_error(s, &m->id, LSP_RPC_METHOD_NOT_FOUND, msg);
     }
 }
 
 static void srv__handle_notification(srv_t *s, lsp_msg_t *m)
 {
-    size_t i;
     if (m->m == LSP_M_EXIT) {
         srv_exit(s, s->shutdown ? 0 : 1);
         return;
@@ -606,24 +542,23 @@ static void srv__handle_notification(srv_t *s, lsp_msg_t *m)
         break;
     }
     case LSP_M_DID_CHANGE_WATCHED_FILES:
-        for (i = 0; i < m->p.n_events; i++) {
+        for (size_t i = 0; i < m->p.n_events; i++) {
             char *path = NULL;
             int rc = srv_uri_path(m->p.events[i].uri, &path);
             if (rc == 0 && path != NULL)
-                rc = srv_check_path(s, path, SRV_EV_DISK);
+                rc = ws_check_path(s->ws, path, WS_EV_DISK);
             srv__report(s, rc, "checking the changed file", m->p.events[i].uri);
             srv_free(path);
         }
         break;
     case LSP_M_DID_CHANGE_WORKSPACE_FOLDERS:
-        for (i = 0; i < m->p.n_removed; i++)
+        for (size_t i = 0; i < m->p.n_removed; i++)
             srv__report(s, srv__remove_folder(s, m->p.removed[i].uri),
                         "removing the workspace folder", m->p.removed[i].uri);
-        for (i = 0; i < m->p.n_added; i++)
+        for (size_t i = 0; i < m->p.n_added; i++)
             if (srv__add_folder(s, m->p.added[i].uri) == SRV_ENOMEM)
                 srv__report(s, SRV_ENOMEM, "adding the workspace folder", m->p.added[i].uri);
-        if (!s->watching_by_client)
-            srv__report(s, srv_watch_folders(s), "watching the workspace folders", NULL);
+        srv__report(s, srv__watch_folders(s), "watching the workspace folders", NULL);
         srv__report(s, srv_check_all(s, NULL), "checking the workspace", NULL);
         break;
     case LSP_M_SET_TRACE:
@@ -640,7 +575,7 @@ static void srv__trace_in(srv_t *s, const lsp_msg_t *m)
     lsp_out_t out;
     if (s->trace == LSP_TRACE_OFF || !s->initialize_answered || m->kind == LSP_MSG_RESPONSE)
         return;
-    snprintf(msg, sizeof(msg), "received %s '%.200s'",
+    snprintf(msg, sizeof msg, "received %s '%.200s'",
              m->kind == LSP_MSG_REQUEST ? "request" : "notification", m->method ? m->method : "?");
     if (lsp_encode_log_trace(msg, &out) == 0)
         srv_send(s, &out);
@@ -648,7 +583,7 @@ static void srv__trace_in(srv_t *s, const lsp_msg_t *m)
 
 /* ----------------------------------------------------------------------- the queue */
 
-void srv_dispatch_body(srv_t *s, const char *body, size_t len)
+static void srv__dispatch_body(srv_t *s, const char *body, size_t len)
 {
     lsp_msg_t m;
     int rc = lsp_decode(body, len, &m);
@@ -667,10 +602,10 @@ void srv_dispatch_body(srv_t *s, const char *body, size_t len)
     }
     if (s->queue_len == s->queue_cap) {
         size_t cap = s->queue_cap ? s->queue_cap * 2 : 16;
-        lsp_msg_t *nq = srv_realloc(s->queue, cap * sizeof(*nq));
+        lsp_msg_t *nq = srv_realloc(s->queue, cap * sizeof *nq);
         if (nq == NULL) {
             if (m.kind == LSP_MSG_REQUEST)
-                srv__reply_error(s, &m.id, LSP_RPC_INTERNAL_ERROR, "out of memory");
+                srv__reply_error(s, &m.id, srv_rpc_code(SRV_ENOMEM), srv_strerror(SRV_ENOMEM));
             else
                 srv__report(s, SRV_ENOMEM, "queueing", m.method);
             lsp_msg_free(&m);
@@ -682,15 +617,14 @@ void srv_dispatch_body(srv_t *s, const char *body, size_t len)
     s->queue[s->queue_len++] = m;
 }
 
-void srv_dispatch_queue(srv_t *s)
+static void srv__dispatch_queue(srv_t *s)
 {
-    size_t i, j;
     /* $/cancelRequest for a request still waiting in the queue: answer it as cancelled */
-    for (i = 0; i < s->queue_len; i++) {
+    for (size_t i = 0; i < s->queue_len; i++) {
         lsp_msg_t *c = &s->queue[i];
         if (c->kind != LSP_MSG_NOTIFICATION || c->m != LSP_M_CANCEL_REQUEST)
             continue;
-        for (j = 0; j < i; j++) {
+        for (size_t j = 0; j < i; j++) {
             lsp_msg_t *r = &s->queue[j];
             if (r->kind == LSP_MSG_REQUEST && r->m != LSP_M_INITIALIZE && r->m != LSP_M_SHUTDOWN &&
                 lsp_id_equal(&r->id, &c->p.cancel_id)) {
@@ -701,7 +635,7 @@ void srv_dispatch_queue(srv_t *s)
             }
         }
     }
-    for (i = 0; i < s->queue_len && !s->exiting; i++) {
+    for (size_t i = 0; i < s->queue_len && !s->exiting; i++) {
         lsp_msg_t *m = &s->queue[i];
         srv__trace_in(s, m);
         if (m->kind == LSP_MSG_REQUEST)
@@ -711,7 +645,25 @@ void srv_dispatch_queue(srv_t *s)
         else if (m->id.type != LSP_ID_NONE)
             srv__on_response(s, m);
     }
-    for (i = 0; i < s->queue_len; i++)
+    for (size_t i = 0; i < s->queue_len; i++)
         lsp_msg_free(&s->queue[i]);
     s->queue_len = 0;
+}
+
+void srv_input(srv_t *s, const char *data, size_t n)
+{
+    if (lsp_framer_feed(&s->framer, data, n) != 0) {
+        srv_log(s, 1, "out of memory reading input: message dropped");
+        return;
+    }
+    const char *body;
+    size_t len;
+    int rc;
+    while (!s->exiting && (rc = lsp_framer_next(&s->framer, &body, &len)) != LSP_EAGAIN) {
+        if (rc != 0)
+            srv__framing_error(s, rc);
+        else
+            srv__dispatch_body(s, body, len);
+    }
+    srv__dispatch_queue(s);
 }

@@ -1,13 +1,17 @@
-/* The stdio transport on the libuv loop: fd 0 read as a pipe, a tty or a plain file; framed
- * messages written to fd 1; logging to stderr and window/logMessage. */
+/* The server's libuv side: the stdio transport (fd 0 read as a pipe, a tty or a plain file;
+ * framed messages written to fd 1), logging to stderr and window/logMessage, the end of the
+ * server, the client-process watch, and the timers and folder watches the core asks for. */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "engine.h"
 #include "srv_int.h"
 
 typedef struct srv_write {
@@ -15,24 +19,6 @@ typedef struct srv_write {
     srv_t *s;
     lsp_out_t out;
 } srv_write_t;
-
-void srv_input(srv_t *s, const char *data, size_t n)
-{
-    const char *body;
-    size_t len;
-    int rc;
-    if (lsp_framer_feed(&s->framer, data, n) != 0) {
-        srv_log(s, 1, "out of memory reading input: message dropped");
-        return;
-    }
-    while (!s->exiting && (rc = lsp_framer_next(&s->framer, &body, &len)) != LSP_EAGAIN) {
-        if (rc != 0)
-            srv_framing_error(s, rc);
-        else
-            srv_dispatch_body(s, body, len);
-    }
-    srv_dispatch_queue(s);
-}
 
 static void srv__on_eof(srv_t *s)
 {
@@ -46,14 +32,14 @@ static void srv__alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     srv_t *s = h->data;
     buf->base = s->file_buf;
-    buf->len = sizeof(s->file_buf);
+    buf->len = sizeof s->file_buf;
 }
 
 static void srv__on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 {
     srv_t *s = st->data;
     if (n > 0)
-        srv_input(s, buf->base, (size_t)n);
+        s->input(s, buf->base, (size_t)n);
     else if (n < 0)
         srv__on_eof(s);
 }
@@ -68,9 +54,9 @@ static void srv__on_file_read(uv_fs_t *req)
         srv__on_eof(s);
         return;
     }
-    srv_input(s, s->file_buf, (size_t)n);
+    s->input(s, s->file_buf, (size_t)n);
     if (!s->exiting) {
-        uv_buf_t b = uv_buf_init(s->file_buf, sizeof(s->file_buf));
+        uv_buf_t b = uv_buf_init(s->file_buf, sizeof s->file_buf);
         if (uv_fs_read(s->loop, &s->file_read, 0, &b, 1, -1, srv__on_file_read) == 0)
             s->reading_file = true;
         else
@@ -113,7 +99,7 @@ int srv_io_start(srv_t *s)
             return SRV_EIO;
         break;
     default: {
-        uv_buf_t b = uv_buf_init(s->file_buf, sizeof(s->file_buf));
+        uv_buf_t b = uv_buf_init(s->file_buf, sizeof s->file_buf);
         s->in_kind = UV_FILE;
         s->file_read.data = s;
         if (uv_fs_read(s->loop, &s->file_read, 0, &b, 1, -1, srv__on_file_read) != 0)
@@ -153,7 +139,7 @@ void srv_io_stop(srv_t *s)
             uv_cancel((uv_req_t *)&s->file_read);
     }
     if (s->out_usable) {
-        uv_shutdown_t *req = srv_malloc(sizeof(*req));
+        uv_shutdown_t *req = srv_malloc(sizeof *req);
         s->out_usable = false;
         /* shutdown waits for queued writes, then the handle is closed */
         if (req == NULL || uv_shutdown(req, (uv_stream_t *)&s->out.pipe, srv__on_shutdown) != 0) {
@@ -206,7 +192,7 @@ int srv_send(srv_t *s, lsp_out_t *out)
         lsp_out_free(out);
         return rc;
     }
-    w = srv_malloc(sizeof(*w));
+    w = srv_malloc(sizeof *w);
     if (w == NULL) {
         lsp_out_free(out);
         return SRV_ENOMEM;
@@ -231,7 +217,7 @@ void srv_log(srv_t *s, int type, const char *fmt, ...)
     va_list ap;
     static const char *const names[] = {"", "error", "warning", "info", "log"};
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     fprintf(stderr, "unasync[%s]: %s\n", names[type >= 1 && type <= 4 ? type : 4], msg);
     /* window/logMessage only once the client knows us, and never after exit */
@@ -242,4 +228,153 @@ void srv_log(srv_t *s, int type, const char *fmt, ...)
         if (s->trace != LSP_TRACE_OFF && lsp_encode_log_trace(msg, &out) == 0)
             srv_send(s, &out);
     }
+}
+
+void srv_io_log(void *ud, int level, const char *msg)
+{
+    srv_log(ud, level, "%s", msg);
+}
+
+/* ------------------------------------------------------------------ the core's timers */
+
+static void srv__on_timer(uv_timer_t *h)
+{
+    srv_t *s = h->data;
+    for (int i = 0; i < WS_N_TIMERS; i++)
+        if (s->timers[i] == h && !s->exiting)
+            ws_timer_fired(s->ws, (ws_timer)i);
+}
+
+int srv_io_timer(void *ud, ws_timer which, int64_t ms)
+{
+    srv_t *s = ud;
+    if (ms < 0) {
+        if (s->timers[which] != NULL)
+            uv_timer_stop(s->timers[which]);
+        return 0;
+    }
+    if (s->exiting)
+        return 0;
+    if (s->timers[which] == NULL) {
+        uv_timer_t *t = srv_malloc(sizeof *t);
+        if (t == NULL)
+            return SRV_ENOMEM;
+        if (uv_timer_init(s->loop, t) != 0) {
+            srv_free(t);
+            return SRV_EIO;
+        }
+        t->data = s;
+        s->timers[which] = t;
+    }
+    uv_timer_start(s->timers[which], srv__on_timer, (uint64_t)ms, 0);
+    return 0;
+}
+
+/* --------------------------------------------------------------------- libuv watching */
+
+static void srv__on_fs_event(uv_fs_event_t *h, const char *filename, int events, int status)
+{
+    srv_t *s = h->data;
+    char dir[PATH_MAX], path[2 * PATH_MAX + 2];
+    size_t n = sizeof dir;
+    (void)events;
+    if (status != 0 || filename == NULL || s->exiting || uv_fs_event_getpath(h, dir, &n) != 0)
+        return;
+    size_t len = strlen(filename);
+    if (!(strcmp(filename, UE_CONFIG_NAME) == 0 ||
+          (len > 2 &&
+           (strcmp(filename + len - 2, ".c") == 0 || strcmp(filename + len - 2, ".h") == 0))))
+        return;
+    snprintf(path, sizeof path, "%s/%s", dir, filename);
+    /* an open document is the editor's: its buffer, not the disk, is what counts */
+    int rc;
+    if (ws_doc_find_path(s->ws, path) == NULL && (rc = ws_check_path(s->ws, path, WS_EV_DISK)) != 0)
+        srv_log(s, 1, "checking %s after it changed on disk failed: %s", path, srv_strerror(rc));
+}
+
+int srv_io_watch(void *ud, const char *dir)
+{
+    srv_t *s = ud;
+    if (s->exiting)
+        return 0;
+    for (size_t i = 0; i < s->n_watches; i++)
+        if (strcmp(s->watches[i].dir, dir) == 0)
+            return 0;
+    char *copy = srv_strdup(dir);
+    if (copy == NULL)
+        return SRV_ENOMEM;
+    srv_watch_t *nw = srv_realloc(s->watches, (s->n_watches + 1) * sizeof *nw);
+    uv_fs_event_t *h = nw != NULL ? srv_malloc(sizeof *h) : NULL;
+    if (nw != NULL)
+        s->watches = nw;
+    if (h == NULL || uv_fs_event_init(s->loop, h) != 0) {
+        srv_free(h);
+        srv_free(copy);
+        return h == NULL ? SRV_ENOMEM : SRV_EIO;
+    }
+    h->data = s;
+    if (uv_fs_event_start(h, srv__on_fs_event, dir, 0) != 0) {
+        /* a folder that cannot be watched (gone, or no watches left): checked on events only */
+        uv_close((uv_handle_t *)h, srv_free_handle);
+        srv_free(copy);
+        return 0;
+    }
+    nw[s->n_watches].dir = copy;
+    nw[s->n_watches].h = h;
+    s->n_watches++;
+    return 0;
+}
+
+/* ------------------------------------------------------------------- end of the server */
+
+void srv_exit(srv_t *s, int status)
+{
+    if (s->exiting)
+        return;
+    s->exiting = true;
+    s->exit_status = status;
+    if (s->parent_timer_on)
+        uv_timer_stop(&s->parent_timer);
+    if (s->config_timer_on)
+        uv_timer_stop(&s->config_timer);
+    ws_stop(s->ws);
+    for (int i = 0; i < WS_N_TIMERS; i++)
+        if (s->timers[i] != NULL) {
+            uv_close((uv_handle_t *)s->timers[i], srv_free_handle);
+            s->timers[i] = NULL;
+        }
+    for (size_t i = 0; i < s->n_watches; i++) {
+        uv_fs_event_stop(s->watches[i].h);
+        uv_close((uv_handle_t *)s->watches[i].h, srv_free_handle);
+        srv_free(s->watches[i].dir);
+    }
+    srv_free(s->watches);
+    s->watches = NULL;
+    s->n_watches = 0;
+    srv_io_stop(s);
+}
+
+/* How often the client's process is looked for (kill(pid, 0)). */
+#define SRV_PARENT_POLL_MS 1000
+
+static void srv__on_parent_timer(uv_timer_t *t)
+{
+    srv_t *s = t->data;
+    if (kill((pid_t)s->parent_pid, 0) != 0 && errno == ESRCH) {
+        srv_log(s, 2, "client process %lld is gone: exiting", (long long)s->parent_pid);
+        srv_exit(s, s->shutdown ? 0 : 1);
+    }
+}
+
+void srv_watch_parent(srv_t *s, int64_t pid)
+{
+    uint64_t every = SRV_PARENT_POLL_MS;
+    const char *env = getenv("UNASYNC_PARENT_POLL_MS"); /* tests shorten the poll */
+    if (pid <= 0 || s->parent_timer_on)
+        return;
+    if (env != NULL && atoi(env) > 0)
+        every = (uint64_t)atoi(env);
+    s->parent_pid = pid;
+    if (uv_timer_start(&s->parent_timer, srv__on_parent_timer, every, every) == 0)
+        s->parent_timer_on = true;
 }

@@ -1,9 +1,9 @@
-/* Text buffers of open documents: LSP positions <-> byte offsets (utf-8 or exact utf-16),
- * clamping, and incremental edits. */
+/* Text buffers of open documents: positions <-> byte offsets (utf-8 or exact utf-16),
+ * clamping, and replacing a span. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "srv_int.h"
+#include "ws.h"
 
 /* Length in bytes of the UTF-8 sequence starting at s (at most n bytes available), and its
  * code point in *cp. Invalid or truncated sequences count as one byte (U+FFFD). */
@@ -68,7 +68,7 @@ static void srv__line_bounds(const char *text, size_t len, int64_t line, size_t 
     }
 }
 
-size_t srv_text_offset(const char *text, size_t len, lsp_position_t pos, bool utf8)
+size_t srv_text_offset(const char *text, size_t len, ws_pos pos, bool utf8)
 {
     size_t start, end, off;
     int64_t units = 0;
@@ -95,9 +95,9 @@ size_t srv_text_offset(const char *text, size_t len, lsp_position_t pos, bool ut
     return off;
 }
 
-lsp_position_t srv_text_position(const char *text, size_t len, size_t off, bool utf8)
+ws_pos srv_text_position(const char *text, size_t len, size_t off, bool utf8)
 {
-    lsp_position_t p = {0, 0};
+    ws_pos p = {0, 0};
     size_t line_start = 0, i;
     if (off > len)
         off = len;
@@ -146,20 +146,4 @@ int srv_text_replace(char **text, size_t *len, size_t *cap, size_t start, size_t
     *len = new_len;
     (*text)[new_len] = '\0';
     return 0;
-}
-
-int srv_doc_apply_change(srv_doc_t *doc, const lsp_content_change_t *ch, bool utf8)
-{
-    size_t start = 0, end = doc->len;
-    if (ch->has_range) {
-        lsp_range_t r = ch->range;
-        start = srv_text_offset(doc->text, doc->len, r.start, utf8);
-        end = srv_text_offset(doc->text, doc->len, r.end, utf8);
-        if (end < start) { /* a reversed range: treat it as the same span */
-            size_t t = start;
-            start = end;
-            end = t;
-        }
-    }
-    return srv_text_replace(&doc->text, &doc->len, &doc->cap, start, end, ch->text, ch->text_len);
 }

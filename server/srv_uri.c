@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "srv_int.h"
+#include "ws.h"
 
 static int srv__hex(int c)
 {

@@ -11,7 +11,13 @@
 
 #include "srv_int.h"
 
-static lsp_position_t pos(int64_t line, int64_t ch)
+static ws_pos pos(int64_t line, int64_t ch)
+{
+    ws_pos p = {line, ch};
+    return p;
+}
+
+static lsp_position_t lpos(int64_t line, int64_t ch)
 {
     lsp_position_t p = {line, ch};
     return p;
@@ -52,33 +58,33 @@ static void out_of_range_positions_should_clamp(void **state)
 
 static void incremental_changes_should_apply_in_order(void **state)
 {
-    srv_doc_t d;
+    ws_doc d;
     lsp_content_change_t ch;
     memset(&d, 0, sizeof(d));
     assert_int_equal(srv_text_replace(&d.text, &d.len, &d.cap, 0, 0, "int x = BAD;\n", 13), 0);
     memset(&ch, 0, sizeof(ch));
     ch.has_range = true;
-    ch.range.start = pos(0, 8);
-    ch.range.end = pos(0, 10);
+    ch.range.start = lpos(0, 8);
+    ch.range.end = lpos(0, 10);
     ch.text = "GOO";
     ch.text_len = 3;
     assert_int_equal(srv_doc_apply_change(&d, &ch, false), 0);
     assert_string_equal(d.text, "int x = GOOD;\n");
     /* append past the last line, as Neovim 0.7 sends it */
-    ch.range.start = ch.range.end = pos(1, 0);
+    ch.range.start = ch.range.end = lpos(1, 0);
     ch.text = "int y;\n";
     ch.text_len = 7;
     assert_int_equal(srv_doc_apply_change(&d, &ch, false), 0);
     assert_string_equal(d.text, "int x = GOOD;\nint y;\n");
     /* a surrogate pair replaced through utf-16 positions */
-    ch.range.start = pos(1, 4);
-    ch.range.end = pos(1, 5);
+    ch.range.start = lpos(1, 4);
+    ch.range.end = lpos(1, 5);
     ch.text = "\xF0\x9F\x98\x80";
     ch.text_len = 4;
     assert_int_equal(srv_doc_apply_change(&d, &ch, false), 0);
     assert_string_equal(d.text, "int x = GOOD;\nint \xF0\x9F\x98\x80;\n");
-    ch.range.start = pos(1, 4);
-    ch.range.end = pos(1, 6);
+    ch.range.start = lpos(1, 4);
+    ch.range.end = lpos(1, 6);
     ch.text = "z";
     ch.text_len = 1;
     assert_int_equal(srv_doc_apply_change(&d, &ch, false), 0);

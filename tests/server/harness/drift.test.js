@@ -33,7 +33,9 @@ test('save of an edited source: one diagnostic per hunk on the twin, a summary o
   assert.strictEqual(td[0].relatedInformation[0].location.uri, src);
   assert.strictEqual(td[0].relatedInformation[0].location.range.start.line, 4); // `return id + 1;`
   const sd = await s.diagsOf(src, (d) => d.length === 1);
-  assert.strictEqual(sd[0].message, 'sync_x.c is out of date: 1 hunk');
+  // worded by the engine, as --check words it, and at the first changed source line
+  assert.strictEqual(sd[0].message, "sync_x.c is out of date with x.c (1 hunk); run 'unasync --write'");
+  assert.strictEqual(sd[0].range.start.line, 4);
   await s.until('status 1 out of date', () => s.notes.find((n) => n.method === 'unasync/status' && n.params.outOfDate === 1));
   // a second save of the same text publishes nothing new: no flicker
   const before = s.countPublishes(twin) + s.countPublishes(src);
@@ -104,7 +106,13 @@ test('typing in an open twin warns it is generated; the regenerate edit is a min
   await s.conn.sendNotification('textDocument/didChange', { textDocument: { uri: twin, version: 2 }, contentChanges: [
     { range: { start: { line: 4, character: 4 }, end: { line: 4, character: 4 } }, text: 'int z = 0; ' }] });
   const d = await s.diagsOf(twin, (x) => x.some((e) => /this file is generated; edit x\.c instead/.test(e.message)));
-  const drift = d.find((e) => e.code === 'UA203' && /differs/.test(e.message));
+  // the warning is on line 1 and offers Regenerate there (eglot asks on line 1)
+  const warning = d.find((e) => /this file is generated/.test(e.message));
+  assert.strictEqual(warning.range.start.line, 0);
+  const atTop = await s.conn.sendRequest('textDocument/codeAction', { textDocument: { uri: twin }, range: warning.range, context: { diagnostics: [warning] } });
+  assert.deepStrictEqual(atTop.map((a) => a.title), ['Regenerate sync_x.c']);
+  const drift = d.find((e) => e.code === 'UA203' && /edited by hand/.test(e.message));
+  assert.ok(!d.some((e) => /out of date/.test(e.message)), 'a hand-edited twin is not "out of date"');
   assert.deepStrictEqual(drift.range, { start: { line: 4, character: 0 }, end: { line: 5, character: 0 } });
   const fixAll = await s.conn.sendRequest('textDocument/codeAction', { textDocument: { uri: twin }, range: drift.range, context: { diagnostics: [], only: ['source.fixAll'] } });
   assert.deepStrictEqual(fixAll.map((a) => a.kind), ['source.fixAll.unasync']);
@@ -218,7 +226,7 @@ test('a check prepared while typing is not reused once the twin changed on disk'
   const d = await s.diagsOf(twin, (x) => x.length === 2);
   assert.ok(d.every((e) => e.code === 'UA203')); // hand-edited: the body hash no longer matches
   const sd = await s.diagsOf(src, (x) => x.length === 1);
-  assert.strictEqual(sd[0].message, 'sync_x.c is out of date: 2 hunks');
+  assert.strictEqual(sd[0].message, "sync_x.c was edited by hand (2 hunks differ from x.c); edit x.c instead and run 'unasync --write'");
   assert.strictEqual(await shutdownExit(s), 0);
 });
 
@@ -238,5 +246,44 @@ test('fix on save: source.fixAll asked before the save regenerates from the unsa
   await s.conn.sendRequest('workspace/executeCommand', fix[0].command);
   // the twin (not open) is written from the buffer's text, before the source itself is saved
   assert.match(fs.readFileSync(ws.file('sync_x.c'), 'utf8'), /return id \+ 1;/);
+  assert.strictEqual(await shutdownExit(s), 0);
+});
+
+test('every drift diagnostic offers Regenerate, and a source action does wherever the cursor is', async (t) => {
+  const ws = await generated(t);
+  const good = fs.readFileSync(ws.file('sync_x.c'), 'utf8');
+  fs.writeFileSync(ws.file('sync_x.c'), good.replace('return id;', 'return id * 2;').replace('int fetch', 'long fetch'));
+  const s = start(t);
+  await init(s, ws.dir);
+  const src = ws.uri('x.c'), twin = ws.uri('sync_x.c');
+  const td = await s.diagsOf(twin, (d) => d.length === 2);
+  const sd = await s.diagsOf(src, (d) => d.length === 1);
+  // hand-edited: the engine's words, never "out of date"; the source's at its first changed line
+  for (const d of [...td, ...sd]) {
+    assert.match(d.message, /was edited by hand \(2 hunks differ from x\.c\)/);
+    assert.doesNotMatch(d.message, /out of date/);
+  }
+  assert.strictEqual(sd[0].range.start.line, 2); // `async int fetch(int id) {`
+  const actions = (u, range, context) => s.conn.sendRequest('textDocument/codeAction', { textDocument: { uri: u }, range, context });
+  for (const [u, d] of [...td.map((d) => [twin, d]), ...sd.map((d) => [src, d])]) {
+    const a = await actions(u, d.range, { diagnostics: [d] });
+    assert.ok(a.some((x) => x.kind === 'quickfix' && x.title === 'Regenerate sync_x.c'), `${u}:${d.range.start.line}: ${JSON.stringify(a)}`);
+  }
+  // line 1 of either file, where no diagnostic is: the source action, alone or asked for
+  const top = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+  for (const u of [src, twin]) {
+    const any = await actions(u, top, { diagnostics: [] });
+    assert.deepStrictEqual(any.map((x) => [x.kind, x.title]), [['source', 'Regenerate sync_x.c']]);
+    const only = await actions(u, top, { diagnostics: [], only: ['source'] });
+    assert.ok(only.some((x) => x.kind === 'source' && x.title === 'Regenerate sync_x.c'));
+    assert.deepStrictEqual(await actions(u, top, { diagnostics: [], only: ['refactor'] }), []);
+  }
+  const [act] = await actions(twin, top, { diagnostics: [] });
+  await s.conn.sendRequest('workspace/executeCommand', act.command);
+  assert.strictEqual(fs.readFileSync(ws.file('sync_x.c'), 'utf8'), good);
+  await s.diagsOf(twin, (d) => d.length === 0);
+  await s.diagsOf(src, (d) => d.length === 0);
+  // a clean pair offers nothing
+  assert.deepStrictEqual(await actions(src, top, { diagnostics: [] }), []);
   assert.strictEqual(await shutdownExit(s), 0);
 });

@@ -125,3 +125,19 @@ test('nothing a client sends makes the server write outside the workspace folder
   assert.ok(!fs.existsSync(outside.file('sync_x.c')));
   assert.strictEqual(await shutdownExit(s), 0);
 });
+
+test('an invalid command argument is InvalidParams whichever command reports it', async (t) => {
+  const ws = workspace(t);
+  const s = start(t);
+  await init(s, ws.dir);
+  const bad = [
+    { command: 'unasync.lintFix', arguments: ['not a fix name'] }, // EINVAL from the lint fix
+    { command: 'unasync.lintFix', arguments: [`${ws.uri('x.c')}#1:1:UA001:99`] }, // no such fix
+    { command: 'unasync.regenerate', arguments: [] }, // no argument
+    { command: 'unasync.regenerate', arguments: [ws.uri('nothere.c')] }, // ENOTFOUND
+    { command: 'unasync.nonsense', arguments: [] },
+  ];
+  for (const b of bad)
+    await assert.rejects(s.conn.sendRequest('workspace/executeCommand', b), (e) => e.code === -32602, JSON.stringify(b));
+  assert.strictEqual(await shutdownExit(s), 0);
+});

@@ -1,0 +1,769 @@
+/* The workspace core's state over the shared engine: lifetime, documents (the engine's overlay),
+ * folders, the engine and lint caches, diagnostic sets, pair states and the status, projects and
+ * their discovery. Reports through ws_hooks only (no LSP, no JSON, no event loop). */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ws_int.h"
+
+/* ------------------------------------------------------------------------ small helpers */
+
+const char *srv_strerror(int err)
+{
+    switch (err) {
+#define SRV_ERRNO_CASE(name, val, msg)                                                             \
+    case (val):                                                                                    \
+        return (msg);
+        SRV_ERRNO_MAP(SRV_ERRNO_CASE)
+#undef SRV_ERRNO_CASE
+    case 0:
+        return "success";
+    default: {
+        /* a -errno: the C library's text, kept per thread (strerror's buffer is shared) */
+        static _Thread_local char buf[128];
+        return err < 0 && err > -4096 ? strerror_r(-err, buf, sizeof buf) : "unknown error";
+    }
+    }
+}
+
+void ws__log(ws_t *ws, int level, const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    ws->h.log(ws->h.ud, level, msg);
+}
+
+const char *ws__base(const char *p)
+{
+    const char *b = strrchr(p, '/');
+    return b ? b + 1 : p;
+}
+
+bool ws__in_folders(const ws_t *ws, const char *path)
+{
+    for (size_t i = 0; i < ws->n_folders; i++)
+        if (srv_path_under(path, ws->folders[i].path))
+            return true;
+    return false;
+}
+
+/* Canonical path (realpath of the folder, the file name kept: the file may not exist). */
+char *ws__canonical(const char *path)
+{
+    char buf[PATH_MAX];
+    if (realpath(path, buf) != NULL)
+        return srv_strdup(buf);
+    char *dir = srv_strdup(path);
+    if (dir == NULL)
+        return NULL;
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL || slash == dir) {
+        srv_free(dir);
+        return srv_strdup(path);
+    }
+    *slash = '\0';
+    if (realpath(dir, buf) == NULL) {
+        srv_free(dir);
+        return srv_strdup(path);
+    }
+    char *out = srv_malloc(strlen(buf) + strlen(slash + 1) + 2);
+    if (out)
+        sprintf(out, "%s/%s", buf, slash + 1);
+    srv_free(dir);
+    return out;
+}
+
+bool ws__same(const char *a, size_t alen, const char *b, size_t blen)
+{
+    return alen == blen && (alen == 0 || memcmp(a, b, alen) == 0);
+}
+
+/* ------------------------------------------------------------------------ lifetime */
+
+int ws_new(const ws_hooks *hooks, ws_t **out)
+{
+    ws_t *ws = srv_calloc(1, sizeof *ws);
+    *out = NULL;
+    if (ws == NULL)
+        return SRV_ENOMEM;
+    ws->h = *hooks;
+    ws->set.lint = true;
+    ws->set.drift_severity = 2;
+    ws->set.watch = true;
+    ws->set.idle_ms = WS_IDLE_MS;
+    ws->status_twins = ws->status_drifted = -1;
+    ws->ctx = ua_ctx_new(); /* NULL is accepted by the transformer: per-call index */
+    *out = ws;
+    return 0;
+}
+
+ws_settings *ws_settings_of(ws_t *ws)
+{
+    return &ws->set;
+}
+
+void ws_stop(ws_t *ws)
+{
+    ws->stopped = true;
+}
+
+void ws__diags_clear(ws_diag *d, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        srv_free(d[i].message);
+        srv_free(d[i].rel_path);
+    }
+    srv_free(d);
+}
+
+void ws__cache_clear(ws_t *ws)
+{
+    for (size_t i = 0; i < ws->n_cache; i++)
+        ue_twin_free(&ws->cache[i].t);
+    srv_free(ws->cache);
+    ws->cache = NULL;
+    ws->n_cache = 0;
+}
+
+static void ws__lint_forget(ws_t *ws, const ue_project *p)
+{
+    size_t i = 0;
+    ul_ctx_forget(ws->lint, p);
+    while (i < ws->n_lints) {
+        if (p != NULL && ws->lints[i].p != p) {
+            i++;
+            continue;
+        }
+        srv_free(ws->lints[i].path);
+        srv_free(ws->lints[i].bytes);
+        ul_result_free(&ws->lints[i].r);
+        ws->lints[i] = ws->lints[--ws->n_lints];
+    }
+}
+
+void ws_doc_free(ws_doc *d)
+{
+    if (d == NULL)
+        return;
+    srv_free(d->uri);
+    srv_free(d->path);
+    srv_free(d->text);
+    srv_free(d);
+}
+
+void ws_free(ws_t *ws)
+{
+    if (ws == NULL)
+        return;
+    ws__cache_clear(ws);
+    for (size_t i = 0; i < ws->n_projects; i++)
+        ue_project_free(ws->projects[i]);
+    srv_free(ws->projects);
+    srv_free(ws->idle_path);
+    for (size_t i = 0; i < ws->n_lint_paths; i++)
+        srv_free(ws->lint_paths[i]);
+    srv_free(ws->lint_paths);
+    for (size_t i = 0; i < ws->n_files; i++) {
+        srv_free(ws->files[i].path);
+        srv_free(ws->files[i].source);
+        ws__diags_clear(ws->files[i].d, ws->files[i].n);
+    }
+    srv_free(ws->files);
+    for (size_t i = 0; i < ws->n_pairs; i++) {
+        srv_free(ws->pairs[i].source);
+        srv_free(ws->pairs[i].twin);
+    }
+    srv_free(ws->pairs);
+    for (size_t i = 0; i < ws->n_docs; i++)
+        ws_doc_free(ws->docs[i]);
+    srv_free(ws->docs);
+    for (size_t i = 0; i < ws->n_folders; i++) {
+        srv_free(ws->folders[i].uri);
+        srv_free(ws->folders[i].path);
+    }
+    srv_free(ws->folders);
+    ua_ctx_free(ws->ctx);
+    ws__lint_forget(ws, NULL);
+    srv_free(ws->lints);
+    ul_ctx_free(ws->lint);
+    srv_free(ws);
+}
+
+/* --------------------------------------------------------------- documents, folders */
+
+ws_doc *ws_doc_find(ws_t *ws, const char *uri)
+{
+    for (size_t i = 0; i < ws->n_docs; i++)
+        if (strcmp(ws->docs[i]->uri, uri) == 0)
+            return ws->docs[i];
+    return NULL;
+}
+
+ws_doc *ws_doc_find_path(ws_t *ws, const char *path)
+{
+    for (size_t i = 0; i < ws->n_docs; i++)
+        if (ws->docs[i]->path && strcmp(ws->docs[i]->path, path) == 0)
+            return ws->docs[i];
+    return NULL;
+}
+
+int ws_doc_add(ws_t *ws, ws_doc *d)
+{
+    ws_doc **nd = srv_realloc(ws->docs, (ws->n_docs + 1) * sizeof *nd);
+    if (nd == NULL)
+        return SRV_ENOMEM;
+    ws->docs = nd;
+    ws->docs[ws->n_docs++] = d;
+    return 0;
+}
+
+ws_doc *ws_doc_take(ws_t *ws, const char *uri)
+{
+    for (size_t i = 0; i < ws->n_docs; i++)
+        if (strcmp(ws->docs[i]->uri, uri) == 0) {
+            ws_doc *d = ws->docs[i];
+            ws->docs[i] = ws->docs[--ws->n_docs];
+            return d;
+        }
+    return NULL;
+}
+
+int ws_folder_add(ws_t *ws, const char *uri, const char *path)
+{
+    for (size_t i = 0; i < ws->n_folders; i++)
+        if (strcmp(ws->folders[i].path, path) == 0)
+            return 0;
+    char *u = srv_strdup(uri), *p = srv_strdup(path);
+    ws_folder *nf = u && p ? srv_realloc(ws->folders, (ws->n_folders + 1) * sizeof *nf) : NULL;
+    if (nf == NULL) {
+        srv_free(u);
+        srv_free(p);
+        return SRV_ENOMEM;
+    }
+    ws->folders = nf;
+    nf[ws->n_folders].uri = u;
+    nf[ws->n_folders].path = p;
+    ws->n_folders++;
+    return 0;
+}
+
+void ws_folder_remove(ws_t *ws, const char *path)
+{
+    for (size_t i = 0; i < ws->n_folders; i++)
+        if (strcmp(ws->folders[i].path, path) == 0) {
+            srv_free(ws->folders[i].uri);
+            srv_free(ws->folders[i].path);
+            ws->folders[i] = ws->folders[--ws->n_folders];
+            return;
+        }
+}
+
+const ws_folder *ws_folders(const ws_t *ws, size_t *n)
+{
+    *n = ws->n_folders;
+    return ws->folders;
+}
+
+/* ------------------------------------------------------------------------- the overlay */
+
+static const char *ws__overlay_lookup(void *ud, const char *rel, size_t *len)
+{
+    ws_ov *ov = ud;
+    char *abs = ue_abs(ov->p, rel);
+    ws_doc *d = abs ? ws_doc_find_path(ov->ws, abs) : NULL;
+    ua_free(abs);
+    if (d == NULL)
+        return NULL;
+    *len = d->len;
+    return d->text ? d->text : "";
+}
+
+/* The bytes ue_check_source would read for rel: the open document, else the file. Returns 0
+ * with *owned set when the bytes were read from disk (release them with ua_free), 1 when rel
+ * does not exist, or SRV_ENOMEM. */
+int ws__current_bytes(ws_ov *ov, const char *rel, const char **bytes, size_t *len, char **owned)
+{
+    *owned = NULL;
+    if ((*bytes = ws__overlay_lookup(ov, rel, len)) != NULL)
+        return 0;
+    int rc = ue_read_in(ov->p, rel, owned, len); /* resolved, checked against the root, no FIFO */
+    if (rc == UA_ENOMEM || rc == -ENOMEM)
+        return SRV_ENOMEM;
+    if (rc != 0)
+        return 1;
+    *bytes = *owned;
+    return 0;
+}
+
+/* ----------------------------------------------------------------------------- cache */
+
+/* A cached result for rel whose source and twin bytes are still exactly what it was computed
+ * from, or NULL. */
+static const ue_twin *ws__cache_hit(ws_t *ws, ue_project *p, const char *rel)
+{
+    ws_ov ovd = {ws, p};
+    for (size_t i = 0; i < ws->n_cache; i++) {
+        const ue_twin *t = &ws->cache[i].t;
+        const char *b;
+        size_t n;
+        char *owned;
+        if (ws->cache[i].p != p || strcmp(t->source, rel) != 0)
+            continue;
+        if (t->state == UE_IO_ERROR || t->src_bytes == NULL)
+            return NULL;
+        if (ws__current_bytes(&ovd, rel, &b, &n, &owned) != 0)
+            return NULL;
+        bool same = ws__same(b, n, t->src_bytes, t->src_len);
+        ua_free(owned);
+        if (!same)
+            return NULL;
+        int rc = ws__current_bytes(&ovd, t->twin, &b, &n, &owned);
+        if (rc < 0)
+            return NULL;
+        same = rc == 1 ? t->actual == NULL
+                       : t->actual != NULL && ws__same(b, n, t->actual, t->actual_len);
+        ua_free(owned);
+        return same ? t : NULL;
+    }
+    return NULL;
+}
+
+/* Keeps t (moved: the caller must not free it) as the latest result for its source. */
+static void ws__cache_put(ws_t *ws, ue_project *p, ue_twin *t)
+{
+    for (size_t i = 0; i < ws->n_cache; i++)
+        if (ws->cache[i].p == p && strcmp(ws->cache[i].t.source, t->source) == 0) {
+            ue_twin_free(&ws->cache[i].t);
+            ws->cache[i].t = *t;
+            memset(t, 0, sizeof *t);
+            return;
+        }
+    ws_cached *nc = srv_realloc(ws->cache, (ws->n_cache + 1) * sizeof *nc);
+    if (nc == NULL) {
+        ue_twin_free(t);
+        return;
+    }
+    ws->cache = nc;
+    nc[ws->n_cache].p = p;
+    nc[ws->n_cache].t = *t;
+    memset(t, 0, sizeof *t);
+    ws->n_cache++;
+}
+
+/* The engine's result for source rel of p: the cached one when its inputs are unchanged, else
+ * a new check (then cached). The result belongs to the cache and stays valid until the next
+ * check of any source; NULL when out of memory. */
+const ue_twin *ws__result(ws_t *ws, ue_project *p, const char *rel)
+{
+    const ue_twin *hit = ws__cache_hit(ws, p, rel);
+    if (hit != NULL)
+        return hit;
+    ws_ov ovd = {ws, p};
+    ue_overlay ov = {ws__overlay_lookup, &ovd};
+    ue_twin t;
+    if (ue_check_source(p, ws->ctx, rel, &ov, &t) != 0) {
+        ue_twin_free(&t);
+        return NULL;
+    }
+    ws__cache_put(ws, p, &t);
+    for (size_t i = 0; i < ws->n_cache; i++)
+        if (ws->cache[i].p == p && strcmp(ws->cache[i].t.source, rel) == 0)
+            return &ws->cache[i].t;
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------------ lint */
+
+ws_lint *ws__lint_find(ws_t *ws, const char *path)
+{
+    for (size_t i = 0; i < ws->n_lints; i++)
+        if (strcmp(ws->lints[i].path, path) == 0)
+            return &ws->lints[i];
+    return NULL;
+}
+
+/* The lint of source rel of p over its current bytes (open buffer, else disk), with the
+ * configuration's severities and the ignore comments applied; the cached one when the bytes
+ * did not change. Returns 0 with *out set, 1 when the source cannot be read or linted, or
+ * SRV_ENOMEM; the previous result for the source is kept unless a new one replaces it. */
+int ws__lint(ws_t *ws, ue_project *p, const char *rel, const ws_lint **out)
+{
+    ws_ov ovd = {ws, p};
+    ue_overlay ov = {ws__overlay_lookup, &ovd};
+    const char *b;
+    size_t n;
+    char *owned = NULL, *abs = ue_abs(p, rel), *path = NULL, *bytes = NULL;
+    ul_result r = {0};
+    int rc = SRV_ENOMEM;
+    *out = NULL;
+    if (abs == NULL)
+        return SRV_ENOMEM;
+    if (ws->lint == NULL) {
+        ul_options opt = {0};
+        opt.keep = 1;
+        if ((ws->lint = ul_ctx_new(&opt)) == NULL)
+            goto done;
+    }
+    if ((rc = ws__current_bytes(&ovd, rel, &b, &n, &owned)) != 0)
+        goto done;
+    ws_lint *l = ws__lint_find(ws, abs);
+    if (l != NULL && l->p == p && ws__same(l->bytes, l->len, b, n)) {
+        *out = l;
+        goto done;
+    }
+    /* what can fail comes before the previous result is replaced */
+    rc = SRV_ENOMEM;
+    if ((bytes = srv_strndup(b, n)) == NULL || (l == NULL && (path = srv_strdup(abs)) == NULL))
+        goto done;
+    if (l == NULL) {
+        ws_lint *nl = srv_realloc(ws->lints, (ws->n_lints + 1) * sizeof *nl);
+        if (nl == NULL)
+            goto done;
+        ws->lints = nl;
+    }
+    if ((rc = ul_lint_source(ws->lint, p, rel, b, n, &ov, &r)) != 0) {
+        ul_result_free(&r);
+        rc = rc == UL_ENOMEM ? SRV_ENOMEM : 1;
+        goto done;
+    }
+    ul_apply_ignores(rel, b, n, &r.findings, &r.fixes);
+    ul_apply_levels(p->cfg, &r.findings, &r.fixes);
+    if (l == NULL) {
+        l = &ws->lints[ws->n_lints++];
+        memset(l, 0, sizeof *l);
+        l->path = path;
+        path = NULL;
+    } else {
+        srv_free(l->bytes);
+        ul_result_free(&l->r);
+    }
+    l->p = p;
+    l->bytes = bytes;
+    bytes = NULL;
+    l->len = n;
+    l->r = r;
+    *out = l;
+done:
+    ua_free(owned);
+    ua_free(abs);
+    srv_free(path);
+    srv_free(bytes);
+    return rc;
+}
+
+/* The position of a 1-based line and byte column of bytes. */
+ws_pos ws__lc_pos(const ws_t *ws, const char *b, size_t n, unsigned line, unsigned col)
+{
+    size_t off = ua_line_offset(b, n, line ? line : 1) + (col ? col - 1 : 0);
+    return srv_text_position(b, n, off > n ? n : off, ws->set.utf8);
+}
+
+/* ---------------------------------------------------------------- diagnostics per file */
+
+ws_file *ws__file(ws_t *ws, const char *path, bool create)
+{
+    for (size_t i = 0; i < ws->n_files; i++)
+        if (strcmp(ws->files[i].path, path) == 0)
+            return &ws->files[i];
+    if (!create)
+        return NULL;
+    ws_file *nf = srv_realloc(ws->files, (ws->n_files + 1) * sizeof *nf);
+    if (nf == NULL)
+        return NULL;
+    ws->files = nf;
+    memset(&nf[ws->n_files], 0, sizeof *nf);
+    if ((nf[ws->n_files].path = srv_strdup(path)) == NULL)
+        return NULL;
+    return &ws->files[ws->n_files++];
+}
+
+/* Appends a diagnostic to f; its message is msg. Returns the new diagnostic, or NULL when out
+ * of memory (f unchanged). */
+ws_diag *ws__add_diag(ws_file *f, ws_range r, int sev, const char *code, bool drift,
+                      const char *msg)
+{
+    ws_diag *nd = srv_realloc(f->d, (f->n + 1) * sizeof *nd);
+    if (nd == NULL)
+        return NULL;
+    f->d = nd;
+    ws_diag *d = &nd[f->n];
+    memset(d, 0, sizeof *d);
+    d->range = r;
+    d->severity = sev;
+    snprintf(d->code, sizeof d->code, "%s", code ? code : "");
+    d->drift = drift;
+    if ((d->message = srv_strdup(msg)) == NULL)
+        return NULL;
+    f->n++;
+    return d;
+}
+
+ws_diag *ws__add_diagf(ws_file *f, ws_range r, int sev, const char *code, bool drift,
+                       const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return ws__add_diag(f, r, sev, code, drift, msg);
+}
+
+/* Appends a copy of lint diagnostic-to-be (at r, from finding position line:col) to f. */
+int ws__add_lint_diag(ws_file *f, ws_range r, int sev, const char *code, const char *message,
+                      unsigned line, unsigned col)
+{
+    ws_diag *d = ws__add_diag(f, r, sev, code, false, message);
+    if (d == NULL)
+        return SRV_ENOMEM;
+    d->lint = true;
+    d->f_line = line;
+    d->f_col = col;
+    return 0;
+}
+
+int ws__report(ws_t *ws, const ws_file *f)
+{
+    return ws->h.diagnostics(ws->h.ud, f);
+}
+
+/* ------------------------------------------------------------------------ pair states */
+
+int ws__set_pair(ws_t *ws, const char *src, const char *twin, ue_state state)
+{
+    for (size_t i = 0; i < ws->n_pairs; i++)
+        if (strcmp(ws->pairs[i].source, src) == 0) {
+            ws->pairs[i].state = state;
+            return 0;
+        }
+    char *a = srv_strdup(src), *b = srv_strdup(twin);
+    ws_pair *np = a && b ? srv_realloc(ws->pairs, (ws->n_pairs + 1) * sizeof *np) : NULL;
+    if (np == NULL) {
+        srv_free(a);
+        srv_free(b);
+        return SRV_ENOMEM;
+    }
+    ws->pairs = np;
+    np[ws->n_pairs].source = a;
+    np[ws->n_pairs].twin = b;
+    np[ws->n_pairs].state = state;
+    ws->n_pairs++;
+    return 0;
+}
+
+/* Forgets the pair whose source is src, if there is one. */
+void ws__drop_pair(ws_t *ws, const char *src)
+{
+    for (size_t i = 0; i < ws->n_pairs; i++)
+        if (strcmp(ws->pairs[i].source, src) == 0) {
+            srv_free(ws->pairs[i].source);
+            srv_free(ws->pairs[i].twin);
+            ws->pairs[i] = ws->pairs[--ws->n_pairs];
+            return;
+        }
+}
+
+size_t ws__drifted(const ws_t *ws)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < ws->n_pairs; i++)
+        n += ws->pairs[i].state != UE_OK;
+    return n;
+}
+
+/* Reports the status when the counts changed. */
+int ws__update_status(ws_t *ws)
+{
+    int64_t twins = (int64_t)ws->n_pairs, drifted = (int64_t)ws__drifted(ws);
+    if (twins == ws->status_twins && drifted == ws->status_drifted)
+        return 0;
+    int rc = ws->h.status(ws->h.ud, ws->n_pairs, (size_t)drifted);
+    if (rc == 0) {
+        ws->status_twins = twins;
+        ws->status_drifted = drifted;
+    }
+    return rc;
+}
+
+/* -------------------------------------------------------------------------- projects */
+
+/* Reports the configuration's findings (line:col) on unasync.json itself; [] when valid. */
+static int ws__report_config(ws_t *ws, const char *config_path, const ua_findings *f)
+{
+    ws_file cf = {0};
+    cf.path = (char *)config_path;
+    cf.config = true;
+    int rc = 0;
+    for (size_t i = 0; i < f->n && rc == 0; i++) {
+        const ua_finding *x = &f->v[i];
+        ws_range r = {{x->line ? x->line - 1 : 0, x->col ? x->col - 1 : 0}, {0, 0}};
+        r.end = r.start;
+        r.end.character++;
+        if (ws__add_diag(&cf, r, (int)x->severity, x->code[0] ? x->code : "UA300", false,
+                         x->message) == NULL)
+            rc = SRV_ENOMEM;
+    }
+    if (rc == 0)
+        rc = ws__report(ws, &cf);
+    ws__diags_clear(cf.d, cf.n);
+    return rc;
+}
+
+int ws__project_by_config(ws_t *ws, const char *config_path, bool reload, ue_project **out)
+{
+    *out = NULL;
+    size_t i;
+    for (i = 0; i < ws->n_projects; i++)
+        if (strcmp(ws->projects[i]->config_path, config_path) == 0)
+            break;
+    if (i < ws->n_projects && !reload) {
+        *out = ws->projects[i];
+        return 0;
+    }
+    ue_project *p = NULL;
+    ua_findings f = {0};
+    int rc = ue_project_open(config_path, &p, &f);
+    if (rc == UA_ENOMEM) { /* a reload keeps the project it had */
+        ua_findings_free(&f);
+        return SRV_ENOMEM;
+    }
+    if (rc != 0) {
+        ue_project_free(p);
+        p = NULL;
+    }
+    if (p != NULL && i == ws->n_projects) { /* a new project: make room for it first */
+        ue_project **np = srv_realloc(ws->projects, (ws->n_projects + 1) * sizeof *np);
+        if (np == NULL) {
+            ue_project_free(p);
+            ua_findings_free(&f);
+            return SRV_ENOMEM;
+        }
+        ws->projects = np;
+    }
+    if (i < ws->n_projects) { /* reloaded: results point into the project being replaced */
+        ws__cache_clear(ws);
+        ws__lint_forget(ws, ws->projects[i]);
+        ue_project_free(ws->projects[i]);
+        ws->projects[i] = ws->projects[--ws->n_projects];
+    }
+    if (p != NULL)
+        ws->projects[ws->n_projects++] = p;
+    else
+        ws__log(ws, 2, "%s: %s", config_path,
+                f.n ? f.v[0].message : "cannot open the configuration");
+    rc = ws__report_config(ws, config_path, &f);
+    ua_findings_free(&f);
+    *out = p;
+    return rc;
+}
+
+/* ue_rel and ue_source_of for the core: 0 with *out NULL when path is outside the project or no
+ * source has that twin, SRV_ENOMEM when memory ran out. */
+int ws__rel(const ue_project *p, const char *path, char **out)
+{
+    return ue_rel(p, path, out) == UA_ENOMEM ? SRV_ENOMEM : 0;
+}
+
+int ws__source_of(const ue_project *p, const char *twin_rel, char **out)
+{
+    return ue_source_of(p, twin_rel, out) == UA_ENOMEM ? SRV_ENOMEM : 0;
+}
+
+/* The project a path belongs to, if its unasync.json lies inside a workspace folder (or there
+ * are no folders at all and the file is open: single-file mode). */
+int ws__project_for(ws_t *ws, const char *path, ue_project **out)
+{
+    char *cfg = NULL;
+    *out = NULL;
+    int rc = ue_find_config(path, &cfg);
+    if (rc == -ENOENT && access(path, F_OK) != 0) {
+        /* a file just deleted (a twin, an orphan): its folder still tells the project */
+        char *dir = srv_strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
+        if (dir == NULL)
+            return SRV_ENOMEM;
+        if (slash != NULL && slash != dir) {
+            *slash = '\0';
+            rc = ue_find_config(dir, &cfg);
+        }
+        srv_free(dir);
+    }
+    if (rc != 0)
+        return rc == UA_ENOMEM ? SRV_ENOMEM : 0;
+    if (ws->n_folders == 0 || ws__in_folders(ws, cfg) || ws__in_folders(ws, path))
+        rc = ws__project_by_config(ws, cfg, false, out);
+    ua_free(cfg);
+    return rc;
+}
+
+/* The source of path in its project (a source itself, or the source of a twin): *p and *src
+ * (rel, ua_free) set, or *src NULL when path is neither. Returns 0 or SRV_ENOMEM. */
+int ws__source_for(ws_t *ws, const char *path, ue_project **p, char **src)
+{
+    *src = NULL;
+    int rc = ws__project_for(ws, path, p);
+    if (rc != 0 || *p == NULL)
+        return rc;
+    char *rel = NULL;
+    if ((rc = ws__rel(*p, path, &rel)) == 0 && rel != NULL) {
+        if (!ue_is_source(*p, rel, NULL))
+            rc = ws__source_of(*p, rel, src);
+        else if ((*src = ua_strdup(rel)) == NULL)
+            rc = SRV_ENOMEM;
+    }
+    ua_free(rel);
+    return rc;
+}
+
+/* Finds the projects of every workspace folder: the folder's own unasync.json (or the nearest
+ * above it), and those one level below (a multi-project folder). */
+int ws__discover(ws_t *ws)
+{
+    int rc = 0;
+    for (size_t i = 0; i < ws->n_folders; i++) {
+        const char *folder = ws->folders[i].path;
+        char *cfg = NULL;
+        ue_project *p;
+        int r = ue_find_config(folder, &cfg);
+        if (r == 0)
+            r = ws__project_by_config(ws, cfg, false, &p);
+        else if (r != UA_ENOMEM)
+            r = 0;
+        if (r != 0 && rc == 0)
+            rc = r == UA_ENOMEM ? SRV_ENOMEM : r;
+        ua_free(cfg);
+        DIR *dir = opendir(folder);
+        if (dir == NULL)
+            continue;
+        struct dirent *ent;
+        while ((ent = readdir(dir)) != NULL) {
+            char path[PATH_MAX];
+            struct stat st;
+            if (ent->d_name[0] == '.' || strcmp(ent->d_name, "node_modules") == 0 ||
+                strncmp(ent->d_name, "build", 5) == 0)
+                continue;
+            snprintf(path, sizeof path, "%s/%s", folder, ent->d_name);
+            if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+                continue;
+            snprintf(path, sizeof path, "%s/%s/%s", folder, ent->d_name, UE_CONFIG_NAME);
+            if (access(path, R_OK) == 0) {
+                char *c = ws__canonical(path);
+                r = c ? ws__project_by_config(ws, c, false, &p) : SRV_ENOMEM;
+                if (r != 0 && rc == 0)
+                    rc = r;
+                srv_free(c);
+            }
+        }
+        closedir(dir);
+    }
+    return rc;
+}

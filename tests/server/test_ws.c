@@ -1,0 +1,454 @@
+/* test_ws.c - the workspace core on a real project, through its callback table only: no JSON,
+ * no event loop, no protocol (this program links neither libuv nor cJSON nor protocol/, so a
+ * core that called them would not link). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "engine.h"
+#include "testfs.h"
+#include "ul.h"
+#include "ws.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- what the core reported, kept per file ---- */
+
+enum { MAX_FILES = 8, MAX_DIAGS = 32 };
+
+typedef struct seen_diag {
+    ws_range range;
+    char code[8];
+    char message[1024];
+    bool drift;
+} seen_diag;
+
+typedef struct seen_file {
+    char path[PATH_MAX];
+    seen_diag d[MAX_DIAGS];
+    size_t n;
+    int reports;
+} seen_file;
+
+static struct {
+    seen_file files[MAX_FILES];
+    size_t n_files;
+    size_t twins, drifted;
+    int statuses, settled, edits, timers[WS_N_TIMERS], watches;
+    size_t last_edit_n;
+} seen;
+
+static seen_file *seen_for(const char *path)
+{
+    for (size_t i = 0; i < seen.n_files; i++)
+        if (strcmp(seen.files[i].path, path) == 0)
+            return &seen.files[i];
+    return NULL;
+}
+
+static int on_diagnostics(void *ud, const ws_file *f)
+{
+    (void)ud;
+    seen_file *s = seen_for(f->path);
+    if (s == NULL) {
+        assert_true(seen.n_files < MAX_FILES);
+        s = &seen.files[seen.n_files++];
+        snprintf(s->path, sizeof s->path, "%s", f->path);
+    }
+    assert_true(f->n <= MAX_DIAGS);
+    s->n = f->n;
+    s->reports++;
+    for (size_t i = 0; i < f->n; i++) {
+        s->d[i].range = f->d[i].range;
+        snprintf(s->d[i].code, sizeof s->d[i].code, "%s", f->d[i].code);
+        snprintf(s->d[i].message, sizeof s->d[i].message, "%s", f->d[i].message);
+        s->d[i].drift = f->d[i].drift;
+    }
+    return 0;
+}
+
+static int on_settled(void *ud)
+{
+    (void)ud;
+    seen.settled++;
+    return 0;
+}
+
+static int on_status(void *ud, size_t twins, size_t drifted)
+{
+    (void)ud;
+    seen.twins = twins;
+    seen.drifted = drifted;
+    seen.statuses++;
+    return 0;
+}
+
+static int on_progress(void *ud, ws_progress stage, const char *msg, int pct)
+{
+    (void)ud, (void)stage, (void)msg, (void)pct;
+    return 0;
+}
+
+static void on_log(void *ud, int level, const char *msg)
+{
+    (void)ud;
+    fprintf(stderr, "log[%d]: %s\n", level, msg);
+}
+
+static int on_watch(void *ud, const char *dir)
+{
+    (void)ud, (void)dir;
+    seen.watches++;
+    return 0;
+}
+
+static int on_timer(void *ud, ws_timer which, int64_t ms)
+{
+    (void)ud;
+    if (ms >= 0)
+        seen.timers[which]++;
+    return 0;
+}
+
+static int on_apply_edit(void *ud, const ws_doc *doc, const char *label, const ws_edit *e, size_t n)
+{
+    (void)ud, (void)label;
+    for (size_t i = 0; i < n; i++)
+        assert_true(e[i].off + e[i].del <= doc->len);
+    seen.edits++;
+    seen.last_edit_n = n;
+    return 0;
+}
+
+static const ws_hooks hooks = {NULL,   on_diagnostics, on_settled, on_status,    on_progress,
+                               on_log, on_watch,       on_timer,   on_apply_edit};
+
+/* ---- the project ---- */
+
+static const char config_json[] = "{ \"sources\": [\"*.c\"] }\n";
+static const char source_c[] = "#include <unasync/async.h>\n"
+                               "\n"
+                               "async int fetch(int id) {\n"
+                               "    await async_sleep_ms(10);\n"
+                               "    return id;\n"
+                               "}\n";
+static const char changed_c[] = "#include <unasync/async.h>\n"
+                                "\n"
+                                "async int fetch(int id) {\n"
+                                "    await async_sleep_ms(20);\n"
+                                "    return id;\n"
+                                "}\n";
+
+typedef struct fixture {
+    char dir[PATH_MAX], src[PATH_MAX + 8], twin[PATH_MAX + 16];
+    ws_t *ws;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *fx = calloc(1, sizeof *fx);
+    char tmpl[] = "/tmp/ua-ws-XXXXXX", path[PATH_MAX + 16];
+    assert_non_null(fx);
+    assert_non_null(mkdtemp(tmpl));
+    assert_non_null(realpath(tmpl, fx->dir));
+    snprintf(path, sizeof path, "%s/unasync.json", fx->dir);
+    testfs_spit(path, config_json, strlen(config_json));
+    snprintf(fx->src, sizeof fx->src, "%s/x.c", fx->dir);
+    snprintf(fx->twin, sizeof fx->twin, "%s/sync_x.c", fx->dir);
+    testfs_spit(fx->src, source_c, strlen(source_c));
+    memset(&seen, 0, sizeof seen);
+    assert_int_equal(ws_new(&hooks, &fx->ws), 0);
+    ws_settings_of(fx->ws)->lint = false; /* the lint has its own tests; drift is the subject */
+    assert_int_equal(ws_folder_add(fx->ws, "file:///ignored", fx->dir), 0);
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *fx = *state;
+    char path[PATH_MAX + 16];
+    ws_free(fx->ws);
+    unlink(fx->src);
+    unlink(fx->twin);
+    snprintf(path, sizeof path, "%s/unasync.json", fx->dir);
+    unlink(path);
+    rmdir(fx->dir);
+    free(fx);
+    return 0;
+}
+
+/* Writes the twin of the current source (not open: the engine writes it). */
+static void regenerate(fixture *fx)
+{
+    assert_int_equal(ws_regenerate(fx->ws, fx->src), 0);
+    assert_int_equal(access(fx->twin, R_OK), 0);
+}
+
+static bool has_code(const seen_file *f, const char *code)
+{
+    for (size_t i = 0; f != NULL && i < f->n; i++)
+        if (strcmp(f->d[i].code, code) == 0)
+            return true;
+    return false;
+}
+
+/* ---- the behaviours ---- */
+
+static void core_reports_a_missing_twin_on_its_source(void **state)
+{
+    fixture *fx = *state;
+    assert_int_equal(ws_check_all(fx->ws, false), 0);
+    const seen_file *s = seen_for(fx->src);
+    assert_non_null(s);
+    assert_true(has_code(s, "UA201"));
+    assert_int_equal(seen.twins, 1);
+    assert_int_equal(seen.drifted, 1);
+    assert_true(seen.watches > 0); /* the folders are watched through the hook */
+    assert_true(seen.settled > 0);
+}
+
+static void core_reports_a_stale_twin_on_both_files(void **state)
+{
+    fixture *fx = *state;
+    regenerate(fx);
+    testfs_spit(fx->src, changed_c, strlen(changed_c));
+    assert_int_equal(ws_check_path(fx->ws, fx->src, WS_EV_DISK), 0);
+    const seen_file *s = seen_for(fx->src), *t = seen_for(fx->twin);
+    assert_non_null(s);
+    assert_non_null(t);
+    assert_true(has_code(s, "UA202"));
+    assert_true(has_code(t, "UA202"));
+    assert_int_equal(seen.drifted, 1);
+}
+
+static void core_regenerates_an_unopened_twin_on_disk(void **state)
+{
+    fixture *fx = *state;
+    regenerate(fx);
+    testfs_spit(fx->src, changed_c, strlen(changed_c));
+    assert_int_equal(ws_check_path(fx->ws, fx->src, WS_EV_DISK), 0);
+    ws_range changed = {{3, 0}, {3, 0}}; /* the source's first changed line */
+    ws_actions a;
+    assert_int_equal(ws_code_actions(fx->ws, fx->src, changed, NULL, 0, false, &a), 0);
+    bool offered = false;
+    for (size_t i = 0; i < a.n; i++)
+        offered = offered || (strcmp(a.v[i].command, "unasync.regenerate") == 0 &&
+                              strcmp(a.v[i].title, "Regenerate sync_x.c") == 0 &&
+                              strcmp(a.v[i].arg_path, fx->src) == 0);
+    ws_actions_free(&a);
+    assert_true(offered);
+    assert_int_equal(ws_regenerate(fx->ws, fx->src), 0);
+    char *twin = testfs_slurp(fx->twin, NULL);
+    assert_non_null(twin);
+    assert_non_null(strstr(twin, "sync_sleep_ms(20);"));
+    free(twin);
+    assert_int_equal(seen.drifted, 0);
+    assert_int_equal(seen_for(fx->src)->n, 0); /* fixed: an empty set */
+    assert_int_equal(seen.edits, 0);
+}
+
+/* The kinds and titles of the actions for range of path, as "kind:title;..." */
+static void actions_at(fixture *fx, const char *path, int64_t line, const char *const *only,
+                       size_t n_only, char *out, size_t cap)
+{
+    ws_range r = {{line, 0}, {line, 0}};
+    ws_actions a;
+    assert_int_equal(ws_code_actions(fx->ws, path, r, only, n_only, only != NULL, &a), 0);
+    out[0] = '\0';
+    for (size_t i = 0; i < a.n; i++)
+        snprintf(out + strlen(out), cap - strlen(out), "%s:%s;", a.v[i].kind, a.v[i].title);
+    ws_actions_free(&a);
+}
+
+static void core_offers_a_source_action_anywhere_in_a_drifted_pair(void **state)
+{
+    fixture *fx = *state;
+    char got[1024];
+    regenerate(fx);
+    actions_at(fx, fx->src, 0, NULL, 0, got, sizeof got);
+    assert_string_equal(got, ""); /* in sync: nothing to offer */
+    testfs_spit(fx->src, changed_c, strlen(changed_c));
+    assert_int_equal(ws_check_path(fx->ws, fx->src, WS_EV_DISK), 0);
+    /* the source's diagnostic is at its first changed line, 3: line 0 has none */
+    assert_int_equal(seen_for(fx->src)->d[0].range.start.line, 3);
+    actions_at(fx, fx->src, 0, NULL, 0, got, sizeof got);
+    assert_string_equal(got, "source:Regenerate sync_x.c;");
+    actions_at(fx, fx->twin, 0, NULL, 0, got, sizeof got);
+    assert_string_equal(got, "source:Regenerate sync_x.c;");
+    actions_at(fx, fx->src, 3, NULL, 0, got, sizeof got); /* on the diagnostic: the quick fix */
+    assert_string_equal(got, "quickfix:Regenerate sync_x.c;");
+    const char *const source[] = {"source"};
+    actions_at(fx, fx->src, 3, source, 1, got, sizeof got);
+    assert_string_equal(got, "source:Regenerate sync_x.c;"
+                             "source.fixAll.unasync:Regenerate all out-of-date twins (unasync);");
+    const char *const refactor[] = {"refactor"};
+    actions_at(fx, fx->src, 3, refactor, 1, got, sizeof got);
+    assert_string_equal(got, "");
+}
+
+static void core_sends_an_open_twin_minimal_edits(void **state)
+{
+    fixture *fx = *state;
+    regenerate(fx);
+    char *old = testfs_slurp(fx->twin, NULL);
+    assert_non_null(old);
+    testfs_spit(fx->src, changed_c, strlen(changed_c));
+    ws_doc *d = calloc(1, sizeof *d); /* the core frees it with srv_free: the default free */
+    assert_non_null(d);
+    d->uri = strdup("file:///twin");
+    d->path = strdup(fx->twin);
+    d->text = strdup(old);
+    d->len = d->cap = strlen(old);
+    assert_int_equal(ws_doc_add(fx->ws, d), 0);
+    assert_int_equal(ws_regenerate(fx->ws, fx->twin), 0);
+    assert_int_equal(seen.edits, 1);
+    assert_int_equal(seen.last_edit_n, 2); /* the header's hash and the changed line */
+    char *now = testfs_slurp(fx->twin, NULL);
+    assert_string_equal(now, old); /* the editor applies the edit, not the server */
+    free(now);
+    free(old);
+}
+
+static void core_reports_a_twin_deleted_on_disk_as_missing(void **state)
+{
+    fixture *fx = *state;
+    regenerate(fx);
+    assert_int_equal(ws_check_path(fx->ws, fx->src, WS_EV_DISK), 0);
+    assert_int_equal(seen.drifted, 0);
+    unlink(fx->twin);
+    assert_int_equal(ws_check_path(fx->ws, fx->twin, WS_EV_DISK), 0);
+    assert_true(has_code(seen_for(fx->src), "UA201"));
+    assert_int_equal(seen.drifted, 1);
+}
+
+static void core_reports_an_orphan_and_clears_it_once_deleted(void **state)
+{
+    fixture *fx = *state;
+    regenerate(fx);
+    unlink(fx->src); /* the source is gone: its twin is an orphan, for a server that starts now */
+    ws_free(fx->ws);
+    memset(&seen, 0, sizeof seen);
+    assert_int_equal(ws_new(&hooks, &fx->ws), 0);
+    ws_settings_of(fx->ws)->lint = false;
+    assert_int_equal(ws_folder_add(fx->ws, "file:///ignored", fx->dir), 0);
+    assert_int_equal(ws_check_all(fx->ws, false), 0);
+    const seen_file *t = seen_for(fx->twin);
+    assert_non_null(t);
+    assert_true(has_code(t, "UA205"));
+    assert_int_equal(seen.drifted, 1);
+    unlink(fx->twin);
+    assert_int_equal(ws_check_path(fx->ws, fx->twin, WS_EV_DISK), 0);
+    assert_int_equal(seen_for(fx->twin)->n, 0);
+    assert_int_equal(seen.drifted, 0);
+}
+
+static void core_turns_the_twin_of_a_deleted_source_into_an_orphan(void **state)
+{
+    fixture *fx = *state;
+    regenerate(fx);
+    testfs_spit(fx->src, changed_c, strlen(changed_c));
+    assert_int_equal(ws_check_path(fx->ws, fx->src, WS_EV_DISK), 0);
+    assert_true(has_code(seen_for(fx->src), "UA202"));
+    unlink(fx->src);
+    assert_int_equal(ws_check_path(fx->ws, fx->src, WS_EV_DISK), 0);
+    assert_int_equal(seen_for(fx->src)->n, 0); /* no source, nothing on it */
+    const seen_file *t = seen_for(fx->twin);
+    assert_int_equal(t->n, 1);
+    assert_string_equal(t->d[0].code, "UA205");
+    assert_false(t->d[0].drift); /* nothing to regenerate from */
+    assert_int_equal(seen.twins, 1);
+    assert_int_equal(seen.drifted, 1);
+}
+
+static void core_maps_a_twin_position_to_its_source(void **state)
+{
+    fixture *fx = *state;
+    regenerate(fx);
+    ws_origin o;
+    ws_pos at = {3, 10}; /* twin line 4: "    sync_sleep_ms(10);" */
+    assert_int_equal(ws_twin_origin(fx->ws, fx->twin, at, &o), 0);
+    assert_string_equal(o.source, fx->src);
+    assert_int_equal(o.line, 3);
+    assert_null(o.drift); /* in sync */
+    srv_free(o.source);
+    assert_int_equal(ws_twin_origin(fx->ws, fx->src, at, &o), 1); /* a source is no twin */
+}
+
+static void core_waits_for_a_pause_before_checking_typed_text(void **state)
+{
+    fixture *fx = *state;
+    regenerate(fx);
+    ws_doc *d = calloc(1, sizeof *d);
+    assert_non_null(d);
+    d->uri = strdup("file:///src");
+    d->path = strdup(fx->src);
+    d->text = strdup(changed_c);
+    d->len = d->cap = strlen(changed_c);
+    d->changed_since_open = true;
+    assert_int_equal(ws_doc_add(fx->ws, d), 0);
+    int reports = seen_for(fx->src) ? seen_for(fx->src)->reports : 0;
+    assert_int_equal(ws_check_path(fx->ws, fx->src, WS_EV_CHANGE), 0);
+    assert_int_equal(seen.timers[WS_TIMER_IDLE], 1); /* the pre-check is scheduled ... */
+    assert_int_equal(seen_for(fx->src) ? seen_for(fx->src)->reports : 0, reports); /* only */
+    ws_timer_fired(fx->ws, WS_TIMER_IDLE);
+    assert_int_equal(ws_check_path(fx->ws, fx->src, WS_EV_SAVE), 0); /* drift on save */
+    assert_true(has_code(seen_for(fx->src), "UA202"));
+}
+
+/* libuv's scheme: a system error is -errno; the server's own codes cannot be taken for one,
+ * nor for the engine's, and srv_strerror names both kinds. */
+static void server_errors_lie_outside_the_errno_range(void **state)
+{
+    (void)state;
+    static const int codes[] = {
+#define SRV_ERRNO_VALUE(name, val, msg) (val),
+        SRV_ERRNO_MAP(SRV_ERRNO_VALUE)
+#undef SRV_ERRNO_VALUE
+    };
+    for (size_t i = 0; i < sizeof codes / sizeof *codes; i++) {
+        assert_true(codes[i] < -4095);
+        assert_true(codes[i] >= SRV_EBASE - 99 && codes[i] <= SRV_EBASE - 1);
+        assert_string_not_equal(srv_strerror(codes[i]), "unknown error");
+        for (size_t k = 0; k < i; k++)
+            assert_int_not_equal(codes[i], codes[k]);
+    }
+    /* the ranges of the libraries under the core do not meet the server's (tests/unit's
+     * test_errors checks all of them apart) */
+    const int bases[] = {UA_EBASE, UE_EBASE, UL_EBASE};
+    for (size_t i = 0; i < sizeof bases / sizeof *bases; i++)
+        assert_true(bases[i] - SRV_EBASE >= 100 || SRV_EBASE - bases[i] >= 100);
+    assert_string_equal(srv_strerror(-ENOENT), strerror(ENOENT));
+    assert_string_equal(srv_strerror(0), "success");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(server_errors_lie_outside_the_errno_range),
+        cmocka_unit_test_setup_teardown(core_reports_a_missing_twin_on_its_source, setup, teardown),
+        cmocka_unit_test_setup_teardown(core_reports_a_stale_twin_on_both_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(core_regenerates_an_unopened_twin_on_disk, setup, teardown),
+        cmocka_unit_test_setup_teardown(core_offers_a_source_action_anywhere_in_a_drifted_pair,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(core_sends_an_open_twin_minimal_edits, setup, teardown),
+        cmocka_unit_test_setup_teardown(core_reports_a_twin_deleted_on_disk_as_missing, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(core_reports_an_orphan_and_clears_it_once_deleted, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(core_turns_the_twin_of_a_deleted_source_into_an_orphan,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(core_maps_a_twin_position_to_its_source, setup, teardown),
+        cmocka_unit_test_setup_teardown(core_waits_for_a_pause_before_checking_typed_text, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
