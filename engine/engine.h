@@ -301,6 +301,12 @@ typedef struct ue_live_stats {
 } ue_live_stats;
 void ue_live_get_stats(const ue_live *l, ue_live_stats *s);
 
+/* What the state was last given, for a caller that keeps the buffer itself (the language
+ * server) and tells the state only what changed: the source buffer (len bytes), and the twin as
+ * last read (NULL when it is missing or could not be read). Valid until the next call. */
+const char *ue_live_source(const ue_live *l, size_t *len);
+const char *ue_live_actual(const ue_live *l, size_t *len);
+
 /* Glob matching used for sources/exclude: '*' and '?' within one path component, '**' across
  * components, '[abc]' classes. */
 int ue_glob_match(const char *pattern, const char *path);

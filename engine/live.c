@@ -520,6 +520,17 @@ void ue_live_get_stats(const ue_live *l, ue_live_stats *s)
     s->full_transforms = f;
 }
 
+const char *ue_live_source(const ue_live *l, size_t *len)
+{
+    return ua_incr_source(l->in, len);
+}
+
+const char *ue_live_actual(const ue_live *l, size_t *len)
+{
+    *len = l->actual ? l->actual_len : 0;
+    return l->twin_rc ? NULL : l->actual;
+}
+
 int ue_live_twin(const ue_live *l, ue_twin *t)
 {
     return build_twin(l, t, 1);

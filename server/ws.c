@@ -126,6 +126,14 @@ void ws__diags_clear(ws_diag *d, size_t n)
     srv_free(d);
 }
 
+/* Drops live state i (the table's order is not kept). */
+static void ws__live_drop(ws_t *ws, size_t i)
+{
+    ue_live_free(ws->lives[i].l);
+    srv_free(ws->lives[i].path);
+    ws->lives[i] = ws->lives[--ws->n_lives];
+}
+
 void ws__cache_clear(ws_t *ws)
 {
     for (size_t i = 0; i < ws->n_cache; i++)
@@ -133,6 +141,10 @@ void ws__cache_clear(ws_t *ws)
     srv_free(ws->cache);
     ws->cache = NULL;
     ws->n_cache = 0;
+    while (ws->n_lives > 0)
+        ws__live_drop(ws, ws->n_lives - 1);
+    srv_free(ws->lives);
+    ws->lives = NULL;
 }
 
 static void ws__lint_forget(ws_t *ws, const ue_project *p)
@@ -233,6 +245,11 @@ ws_doc *ws_doc_take(ws_t *ws, const char *uri)
         if (strcmp(ws->docs[i]->uri, uri) == 0) {
             ws_doc *d = ws->docs[i];
             ws->docs[i] = ws->docs[--ws->n_docs];
+            for (size_t k = 0; d->path != NULL && k < ws->n_lives; k++)
+                if (strcmp(ws->lives[k].path, d->path) == 0) {
+                    ws__live_drop(ws, k); /* the file on disk counts again */
+                    break;
+                }
             return d;
         }
     return NULL;
@@ -360,8 +377,131 @@ static void ws__cache_put(ws_t *ws, ue_project *p, ue_twin *t)
     ws->n_cache++;
 }
 
+/* The one edit that turns a[0, na) into b[0, nb): the common prefix and suffix are kept, the
+ * rest of a, [*off, *off + *olen), becomes b's [*off, *off + *nlen). Compared a word at a time
+ * (memcmp), at memory speed: the re-transform that follows costs only the edited lines. */
+static void ws__edit_between(const char *a, size_t na, const char *b, size_t nb, size_t *off,
+                             size_t *olen, size_t *nlen)
+{
+    size_t n = na < nb ? na : nb, p = 0, s = 0;
+    enum { STEP = 4096 };
+    while (p + STEP <= n && memcmp(a + p, b + p, STEP) == 0)
+        p += STEP;
+    while (p < n && a[p] == b[p])
+        p++;
+    size_t room = n - p; /* the suffix may not overlap the prefix */
+    while (s + STEP <= room && memcmp(a + na - s - STEP, b + nb - s - STEP, STEP) == 0)
+        s += STEP;
+    while (s < room && a[na - s - 1] == b[nb - s - 1])
+        s++;
+    *off = p;
+    *olen = na - p - s;
+    *nlen = nb - p - s;
+}
+
+/* Whether the twin that live state l last read is the one the overlay or the disk holds now. */
+static int ws__live_twin_same(ws_ov *ovd, const ue_live *l, const char *twin_rel, bool *same)
+{
+    const char *b, *was;
+    size_t n, wn;
+    char *owned;
+    int rc = ws__current_bytes(ovd, twin_rel, &b, &n, &owned);
+    if (rc < 0)
+        return rc;
+    was = ue_live_actual(l, &wn);
+    *same = rc == 1 ? was == NULL : was != NULL && ws__same(b, n, was, wn);
+    ua_free(owned);
+    return 0;
+}
+
+/* The live state of open source rel (absolute path abs, buffer d), brought up to date with the
+ * buffer and the twin; made when there is none. 0 with *out, or SRV_ENOMEM (the state is
+ * dropped: the next call starts afresh). */
+static int ws__live_for(ws_t *ws, ue_project *p, const char *rel, const char *abs,
+                        const ws_doc *d, const ue_overlay *ov, ue_live **out)
+{
+    ws_ov *ovd = ov->ud;
+    const char *text = d->text ? d->text : "";
+    size_t i = 0;
+    while (i < ws->n_lives && strcmp(ws->lives[i].path, abs) != 0)
+        i++;
+    if (i < ws->n_lives && ws->lives[i].p != p) {
+        ws__live_drop(ws, i); /* another project now: start afresh */
+        i = ws->n_lives;
+    }
+    if (i == ws->n_lives) {
+        ws_live *nl = srv_realloc(ws->lives, (ws->n_lives + 1) * sizeof *nl);
+        if (nl == NULL)
+            return SRV_ENOMEM;
+        ws->lives = nl;
+        nl[i].p = p;
+        if ((nl[i].path = srv_strdup(abs)) == NULL)
+            return SRV_ENOMEM;
+        int rc = ue_live_new(p, rel, text, d->len, ov, &nl[i].l);
+        if (rc != 0) {
+            srv_free(nl[i].path);
+            return rc == UA_ENOMEM ? SRV_ENOMEM : SRV_EINVAL;
+        }
+        ws->n_lives++;
+        *out = nl[i].l;
+        return 0;
+    }
+    ue_live *l = ws->lives[i].l;
+    size_t had, off, olen, nlen;
+    const char *was = ue_live_source(l, &had);
+    ws__edit_between(was, had, text, d->len, &off, &olen, &nlen);
+    int rc = olen || nlen ? ue_live_edit(l, off, olen, text + off, nlen) : 0;
+    char *twin_rel = rc == 0 ? ue_twin_of(p, rel) : NULL;
+    bool same = true;
+    if (rc == 0 && twin_rel == NULL)
+        rc = SRV_ENOMEM;
+    if (rc == 0 && (rc = ws__live_twin_same(ovd, l, twin_rel, &same)) == 0 && !same)
+        rc = ue_live_twin_changed(l, ov);
+    ua_free(twin_rel);
+    if (rc != 0) {
+        ws__live_drop(ws, i);
+        return rc == UA_ENOMEM || rc == SRV_ENOMEM ? SRV_ENOMEM : rc;
+    }
+    *out = l;
+    return 0;
+}
+
+void ws_live_counts(const ws_t *ws, size_t *states, size_t *edits, size_t *full_transforms,
+                    size_t *full_checks)
+{
+    *states = ws->n_lives;
+    *edits = *full_transforms = *full_checks = 0;
+    for (size_t i = 0; i < ws->n_lives; i++) {
+        ue_live_stats st;
+        ue_live_get_stats(ws->lives[i].l, &st);
+        *edits += st.edits;
+        *full_transforms += st.full_transforms;
+        *full_checks += st.full_checks;
+    }
+}
+
+/* For a source open in the editor, the check built from its live state (the same result
+ * ue_check_source gives): 0 with *t, 1 when rel is not open or not a source (check it whole),
+ * or SRV_ENOMEM. */
+static int ws__live_check(ws_t *ws, ue_project *p, const char *rel, const ue_overlay *ov,
+                          ue_twin *t)
+{
+    char *abs = ue_abs(p, rel);
+    if (abs == NULL)
+        return SRV_ENOMEM;
+    const ws_doc *d = ws_doc_find_path(ws, abs);
+    ue_live *l = NULL;
+    int rc = d == NULL || !ue_is_source(p, rel, NULL) ? 1 : ws__live_for(ws, p, rel, abs, d, ov, &l);
+    ua_free(abs);
+    if (rc == SRV_EINVAL)
+        return 1;
+    if (rc != 0)
+        return rc;
+    return ue_live_twin(l, t) == 0 ? 0 : SRV_ENOMEM;
+}
+
 /* The engine's result for source rel of p: the cached one when its inputs are unchanged, else
- * a new check (then cached). The result belongs to the cache and stays valid until the next
+ * a new check (then cached): from the live state of an open source, else whole. The result belongs to the cache and stays valid until the next
  * check of any source; NULL when out of memory. */
 const ue_twin *ws__result(ws_t *ws, ue_project *p, const char *rel)
 {
@@ -371,7 +511,11 @@ const ue_twin *ws__result(ws_t *ws, ue_project *p, const char *rel)
     ws_ov ovd = {ws, p};
     ue_overlay ov = {ws__overlay_lookup, &ovd};
     ue_twin t;
-    if (ue_check_source(p, ws->ctx, rel, &ov, &t) != 0) {
+    memset(&t, 0, sizeof t);
+    int rc = ws__live_check(ws, p, rel, &ov, &t);
+    if (rc == 1)
+        rc = ue_check_source(p, ws->ctx, rel, &ov, &t);
+    if (rc != 0) {
         ue_twin_free(&t);
         return NULL;
     }

@@ -161,6 +161,12 @@ void ws_stop(ws_t *ws);
 /* The settings, which the caller may change between calls. */
 ws_settings *ws_settings_of(ws_t *ws);
 
+/* The open sources whose drift is kept live (re-transformed per edit, not whole), and the sums
+ * of their engine counters (ue_live_stats): edits told, edits that took the transformer's full
+ * pipeline, checks that built the whole twin. For tests and the benchmark. */
+void ws_live_counts(const ws_t *ws, size_t *states, size_t *edits, size_t *full_transforms,
+                    size_t *full_checks);
+
 /* --------------------------------------------------------------- documents, folders */
 
 ws_doc *ws_doc_find(ws_t *ws, const char *uri);

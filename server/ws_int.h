@@ -27,6 +27,16 @@ typedef struct ws_cached {
     ue_twin t;
 } ws_cached;
 
+/* The live drift state of an open source (engine's ue_live): told each change of the buffer
+ * and of the twin, it re-transforms only the edited lines, so a save right after typing needs
+ * no whole transform. It keeps its project pointer: ws__cache_clear, which runs whenever a
+ * project is freed or rescanned, drops every one. */
+typedef struct ws_live {
+    ue_project *p;
+    char *path; /* the source, absolute */
+    ue_live *l;
+} ws_live;
+
 /* One async source and its twin, as last checked. */
 typedef struct ws_pair {
     char *source; /* absolute paths */
@@ -47,6 +57,8 @@ struct ws {
     ua_ctx *ctx;
     ws_cached *cache;
     size_t n_cache;
+    ws_live *lives;
+    size_t n_lives;
     ws_file *files;
     size_t n_files;
     ws_pair *pairs;

@@ -22,13 +22,14 @@
 
 /* ---- what the core reported, kept per file ---- */
 
-enum { MAX_FILES = 8, MAX_DIAGS = 32 };
+enum { MAX_FILES = 8, MAX_DIAGS = 256 };
 
 typedef struct seen_diag {
     ws_range range;
     char code[8];
     char message[1024];
     bool drift;
+    int severity;
 } seen_diag;
 
 typedef struct seen_file {
@@ -38,29 +39,35 @@ typedef struct seen_file {
     int reports;
 } seen_file;
 
-static struct {
+typedef struct seen_t {
     seen_file files[MAX_FILES];
     size_t n_files;
     size_t twins, drifted;
     int statuses, settled, edits, timers[WS_N_TIMERS], watches;
     size_t last_edit_n;
-} seen;
+} seen_t;
+static seen_t seen; /* what a core made with `hooks` reported; one with ud = &other, there */
+
+static seen_file *seen_in(seen_t *sv, const char *path)
+{
+    for (size_t i = 0; i < sv->n_files; i++)
+        if (strcmp(sv->files[i].path, path) == 0)
+            return &sv->files[i];
+    return NULL;
+}
 
 static seen_file *seen_for(const char *path)
 {
-    for (size_t i = 0; i < seen.n_files; i++)
-        if (strcmp(seen.files[i].path, path) == 0)
-            return &seen.files[i];
-    return NULL;
+    return seen_in(&seen, path);
 }
 
 static int on_diagnostics(void *ud, const ws_file *f)
 {
-    (void)ud;
-    seen_file *s = seen_for(f->path);
+    seen_t *sv = ud != NULL ? ud : &seen;
+    seen_file *s = seen_in(sv, f->path);
     if (s == NULL) {
-        assert_true(seen.n_files < MAX_FILES);
-        s = &seen.files[seen.n_files++];
+        assert_true(sv->n_files < MAX_FILES);
+        s = &sv->files[sv->n_files++];
         snprintf(s->path, sizeof s->path, "%s", f->path);
     }
     assert_true(f->n <= MAX_DIAGS);
@@ -71,6 +78,7 @@ static int on_diagnostics(void *ud, const ws_file *f)
         snprintf(s->d[i].code, sizeof s->d[i].code, "%s", f->d[i].code);
         snprintf(s->d[i].message, sizeof s->d[i].message, "%s", f->d[i].message);
         s->d[i].drift = f->d[i].drift;
+        s->d[i].severity = f->d[i].severity;
     }
     return 0;
 }
@@ -84,10 +92,10 @@ static int on_settled(void *ud)
 
 static int on_status(void *ud, size_t twins, size_t drifted)
 {
-    (void)ud;
-    seen.twins = twins;
-    seen.drifted = drifted;
-    seen.statuses++;
+    seen_t *sv = ud != NULL ? ud : &seen;
+    sv->twins = twins;
+    sv->drifted = drifted;
+    sv->statuses++;
     return 0;
 }
 
@@ -295,6 +303,20 @@ static void core_offers_a_source_action_anywhere_in_a_drifted_pair(void **state)
     assert_string_equal(got, "");
 }
 
+/* Opens path in the core with text (not checked yet). */
+static ws_doc *open_doc(fixture *fx, const char *uri, const char *path, const char *text)
+{
+    ws_doc *d = calloc(1, sizeof *d); /* the core frees it with srv_free: the default free */
+    assert_non_null(d);
+    d->uri = strdup(uri);
+    d->path = strdup(path);
+    d->text = strdup(text);
+    assert_true(d->uri && d->path && d->text);
+    d->len = d->cap = strlen(text);
+    assert_int_equal(ws_doc_add(fx->ws, d), 0);
+    return d;
+}
+
 static void core_sends_an_open_twin_minimal_edits(void **state)
 {
     fixture *fx = *state;
@@ -302,13 +324,7 @@ static void core_sends_an_open_twin_minimal_edits(void **state)
     char *old = testfs_slurp(fx->twin, NULL);
     assert_non_null(old);
     testfs_spit(fx->src, changed_c, strlen(changed_c));
-    ws_doc *d = calloc(1, sizeof *d); /* the core frees it with srv_free: the default free */
-    assert_non_null(d);
-    d->uri = strdup("file:///twin");
-    d->path = strdup(fx->twin);
-    d->text = strdup(old);
-    d->len = d->cap = strlen(old);
-    assert_int_equal(ws_doc_add(fx->ws, d), 0);
+    open_doc(fx, "file:///twin", fx->twin, old);
     assert_int_equal(ws_regenerate(fx->ws, fx->twin), 0);
     assert_int_equal(seen.edits, 1);
     assert_int_equal(seen.last_edit_n, 2); /* the header's hash and the changed line */
@@ -387,14 +403,7 @@ static void core_waits_for_a_pause_before_checking_typed_text(void **state)
 {
     fixture *fx = *state;
     regenerate(fx);
-    ws_doc *d = calloc(1, sizeof *d);
-    assert_non_null(d);
-    d->uri = strdup("file:///src");
-    d->path = strdup(fx->src);
-    d->text = strdup(changed_c);
-    d->len = d->cap = strlen(changed_c);
-    d->changed_since_open = true;
-    assert_int_equal(ws_doc_add(fx->ws, d), 0);
+    open_doc(fx, "file:///src", fx->src, changed_c)->changed_since_open = true;
     int reports = seen_for(fx->src) ? seen_for(fx->src)->reports : 0;
     assert_int_equal(ws_check_path(fx->ws, fx->src, WS_EV_CHANGE), 0);
     assert_int_equal(seen.timers[WS_TIMER_IDLE], 1); /* the pre-check is scheduled ... */
@@ -430,6 +439,133 @@ static void server_errors_lie_outside_the_errno_range(void **state)
     assert_string_equal(srv_strerror(0), "success");
 }
 
+/* Whether source f cannot be transformed: an error that is not about drift, or (the lint being
+ * off hides the transformer's UA0xx errors) a drifted pair whose source has no drift finding. */
+static bool has_error(const seen_file *f)
+{
+    for (size_t i = 0; f != NULL && i < f->n; i++)
+        if (f->d[i].severity == 1 && !f->d[i].drift)
+            return true;
+    return seen.drifted > 0 && (f == NULL || f->n == 0);
+}
+
+/* The two cores' diagnostics of path are the same, diagnostic for diagnostic. */
+static void assert_same_sets(seen_t *a, seen_t *b, const char *path, int step)
+{
+    const seen_file *x = seen_in(a, path), *y = seen_in(b, path);
+    size_t nx = x ? x->n : 0, ny = y ? y->n : 0;
+    if (nx != ny)
+        fail_msg("step %d, %s: %zu diagnostics live, %zu from a whole check", step, path, nx, ny);
+    for (size_t i = 0; i < nx; i++) {
+        const seen_diag *p = &x->d[i], *q = &y->d[i];
+        if (strcmp(p->code, q->code) != 0 || strcmp(p->message, q->message) != 0 ||
+            memcmp(&p->range, &q->range, sizeof p->range) != 0)
+            fail_msg("step %d, %s, diagnostic %zu: live %s line %lld \"%s\", whole %s line %lld "
+                     "\"%s\"",
+                     step, path, i, p->code, (long long)p->range.start.line, p->message, q->code,
+                     (long long)q->range.start.line, q->message);
+    }
+}
+
+/* An open source is kept live: after each of hundreds of random edits (saved), its diagnostics
+ * and its twin's equal those of a second core that checks the same files whole from disk, while
+ * the twin is regenerated and hand-edited on the way; and most edits re-transform only their
+ * lines. */
+static void core_keeps_an_open_source_live_and_equal_to_a_whole_check(void **state)
+{
+    static const char *const frag[] = {
+        "x", " ", "id", "1", "\n", ";", "x", " ", "id", "\n", "await ", "async ", "/*", "*/",
+        "\"", "'", "(", ")", "{", "}", "async_sleep_ms", "#if 0\n", "#endif\n", "// c\n", "\\\n",
+        "async int g(void) { await async_sleep_ms(1); return 0; }\n",
+    };
+    fixture *fx = *state;
+    static seen_t other_seen;
+    memset(&other_seen, 0, sizeof other_seen);
+    ws_hooks other_hooks = hooks;
+    other_hooks.ud = &other_seen;
+    ws_t *other = NULL;
+    assert_int_equal(ws_new(&other_hooks, &other), 0);
+    ws_settings_of(other)->lint = false;
+    assert_int_equal(ws_folder_add(other, "file:///ignored", fx->dir), 0);
+    char base[16384] = "#include <unasync/async.h>\n\n";
+    for (int i = 0; i < 60; i++) /* enough lines for most edits to stay local */
+        snprintf(base + strlen(base), sizeof base - strlen(base),
+                 "/* step %d */\nasync int f%d(int id) {\n    int v = id + %d;\n"
+                 "    await async_sleep_ms(v);\n    return v;\n}\n\n",
+                 i, i, i);
+    testfs_spit(fx->src, base, strlen(base));
+    regenerate(fx);
+    ws_doc *d = open_doc(fx, "file:///x.c", fx->src, base);
+    assert_int_equal(ws_check_path(fx->ws, fx->src, WS_EV_OPEN), 0);
+    unsigned seed = 12345;
+    char *good = strdup(base); /* the last text without errors */
+    size_t good_len = strlen(base);
+    for (int step = 0; step < 600; step++) {
+        char *t;
+        size_t len;
+        /* a source with errors is mostly put back as it was before them, as people undo: errors
+         * come and go, and the stretches between them take the incremental path */
+        if (has_error(seen_for(fx->src)) && rand_r(&seed) % 10 < 9) {
+            t = strdup(good);
+            assert_non_null(t);
+            len = good_len;
+        } else {
+            size_t pos = d->len ? (size_t)rand_r(&seed) % (d->len + 1) : 0;
+            size_t del = (size_t)rand_r(&seed) % 4;
+            if (pos + del > d->len)
+                del = d->len - pos;
+            const char *ins = frag[(size_t)rand_r(&seed) % (sizeof frag / sizeof frag[0])];
+            size_t n = strlen(ins);
+            len = d->len - del + n;
+            t = malloc(len + 1);
+            assert_non_null(t);
+            memcpy(t, d->text, pos);
+            memcpy(t + pos, ins, n);
+            memcpy(t + pos + n, d->text + pos + del, d->len - pos - del);
+            t[len] = '\0';
+        }
+        free(d->text);
+        d->text = t;
+        d->len = d->cap = len;
+        assert_int_equal(ws_check_path(fx->ws, fx->src, WS_EV_CHANGE), 0);
+        testfs_spit(fx->src, d->text, d->len); /* saved */
+        assert_int_equal(ws_check_path(fx->ws, fx->src, WS_EV_SAVE), 0);
+        if (step % 50 == 49) { /* the twin regenerated (unless the source has errors now) */
+            int rc = ws_regenerate(fx->ws, fx->src);
+            assert_true(rc == 0 || rc == SRV_EENGINE);
+            assert_int_equal(ws_check_path(fx->ws, fx->twin, WS_EV_DISK), 0);
+        } else if (step % 70 == 69 && access(fx->twin, R_OK) == 0) { /* the twin edited by hand */
+            size_t tl;
+            char *tw = testfs_slurp(fx->twin, &tl);
+            assert_non_null(tw);
+            testfs_spit(fx->twin, tw, tl / 2);
+            free(tw);
+            assert_int_equal(ws_check_path(fx->ws, fx->twin, WS_EV_DISK), 0);
+        }
+        assert_int_equal(ws_check_path(other, fx->src, WS_EV_DISK), 0);
+        assert_int_equal(ws_check_path(other, fx->twin, WS_EV_DISK), 0);
+        assert_same_sets(&seen, &other_seen, fx->src, step);
+        assert_same_sets(&seen, &other_seen, fx->twin, step);
+        if (!has_error(seen_for(fx->src))) {
+            free(good);
+            good = strdup(d->text);
+            assert_non_null(good);
+            good_len = d->len;
+        }
+    }
+    size_t states, edits, full, checks;
+    ws_live_counts(fx->ws, &states, &edits, &full, &checks);
+    fprintf(stderr, "live: %zu states, %zu edits, %zu full transforms, %zu whole checks\n",
+            states, edits, full, checks);
+    assert_int_equal(states, 1);
+    assert_true(edits >= 590); /* each step told it one edit (a few are no change) */
+    assert_true(full < edits / 2); /* most edits re-transformed only their own lines */
+    free(good);
+    ws_live_counts(other, &states, &edits, &full, &checks);
+    assert_int_equal(states, 0); /* nothing open there: every check whole */
+    ws_free(other);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -447,6 +583,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(core_turns_the_twin_of_a_deleted_source_into_an_orphan,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(core_maps_a_twin_position_to_its_source, setup, teardown),
+        cmocka_unit_test_setup_teardown(core_keeps_an_open_source_live_and_equal_to_a_whole_check,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(core_waits_for_a_pause_before_checking_typed_text, setup,
                                         teardown),
     };
