@@ -480,6 +480,20 @@ void ws_live_counts(const ws_t *ws, size_t *states, size_t *edits, size_t *full_
     }
 }
 
+int ws__live_open(ws_t *ws, ue_project *p, const char *rel)
+{
+    ws_ov ovd = {ws, p};
+    ue_overlay ov = {ws__overlay_lookup, &ovd};
+    char *abs = ue_abs(p, rel);
+    if (abs == NULL)
+        return SRV_ENOMEM;
+    const ws_doc *d = ws_doc_find_path(ws, abs);
+    ue_live *l;
+    int rc = d == NULL || !ue_is_source(p, rel, NULL) ? 0 : ws__live_for(ws, p, rel, abs, d, &ov, &l);
+    ua_free(abs);
+    return rc == SRV_EINVAL ? 0 : rc;
+}
+
 /* For a source open in the editor, the check built from its live state (the same result
  * ue_check_source gives): 0 with *t, 1 when rel is not open or not a source (check it whole),
  * or SRV_ENOMEM. */

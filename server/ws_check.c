@@ -378,6 +378,9 @@ static int ws__orphan(ws_t *ws, ue_project *p, const char *rel)
  * document's drift is decided (an incremental engine can take over here). */
 static int ws__drift(ws_t *ws, ue_project *p, const char *rel, ws_event ev)
 {
+    int rc = ev == WS_EV_OPEN ? ws__live_open(ws, p, rel) : 0;
+    if (rc != 0)
+        return rc;
     const ue_twin *t = ws__result(ws, p, rel);
     return t == NULL ? SRV_ENOMEM : ws__diagnose(ws, p, t, ev);
 }

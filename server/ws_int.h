@@ -119,6 +119,9 @@ int ws__project_for(ws_t *ws, const char *path, ue_project **out);
 int ws__rel(const ue_project *p, const char *path, char **out);
 int ws__report(ws_t *ws, const ws_file *f);
 const ue_twin *ws__result(ws_t *ws, ue_project *p, const char *rel);
+/* Makes the live state of source rel when it is open and has none yet (on didOpen: the whole
+ * transform is paid when the file opens, not on its first save). 0 or SRV_ENOMEM. */
+int ws__live_open(ws_t *ws, ue_project *p, const char *rel);
 bool ws__same(const char *a, size_t alen, const char *b, size_t blen);
 int ws__set_pair(ws_t *ws, const char *src, const char *twin, ue_state state);
 int ws__source_for(ws_t *ws, const char *path, ue_project **p, char **src);
