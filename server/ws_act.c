@@ -315,28 +315,45 @@ int ws_regenerate(ws_t *ws, const char *path)
     return rc;
 }
 
-/* Writes fix x to file target, which no editor has open, atomically. */
-static int ws__fix_on_disk(ws_t *ws, const ul_fix *x, const char *target)
+/* The SRV_E* code for what the engine's compare-and-write (or the fix's apply) returned. */
+static int ws__write_code(int rc)
 {
-    char *bytes = NULL, *fixed = NULL;
-    size_t len = 0, flen = 0;
-    struct stat st;
-    int rc = ue_read_file(target, &bytes, &len) == 0 &&
-                     ul_fix_apply(x, bytes, len, &fixed, &flen) == 0 &&
-                     ue_write_atomic(target, fixed, flen,
-                                     stat(target, &st) == 0 ? st.st_mode & 07777 : 0644) == 0
-                 ? 0
-                 : SRV_EIO;
-    ua_free(bytes);
+    return rc == 0                                    ? 0
+           : rc == UA_ENOMEM                          ? SRV_ENOMEM
+           : rc == UE_ECHANGED || rc == UL_EINVAL     ? SRV_EINVAL
+           : rc == UE_ELINKOUT || rc == UE_EOUTSIDE   ? SRV_EOUTSIDE
+                                                      : SRV_EIO;
+}
+
+/* Writes fix x of lint l to file target, which no editor has open, through the engine: the
+ * bytes it applies to are the lint's own when target is the linted source, else the file as
+ * the engine reads a project file (resolved once, checked against the root, no link followed);
+ * ue_write_over writes only over exactly those bytes. */
+static int ws__fix_on_disk(ws_t *ws, const ws_lint *l, const ul_fix *x, const char *target)
+{
+    char *read = NULL, *fixed = NULL;
+    const char *bytes = l->bytes;
+    size_t len = l->len, flen = 0;
+    int rc = 0;
+    if (strcmp(target, l->path) != 0 && (rc = ue_read_in(l->p, x->file, &read, &len)) == 0)
+        bytes = read;
+    if (rc == 0)
+        rc = ul_fix_apply(x, bytes, len, &fixed, &flen);
+    if (rc == 0)
+        rc = ue_write_over(l->p, x->file, bytes, len, fixed, flen);
+    ua_free(read);
     ua_free(fixed);
-    if (rc == 0) {
-        ws__log(ws, 4, "%s: %s", target, x->title);
-        /* the fix is on disk: a failed re-check does not undo it */
-        int r = ws_check_path(ws, target, WS_EV_DISK);
-        if (r != 0)
-            ws__log(ws, 1, "re-checking %s failed: %s", target, srv_strerror(r));
+    if (rc != 0) {
+        ws__log(ws, rc == UA_ENOMEM ? 1 : 2, "%s: %s not applied: %s%s", target, x->title,
+                ul_strerror(rc), rc == UE_ECHANGED ? "; try the quick fix again" : "");
+        return ws__write_code(rc);
     }
-    return rc;
+    ws__log(ws, 4, "%s: %s", target, x->title);
+    /* the fix is on disk: a failed re-check does not undo it */
+    int r = ws_check_path(ws, target, WS_EV_DISK);
+    if (r != 0)
+        ws__log(ws, 1, "re-checking %s failed: %s", target, srv_strerror(r));
+    return 0;
 }
 
 int ws_lint_fix(ws_t *ws, const char *path, unsigned line, unsigned col, const char *code,
@@ -367,7 +384,7 @@ int ws_lint_fix(ws_t *ws, const char *path, unsigned line, unsigned col, const c
                  ? SRV_EINVAL
                  : ws->h.apply_edit(ws->h.ud, doc, x->title, &e, 1);
     } else
-        rc = ws__fix_on_disk(ws, x, target); /* not open (unasync.json, usually) */
+        rc = ws__fix_on_disk(ws, l, x, target); /* not open (unasync.json, usually) */
 done:
     srv_free(c);
     ua_free(target);
