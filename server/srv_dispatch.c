@@ -11,7 +11,7 @@
 #define SRV_STARTUP_WAIT_MS 1500
 
 static const char *const srv__commands[] = {"unasync.regenerate", "unasync.regenerateAll",
-                                            "unasync.lintFix"};
+                                            "unasync.lintFix", "unasync.fixAll"};
 
 /* ----------------------------------------------------------------------------- replies */
 
@@ -422,6 +422,8 @@ static void srv__execute_command(srv_t *s, lsp_msg_t *m)
         rc = ws_regenerate(s->ws, NULL);
     else if (strcmp(m->p.command, "unasync.lintFix") == 0)
         rc = srv_lint_fix(s, m->p.arg_uri);
+    else if (strcmp(m->p.command, "unasync.fixAll") == 0)
+        rc = ws_fix_all(s->ws);
     else if (strcmp(m->p.command, "unasync.regenerate") == 0) {
         char *path = NULL;
         if (m->p.arg_uri != NULL && srv_uri_path(m->p.arg_uri, &path) != 0) {

@@ -288,6 +288,13 @@ static const char *ws__overlay_lookup(void *ud, const char *rel, size_t *len)
     return d->text ? d->text : "";
 }
 
+/* An overlay lookup (ud: a ws_ov) of the open documents alone: their bytes for rel, or NULL
+ * when no editor has rel open. The fix-all's overlay asks it for what its plans did not change. */
+const char *ws__doc_bytes(void *ud, const char *rel, size_t *len)
+{
+    return ws__overlay_lookup(ud, rel, len);
+}
+
 /* The bytes ue_check_source would read for rel: the open document, else the file. Returns 0
  * with *owned set when the bytes were read from disk (release them with ua_free), 1 when rel
  * does not exist, or SRV_ENOMEM. */
