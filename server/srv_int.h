@@ -68,6 +68,9 @@ typedef struct srv_watch {
     uv_fs_event_t *h;
 } srv_watch_t;
 
+/* The input buffer reserved at start (srv_create): twice the transport's read size. */
+#define SRV_INPUT_RESERVE (2 * 65536)
+
 typedef struct srv {
     uv_loop_t *loop;
     /* transport */

@@ -223,7 +223,10 @@ void srv_log(srv_t *s, int type, const char *fmt, ...)
     /* window/logMessage only once the client knows us, and never after exit */
     if (s->initialize_answered && !s->exiting) {
         lsp_out_t out;
-        if (lsp_encode_log_message(type, msg, &out) == 0)
+        /* a message that cannot be encoded is lost, and the client is told that much (the
+         * shorter message may still fit) */
+        if (lsp_encode_log_message(type, msg, &out) == 0 ||
+            lsp_encode_log_message(1, "out of memory: a log message was lost", &out) == 0)
             srv_send(s, &out);
         if (s->trace != LSP_TRACE_OFF && lsp_encode_log_trace(msg, &out) == 0)
             srv_send(s, &out);

@@ -704,8 +704,10 @@ static int ws__drift_message(const ue_twin *t, char **msg)
 {
     ua_findings all = {0};
     *msg = NULL;
-    if (ue_twin_findings(t, &all) != 0)
+    if (ue_twin_findings(t, &all) != 0) {
+        ua_findings_free(&all); /* emptied, but its array may have grown */
         return SRV_ENOMEM;
+    }
     int rc = 0;
     if (all.n > t->out.findings.n && (*msg = srv_strdup(all.v[all.n - 1].message)) == NULL)
         rc = SRV_ENOMEM;
