@@ -14,9 +14,6 @@
 #include "server.h"
 #include "ws.h"
 
-/* A uv_close callback for a handle from srv_malloc (srv_alloc.c). */
-void srv_free_handle(uv_handle_t *h);
-
 /* Positions cross between the protocol and the core unchanged: both count lines and the
  * negotiated code units from 0. */
 static inline ws_pos srv_ws_pos(lsp_position_t p)

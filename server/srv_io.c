@@ -14,6 +14,12 @@
 #include "engine.h"
 #include "srv_int.h"
 
+/* A uv_close callback for a handle from srv_malloc. */
+static void srv__free_handle(uv_handle_t *h)
+{
+    srv_free(h);
+}
+
 typedef struct srv_write {
     uv_write_t req;
     srv_t *s;
@@ -318,7 +324,7 @@ int srv_io_watch(void *ud, const char *dir)
     h->data = s;
     if (uv_fs_event_start(h, srv__on_fs_event, dir, 0) != 0) {
         /* a folder that cannot be watched (gone, or no watches left): checked on events only */
-        uv_close((uv_handle_t *)h, srv_free_handle);
+        uv_close((uv_handle_t *)h, srv__free_handle);
         srv_free(copy);
         return 0;
     }
@@ -343,12 +349,12 @@ void srv_exit(srv_t *s, int status)
     ws_stop(s->ws);
     for (int i = 0; i < WS_N_TIMERS; i++)
         if (s->timers[i] != NULL) {
-            uv_close((uv_handle_t *)s->timers[i], srv_free_handle);
+            uv_close((uv_handle_t *)s->timers[i], srv__free_handle);
             s->timers[i] = NULL;
         }
     for (size_t i = 0; i < s->n_watches; i++) {
         uv_fs_event_stop(s->watches[i].h);
-        uv_close((uv_handle_t *)s->watches[i].h, srv_free_handle);
+        uv_close((uv_handle_t *)s->watches[i].h, srv__free_handle);
         srv_free(s->watches[i].dir);
     }
     srv_free(s->watches);

@@ -20,7 +20,8 @@
 
 /* ------------------------------------------------------------------------ allocation */
 
-/* The server's hook (srv_set_allocator, srv_alloc.c). A zero size asks for one byte, so NULL
+/* The core stack's hook under the server's names (srv_alloc.c: each calls its ua_ namesake, so
+ * srv_free and ua_free release each other's memory). A zero size asks for one byte, so NULL
  * always means failure; srv_free(NULL) does nothing. Memory from ue_*, ul_* and ua_* functions
  * is released with ua_free (or their *_free), memory from lsp_* with lsp_* functions. */
 void *srv_malloc(size_t n);
