@@ -85,6 +85,11 @@ void lsp_framer_init(lsp_framer_t *f, size_t max_body);
 /* Releases the framer's buffer. The framer may be initialized again. NULL does nothing. */
 void lsp_framer_free(lsp_framer_t *f);
 
+/* Makes room for cap bytes of input, so that feeds of up to that much buffered input allocate
+ * nothing (a server reserves it once, where running out of memory can still be told). Returns
+ * 0 or LSP_ENOMEM (the framer as it was). */
+int lsp_framer_reserve(lsp_framer_t *f, size_t cap);
+
 /* Appends n bytes read from the peer. Returns 0 or LSP_ENOMEM (the bytes are then lost). */
 int lsp_framer_feed(lsp_framer_t *f, const void *data, size_t n);
 

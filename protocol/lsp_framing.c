@@ -22,6 +22,18 @@ void lsp_framer_free(lsp_framer_t *f)
     f->len = f->cap = f->start = 0;
 }
 
+int lsp_framer_reserve(lsp_framer_t *f, size_t cap)
+{
+    if (cap <= f->cap)
+        return 0;
+    char *nb = lsp__realloc(f->buf, cap);
+    if (nb == NULL)
+        return LSP_ENOMEM;
+    f->buf = nb;
+    f->cap = cap;
+    return 0;
+}
+
 int lsp_framer_feed(lsp_framer_t *f, const void *data, size_t n)
 {
     size_t live = f->len - f->start;

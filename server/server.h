@@ -25,12 +25,12 @@ const char *srv_strerror(int err);
 
 #include <stddef.h>
 
-/* Every heap allocation and free of the server goes through these, so tests can fail the Nth
- * allocation. Passing NULL for all three restores malloc/realloc/free. Not thread-safe: set it
- * before the server starts and keep it until the server has returned (memory must be released by
- * the free_fn that matches its malloc_fn). This hook is the server's own: the core stack's
- * (ua_set_allocator: transform, engine, lint, protocol and cJSON) is set apart, and memory those
- * libraries hand to the server is released through their functions, never this hook. */
+/* The server has no allocation hook of its own: every heap allocation and free of server/ goes
+ * through the core stack's (transform/ua.h's ua_set_allocator: transform, engine, lint,
+ * protocol, cJSON and the server), so one setter fails the Nth allocation of the whole stack.
+ * srv_set_allocator is an alias of ua_set_allocator with its signature and contract: NULL for
+ * all three restores malloc/realloc/free; not thread-safe: set it before the server starts and
+ * keep it until the server has returned. */
 void srv_set_allocator(void *(*malloc_fn)(size_t), void *(*realloc_fn)(void *, size_t),
                        void (*free_fn)(void *));
 

@@ -11,7 +11,7 @@
 #define SRV_STARTUP_WAIT_MS 1500
 
 static const char *const srv__commands[] = {"unasync.regenerate", "unasync.regenerateAll",
-                                            "unasync.lintFix"};
+                                            "unasync.lintFix", "unasync.fixAll"};
 
 /* ----------------------------------------------------------------------------- replies */
 
@@ -22,10 +22,15 @@ static void srv__reply_error(srv_t *s, const lsp_id_t *id, int code, const char 
         srv_send(s, &out);
 }
 
+/* The answer to a request that was carried out when the answer itself runs out of memory: an
+ * error, so that the client is not left waiting, which says the work was done. */
+#define SRV_DONE_UNANSWERED "out of memory answering: the request was carried out"
+
 static void srv__reply_null(srv_t *s, const lsp_id_t *id)
 {
     lsp_out_t out;
-    if (lsp_encode_null_result(id, &out) == 0)
+    if (lsp_encode_null_result(id, &out) == 0 ||
+        lsp_encode_error(id, LSP_RPC_INTERNAL_ERROR, SRV_DONE_UNANSWERED, &out) == 0)
         srv_send(s, &out);
 }
 
@@ -422,6 +427,8 @@ static void srv__execute_command(srv_t *s, lsp_msg_t *m)
         rc = ws_regenerate(s->ws, NULL);
     else if (strcmp(m->p.command, "unasync.lintFix") == 0)
         rc = srv_lint_fix(s, m->p.arg_uri);
+    else if (strcmp(m->p.command, "unasync.fixAll") == 0)
+        rc = ws_fix_all(s->ws);
     else if (strcmp(m->p.command, "unasync.regenerate") == 0) {
         char *path = NULL;
         if (m->p.arg_uri != NULL && srv_uri_path(m->p.arg_uri, &path) != 0) {
@@ -595,8 +602,10 @@ static void srv__dispatch_body(srv_t *s, const char *body, size_t len)
                 id.type = LSP_ID_NULL;
             srv__reply_error(s, &id, lsp_rpc_code_for(rc), lsp_strerror(rc));
         }
-        srv_log(s, 2, "bad message%s%s: %s", m.method ? " " : "", m.method ? m.method : "",
-                lsp_strerror(rc));
+        /* out of memory is ours, an error; the rest is the client's, a warning */
+        srv_log(s, rc == LSP_ENOMEM ? 1 : 2, "%s%s%s: %s",
+                rc == LSP_ENOMEM ? "message dropped" : "bad message", m.method ? " " : "",
+                m.method ? m.method : "", lsp_strerror(rc));
         lsp_msg_free(&m);
         return;
     }
@@ -653,7 +662,12 @@ static void srv__dispatch_queue(srv_t *s)
 void srv_input(srv_t *s, const char *data, size_t n)
 {
     if (lsp_framer_feed(&s->framer, data, n) != 0) {
+        /* the id of what was lost is unknown: an error with a null id, as JSON-RPC has it for
+         * a request whose id cannot be read, so that a client waiting on one is told */
+        lsp_id_t null_id = {LSP_ID_NULL, 0, NULL};
         srv_log(s, 1, "out of memory reading input: message dropped");
+        srv__reply_error(s, &null_id, srv_rpc_code(SRV_ENOMEM),
+                         "out of memory reading input: message dropped");
         return;
     }
     const char *body;

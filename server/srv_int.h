@@ -14,9 +14,6 @@
 #include "server.h"
 #include "ws.h"
 
-/* A uv_close callback for a handle from srv_malloc (srv_alloc.c). */
-void srv_free_handle(uv_handle_t *h);
-
 /* Positions cross between the protocol and the core unchanged: both count lines and the
  * negotiated code units from 0. */
 static inline ws_pos srv_ws_pos(lsp_position_t p)
@@ -67,6 +64,9 @@ typedef struct srv_watch {
     char *dir;
     uv_fs_event_t *h;
 } srv_watch_t;
+
+/* The input buffer reserved at start (srv_create): twice the transport's read size. */
+#define SRV_INPUT_RESERVE (2 * 65536)
 
 typedef struct srv {
     uv_loop_t *loop;

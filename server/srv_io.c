@@ -14,6 +14,12 @@
 #include "engine.h"
 #include "srv_int.h"
 
+/* A uv_close callback for a handle from srv_malloc. */
+static void srv__free_handle(uv_handle_t *h)
+{
+    srv_free(h);
+}
+
 typedef struct srv_write {
     uv_write_t req;
     srv_t *s;
@@ -223,7 +229,10 @@ void srv_log(srv_t *s, int type, const char *fmt, ...)
     /* window/logMessage only once the client knows us, and never after exit */
     if (s->initialize_answered && !s->exiting) {
         lsp_out_t out;
-        if (lsp_encode_log_message(type, msg, &out) == 0)
+        /* a message that cannot be encoded is lost, and the client is told that much (the
+         * shorter message may still fit) */
+        if (lsp_encode_log_message(type, msg, &out) == 0 ||
+            lsp_encode_log_message(1, "out of memory: a log message was lost", &out) == 0)
             srv_send(s, &out);
         if (s->trace != LSP_TRACE_OFF && lsp_encode_log_trace(msg, &out) == 0)
             srv_send(s, &out);
@@ -315,7 +324,7 @@ int srv_io_watch(void *ud, const char *dir)
     h->data = s;
     if (uv_fs_event_start(h, srv__on_fs_event, dir, 0) != 0) {
         /* a folder that cannot be watched (gone, or no watches left): checked on events only */
-        uv_close((uv_handle_t *)h, srv_free_handle);
+        uv_close((uv_handle_t *)h, srv__free_handle);
         srv_free(copy);
         return 0;
     }
@@ -340,12 +349,12 @@ void srv_exit(srv_t *s, int status)
     ws_stop(s->ws);
     for (int i = 0; i < WS_N_TIMERS; i++)
         if (s->timers[i] != NULL) {
-            uv_close((uv_handle_t *)s->timers[i], srv_free_handle);
+            uv_close((uv_handle_t *)s->timers[i], srv__free_handle);
             s->timers[i] = NULL;
         }
     for (size_t i = 0; i < s->n_watches; i++) {
         uv_fs_event_stop(s->watches[i].h);
-        uv_close((uv_handle_t *)s->watches[i].h, srv_free_handle);
+        uv_close((uv_handle_t *)s->watches[i].h, srv__free_handle);
         srv_free(s->watches[i].dir);
     }
     srv_free(s->watches);

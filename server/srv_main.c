@@ -40,7 +40,10 @@ int srv_create(uv_loop_t *loop, srv_t **out)
     s->parent_timer.data = s->config_timer.data = s;
     ws_hooks hooks;
     srv_lsp_hooks(s, &hooks);
-    if (ws_new(&hooks, &s->ws) != 0) {
+    /* input room for a read of the transport's size and then some, reserved where running out
+     * can still be told (srv_create fails): a message of usual size never needs memory to be
+     * buffered, so it is never dropped before its id is known */
+    if (lsp_framer_reserve(&s->framer, SRV_INPUT_RESERVE) != 0 || ws_new(&hooks, &s->ws) != 0) {
         /* the timers are closed before the state they point to is freed */
         uv_close((uv_handle_t *)&s->parent_timer, NULL);
         uv_close((uv_handle_t *)&s->config_timer, NULL);

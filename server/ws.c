@@ -102,7 +102,12 @@ int ws_new(const ws_hooks *hooks, ws_t **out)
     ws->set.watch = true;
     ws->set.idle_ms = WS_IDLE_MS;
     ws->status_twins = ws->status_drifted = -1;
-    ws->ctx = ua_ctx_new(); /* NULL is accepted by the transformer: per-call index */
+    /* the transformer would take NULL (an index per call), but out of memory is said, never
+     * absorbed into a slower server */
+    if ((ws->ctx = ua_ctx_new()) == NULL) {
+        srv_free(ws);
+        return SRV_ENOMEM;
+    }
     *out = ws;
     return 0;
 }
@@ -293,16 +298,31 @@ const ws_folder *ws_folders(const ws_t *ws, size_t *n)
 
 /* ------------------------------------------------------------------------- the overlay */
 
+/* The engine's overlay cannot say "out of memory" (NULL is "not open"): the document is found
+ * by comparing its path with root "/" rel in place, allocating nothing. */
 static const char *ws__overlay_lookup(void *ud, const char *rel, size_t *len)
 {
     ws_ov *ov = ud;
-    char *abs = ue_abs(ov->p, rel);
-    ws_doc *d = abs ? ws_doc_find_path(ov->ws, abs) : NULL;
-    ua_free(abs);
+    const char *root = ov->p->root;
+    size_t rl = strlen(root);
+    ws_doc *d = NULL;
+    for (size_t i = 0; i < ov->ws->n_docs && d == NULL; i++) {
+        const char *path = ov->ws->docs[i]->path;
+        if (path != NULL && strncmp(path, root, rl) == 0 && path[rl] == '/' &&
+            strcmp(path + rl + 1, rel) == 0)
+            d = ov->ws->docs[i];
+    }
     if (d == NULL)
         return NULL;
     *len = d->len;
     return d->text ? d->text : "";
+}
+
+/* An overlay lookup (ud: a ws_ov) of the open documents alone: their bytes for rel, or NULL
+ * when no editor has rel open. The fix-all's overlay asks it for what its plans did not change. */
+const char *ws__doc_bytes(void *ud, const char *rel, size_t *len)
+{
+    return ws__overlay_lookup(ud, rel, len);
 }
 
 /* The bytes ue_check_source would read for rel: the open document, else the file. Returns 0

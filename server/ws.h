@@ -20,7 +20,8 @@
 
 /* ------------------------------------------------------------------------ allocation */
 
-/* The server's hook (srv_set_allocator, srv_alloc.c). A zero size asks for one byte, so NULL
+/* The core stack's hook under the server's names (srv_alloc.c: each calls its ua_ namesake, so
+ * srv_free and ua_free release each other's memory). A zero size asks for one byte, so NULL
  * always means failure; srv_free(NULL) does nothing. Memory from ue_*, ul_* and ua_* functions
  * is released with ua_free (or their *_free), memory from lsp_* with lsp_* functions. */
 void *srv_malloc(size_t n);
@@ -241,6 +242,17 @@ int ws_regenerate(ws_t *ws, const char *path);
  * write for one that is not open (unasync.json). Returns 0 or SRV_E*. */
 int ws_lint_fix(ws_t *ws, const char *path, unsigned line, unsigned col, const char *code,
                 size_t index);
+
+/* Fixes every project's lint findings as `unasync --fix` does: rounds (at most WS_FIX_ROUNDS)
+ * of the lint's fix plan (ul_plan_fixes: every preferred fix but one that overlaps a fix taken
+ * before it) over the open buffers, each round over the bytes of the one before; then each
+ * changed file gets its bytes, an open one as one hooks.apply_edit, another through the
+ * engine's compare-and-write (ue_write_over: refused when it no longer holds the bytes the lint
+ * read), and every twin is regenerated from the fixed bytes (open twins by hooks.apply_edit).
+ * Skipped fixes and sources left alone are logged; a file refused is logged and left as it
+ * was. Returns 0 or SRV_E* (out of memory while planning writes nothing). */
+int ws_fix_all(ws_t *ws);
+#define WS_FIX_ROUNDS 4
 
 /* Where a position in a twin comes from. */
 typedef struct ws_origin {

@@ -217,8 +217,10 @@ static int ws__drift_diags(const ws_t *ws, const ue_project *p, const ue_twin *t
                            const char *src_abs, bool typed, ws_sets *n)
 {
     ua_findings all = {0};
-    if (ue_twin_findings(t, &all) != 0)
+    if (ue_twin_findings(t, &all) != 0) {
+        ua_findings_free(&all); /* emptied, but its array may have grown */
         return SRV_ENOMEM;
+    }
     int rc = 0;
     /* the transformer's findings come first (ws__transform_diags has them): then the drift */
     for (size_t i = t->out.findings.n; i < all.n && rc == 0; i++) {
@@ -547,7 +549,10 @@ static int ws__check_project(ws_t *ws, ue_project *p, size_t *done, size_t total
             rc = r;
         if (total > 0) {
             (*done)++;
-            ws->h.progress(ws->h.ud, WS_PROGRESS_REPORT, p->sources[i], (int)(*done * 100 / total));
+            r = ws->h.progress(ws->h.ud, WS_PROGRESS_REPORT, p->sources[i],
+                               (int)(*done * 100 / total));
+            if (r != 0 && rc == 0)
+                rc = r;
         }
     }
     for (size_t i = 0; i < p->ncandidates && !ws->stopped; i++) {
@@ -571,8 +576,11 @@ int ws_check_all(ws_t *ws, bool progress)
     size_t total = 0, done = 0;
     for (size_t i = 0; i < ws->n_projects; i++)
         total += ws->projects[i]->nsources;
-    if (progress)
-        ws->h.progress(ws->h.ud, WS_PROGRESS_BEGIN, "unasync: checking twins", 0);
+    /* a progress report that fails is the check's failure too: the caller tells the client */
+    if (progress &&
+        (r = ws->h.progress(ws->h.ud, WS_PROGRESS_BEGIN, "unasync: checking twins", 0)) != 0 &&
+        rc == 0)
+        rc = r;
     for (size_t i = 0; i < ws->n_projects && !ws->stopped; i++)
         if ((r = ws__check_project(ws, ws->projects[i], &done, progress ? total : 0)) != 0 &&
             rc == 0)
@@ -580,7 +588,8 @@ int ws_check_all(ws_t *ws, bool progress)
     if (progress) {
         char msg[100];
         snprintf(msg, sizeof msg, "%zu twins, %zu out of date", ws->n_pairs, ws__drifted(ws));
-        ws->h.progress(ws->h.ud, WS_PROGRESS_END, msg, -1);
+        if ((r = ws->h.progress(ws->h.ud, WS_PROGRESS_END, msg, -1)) != 0 && rc == 0)
+            rc = r;
     }
     if ((r = ws__update_status(ws)) != 0 && rc == 0)
         rc = r;

@@ -101,6 +101,7 @@ void ws__cache_clear(ws_t *ws);
 char *ws__canonical(const char *path);
 int ws__current_bytes(ws_ov *ov, const char *rel, const char **bytes, size_t *len, char **owned);
 void ws__diags_clear(ws_diag *d, size_t n);
+const char *ws__doc_bytes(void *ud, const char *rel, size_t *len);
 int ws__discover(ws_t *ws);
 size_t ws__drifted(const ws_t *ws);
 void ws__drop_pair(ws_t *ws, const char *src);

@@ -27,8 +27,9 @@ extern "C" {
 /* libuv's scheme across the project: a system error is -errno, and each library's own codes lie
  * in a range of their own below -4096, so that no value means two things: transform UA_EBASE
  * (-10000), engine UE_EBASE (-10100), lint UL_EBASE (-10200), protocol LSP_EBASE (-10300), the
- * runtime UNASYNC_EBASE (-20000), the limiter RL_EBASE (-30000). tests/unit/test_errors.c checks
- * that the ranges stay apart and that every code has its own text. */
+ * server SRV_EBASE (-10400), the runtime UNASYNC_EBASE (-20000), the limiter RL_EBASE (-30000).
+ * tests/unit/test_errors.c checks that the ranges stay apart and that every code has its own
+ * text. */
 #define UA_EBASE (-10000)
 #define UA_ERRNO_MAP(X)                                                                            \
     X(NOMEM, UA_EBASE - 1, "out of memory")                                                        \

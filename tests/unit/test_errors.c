@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "lsp.h"
+#include "server.h"
 #include "testfs.h"
 #include "ul.h"
 #include <unasync/common.h>
@@ -37,11 +38,13 @@ typedef struct code {
 #define UL_CODE(name, value, text) {"lint", "UL_E" #name, value, text},
 #define LSP_CODE(name, value, text) {"protocol", "LSP_E" #name, value, text},
 #define RL_CODE(name, value, text) {"limiter", "RL_" #name, value, text},
+#define SRV_CODE(name, value, text) {"server", "SRV_E" #name, value, text},
 static const code ua_codes[] = {UA_ERRNO_MAP(UA_CODE)};
 static const code ue_codes[] = {UE_ERRNO_MAP(UE_CODE)};
 static const code ul_codes[] = {UL_ERRNO_MAP(UL_CODE)};
 static const code lsp_codes[] = {LSP_ERRNO_MAP(LSP_CODE)};
 static const code rl_codes[] = {RL_ERRNO_MAP(RL_CODE)};
+static const code srv_codes[] = {SRV_ERRNO_MAP(SRV_CODE)};
 #define N(a) (sizeof a / sizeof *a)
 
 /* Each library's own codes lie in [base - 99, base - 1], below -4096. */
@@ -61,6 +64,7 @@ static void own_codes_lie_below_errno_in_ranges_of_their_own(void **state)
     check_range(ue_codes, N(ue_codes), UE_EBASE);
     check_range(lsp_codes, N(lsp_codes), LSP_EBASE);
     check_range(rl_codes, N(rl_codes), RL_EBASE);
+    check_range(srv_codes, N(srv_codes), SRV_EBASE);
     /* the runtime's codes are -errno (libuv's scheme) or below UNASYNC_EBASE */
     static const int rt[] = {UNASYNC_ENOTCORO, UNASYNC_ENOTFOUND, UNASYNC_EDNS, UNASYNC_EREDIS};
     for (size_t i = 0; i < N(rt); i++)
@@ -76,7 +80,8 @@ static void own_codes_lie_below_errno_in_ranges_of_their_own(void **state)
             check_range(&ul_codes[i], 1, UL_EBASE);
     }
     /* the bases are far enough apart that no two libraries' ranges meet */
-    const int bases[] = {UA_EBASE, UE_EBASE, UL_EBASE, LSP_EBASE, UNASYNC_EBASE, RL_EBASE};
+    const int bases[] = {UA_EBASE,      UE_EBASE, UL_EBASE, LSP_EBASE,
+                         UNASYNC_EBASE, RL_EBASE, SRV_EBASE};
     for (size_t i = 0; i < N(bases); i++)
         for (size_t k = i + 1; k < N(bases); k++)
             assert_true(abs(bases[i] - bases[k]) >= 100);
@@ -85,8 +90,9 @@ static void own_codes_lie_below_errno_in_ranges_of_their_own(void **state)
 static void no_two_codes_share_a_value(void **state)
 {
     (void)state;
-    const code *all[] = {ua_codes, ue_codes, ul_codes + 2, lsp_codes, rl_codes};
-    const size_t n[] = {N(ua_codes), N(ue_codes), N(ul_codes) - 2, N(lsp_codes), N(rl_codes)};
+    const code *all[] = {ua_codes, ue_codes, ul_codes + 2, lsp_codes, rl_codes, srv_codes};
+    const size_t n[] = {N(ua_codes),  N(ue_codes), N(ul_codes) - 2,
+                        N(lsp_codes), N(rl_codes), N(srv_codes)};
     assert_int_equal(ul_codes[0].value, UA_ENOMEM); /* the two aliases come first */
     assert_int_equal(ul_codes[1].value, UA_EINVAL);
     for (size_t a = 0; a < N(all); a++)
@@ -131,6 +137,11 @@ static void each_strerror_names_what_its_library_returns(void **state)
         assert_string_equal(core[c](1), "unknown error");
     }
     check_texts(ul_strerror, "ul_strerror", ul_codes, N(ul_codes));
+    /* the server's table, and a system error in the C library's words */
+    check_texts(srv_strerror, "srv_strerror", srv_codes, N(srv_codes));
+    assert_string_equal(srv_strerror(-EPERM), strerrordesc_np(EPERM));
+    assert_string_equal(srv_strerror(0), "success");
+    assert_string_equal(srv_strerror(1), "unknown error");
     assert_string_equal(ua_strerror(-ENOENT), "unknown error");
     assert_string_equal(lsp_strerror(-EPERM), "unknown error");
 }

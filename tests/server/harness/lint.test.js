@@ -3,6 +3,7 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert');
+const cp = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { workspace, start, init, shutdownExit, generateTwins } = require('./lib');
@@ -20,6 +21,18 @@ const LINTED = [
   '',
   'int exported(void) { return 0; }',
   'static int (*keep)(void) = body;',
+  '',
+].join('\n');
+// a second source with a UA001 of its own, which no editor opens in the fix-all test
+const OTHER = [
+  '#include <unasync/async.h>',
+  '',
+  'static async int get(int id) { return await async_sleep_ms((uint64_t)id); }',
+  '',
+  'static async int run(void) {',
+  '    return get(2);',
+  '}',
+  'static int (*keep)(void) = run;',
   '',
 ].join('\n');
 const open = (s, u, text, version = 1) => s.conn.sendNotification('textDocument/didOpen', { textDocument: { uri: u, languageId: 'c', version, text } });
@@ -115,5 +128,55 @@ test('a save publishes drift first: the lint of the new bytes follows in a later
   assert.ok(!newUa001(after[firstDrift].params.diagnostics), 'the drift publish waited for the lint of the new bytes');
   // the lint diagnostics already shown stay in the drift publish until the lint replaces them
   assert.ok(after[firstDrift].params.diagnostics.some((e) => e.code === 'UA001' && e.range.start.line === 5));
+  await shutdownExit(s);
+});
+
+/** The text after an applyEdit's edits of one document (positions in ASCII text: any unit). */
+function applyEdits(text, edits) {
+  const offset = (p) => {
+    let off = 0;
+    for (let l = 0; l < p.line; l++) off = text.indexOf('\n', off) + 1;
+    return off + p.character;
+  };
+  const spans = edits.map((e) => [offset(e.range.start), offset(e.range.end), e.newText]);
+  spans.sort((a, b) => b[0] - a[0]);
+  for (const [a, b, ins] of spans) text = text.slice(0, a) + ins + text.slice(b);
+  return text;
+}
+
+test('source.fixAll leaves the bytes unasync --fix leaves: open buffers by applyEdit, the rest on disk', async (t) => {
+  const CLI = process.env.UNASYNC_CLI;
+  assert.ok(CLI, 'UNASYNC_CLI is not set: run this through meson test');
+  const files = { 'unasync.json': CONFIG, 'x.c': LINTED, 'y.c': OTHER };
+  const cli = workspace(t, files);
+  const srv = workspace(t, files);
+  const read = (w, n) => fs.readFileSync(w.file(n), 'utf8');
+  const run = cp.spawnSync(CLI, ['--fix'], { cwd: cli.dir, encoding: 'utf8' });
+  assert.ok(run.status === 0 || run.status === 1, `unasync --fix exited ${run.status}: ${run.stderr}`);
+  // the CLI fixed both sources and added the rename rule: something for the server to match
+  assert.notStrictEqual(read(cli, 'x.c'), LINTED);
+  assert.notStrictEqual(read(cli, 'y.c'), OTHER);
+  assert.notStrictEqual(read(cli, 'unasync.json'), CONFIG);
+
+  const s = start(t);
+  await init(s, srv.dir, { caps: CAPS });
+  const src = srv.uri('x.c');
+  await open(s, src, LINTED);
+  await s.diagsOf(src, (x) => x.some((e) => e.code === 'UA001'));
+  const at = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+  const acts = await s.conn.sendRequest('textDocument/codeAction', { textDocument: { uri: src }, range: at, context: { diagnostics: [], only: ['source.fixAll'] } });
+  const fixAll = acts.find((a) => a.command && a.command.command === 'unasync.fixAll');
+  assert.ok(fixAll, `no unasync.fixAll among ${JSON.stringify(acts.map((a) => a.title))}`);
+  assert.strictEqual(fixAll.kind, 'source.fixAll.unasync');
+  await s.conn.sendRequest('workspace/executeCommand', fixAll.command);
+  // the open source: edits of its buffer, never a write behind the editor's back
+  const changes = s.requests.filter((r) => r.method === 'workspace/applyEdit')
+    .flatMap((r) => r.params.edit.documentChanges).filter((c) => c.textDocument.uri === src);
+  assert.ok(changes.length > 0, 'no applyEdit for the open source');
+  assert.strictEqual(changes.reduce((text, c) => applyEdits(text, c.edits), LINTED), read(cli, 'x.c'));
+  assert.strictEqual(read(srv, 'x.c'), LINTED);
+  // the rest on disk, byte for byte what --fix wrote: the other source, the rule, both twins
+  for (const name of ['y.c', 'unasync.json', 'sync_x.c', 'sync_y.c'])
+    assert.strictEqual(read(srv, name), read(cli, name), `${name} differs from unasync --fix's`);
   await shutdownExit(s);
 });
