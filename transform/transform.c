@@ -1120,51 +1120,60 @@ size_t ua__header_line(const char *path, const char *src, size_t len, const char
     return n < 0 ? 0 : (size_t)n;
 }
 
+/* The twin is written once: the header line's length does not depend on the hash (64 hex
+ * digits whatever they are), so the body goes right after room for it, is hashed where it lies,
+ * and the header is written into the room last. A byte-order mark the body starts with moves in
+ * front of the header. One allocation of the exact size: the body's length is the source's plus
+ * what the edits add. */
 int ua__build_output(const char *path, const char *src, size_t len, const ua__edit *edits,
                      size_t nedits, ua_output *o)
 {
-    ua_buf body = {0};
-    size_t pos = 0;
+    static const char zeros[65] = "0000000000000000000000000000000000000000000000000000000000000000";
+    char line[2200];
+    size_t hl = ua__header_line(path, src, len, zeros, line, sizeof line);
+    size_t blen = len;
+    for (size_t k = 0; k < nedits; k++)
+        blen += edits[k].text_len - edits[k].len; /* wraps and comes back: edits lie in src */
+    if (hl >= sizeof line || blen > SIZE_MAX - hl - 1)
+        return UA_ENOMEM;
     if (ua_grow((void **)&o->map.edits, &o->map.cap, nedits + 1, sizeof *o->map.edits))
         return UA_ENOMEM;
+    char *out = ua_malloc(hl + blen + 1);
+    if (!out)
+        return UA_ENOMEM;
+    char *w = out + hl;
+    size_t pos = 0;
     o->map.n = 1; /* slot 0: the header line */
     for (size_t k = 0; k < nedits; k++) {
         const ua__edit *e = &edits[k];
-        ua_buf_add(&body, src + pos, e->off - pos);
-        size_t out_off = body.len;
-        ua_buf_add(&body, e->text, e->text_len);
-        o->map.edits[o->map.n++] = (ua_edit){e->off, e->len, out_off, e->text_len};
+        memcpy(w, src + pos, e->off - pos);
+        w += e->off - pos;
+        if (e->text_len)
+            memcpy(w, e->text, e->text_len);
+        o->map.edits[o->map.n++] = (ua_edit){e->off, e->len, (size_t)(w - out), e->text_len};
+        w += e->text_len;
         pos = e->off + e->len;
     }
-    ua_buf_add(&body, src + pos, len - pos);
-    if (body.oom) {
-        ua_buf_free(&body);
-        return UA_ENOMEM;
-    }
+    if (len > pos)
+        memcpy(w, src + pos, len - pos);
+    const char *body = out + hl;
+    /* a byte-order mark stays first: the header goes right after it (unless an edit at offset
+     * 0 moved it; then the plain layout), and the hash leaves it out */
+    size_t bom = len >= 3 && memcmp(src, "\xEF\xBB\xBF", 3) == 0 && blen >= 3 &&
+                         memcmp(body, src, 3) == 0
+                     ? 3
+                     : 0;
     char hash[65];
-    size_t bom0 = len >= 3 && memcmp(src, "\xEF\xBB\xBF", 3) == 0 && body.len >= 3 &&
-                          memcmp(body.p, src, 3) == 0
-                      ? 3
-                      : 0;
-    ua_sha256_hex(body.p ? body.p + bom0 : "", body.len - bom0, hash);
-    ua_buf out = {0};
-    /* a byte-order mark stays first: the header goes right after it */
-    size_t bom = len >= 3 && memcmp(src, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
-    if (bom && (body.len < 3 || memcmp(body.p, src, 3) != 0))
-        bom = 0; /* an edit at offset 0 moved it; keep the plain layout */
-    ua_buf_add(&out, body.p, bom);
-    char line[2200];
-    size_t ll = ua__header_line(path, src, len, hash, line, sizeof line);
-    ua_buf_add(&out, line, ll);
-    size_t hl = out.len - bom;
-    ua_buf_add(&out, body.p + bom, body.len - bom);
-    ua_buf_free(&body);
+    ua_sha256_hex(body + bom, blen - bom, hash);
+    ua__header_line(path, src, len, hash, line, sizeof line);
+    memcpy(out, body, bom); /* before the header covers those bytes */
+    memcpy(out + bom, line, hl);
+    out[hl + blen] = '\0';
     o->header_len = hl + bom;
     o->map.edits[0] = (ua_edit){bom, 0, bom, hl};
-    for (size_t k = 1; k < o->map.n; k++)
-        o->map.edits[k].out_off += hl;
-    o->bytes = ua_buf_detach(&out, &o->len);
-    return o->bytes ? 0 : UA_ENOMEM;
+    o->bytes = out;
+    o->len = hl + blen;
+    return 0;
 }
 
 static int build_output(xf *x)
