@@ -38,13 +38,19 @@ enum {
     F_MESSAGE = 4,    /* inside #error/#warning: prose, may hold a lone quote */
     F_SPLICED = 8,    /* raw bytes differ from the spelling (backslash-newline or trigraph) */
     F_CHANGED = 16,   /* renamed or stripped */
+    F_NL = 32,        /* a line end (no backslash before it) lies between it and the token before */
 };
 
+/* 16 bytes, so that the passes over the token array move half the memory a ua_token would;
+ * hence sources of at most TOK_MAX_SRC bytes (transform() refuses larger ones). */
 typedef struct tok {
-    size_t off, len;
+    uint32_t off, len;
+    uint32_t dir; /* index of the directive holding it, or NO_DIR */
     unsigned char kind, flags;
-    size_t dir; /* index of the directive holding it, or (size_t)-1 */
 } tok;
+
+#define NO_DIR UINT32_MAX
+#define TOK_MAX_SRC ((size_t)UINT32_MAX - 1)
 
 typedef struct directive {
     size_t first, end;        /* tokens [first, end) */
@@ -90,6 +96,8 @@ typedef struct xf {
     size_t guard_len, async_len, await_len;
     strset renamed; /* target -> first source name */
     strset memo;    /* identifier -> what the rules make of it (NULL: nothing), rule in offs */
+    size_t gap_bad;  /* the first byte check_gaps reports, or (size_t)-1: found by tokenize() */
+    size_t suspects; /* tokens check_tokens may report (an upper bound; 0: it has nothing to do) */
     int oom;
 } xf;
 
@@ -263,29 +271,93 @@ static int check_bytes(xf *x)
     return 0;
 }
 
-static void tok_from(tok *k, const ua_token *t, const char *src)
+/* Whether check_tokens could report token t (whatever its flags): an unterminated block
+ * comment, punctuation that starts like a literal, or a byte of 0x80 or more. */
+static int suspect(const tok *t, const char *src)
 {
-    k->off = t->off;
-    k->len = t->len;
+    const char *s = src + t->off;
+    if (t->kind == T_COMMENT)
+        return t->len >= 2 && s[1] == '*' &&
+               (t->len < 4 || s[t->len - 2] != '*' || s[t->len - 1] != '/');
+    if (t->kind != T_PUNCT)
+        return 0;
+    unsigned char c = (unsigned char)s[0];
+    return c >= 0x80 || c == '"' || c == '\'' || c == 'L' || c == 'u' || c == 'U' || c == '8';
+}
+
+static void tok_from(xf *x, tok *k, const ua_token *t)
+{
+    const char *src = x->src;
+    k->off = (uint32_t)t->off;
+    k->len = (uint32_t)t->len;
     k->kind = (unsigned char)t->kind;
     k->flags = 0;
-    k->dir = (size_t)-1;
-    if (t->kind == T_IDENT || t->kind == T_KEYWORD) /* the only ones spelled (ident_text) */
-        for (size_t i = t->off; i < t->off + t->len; i++)
-            if (src[i] == '\\' || (src[i] == '?' && i + 2 < t->off + t->len && src[i + 1] == '?'))
-                k->flags |= F_SPLICED;
+    k->dir = NO_DIR;
+    if (t->kind == T_IDENT || t->kind == T_KEYWORD) { /* the only ones spelled (ident_text) */
+        const char *p = src + t->off, *end = p + t->len;
+        unsigned char any = 0;
+        for (const char *q = p; q < end; q++) /* no branch per byte: most names have neither */
+            any |= (unsigned char)(*q == '\\') | (unsigned char)(*q == '?');
+        if (any)
+            for (size_t i = t->off; i < t->off + t->len; i++)
+                if (src[i] == '\\' ||
+                    (src[i] == '?' && i + 2 < t->off + t->len && src[i + 1] == '?'))
+                    k->flags |= F_SPLICED;
+    } else if (suspect(k, src)) {
+        x->suspects++;
+    }
+}
+
+#define is_line_end ua__is_line_end
+
+/* Scans the bytes [from, to) between two tokens, as check_gaps_in does: notes the first byte
+ * that is neither white space nor a backslash-newline in x->gap_bad, and returns F_NL when a
+ * line end lies there (find_directives needs it). One pass while the bytes are in cache. */
+static unsigned scan_gap(xf *x, size_t from, size_t to)
+{
+    const char *s = x->src;
+    unsigned nl = 0;
+    for (size_t p = from; p < to; p++) {
+        char c = s[p];
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f')
+            continue;
+        if (c == '\n') {
+            if (!nl && is_line_end(s, p))
+                nl = F_NL;
+            continue;
+        }
+        if (c == '\\') {
+            size_t q = p + 1;
+            if (q < to && s[q] == '\r')
+                q++;
+            if (q < to && s[q] == '\n') {
+                p = q; /* never a line end: a backslash comes before it */
+                continue;
+            }
+        }
+        if (x->gap_bad == (size_t)-1)
+            x->gap_bad = p;
+    }
+    return nl;
 }
 
 static int tokenize(xf *x, const ua_token *given, size_t ngiven)
 {
-    size_t cap = 0, pos = 0;
+    size_t cap = 0, pos = 0, prev_end = 0;
     ua_token t;
+    x->gap_bad = (size_t)-1;
+    if (x->len >= 3 && memcmp(x->src, "\xEF\xBB\xBF", 3) == 0)
+        prev_end = 3; /* check_gaps_in skips the byte-order mark too */
     if (given) {
         if (ua_grow((void **)&x->toks, &cap, ngiven + 1, sizeof *x->toks))
             return UA_ENOMEM;
-        for (size_t i = 0; i < ngiven; i++)
-            tok_from(&x->toks[i], &given[i], x->src);
+        for (size_t i = 0; i < ngiven; i++) {
+            tok_from(x, &x->toks[i], &given[i]);
+            x->toks[i].flags |= (unsigned char)scan_gap(x, i ? prev_end : 0, given[i].off);
+            prev_end = given[i].off + given[i].len;
+        }
         x->ntoks = ngiven;
+        x->gap_bad = (size_t)-2; /* not the whole file's gaps: check_gaps looks itself */
         return 0;
     }
     /* about one token per 5 bytes of C: reserve that, grow when a file is denser */
@@ -294,8 +366,12 @@ static int tokenize(xf *x, const ua_token *given, size_t ngiven)
     while (ua_lex_next(x->src, x->len, &pos, &t)) {
         if (x->ntoks == cap && ua_grow((void **)&x->toks, &cap, x->ntoks + 1, sizeof *x->toks))
             return UA_ENOMEM;
-        tok_from(&x->toks[x->ntoks++], &t, x->src);
+        tok *k = &x->toks[x->ntoks++];
+        tok_from(x, k, &t);
+        k->flags |= (unsigned char)scan_gap(x, prev_end, t.off);
+        prev_end = t.off + t.len;
     }
+    scan_gap(x, prev_end, x->len);
     return 0;
 }
 
@@ -315,8 +391,6 @@ static int build_lines(xf *x)
     return 0;
 }
 
-#define is_line_end ua__is_line_end
-
 int ua__is_line_end(const char *src, size_t p)
 {
     if (src[p] != '\n')
@@ -332,7 +406,17 @@ static void check_gaps_in(xf *x, size_t from, size_t to, size_t ntoks);
 
 static void check_gaps(xf *x)
 {
-    check_gaps_in(x, 0, x->len, x->ntoks);
+    if (x->gap_bad == (size_t)-2) { /* tokens given: their gaps were not all scanned */
+        check_gaps_in(x, 0, x->len, x->ntoks);
+        return;
+    }
+    if (x->gap_bad == (size_t)-1)
+        return;
+    size_t p = x->gap_bad;
+    if (x->src[p] == '/' && p + 1 < x->len && x->src[p + 1] == '*')
+        finding(x, p, 2, UA_ERROR, "UA101", "unterminated comment: '/*' has no matching '*/'");
+    else
+        finding(x, p, 1, UA_ERROR, "UA100", "unexpected byte 0x%02x", (unsigned char)x->src[p]);
 }
 
 /* The gaps of bytes [from, to) around tokens [0, ntoks), which lie inside it. */
@@ -372,6 +456,8 @@ static void check_gaps_in(xf *x, size_t from, size_t to, size_t ntoks)
 /* Literal-looking punctuation is an unterminated literal; other stray bytes are errors too. */
 static void check_tokens(xf *x)
 {
+    if (!x->suspects)
+        return;
     for (size_t i = 0; i < x->nderive; i++) {
         const tok *t = &x->toks[i];
         const char *s = x->src + t->off;
@@ -400,49 +486,39 @@ static void check_tokens(xf *x)
 
 /* ---- stage 2: preprocessor directives ---- */
 
+/* The first line end in bytes [p, to), or `to` when there is none. */
+static size_t first_line_end(const xf *x, size_t p, size_t to)
+{
+    for (; p < to; p++)
+        if (x->src[p] == '\n' && is_line_end(x->src, p))
+            return p;
+    return to;
+}
+
+/* A directive starts at a '#' with a line end (F_NL, which tokenize() found in the gaps) since
+ * the last token that was not a comment, and runs to the first line end after it. */
 static int find_directives(xf *x)
 {
     int bol = 1;
-    size_t prev_end = 0;
     for (size_t i = 0; i < x->ntoks;) {
-        /* did a line end between the previous token and this one? */
-        for (size_t p = prev_end; p < x->toks[i].off; p++)
-            if (is_line_end(x->src, p))
-                bol = 1;
+        if (x->toks[i].flags & F_NL)
+            bol = 1;
         if (x->toks[i].kind == T_COMMENT) {
-            prev_end = x->toks[i].off + x->toks[i].len;
             i++;
             continue;
         }
         if (!(bol && tok_is_hash(x, i))) {
             bol = 0;
-            prev_end = x->toks[i].off + x->toks[i].len;
             i++;
             continue;
         }
         directive d = {i, i + 1, 0, x->len, NULL, 0};
-        /* the directive runs to the first unescaped end of line after its '#' */
         size_t e = i + 1;
-        size_t p = x->toks[i].off + x->toks[i].len;
-        for (;;) {
-            size_t gap_end = e < x->ntoks ? x->toks[e].off : x->len;
-            int ended = 0;
-            for (; p < gap_end; p++)
-                if (is_line_end(x->src, p)) {
-                    ended = 1;
-                    break;
-                }
-            if (ended) {
-                d.end_off = p + 1;
-                break;
-            }
-            if (e >= x->ntoks) {
-                d.end_off = x->len;
-                break;
-            }
-            p = x->toks[e].off + x->toks[e].len;
+        while (e < x->ntoks && !(x->toks[e].flags & F_NL))
             e++;
-        }
+        size_t from = x->toks[e - 1].off + x->toks[e - 1].len;
+        size_t p = first_line_end(x, from, e < x->ntoks ? x->toks[e].off : x->len);
+        d.end_off = p < x->len ? p + 1 : x->len;
         d.end = e;
         /* whole physical lines: back up to the start of the line holding '#' */
         size_t s = x->toks[i].off;
@@ -457,10 +533,9 @@ static int find_directives(xf *x)
         if (ua_grow((void **)&x->dirs, &x->dircap, x->ndirs + 1, sizeof *x->dirs))
             return UA_ENOMEM;
         for (size_t k = i; k < e; k++)
-            x->toks[k].dir = x->ndirs;
+            x->toks[k].dir = (uint32_t)x->ndirs;
         x->dirs[x->ndirs++] = d;
         bol = 1;
-        prev_end = d.end_off; /* the newline that ended the directive has been consumed */
         i = e;
     }
     return 0;
@@ -1050,7 +1125,7 @@ static void collect_edits(xf *x)
                 add_edit(x, x->removed[r].off, x->removed[r].len, NULL, 0);
             continue;
         }
-        if (t->dir != (size_t)-1 && t->dir != last_dir) {
+        if (t->dir != NO_DIR && t->dir != last_dir) {
             last_dir = t->dir;
             const directive *d = &x->dirs[t->dir];
             if (dir_is(d, "include") || dir_is(d, "include_next") || dir_is(d, "import"))
@@ -1302,6 +1377,10 @@ int ua__derive_window(const ua_project *proj, const char *src_rel, const char *s
     snprintf(x.guard_from, sizeof x.guard_from, "%s", guard_from);
     snprintf(x.guard_to, sizeof x.guard_to, "%s", guard_to);
     x.guard_len = strlen(x.guard_from);
+    if (len > TOK_MAX_SRC) { /* the full run reports it */
+        keep->errors = 1;
+        return 0;
+    }
     int rc = UA_ENOMEM;
     out.rule_hits = ua_calloc(proj->cfg->nrules + 1, sizeof *out.rule_hits);
     if (!out.rule_hits || tokenize(&x, toks, ntoks))
@@ -1341,9 +1420,11 @@ static int transform(const ua_project *proj, const char *src_rel, const char *sr
     out->rule_hits = ua_calloc(proj->cfg->nrules + 1, sizeof *out->rule_hits);
     if (!out->rule_hits)
         return UA_ENOMEM;
-    if (!valid_path(src_rel)) {
+    if (!valid_path(src_rel) || len > TOK_MAX_SRC) {
         if (ua_findings_add(&out->findings, src_rel, 1, 1, UA_ERROR, "UA100",
-                            "file name cannot be recorded in a generated header")) {
+                            len > TOK_MAX_SRC ? "source larger than 4 GiB: unasync does not "
+                                                "transform files that large"
+                                              : "file name cannot be recorded in a generated header")) {
             ua_output_free(out);
             return UA_ENOMEM;
         }
