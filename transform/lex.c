@@ -565,7 +565,7 @@ static int is_keyword(const char *s, size_t n)
         const char *k = keywords[i];
         if (!k)
             return 0;
-        if (strncmp(k, s, n) == 0 && k[n] == '\0')
+        if (k[0] == s[0] && strncmp(k, s, n) == 0 && k[n] == '\0') /* most probes differ at once */
             return 1;
     }
 }
@@ -575,12 +575,15 @@ static int ident_kind(const lx *L, size_t off, size_t len)
     const char *s = (const char *)L->s + off;
     if (len > 120)
         return UA_TK_IDENT;
-    if (!memchr(s, '\\', len))
+    size_t i = 0;
+    while (i < len && s[i] != '\\') /* names are short: a loop, not a call to memchr */
+        i++;
+    if (i == len)
         return is_keyword(s, len) ? UA_TK_KEYWORD : UA_TK_IDENT;
     char buf[128];
     ua_token t = {off, len, UA_TK_IDENT};
     size_t n = ua_lex_spelling((const char *)L->s, L->n, &t, buf, sizeof buf);
-    for (size_t i = 0; i < n; i++)
+    for (i = 0; i < n; i++)
         if ((unsigned char)buf[i] >= 0x80)
             return UA_TK_IDENT;
     return is_keyword(buf, n) ? UA_TK_KEYWORD : UA_TK_IDENT;
