@@ -70,6 +70,7 @@ typedef struct strset {
     char **vals; /* for the rename map: the first source name; NULL in a plain set */
     size_t *offs;
     size_t *lens;
+    unsigned char *done; /* the memo's: the name's target is known to be its own in `renamed` */
     size_t cap, n;
 } strset;
 
@@ -96,6 +97,7 @@ typedef struct xf {
     size_t guard_len, async_len, await_len;
     strset renamed; /* target -> first source name */
     strset memo;    /* identifier -> what the rules make of it (NULL: nothing), rule in offs */
+    uint64_t targets[64]; /* bit (first byte & 63) of [length, 63 at most]: of `renamed`'s keys */
     size_t gap_bad;  /* the first byte check_gaps reports, or (size_t)-1: found by tokenize() */
     size_t suspects; /* tokens check_tokens may report (an upper bound; 0: it has nothing to do) */
     int oom;
@@ -157,13 +159,15 @@ static long set_put(strset *s, const char *k, size_t n, const char *val, size_t 
                     ua_calloc(ncap, sizeof(char *)),
                     ua_calloc(ncap, sizeof(size_t)),
                     ua_calloc(ncap, sizeof(size_t)),
+                    ua_calloc(ncap, 1),
                     ncap,
                     0};
-        if (!t.keys || !t.vals || !t.offs || !t.lens) {
+        if (!t.keys || !t.vals || !t.offs || !t.lens || !t.done) {
             ua_free(t.keys);
             ua_free(t.vals);
             ua_free(t.offs);
             ua_free(t.lens);
+            ua_free(t.done);
             return -1;
         }
         for (size_t i = 0; i < s->cap; i++)
@@ -175,12 +179,14 @@ static long set_put(strset *s, const char *k, size_t n, const char *val, size_t 
                 t.vals[j] = s->vals[i];
                 t.offs[j] = s->offs[i];
                 t.lens[j] = s->lens[i];
+                t.done[j] = s->done[i];
                 t.n++;
             }
         ua_free(s->keys);
         ua_free(s->vals);
         ua_free(s->offs);
         ua_free(s->lens);
+        ua_free(s->done);
         *s = t;
     }
     size_t i = name_hash(k, n) & (s->cap - 1);
@@ -211,6 +217,7 @@ static void set_free(strset *s)
     ua_free(s->vals);
     ua_free(s->offs);
     ua_free(s->lens);
+    ua_free(s->done);
     memset(s, 0, sizeof *s);
 }
 
@@ -1065,16 +1072,29 @@ static const char *ident_text(const xf *x, size_t i, char *buf, size_t cap, size
     return buf;
 }
 
+/* A cheap filter for report_existing_targets: most names cannot be a target (length and first
+ * byte differ), and those skip the hash. */
+static void target_mark(xf *x, const char *to, size_t n)
+{
+    x->targets[n < 63 ? n : 63] |= (uint64_t)1 << ((unsigned char)to[0] & 63);
+}
+
+static int maybe_target(const xf *x, const char *name, size_t n)
+{
+    return n && (x->targets[n < 63 ? n : 63] >> ((unsigned char)name[0] & 63) & 1);
+}
+
 static void rename_ident(xf *x, size_t i, const char *name, size_t n)
 {
     char to[600];
     size_t rule = (size_t)-1;
+    long memo = -1;
     int m;
     if (x->guard_len && n == x->guard_len && memcmp(name, x->guard_from, n) == 0) {
         m = snprintf(to, sizeof to, "%s", x->guard_to);
     } else {
         /* a file uses few names many times: the rules are applied once per name */
-        long k = set_find(&x->memo, name, n);
+        long k = memo = set_find(&x->memo, name, n);
         if (k >= 0) {
             const char *v = x->memo.vals[k];
             m = v ? (int)strlen(v) : 0;
@@ -1083,7 +1103,7 @@ static void rename_ident(xf *x, size_t i, const char *name, size_t n)
             rule = x->memo.offs[k];
         } else {
             m = ua_rename(x->cfg, name, n, to, sizeof to, &rule);
-            if (m >= 0 && set_put(&x->memo, name, n, m > 0 ? to : NULL, rule) < 0)
+            if (m >= 0 && (memo = set_put(&x->memo, name, n, m > 0 ? to : NULL, rule)) < 0)
                 x->oom = 1;
         }
     }
@@ -1097,18 +1117,28 @@ static void rename_ident(xf *x, size_t i, const char *name, size_t n)
     x->toks[i].flags |= F_CHANGED;
     if (rule != (size_t)-1)
         x->out->rule_hits[rule]++;
-    long slot = set_find(&x->renamed, to, (size_t)m);
+    /* once `to` maps back to this very name it always will (set_put never replaces), so the
+     * memo remembers that and later uses of the name skip the look-up */
+    long slot = memo >= 0 && x->memo.done[memo] ? -2 : set_find(&x->renamed, to, (size_t)m);
+    int same = 0;
     if (slot >= 0 && (strlen(x->renamed.vals[slot]) != n ||
                       memcmp(x->renamed.vals[slot], name, n) != 0)) {
         finding(x, x->toks[i].off, x->toks[i].len, UA_ERROR, "UA006",
                 "'%s' and '%.*s' are both renamed to '%s'", x->renamed.vals[slot], (int)n, name,
                 to);
-    } else if (slot < 0) {
+    } else if (slot >= 0) {
+        same = 1;
+    } else if (slot == -1) {
         char nm[512];
         snprintf(nm, sizeof nm, "%.*s", (int)n, name);
         if (set_put(&x->renamed, to, (size_t)m, nm, x->toks[i].off) < 0)
             x->oom = 1;
+        else
+            same = n < sizeof nm; /* a longer name was cut: it will not compare equal */
+        target_mark(x, to, (size_t)m);
     }
+    if (same && memo >= 0)
+        x->memo.done[memo] = 1;
     /* keep the line count when the identifier was spliced over lines */
     char text[700];
     size_t tl = (size_t)m;
@@ -1187,6 +1217,8 @@ static void report_existing_targets(xf *x)
             continue;
         char buf[512];
         size_t n;
+        if (!(t->flags & F_SPLICED) && !maybe_target(x, x->src + t->off, t->len))
+            continue;
         const char *name = ident_text(x, i, buf, sizeof buf, &n);
         long k = set_find(&x->renamed, name, n);
         if (k < 0 || reported[k])
