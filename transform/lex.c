@@ -554,9 +554,31 @@ static const char *const keywords[512] = {
     [511] = "__regcall",
 };
 
+/* Bit n of kw_len[c]: a keyword of n bytes starts with c. Built from `keywords` on first use
+ * (threads that race build the same bits; relaxed atomics keep that defined), it rejects most
+ * names before any hashing: "rc", "conn_t", "retries" share no length with c's or r's keywords. */
+static uint64_t kw_len[128];
+static int kw_len_ready;
+
+static void kw_len_build(void)
+{
+    uint64_t t[128] = {0};
+    for (size_t i = 0; i < sizeof keywords / sizeof *keywords; i++)
+        if (keywords[i])
+            t[(unsigned char)keywords[i][0] & 127] |= (uint64_t)1 << strlen(keywords[i]);
+    for (size_t c = 0; c < 128; c++)
+        __atomic_store_n(&kw_len[c], t[c], __ATOMIC_RELAXED);
+    __atomic_store_n(&kw_len_ready, 1, __ATOMIC_RELEASE);
+}
+
 static int is_keyword(const char *s, size_t n)
 {
     if (n < 2 || n > 40)
+        return 0;
+    if (!__atomic_load_n(&kw_len_ready, __ATOMIC_ACQUIRE))
+        kw_len_build();
+    unsigned char c0 = (unsigned char)s[0];
+    if (c0 >= 128 || !(__atomic_load_n(&kw_len[c0], __ATOMIC_RELAXED) >> n & 1))
         return 0;
     uint32_t h = 2166136261u;
     for (size_t i = 0; i < n; i++)
