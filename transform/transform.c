@@ -1254,8 +1254,9 @@ size_t ua__header_line(const char *path, const char *src, size_t len, const char
 int ua__build_output(const char *path, const char *src, size_t len, const ua__edit *edits,
                      size_t nedits, ua_output *o)
 {
-    static const char zeros[65] = "0000000000000000000000000000000000000000000000000000000000000000";
-    char line[2200];
+    char zeros[65], line[2200];
+    memset(zeros, '0', 64);
+    zeros[64] = '\0';
     size_t hl = ua__header_line(path, src, len, zeros, line, sizeof line);
     size_t blen = len;
     for (size_t k = 0; k < nedits; k++)
@@ -1472,10 +1473,9 @@ static int transform(const ua_project *proj, const char *src_rel, const char *sr
     if (!out->rule_hits)
         return UA_ENOMEM;
     if (!valid_path(src_rel) || len > TOK_MAX_SRC) {
-        if (ua_findings_add(&out->findings, src_rel, 1, 1, UA_ERROR, "UA100",
-                            len > TOK_MAX_SRC ? "source larger than 4 GiB: unasync does not "
-                                                "transform files that large"
-                                              : "file name cannot be recorded in a generated header")) {
+        const char *why = len > TOK_MAX_SRC ? "source larger than 4 GiB: too large to transform"
+                                            : "file name cannot be recorded in a generated header";
+        if (ua_findings_add(&out->findings, src_rel, 1, 1, UA_ERROR, "UA100", "%s", why)) {
             ua_output_free(out);
             return UA_ENOMEM;
         }
