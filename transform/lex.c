@@ -22,9 +22,31 @@ static inline unsigned at(const lx *L, size_t p)
     return p < L->n ? L->s[p] : 0;
 }
 
+/* Byte classes for the hot loops, one load instead of a chain of compares: 1 continues an
+ * identifier (ASCII letter, digit, '_'), 2 is white space, 4 is white space or NUL (skipped
+ * between tokens). */
+static const unsigned char byte_class[256] = {
+    4, 0, 0, 0, 0, 0, 0, 0, 0, 6, 6, 6, 6, 6, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
 static inline int is_ws(unsigned c)
 {
-    return c == ' ' || c == '\t' || c == '\f' || c == '\v' || c == '\n' || c == '\r';
+    return c < 256 && (byte_class[c] & 2);
 }
 
 static inline int is_hws(unsigned c)
@@ -34,8 +56,7 @@ static inline int is_hws(unsigned c)
 
 static inline int is_ident_body(unsigned c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_';
+    return c < 256 && (byte_class[c] & 1);
 }
 
 static inline int is_ppnum_body(unsigned c)
@@ -554,9 +575,31 @@ static const char *const keywords[512] = {
     [511] = "__regcall",
 };
 
+/* Bit n of kw_len[c]: a keyword of n bytes starts with c. Built from `keywords` on first use
+ * (threads that race build the same bits; relaxed atomics keep that defined), it rejects most
+ * names before any hashing: "rc", "conn_t", "retries" share no length with c's or r's keywords. */
+static uint64_t kw_len[128];
+static int kw_len_ready;
+
+static void kw_len_build(void)
+{
+    uint64_t t[128] = {0};
+    for (size_t i = 0; i < sizeof keywords / sizeof *keywords; i++)
+        if (keywords[i])
+            t[(unsigned char)keywords[i][0] & 127] |= (uint64_t)1 << strlen(keywords[i]);
+    for (size_t c = 0; c < 128; c++)
+        __atomic_store_n(&kw_len[c], t[c], __ATOMIC_RELAXED);
+    __atomic_store_n(&kw_len_ready, 1, __ATOMIC_RELEASE);
+}
+
 static int is_keyword(const char *s, size_t n)
 {
     if (n < 2 || n > 40)
+        return 0;
+    if (!__atomic_load_n(&kw_len_ready, __ATOMIC_ACQUIRE))
+        kw_len_build();
+    unsigned char c0 = (unsigned char)s[0];
+    if (c0 >= 128 || !(__atomic_load_n(&kw_len[c0], __ATOMIC_RELAXED) >> n & 1))
         return 0;
     uint32_t h = 2166136261u;
     for (size_t i = 0; i < n; i++)
@@ -565,7 +608,7 @@ static int is_keyword(const char *s, size_t n)
         const char *k = keywords[i];
         if (!k)
             return 0;
-        if (strncmp(k, s, n) == 0 && k[n] == '\0')
+        if (k[0] == s[0] && strncmp(k, s, n) == 0 && k[n] == '\0') /* most probes differ at once */
             return 1;
     }
 }
@@ -575,12 +618,15 @@ static int ident_kind(const lx *L, size_t off, size_t len)
     const char *s = (const char *)L->s + off;
     if (len > 120)
         return UA_TK_IDENT;
-    if (!memchr(s, '\\', len))
+    size_t i = 0;
+    while (i < len && s[i] != '\\') /* names are short: a loop, not a call to memchr */
+        i++;
+    if (i == len)
         return is_keyword(s, len) ? UA_TK_KEYWORD : UA_TK_IDENT;
     char buf[128];
     ua_token t = {off, len, UA_TK_IDENT};
     size_t n = ua_lex_spelling((const char *)L->s, L->n, &t, buf, sizeof buf);
-    for (size_t i = 0; i < n; i++)
+    for (i = 0; i < n; i++)
         if ((unsigned char)buf[i] >= 0x80)
             return UA_TK_IDENT;
     return is_keyword(buf, n) ? UA_TK_KEYWORD : UA_TK_IDENT;
@@ -595,7 +641,7 @@ int ua_lex_next(const char *src, size_t len, size_t *pos, ua_token *t)
     if (p == 0 && len >= 3 && memcmp(src, "\xEF\xBB\xBF", 3) == 0)
         p = 3;
     for (;;) {
-        while (p < len && (is_ws(L->s[p]) || (L->s[p] == 0)))
+        while (p < len && (byte_class[L->s[p]] & 4))
             p++;
         size_t start = p, q, end = 0;
         int kind = UA_TK_PUNCT, bad = 0;

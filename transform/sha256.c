@@ -75,7 +75,7 @@ static void sha256_block(sha256_ctx *c, const unsigned char *p)
 /* The x86 SHA extensions (Intel since Goldmont/Ice Lake, AMD since Zen) do the rounds and the
  * message schedule in hardware: about twenty times fewer instructions than sha256_block, and a
  * twin's body is hashed on every check. Same result, bit for bit (the golden cases' headers). */
-static int sha_ni_available(void)
+static int sha_ni_probe(void)
 {
     unsigned a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSE4_1) || !(c & bit_SSSE3))
@@ -83,6 +83,19 @@ static int sha_ni_available(void)
     if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
         return 0;
     return (b >> 29) & 1; /* CPUID.7.0:EBX.SHA */
+}
+
+/* CPUID once per process: in a virtual machine each one traps to the hypervisor, and every
+ * twin is hashed. Threads that race here store the same answer. */
+static int sha_ni_available(void)
+{
+    static int known; /* 0: not asked yet, 1: no, 2: yes */
+    int k = __atomic_load_n(&known, __ATOMIC_RELAXED);
+    if (!k) {
+        k = sha_ni_probe() ? 2 : 1;
+        __atomic_store_n(&known, k, __ATOMIC_RELAXED);
+    }
+    return k == 2;
 }
 
 __attribute__((target("sha,sse4.1,ssse3"))) static void sha256_ni(sha256_ctx *c,

@@ -38,13 +38,19 @@ enum {
     F_MESSAGE = 4,    /* inside #error/#warning: prose, may hold a lone quote */
     F_SPLICED = 8,    /* raw bytes differ from the spelling (backslash-newline or trigraph) */
     F_CHANGED = 16,   /* renamed or stripped */
+    F_NL = 32,        /* a line end (no backslash before it) lies between it and the token before */
 };
 
+/* 16 bytes, so that the passes over the token array move half the memory a ua_token would;
+ * hence sources of at most TOK_MAX_SRC bytes (transform() refuses larger ones). */
 typedef struct tok {
-    size_t off, len;
+    uint32_t off, len;
+    uint32_t dir; /* index of the directive holding it, or NO_DIR */
     unsigned char kind, flags;
-    size_t dir; /* index of the directive holding it, or (size_t)-1 */
 } tok;
+
+#define NO_DIR UINT32_MAX
+#define TOK_MAX_SRC ((size_t)UINT32_MAX - 1)
 
 typedef struct directive {
     size_t first, end;        /* tokens [first, end) */
@@ -64,6 +70,7 @@ typedef struct strset {
     char **vals; /* for the rename map: the first source name; NULL in a plain set */
     size_t *offs;
     size_t *lens;
+    unsigned char *done; /* the memo's: the name's target is known to be its own in `renamed` */
     size_t cap, n;
 } strset;
 
@@ -90,6 +97,9 @@ typedef struct xf {
     size_t guard_len, async_len, await_len;
     strset renamed; /* target -> first source name */
     strset memo;    /* identifier -> what the rules make of it (NULL: nothing), rule in offs */
+    uint64_t targets[64]; /* bit (first byte & 63) of [length, 63 at most]: of `renamed`'s keys */
+    size_t gap_bad;  /* the first byte check_gaps reports, or (size_t)-1: found by tokenize() */
+    size_t suspects; /* tokens check_tokens may report (an upper bound; 0: it has nothing to do) */
     int oom;
 } xf;
 
@@ -103,13 +113,32 @@ uint64_t ua__fnv(const char *s, size_t n)
     return h;
 }
 
-#define fnv ua__fnv
+/* The sets' own hash: a word at a time, where FNV-1a takes a byte at a time (the rename memo
+ * looks up every identifier of a file). Slot order is all it decides. */
+static uint64_t name_hash(const char *s, size_t n)
+{
+    const uint64_t m = 0xff51afd7ed558ccdULL;
+    uint64_t h = (uint64_t)n * 0x9E3779B97F4A7C15ULL, v;
+    for (; n >= 8; s += 8, n -= 8) {
+        memcpy(&v, s, 8);
+        h = (h ^ v) * m;
+        h ^= h >> 32;
+    }
+    v = 0;
+    for (size_t i = 0; i < n; i++)
+        v |= (uint64_t)(unsigned char)s[i] << (8 * i);
+    h = (h ^ v) * m;
+    h ^= h >> 29;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    return h ^ (h >> 32);
+}
+
 
 static long set_find(const strset *s, const char *k, size_t n)
 {
     if (!s->cap)
         return -1;
-    size_t i = fnv(k, n) & (s->cap - 1);
+    size_t i = name_hash(k, n) & (s->cap - 1);
     while (s->keys[i]) {
         if (s->lens[i] == n && memcmp(s->keys[i], k, n) == 0)
             return (long)i;
@@ -130,33 +159,37 @@ static long set_put(strset *s, const char *k, size_t n, const char *val, size_t 
                     ua_calloc(ncap, sizeof(char *)),
                     ua_calloc(ncap, sizeof(size_t)),
                     ua_calloc(ncap, sizeof(size_t)),
+                    ua_calloc(ncap, 1),
                     ncap,
                     0};
-        if (!t.keys || !t.vals || !t.offs || !t.lens) {
+        if (!t.keys || !t.vals || !t.offs || !t.lens || !t.done) {
             ua_free(t.keys);
             ua_free(t.vals);
             ua_free(t.offs);
             ua_free(t.lens);
+            ua_free(t.done);
             return -1;
         }
         for (size_t i = 0; i < s->cap; i++)
             if (s->keys[i]) {
-                size_t j = fnv(s->keys[i], s->lens[i]) & (ncap - 1);
+                size_t j = name_hash(s->keys[i], s->lens[i]) & (ncap - 1);
                 while (t.keys[j])
                     j = (j + 1) & (ncap - 1);
                 t.keys[j] = s->keys[i];
                 t.vals[j] = s->vals[i];
                 t.offs[j] = s->offs[i];
                 t.lens[j] = s->lens[i];
+                t.done[j] = s->done[i];
                 t.n++;
             }
         ua_free(s->keys);
         ua_free(s->vals);
         ua_free(s->offs);
         ua_free(s->lens);
+        ua_free(s->done);
         *s = t;
     }
-    size_t i = fnv(k, n) & (s->cap - 1);
+    size_t i = name_hash(k, n) & (s->cap - 1);
     while (s->keys[i])
         i = (i + 1) & (s->cap - 1);
     char *key = ua_strndup(k, n), *v = val ? ua_strdup(val) : NULL;
@@ -184,6 +217,7 @@ static void set_free(strset *s)
     ua_free(s->vals);
     ua_free(s->offs);
     ua_free(s->lens);
+    ua_free(s->done);
     memset(s, 0, sizeof *s);
 }
 
@@ -263,29 +297,93 @@ static int check_bytes(xf *x)
     return 0;
 }
 
-static void tok_from(tok *k, const ua_token *t, const char *src)
+/* Whether check_tokens could report token t (whatever its flags): an unterminated block
+ * comment, punctuation that starts like a literal, or a byte of 0x80 or more. */
+static int suspect(const tok *t, const char *src)
 {
-    k->off = t->off;
-    k->len = t->len;
+    const char *s = src + t->off;
+    if (t->kind == T_COMMENT)
+        return t->len >= 2 && s[1] == '*' &&
+               (t->len < 4 || s[t->len - 2] != '*' || s[t->len - 1] != '/');
+    if (t->kind != T_PUNCT)
+        return 0;
+    unsigned char c = (unsigned char)s[0];
+    return c >= 0x80 || c == '"' || c == '\'' || c == 'L' || c == 'u' || c == 'U' || c == '8';
+}
+
+static void tok_from(xf *x, tok *k, const ua_token *t)
+{
+    const char *src = x->src;
+    k->off = (uint32_t)t->off;
+    k->len = (uint32_t)t->len;
     k->kind = (unsigned char)t->kind;
     k->flags = 0;
-    k->dir = (size_t)-1;
-    if (t->kind == T_IDENT || t->kind == T_KEYWORD) /* the only ones spelled (ident_text) */
-        for (size_t i = t->off; i < t->off + t->len; i++)
-            if (src[i] == '\\' || (src[i] == '?' && i + 2 < t->off + t->len && src[i + 1] == '?'))
-                k->flags |= F_SPLICED;
+    k->dir = NO_DIR;
+    if (t->kind == T_IDENT || t->kind == T_KEYWORD) { /* the only ones spelled (ident_text) */
+        const char *p = src + t->off, *end = p + t->len;
+        unsigned char any = 0;
+        for (const char *q = p; q < end; q++) /* no branch per byte: most names have neither */
+            any |= (unsigned char)(*q == '\\') | (unsigned char)(*q == '?');
+        if (any)
+            for (size_t i = t->off; i < t->off + t->len; i++)
+                if (src[i] == '\\' ||
+                    (src[i] == '?' && i + 2 < t->off + t->len && src[i + 1] == '?'))
+                    k->flags |= F_SPLICED;
+    } else if (suspect(k, src)) {
+        x->suspects++;
+    }
+}
+
+#define is_line_end ua__is_line_end
+
+/* Scans the bytes [from, to) between two tokens, as check_gaps_in does: notes the first byte
+ * that is neither white space nor a backslash-newline in x->gap_bad, and returns F_NL when a
+ * line end lies there (find_directives needs it). One pass while the bytes are in cache. */
+static unsigned scan_gap(xf *x, size_t from, size_t to)
+{
+    const char *s = x->src;
+    unsigned nl = 0;
+    for (size_t p = from; p < to; p++) {
+        char c = s[p];
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f')
+            continue;
+        if (c == '\n') {
+            if (!nl && is_line_end(s, p))
+                nl = F_NL;
+            continue;
+        }
+        if (c == '\\') {
+            size_t q = p + 1;
+            if (q < to && s[q] == '\r')
+                q++;
+            if (q < to && s[q] == '\n') {
+                p = q; /* never a line end: a backslash comes before it */
+                continue;
+            }
+        }
+        if (x->gap_bad == (size_t)-1)
+            x->gap_bad = p;
+    }
+    return nl;
 }
 
 static int tokenize(xf *x, const ua_token *given, size_t ngiven)
 {
-    size_t cap = 0, pos = 0;
+    size_t cap = 0, pos = 0, prev_end = 0;
     ua_token t;
+    x->gap_bad = (size_t)-1;
+    if (x->len >= 3 && memcmp(x->src, "\xEF\xBB\xBF", 3) == 0)
+        prev_end = 3; /* check_gaps_in skips the byte-order mark too */
     if (given) {
         if (ua_grow((void **)&x->toks, &cap, ngiven + 1, sizeof *x->toks))
             return UA_ENOMEM;
-        for (size_t i = 0; i < ngiven; i++)
-            tok_from(&x->toks[i], &given[i], x->src);
+        for (size_t i = 0; i < ngiven; i++) {
+            tok_from(x, &x->toks[i], &given[i]);
+            x->toks[i].flags |= (unsigned char)scan_gap(x, i ? prev_end : 0, given[i].off);
+            prev_end = given[i].off + given[i].len;
+        }
         x->ntoks = ngiven;
+        x->gap_bad = (size_t)-2; /* not the whole file's gaps: check_gaps looks itself */
         return 0;
     }
     /* about one token per 5 bytes of C: reserve that, grow when a file is denser */
@@ -294,8 +392,12 @@ static int tokenize(xf *x, const ua_token *given, size_t ngiven)
     while (ua_lex_next(x->src, x->len, &pos, &t)) {
         if (x->ntoks == cap && ua_grow((void **)&x->toks, &cap, x->ntoks + 1, sizeof *x->toks))
             return UA_ENOMEM;
-        tok_from(&x->toks[x->ntoks++], &t, x->src);
+        tok *k = &x->toks[x->ntoks++];
+        tok_from(x, k, &t);
+        k->flags |= (unsigned char)scan_gap(x, prev_end, t.off);
+        prev_end = t.off + t.len;
     }
+    scan_gap(x, prev_end, x->len);
     return 0;
 }
 
@@ -315,8 +417,6 @@ static int build_lines(xf *x)
     return 0;
 }
 
-#define is_line_end ua__is_line_end
-
 int ua__is_line_end(const char *src, size_t p)
 {
     if (src[p] != '\n')
@@ -332,7 +432,17 @@ static void check_gaps_in(xf *x, size_t from, size_t to, size_t ntoks);
 
 static void check_gaps(xf *x)
 {
-    check_gaps_in(x, 0, x->len, x->ntoks);
+    if (x->gap_bad == (size_t)-2) { /* tokens given: their gaps were not all scanned */
+        check_gaps_in(x, 0, x->len, x->ntoks);
+        return;
+    }
+    if (x->gap_bad == (size_t)-1)
+        return;
+    size_t p = x->gap_bad;
+    if (x->src[p] == '/' && p + 1 < x->len && x->src[p + 1] == '*')
+        finding(x, p, 2, UA_ERROR, "UA101", "unterminated comment: '/*' has no matching '*/'");
+    else
+        finding(x, p, 1, UA_ERROR, "UA100", "unexpected byte 0x%02x", (unsigned char)x->src[p]);
 }
 
 /* The gaps of bytes [from, to) around tokens [0, ntoks), which lie inside it. */
@@ -372,6 +482,8 @@ static void check_gaps_in(xf *x, size_t from, size_t to, size_t ntoks)
 /* Literal-looking punctuation is an unterminated literal; other stray bytes are errors too. */
 static void check_tokens(xf *x)
 {
+    if (!x->suspects)
+        return;
     for (size_t i = 0; i < x->nderive; i++) {
         const tok *t = &x->toks[i];
         const char *s = x->src + t->off;
@@ -400,49 +512,39 @@ static void check_tokens(xf *x)
 
 /* ---- stage 2: preprocessor directives ---- */
 
+/* The first line end in bytes [p, to), or `to` when there is none. */
+static size_t first_line_end(const xf *x, size_t p, size_t to)
+{
+    for (; p < to; p++)
+        if (x->src[p] == '\n' && is_line_end(x->src, p))
+            return p;
+    return to;
+}
+
+/* A directive starts at a '#' with a line end (F_NL, which tokenize() found in the gaps) since
+ * the last token that was not a comment, and runs to the first line end after it. */
 static int find_directives(xf *x)
 {
     int bol = 1;
-    size_t prev_end = 0;
     for (size_t i = 0; i < x->ntoks;) {
-        /* did a line end between the previous token and this one? */
-        for (size_t p = prev_end; p < x->toks[i].off; p++)
-            if (is_line_end(x->src, p))
-                bol = 1;
+        if (x->toks[i].flags & F_NL)
+            bol = 1;
         if (x->toks[i].kind == T_COMMENT) {
-            prev_end = x->toks[i].off + x->toks[i].len;
             i++;
             continue;
         }
         if (!(bol && tok_is_hash(x, i))) {
             bol = 0;
-            prev_end = x->toks[i].off + x->toks[i].len;
             i++;
             continue;
         }
         directive d = {i, i + 1, 0, x->len, NULL, 0};
-        /* the directive runs to the first unescaped end of line after its '#' */
         size_t e = i + 1;
-        size_t p = x->toks[i].off + x->toks[i].len;
-        for (;;) {
-            size_t gap_end = e < x->ntoks ? x->toks[e].off : x->len;
-            int ended = 0;
-            for (; p < gap_end; p++)
-                if (is_line_end(x->src, p)) {
-                    ended = 1;
-                    break;
-                }
-            if (ended) {
-                d.end_off = p + 1;
-                break;
-            }
-            if (e >= x->ntoks) {
-                d.end_off = x->len;
-                break;
-            }
-            p = x->toks[e].off + x->toks[e].len;
+        while (e < x->ntoks && !(x->toks[e].flags & F_NL))
             e++;
-        }
+        size_t from = x->toks[e - 1].off + x->toks[e - 1].len;
+        size_t p = first_line_end(x, from, e < x->ntoks ? x->toks[e].off : x->len);
+        d.end_off = p < x->len ? p + 1 : x->len;
         d.end = e;
         /* whole physical lines: back up to the start of the line holding '#' */
         size_t s = x->toks[i].off;
@@ -457,10 +559,9 @@ static int find_directives(xf *x)
         if (ua_grow((void **)&x->dirs, &x->dircap, x->ndirs + 1, sizeof *x->dirs))
             return UA_ENOMEM;
         for (size_t k = i; k < e; k++)
-            x->toks[k].dir = x->ndirs;
+            x->toks[k].dir = (uint32_t)x->ndirs;
         x->dirs[x->ndirs++] = d;
         bol = 1;
-        prev_end = d.end_off; /* the newline that ended the directive has been consumed */
         i = e;
     }
     return 0;
@@ -971,16 +1072,29 @@ static const char *ident_text(const xf *x, size_t i, char *buf, size_t cap, size
     return buf;
 }
 
+/* A cheap filter for report_existing_targets: most names cannot be a target (length and first
+ * byte differ), and those skip the hash. */
+static void target_mark(xf *x, const char *to, size_t n)
+{
+    x->targets[n < 63 ? n : 63] |= (uint64_t)1 << ((unsigned char)to[0] & 63);
+}
+
+static int maybe_target(const xf *x, const char *name, size_t n)
+{
+    return n && (x->targets[n < 63 ? n : 63] >> ((unsigned char)name[0] & 63) & 1);
+}
+
 static void rename_ident(xf *x, size_t i, const char *name, size_t n)
 {
     char to[600];
     size_t rule = (size_t)-1;
+    long memo = -1;
     int m;
     if (x->guard_len && n == x->guard_len && memcmp(name, x->guard_from, n) == 0) {
         m = snprintf(to, sizeof to, "%s", x->guard_to);
     } else {
         /* a file uses few names many times: the rules are applied once per name */
-        long k = set_find(&x->memo, name, n);
+        long k = memo = set_find(&x->memo, name, n);
         if (k >= 0) {
             const char *v = x->memo.vals[k];
             m = v ? (int)strlen(v) : 0;
@@ -989,7 +1103,7 @@ static void rename_ident(xf *x, size_t i, const char *name, size_t n)
             rule = x->memo.offs[k];
         } else {
             m = ua_rename(x->cfg, name, n, to, sizeof to, &rule);
-            if (m >= 0 && set_put(&x->memo, name, n, m > 0 ? to : NULL, rule) < 0)
+            if (m >= 0 && (memo = set_put(&x->memo, name, n, m > 0 ? to : NULL, rule)) < 0)
                 x->oom = 1;
         }
     }
@@ -1003,18 +1117,28 @@ static void rename_ident(xf *x, size_t i, const char *name, size_t n)
     x->toks[i].flags |= F_CHANGED;
     if (rule != (size_t)-1)
         x->out->rule_hits[rule]++;
-    long slot = set_find(&x->renamed, to, (size_t)m);
+    /* once `to` maps back to this very name it always will (set_put never replaces), so the
+     * memo remembers that and later uses of the name skip the look-up */
+    long slot = memo >= 0 && x->memo.done[memo] ? -2 : set_find(&x->renamed, to, (size_t)m);
+    int same = 0;
     if (slot >= 0 && (strlen(x->renamed.vals[slot]) != n ||
                       memcmp(x->renamed.vals[slot], name, n) != 0)) {
         finding(x, x->toks[i].off, x->toks[i].len, UA_ERROR, "UA006",
                 "'%s' and '%.*s' are both renamed to '%s'", x->renamed.vals[slot], (int)n, name,
                 to);
-    } else if (slot < 0) {
+    } else if (slot >= 0) {
+        same = 1;
+    } else if (slot == -1) {
         char nm[512];
         snprintf(nm, sizeof nm, "%.*s", (int)n, name);
         if (set_put(&x->renamed, to, (size_t)m, nm, x->toks[i].off) < 0)
             x->oom = 1;
+        else
+            same = n < sizeof nm; /* a longer name was cut: it will not compare equal */
+        target_mark(x, to, (size_t)m);
     }
+    if (same && memo >= 0)
+        x->memo.done[memo] = 1;
     /* keep the line count when the identifier was spliced over lines */
     char text[700];
     size_t tl = (size_t)m;
@@ -1050,7 +1174,7 @@ static void collect_edits(xf *x)
                 add_edit(x, x->removed[r].off, x->removed[r].len, NULL, 0);
             continue;
         }
-        if (t->dir != (size_t)-1 && t->dir != last_dir) {
+        if (t->dir != NO_DIR && t->dir != last_dir) {
             last_dir = t->dir;
             const directive *d = &x->dirs[t->dir];
             if (dir_is(d, "include") || dir_is(d, "include_next") || dir_is(d, "import"))
@@ -1093,6 +1217,8 @@ static void report_existing_targets(xf *x)
             continue;
         char buf[512];
         size_t n;
+        if (!(t->flags & F_SPLICED) && !maybe_target(x, x->src + t->off, t->len))
+            continue;
         const char *name = ident_text(x, i, buf, sizeof buf, &n);
         long k = set_find(&x->renamed, name, n);
         if (k < 0 || reported[k])
@@ -1120,51 +1246,61 @@ size_t ua__header_line(const char *path, const char *src, size_t len, const char
     return n < 0 ? 0 : (size_t)n;
 }
 
+/* The twin is written once: the header line's length does not depend on the hash (64 hex
+ * digits whatever they are), so the body goes right after room for it, is hashed where it lies,
+ * and the header is written into the room last. A byte-order mark the body starts with moves in
+ * front of the header. One allocation of the exact size: the body's length is the source's plus
+ * what the edits add. */
 int ua__build_output(const char *path, const char *src, size_t len, const ua__edit *edits,
                      size_t nedits, ua_output *o)
 {
-    ua_buf body = {0};
-    size_t pos = 0;
+    char zeros[65], line[2200];
+    memset(zeros, '0', 64);
+    zeros[64] = '\0';
+    size_t hl = ua__header_line(path, src, len, zeros, line, sizeof line);
+    size_t blen = len;
+    for (size_t k = 0; k < nedits; k++)
+        blen += edits[k].text_len - edits[k].len; /* wraps and comes back: edits lie in src */
+    if (hl >= sizeof line || blen > SIZE_MAX - hl - 1)
+        return UA_ENOMEM;
     if (ua_grow((void **)&o->map.edits, &o->map.cap, nedits + 1, sizeof *o->map.edits))
         return UA_ENOMEM;
+    char *out = ua_malloc(hl + blen + 1);
+    if (!out)
+        return UA_ENOMEM;
+    char *w = out + hl;
+    size_t pos = 0;
     o->map.n = 1; /* slot 0: the header line */
     for (size_t k = 0; k < nedits; k++) {
         const ua__edit *e = &edits[k];
-        ua_buf_add(&body, src + pos, e->off - pos);
-        size_t out_off = body.len;
-        ua_buf_add(&body, e->text, e->text_len);
-        o->map.edits[o->map.n++] = (ua_edit){e->off, e->len, out_off, e->text_len};
+        memcpy(w, src + pos, e->off - pos);
+        w += e->off - pos;
+        if (e->text_len)
+            memcpy(w, e->text, e->text_len);
+        o->map.edits[o->map.n++] = (ua_edit){e->off, e->len, (size_t)(w - out), e->text_len};
+        w += e->text_len;
         pos = e->off + e->len;
     }
-    ua_buf_add(&body, src + pos, len - pos);
-    if (body.oom) {
-        ua_buf_free(&body);
-        return UA_ENOMEM;
-    }
+    if (len > pos)
+        memcpy(w, src + pos, len - pos);
+    const char *body = out + hl;
+    /* a byte-order mark stays first: the header goes right after it (unless an edit at offset
+     * 0 moved it; then the plain layout), and the hash leaves it out */
+    size_t bom = len >= 3 && memcmp(src, "\xEF\xBB\xBF", 3) == 0 && blen >= 3 &&
+                         memcmp(body, src, 3) == 0
+                     ? 3
+                     : 0;
     char hash[65];
-    size_t bom0 = len >= 3 && memcmp(src, "\xEF\xBB\xBF", 3) == 0 && body.len >= 3 &&
-                          memcmp(body.p, src, 3) == 0
-                      ? 3
-                      : 0;
-    ua_sha256_hex(body.p ? body.p + bom0 : "", body.len - bom0, hash);
-    ua_buf out = {0};
-    /* a byte-order mark stays first: the header goes right after it */
-    size_t bom = len >= 3 && memcmp(src, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
-    if (bom && (body.len < 3 || memcmp(body.p, src, 3) != 0))
-        bom = 0; /* an edit at offset 0 moved it; keep the plain layout */
-    ua_buf_add(&out, body.p, bom);
-    char line[2200];
-    size_t ll = ua__header_line(path, src, len, hash, line, sizeof line);
-    ua_buf_add(&out, line, ll);
-    size_t hl = out.len - bom;
-    ua_buf_add(&out, body.p + bom, body.len - bom);
-    ua_buf_free(&body);
+    ua_sha256_hex(body + bom, blen - bom, hash);
+    ua__header_line(path, src, len, hash, line, sizeof line);
+    memcpy(out, body, bom); /* before the header covers those bytes */
+    memcpy(out + bom, line, hl);
+    out[hl + blen] = '\0';
     o->header_len = hl + bom;
     o->map.edits[0] = (ua_edit){bom, 0, bom, hl};
-    for (size_t k = 1; k < o->map.n; k++)
-        o->map.edits[k].out_off += hl;
-    o->bytes = ua_buf_detach(&out, &o->len);
-    return o->bytes ? 0 : UA_ENOMEM;
+    o->bytes = out;
+    o->len = hl + blen;
+    return 0;
 }
 
 static int build_output(xf *x)
@@ -1293,6 +1429,10 @@ int ua__derive_window(const ua_project *proj, const char *src_rel, const char *s
     snprintf(x.guard_from, sizeof x.guard_from, "%s", guard_from);
     snprintf(x.guard_to, sizeof x.guard_to, "%s", guard_to);
     x.guard_len = strlen(x.guard_from);
+    if (len > TOK_MAX_SRC) { /* the full run reports it */
+        keep->errors = 1;
+        return 0;
+    }
     int rc = UA_ENOMEM;
     out.rule_hits = ua_calloc(proj->cfg->nrules + 1, sizeof *out.rule_hits);
     if (!out.rule_hits || tokenize(&x, toks, ntoks))
@@ -1332,9 +1472,10 @@ static int transform(const ua_project *proj, const char *src_rel, const char *sr
     out->rule_hits = ua_calloc(proj->cfg->nrules + 1, sizeof *out->rule_hits);
     if (!out->rule_hits)
         return UA_ENOMEM;
-    if (!valid_path(src_rel)) {
-        if (ua_findings_add(&out->findings, src_rel, 1, 1, UA_ERROR, "UA100",
-                            "file name cannot be recorded in a generated header")) {
+    if (!valid_path(src_rel) || len > TOK_MAX_SRC) {
+        const char *why = len > TOK_MAX_SRC ? "source larger than 4 GiB: too large to transform"
+                                            : "file name cannot be recorded in a generated header";
+        if (ua_findings_add(&out->findings, src_rel, 1, 1, UA_ERROR, "UA100", "%s", why)) {
             ua_output_free(out);
             return UA_ENOMEM;
         }
