@@ -162,7 +162,8 @@ static void gv_splice(gvec *g, size_t i, size_t j, const void *e, size_t m, cons
     /* insert at i inside chunk ci, then shift what follows in it and in later chunks */
     size_t at = i - c->start < c->n ? i - c->start : c->n;
     memmove(c->v + (at + m) * g->esz, c->v + at * g->esz, (c->n - at) * g->esz);
-    memcpy(c->v + at * g->esz, e, m * g->esz);
+    if (m > 0) /* e may be NULL when nothing is inserted */
+        memcpy(c->v + at * g->esz, e, m * g->esz);
     size_t neg[2] = {0u - c->base[0], 0u - c->base[1]};
     cv_shift(g, c->v + at * g->esz, m, neg);
     c->n += m;
