@@ -15,6 +15,7 @@
 #include "engine.h"
 #include "testalloc.h"
 #include "testfs.h"
+#include "testrand.h"
 #include "ua_incr.h"
 
 #include <dirent.h>
@@ -31,10 +32,7 @@ static uint64_t rng = 0x9E3779B97F4A7C15ULL;
 
 static unsigned rnd(unsigned n)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (unsigned)((rng >> 33) % n);
+    return testrand(&rng, n);
 }
 
 static const char *const inserts[] = {

@@ -10,6 +10,8 @@
 #include <cmocka.h>
 
 #include "ua_int.h"
+#include "testfs.h"
+#include "testrand.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -23,28 +25,7 @@ static uint64_t rng = 0x2545F4914F6CDD1DULL;
 
 static unsigned rnd(unsigned n)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (unsigned)((rng >> 33) % n);
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *b = malloc((size_t)n + 1);
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    *len = (size_t)n;
-    return b;
+    return testrand(&rng, n);
 }
 
 static const char *const inserts[] = {
@@ -140,13 +121,13 @@ static void random_edits_relex_like_a_full_lex(void **state)
             char *text = NULL;
             if (d == 0) {
                 snprintf(path, sizeof path, "%s/%s/input.c", dirs[d], de->d_name);
-                if (!(text = slurp(path, &len))) {
+                if (!(text = testfs_slurp(path, &len))) {
                     snprintf(path, sizeof path, "%s/%s/input.h", dirs[d], de->d_name);
-                    text = slurp(path, &len);
+                    text = testfs_slurp(path, &len);
                 }
             } else if (strlen(de->d_name) > 2 && strcmp(de->d_name + strlen(de->d_name) - 2, ".c") == 0) {
                 snprintf(path, sizeof path, "%s/%s", dirs[d], de->d_name);
-                text = slurp(path, &len);
+                text = testfs_slurp(path, &len);
             }
             if (!text)
                 continue;
