@@ -238,6 +238,8 @@ async int rl_limiter_acquire(rl_limiter_t *lim, rl_lease_t *lease, const char *e
         const char *tag = rc == 0 && entity.root_id[0] ? entity.root_id : entity_id;
         if (rc == RL_ENOTFOUND)
             rc = 0;
+        if (rc && !rl_is_backend_error(rc))
+            return rc;
         if (rc)
             goto backend_failed;
 

@@ -15,10 +15,19 @@
 #define RL_NODES_MAX  64 /* cluster nodes ever seen (never forgotten, so indexes stay valid) */
 #define RL_MOVES_MAX  16 /* MOVED / ASK redirections followed by one command */
 
+/* A node's connection, shared by the tasks of one loop. A task holds a reference from taking it
+ * until its command (and WAIT) returned; a broken connection is taken from its node at once
+ * but closed only when its last user lets go, so no task sends on a freed connection. */
+typedef struct rl_conn {
+    async_redis_t *redis;
+    int users;    /* tasks between conn_take and conn_release */
+    bool dropped; /* no longer its node's: closed by the last conn_release */
+} rl_conn_t;
+
 /* One server: the single node, or a cluster master (replicas are reached when promoted). */
 typedef struct rl_node {
     rl_url_t addr;
-    async_redis_t *conn; /* NULL while disconnected; the next command reconnects */
+    rl_conn_t *conn; /* NULL while disconnected; the next command reconnects */
 } rl_node_t;
 
 typedef struct rl_redis {
@@ -247,6 +256,44 @@ static async int connect_to(rl_redis_t *r, const rl_url_t *addr, async_redis_t *
     return 0;
 }
 
+/* Connects node n (called with conn_lock held, n->conn NULL). 0, RL_ENOMEM or connect_to's. */
+static async int node_connect(rl_redis_t *r, rl_node_t *n)
+{
+    rl_conn_t *conn = rl_calloc(1, sizeof *conn);
+    if (!conn)
+        return RL_ENOMEM;
+    int rc = await connect_to(r, &n->addr, &conn->redis);
+    if (rc) {
+        rl_free(conn);
+        return rc;
+    }
+    n->conn = conn;
+    return 0;
+}
+
+/* A reference to n's connection for one command; the caller holds conn_lock. */
+static rl_conn_t *conn_take(rl_node_t *n)
+{
+    n->conn->users++;
+    return n->conn;
+}
+
+/* Lets go of conn. When the command broke it, it stops being its node's (the next command
+ * reconnects) unless another task has replaced it already; the last user closes a dropped
+ * connection. No await before the counts are settled: the tasks of one loop cannot interleave
+ * here, and in the sync API the caller holds conn_lock. */
+static async void conn_release(rl_node_t *n, rl_conn_t *conn, bool broken)
+{
+    if (broken && n->conn == conn) {
+        n->conn = NULL;
+        conn->dropped = true;
+    }
+    if (--conn->users > 0 || !conn->dropped)
+        return;
+    await async_redis_close(conn->redis);
+    rl_free(conn);
+}
+
 /* The index of the node at host:port, added when new; -1 when RL_NODES_MAX are known. */
 static int node_index(rl_redis_t *r, const char *host, size_t hlen, int port)
 {
@@ -306,21 +353,21 @@ static async int refresh_locked(rl_redis_t *r)
     size_t total = r->nnodes + r->nseeds;
     for (size_t i = 0; i < total; i++) {
         rl_url_t addr = i < r->nnodes ? r->nodes[i].addr : r->seeds[i - r->nnodes];
-        async_redis_t *conn = i < r->nnodes ? r->nodes[i].conn : NULL;
-        bool own = conn == NULL;
-        if (own && (rc = await connect_to(r, &addr, &conn)) != 0)
+        rl_node_t *n = i < r->nnodes && r->nodes[i].conn ? &r->nodes[i] : NULL;
+        rl_conn_t *shared = n ? conn_take(n) : NULL;
+        async_redis_t *conn = shared ? shared->redis : NULL;
+        if (!shared && (rc = await connect_to(r, &addr, &conn)) != 0)
             continue;
         redisReply *reply = NULL;
         rc = await async_redis_command(conn, &reply, "CLUSTER SLOTS");
+        if (shared) /* a broken node connection is dropped (its other commands fail too) */
+            await conn_release(n, shared, rc != 0);
+        else
+            await async_redis_close(conn);
         if (rc) {
             rc = connect_error(r, &addr, "lost the connection to", rc);
-            if (!own) /* the node's connection broke: drop it (its other commands fail too) */
-                r->nodes[i].conn = NULL;
-            await async_redis_close(conn);
             continue;
         }
-        if (own)
-            await async_redis_close(conn);
         if (reply->type == REDIS_REPLY_ERROR) {
             rc = reply_error(r, &addr, "CLUSTER SLOTS refused by", reply);
             freeReplyObject(reply);
@@ -355,24 +402,6 @@ static int pick_node(const rl_redis_t *r, const args_t *a)
         if (r->slots[s] >= 0)
             return r->slots[s];
     return 0;
-}
-
-/* Drops a broken connection of node n unless another task has replaced it already. */
-static async void drop_conn(rl_redis_t *r, rl_node_t *n, async_redis_t *conn)
-{
-#if UNASYNC_ASYNC
-    if (await async_mutex_lock(&r->conn_lock) != 0)
-        return;
-#endif
-    if (n->conn == conn) {
-        n->conn = NULL;
-        await async_redis_close(conn);
-    }
-#if UNASYNC_ASYNC
-    async_mutex_unlock(&r->conn_lock);
-#else
-    (void)r;
-#endif
 }
 
 /* "MOVED 3999 127.0.0.1:6381" or "ASK ...": *slot and the endpoint (host may be empty: the
@@ -450,10 +479,11 @@ static async int command(rl_redis_t *r, redisReply **reply, args_t *a)
         refresh = false;
         rl_node_t *n = &r->nodes[pick_node(r, a)];
         if (!n->conn)
-            rc = await connect_to(r, &n->addr, &n->conn);
-        async_redis_t *conn = n->conn;
+            rc = await node_connect(r, n);
         bool sent = false;
         if (rc == 0) {
+            rl_conn_t *held = conn_take(n);
+            async_redis_t *conn = held->redis;
 #if UNASYNC_ASYNC
             /* Tasks of one loop share the connection: their commands are pipelined. */
             async_mutex_unlock(&r->conn_lock);
@@ -474,12 +504,8 @@ static async int command(rl_redis_t *r, redisReply **reply, args_t *a)
                     *reply = NULL;
                 }
             }
-#if UNASYNC_ASYNC
-            if (rc)
-                await drop_conn(r, n, conn);
-#else
-            if (rc)
-                await drop_conn(r, n, conn);
+            await conn_release(n, held, rc != 0);
+#if !UNASYNC_ASYNC
             /* A blocking connection serves one thread at a time. */
             async_mutex_unlock(&r->conn_lock);
 #endif
@@ -490,7 +516,7 @@ static async int command(rl_redis_t *r, redisReply **reply, args_t *a)
         }
         if (!r->cluster)
             return rc;
-        bool retry = rc != 0 && (!sent || a->idempotent);
+        bool retry = rc != 0 && rc != RL_ENOMEM && (!sent || a->idempotent);
         if (rc == 0) {
             int slot, port;
             const char *host;
@@ -1277,8 +1303,10 @@ static async int rds_close(rl_repo_t *repo)
 {
     rl_redis_t *r = (rl_redis_t *)repo;
     for (size_t i = 0; i < r->nnodes; i++)
-        if (r->nodes[i].conn)
-            await async_redis_close(r->nodes[i].conn);
+        if (r->nodes[i].conn) { /* no command runs once the limiter closes */
+            await async_redis_close(r->nodes[i].conn->redis);
+            rl_free(r->nodes[i].conn);
+        }
     async_mutex_destroy(&r->conn_lock);
     rl_repo_fini(&r->base);
     rl_free(r);
@@ -1361,7 +1389,7 @@ async int rl_redis_open_report(rl_repo_t **out, const char *url, const rl_option
         if (cluster)
             rc = await refresh_locked(r);
         else
-            rc = await connect_to(r, &r->nodes[0].addr, &r->nodes[0].conn);
+            rc = await node_connect(r, &r->nodes[0]);
         async_mutex_unlock(&r->conn_lock);
     }
     if (rc) {

@@ -197,6 +197,8 @@ static async int slot_moves_body(rl_limiter_t *lim, const char *prefix)
  * (an open connection would keep the loop, and the test, running). */
 typedef struct body {
     async int (*fn)(rl_limiter_t *lim, const char *prefix);
+    int replica_acks;   /* rl_options_t.replica_acks */
+    int64_t timeout_ms; /* rl_options_t.timeout_ms; 0: the default */
 } body_t;
 
 static async int with_limiter(void *arg)
@@ -206,6 +208,8 @@ static async int with_limiter(void *arg)
     rl_options_t opts;
     rl_options_init(&opts);
     opts.key_prefix = prefix;
+    opts.replica_acks = body->replica_acks;
+    opts.timeout_ms = body->timeout_ms;
     rl_repo_t *repo = NULL;
     rl_limiter_t *lim = NULL;
     CHECK_EQ(await rl_redis_open(&repo, rl_test_cluster_url(&cluster), &opts), 0);
@@ -218,7 +222,164 @@ static async int with_limiter(void *arg)
 static void a_slot_moved_between_masters_is_followed(void **state)
 {
     (void)state;
-    body_t body = {slot_moves_body};
+    body_t body = {slot_moves_body, 0, 0};
+    assert_int_equal(async_run(with_limiter, &body), 0);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* A shared connection killed under pipelined commands                                          */
+/* ------------------------------------------------------------------------------------------ */
+
+#if UNASYNC_ASYNC
+#define PIPED_WORKERS 200 /* coroutines of one loop pipelining on one connection */
+#else
+#define PIPED_WORKERS 8 /* threads taking turns on it */
+#endif
+#define PIPED_CALLS 40 /* calls per worker after the last kill */
+
+typedef struct piped {
+    rl_limiter_t *lim;
+    int granted, unavailable, other;
+    int granted_after; /* grants that began after the last kill */
+} piped_t;
+
+static rl_limiter_t *piped_lim;
+static piped_t piped[PIPED_WORKERS];
+static int piped_killed; /* the last kill happened (__atomic: the sync twin's threads read it) */
+
+/* Acquires and commits one token at a time until PIPED_CALLS calls have begun after the last
+ * kill: each write is followed by WAIT on the same connection, so a task holds the connection
+ * across two commands. */
+static async int piped_worker(void *arg)
+{
+    piped_t *p = arg;
+    rl_limit_t big;
+    CHECK_EQ(rl_limit_per_minute(&big, "rpm", 1000000, 0), 0);
+    rl_amount_t one[] = {{"rpm", 1}};
+    rl_acquire_options_t ao = {&big, 1, RL_ON_UNAVAILABLE_BLOCK};
+    for (int after = 0; after < PIPED_CALLS;) {
+        bool late = __atomic_load_n(&piped_killed, __ATOMIC_ACQUIRE);
+        after += late;
+        rl_lease_t lease;
+        int rc = await rl_limiter_acquire(piped_lim, &lease, "piped", NULL, one, 1, &ao, NULL);
+        if (rc == 0)
+            rc = await rl_lease_commit(&lease, NULL);
+        if (rc == 0) {
+            p->granted++;
+            p->granted_after += late;
+        } else if (rc == RL_EUNAVAILABLE) {
+            p->unavailable++;
+        } else {
+            fprintf(stderr, "piped acquire: %s\n", rl_strerror(rc));
+            p->other++;
+        }
+#if UNASYNC_ASYNC
+        if (!late)
+            await async_sleep_ms(0); /* let the killer's timer run between rounds */
+#endif
+    }
+    return 0;
+}
+
+#define PIPED_TIMEOUT_MS 400 /* the limiter's command timeout in this test (WAIT: half) */
+
+/* One token, tried up to 20 times 50 ms apart: a WAIT that a busy replica answers late fails a
+ * call, which the caller may repeat. 0 or the last error. */
+static async int piped_acquire(rl_limiter_t *lim)
+{
+    rl_limit_t big;
+    CHECK_EQ(rl_limit_per_minute(&big, "rpm", 1000000, 0), 0);
+    rl_amount_t one[] = {{"rpm", 1}};
+    rl_acquire_options_t ao = {&big, 1, RL_ON_UNAVAILABLE_BLOCK};
+    int rc = -1;
+    for (int attempt = 0; attempt < 20 && rc != 0; attempt++) {
+        if (attempt)
+            await async_sleep_ms(50);
+        rl_lease_t lease;
+        rc = await rl_limiter_acquire(lim, &lease, "piped", NULL, one, 1, &ao, NULL);
+        if (rc == 0)
+            rc = await rl_lease_commit(&lease, NULL);
+    }
+    return rc;
+}
+
+/* Breaks the connection to the master that serves "piped" six times while the workers run, in
+ * turn by killing its clients (replies read together with the end of the stream) and by
+ * freezing it a little past the command timeout (the first command to time out drops the
+ * connection while the replies that arrive as the server wakes resume other tasks, which then
+ * send their WAIT). Either way some tasks still hold the connection when another task finds it
+ * broken. Then lets the workers finish. */
+static async int piped_killer(void *arg)
+{
+    const char *prefix = arg;
+    char key[128];
+    snprintf(key, sizeof key, "%sb#{piped}#piped#_default_", prefix);
+    int owner = owner_of(key);
+    if (owner < 0)
+        return -1;
+    for (int k = 0; k < 6; k++) {
+        await async_sleep_ms(40);
+        if (k % 2) {
+            rl_test_redis_pause(&cluster.nodes[owner], 1);
+            await async_sleep_ms(PIPED_TIMEOUT_MS + 2 * k);
+            rl_test_redis_pause(&cluster.nodes[owner], 0);
+            continue;
+        }
+        redisReply *r = node_command(owner, "CLIENT KILL TYPE normal");
+        if (!r || r->type != REDIS_REPLY_INTEGER) {
+            freeReplyObject(r);
+            return -1;
+        }
+        freeReplyObject(r);
+    }
+    __atomic_store_n(&piped_killed, 1, __ATOMIC_RELEASE);
+    return 0;
+}
+
+static async int piped_body(rl_limiter_t *lim, const char *prefix)
+{
+    memset(piped, 0, sizeof piped);
+    piped_lim = lim;
+    piped_killed = 0;
+    /* the bucket exists before the run, so that the killer finds its master */
+    CHECK_EQ(await piped_acquire(lim), 0);
+
+    async_task_t *tasks[PIPED_WORKERS];
+    for (int i = 0; i < PIPED_WORKERS; i++) {
+        tasks[i] = async_spawn(piped_worker, &piped[i]);
+        CHECK(tasks[i] != NULL);
+    }
+    async_task_t *killer = async_spawn(piped_killer, (void *)prefix);
+    CHECK(killer != NULL);
+    int result = 0, failed = 0;
+    for (int i = 0; i < PIPED_WORKERS; i++)
+        if (await async_join(tasks[i], &result) != 0 || result != 0)
+            failed++;
+    CHECK_EQ(await async_join(killer, &result), 0);
+    CHECK_EQ(result, 0);
+    CHECK_EQ(failed, 0);
+    piped_t sum = {0};
+    for (int i = 0; i < PIPED_WORKERS; i++) {
+        sum.granted += piped[i].granted;
+        sum.granted_after += piped[i].granted_after;
+        sum.unavailable += piped[i].unavailable;
+        sum.other += piped[i].other;
+    }
+    fprintf(stderr, "piped: %d granted (%d after the last kill), %d unavailable\n", sum.granted,
+            sum.granted_after, sum.unavailable);
+    CHECK_EQ(sum.other, 0);
+    CHECK(sum.unavailable > 0); /* the kills broke commands in flight */
+    /* the limiter reconnects by itself: calls after the last kill are granted (the first write
+     * on a connection killed since may fail: a sent write is never resent) */
+    CHECK(sum.granted_after > 0);
+    CHECK_EQ(await piped_acquire(lim), 0);
+    return 0;
+}
+
+static void a_connection_killed_under_pipelined_writes_is_replaced(void **state)
+{
+    (void)state;
+    body_t body = {piped_body, 1, PIPED_TIMEOUT_MS};
     assert_int_equal(async_run(with_limiter, &body), 0);
 }
 
@@ -292,6 +453,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(key_slots_agree_with_a_real_cluster),
         cmocka_unit_test(a_slot_moved_between_masters_is_followed),
+        cmocka_unit_test(a_connection_killed_under_pipelined_writes_is_replaced),
         cmocka_unit_test(cluster_urls_are_checked_and_errors_located),
     };
     int failed = cmocka_run_group_tests_name("limiter_cluster", tests, NULL, NULL);
