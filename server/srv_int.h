@@ -144,6 +144,8 @@ void srv_watch_parent(srv_t *s, int64_t pid);
  * srv_t. */
 int srv_io_timer(void *ud, ws_timer which, int64_t ms);
 int srv_io_watch(void *ud, const char *dir);
+/* ws_hooks.work: run on libuv's thread pool (uv_queue_work), done on the loop thread. */
+int srv_io_work(void *ud, void (*run)(void *arg), void (*done)(void *arg), void *arg);
 void srv_io_log(void *ud, int level, const char *msg);
 
 /* ------------------------------------------------------- the LSP adapter (srv_lsp.c) */

@@ -279,6 +279,49 @@ int srv_io_timer(void *ud, ws_timer which, int64_t ms)
     return 0;
 }
 
+/* ------------------------------------------------------------- the core's worker */
+
+/* One hooks.work call: run on libuv's thread pool, done back on the loop thread. */
+typedef struct srv_work {
+    uv_work_t req;
+    void (*run)(void *arg);
+    void (*done)(void *arg);
+    void *arg;
+} srv_work_t;
+
+static void srv__work_run(uv_work_t *req)
+{
+    srv_work_t *w = req->data;
+    w->run(w->arg);
+}
+
+/* Also for a request cancelled before it ran (status UV_ECANCELED): the core's done finishes
+ * the work itself then. */
+static void srv__work_done(uv_work_t *req, int status)
+{
+    srv_work_t *w = req->data;
+    (void)status;
+    w->done(w->arg);
+    srv_free(w);
+}
+
+int srv_io_work(void *ud, void (*run)(void *arg), void (*done)(void *arg), void *arg)
+{
+    srv_t *s = ud;
+    srv_work_t *w = srv_malloc(sizeof *w);
+    if (w == NULL)
+        return SRV_ENOMEM;
+    w->req.data = w;
+    w->run = run;
+    w->done = done;
+    w->arg = arg;
+    if (uv_queue_work(s->loop, &w->req, srv__work_run, srv__work_done) != 0) {
+        srv_free(w);
+        return SRV_EIO;
+    }
+    return 0;
+}
+
 /* --------------------------------------------------------------------- libuv watching */
 
 static void srv__on_fs_event(uv_fs_event_t *h, const char *filename, int events, int status)

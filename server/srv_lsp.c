@@ -272,6 +272,7 @@ void srv_lsp_hooks(srv_t *s, ws_hooks *hooks)
     hooks->watch = srv_io_watch;
     hooks->timer = srv_io_timer;
     hooks->apply_edit = srv__on_apply_edit;
+    hooks->work = srv_io_work;
 }
 
 int srv_check_all(srv_t *s, const char *token)

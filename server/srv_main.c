@@ -95,6 +95,8 @@ int srv_run_stdio_precheck(int precheck)
     }
     if (!precheck)
         ws_settings_of(s->ws)->idle_ms = 0;
+    /* a save never waits for a lint's parse: the lint runs on libuv's thread pool */
+    ws_settings_of(s->ws)->lint_thread = true;
     if (srv_io_start(s) != 0) {
         fprintf(stderr, "unasync: cannot start the server on stdin/stdout\n");
         srv_exit(s, 1);

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,9 +153,14 @@ void ws__cache_clear(ws_t *ws)
     ws->lives = NULL;
 }
 
+/* Forgets the lint results and kept units of project p (NULL: of every project) before it is
+ * freed. A running job is waited for first; one of p's drops its result when it is done. */
 static void ws__lint_forget(ws_t *ws, const ue_project *p)
 {
     size_t i = 0;
+    ws__lint_quiesce(ws);
+    if (ws->job != NULL && (p == NULL || ws->job->p == p))
+        ws->job->p = NULL;
     ul_ctx_forget(ws->lint, p);
     while (i < ws->n_lints) {
         if (p != NULL && ws->lints[i].p != p) {
@@ -182,6 +188,7 @@ void ws_free(ws_t *ws)
 {
     if (ws == NULL)
         return;
+    ws__lint_quiesce(ws); /* a running lint reads its project */
     ws__cache_clear(ws);
     for (size_t i = 0; i < ws->n_projects; i++)
         ue_project_free(ws->projects[i]);
@@ -211,6 +218,10 @@ void ws_free(ws_t *ws)
     srv_free(ws->folders);
     ua_ctx_free(ws->ctx);
     ws__lint_forget(ws, NULL);
+    if (ws->job != NULL) { /* finished (above); its done callback, still to come, frees it */
+        ws->job->ws = NULL;
+        ws->job->detached = true;
+    }
     srv_free(ws->lints);
     ul_ctx_free(ws->lint);
     srv_free(ws);
@@ -570,72 +581,213 @@ ws_lint *ws__lint_find(ws_t *ws, const char *path)
     return NULL;
 }
 
-/* The lint of source rel of p over its current bytes (open buffer, else disk), with the
- * configuration's severities and the ignore comments applied; the cached one when the bytes
- * did not change. Returns 0 with *out set, 1 when the source cannot be read or linted, or
- * SRV_ENOMEM; the previous result for the source is kept unless a new one replaces it. */
-int ws__lint(ws_t *ws, ue_project *p, const char *rel, const ws_lint **out)
+/* ------------------------------------------------------------------------ lint jobs */
+
+/* The lint asks the overlay for the configuration alone (ul_lint.c's config_bytes): a job
+ * carries a copy of an open unasync.json, so that its worker never reads the documents. */
+static const char *ws__job_lookup(void *ud, const char *rel, size_t *len)
+{
+    const ws_lint_job *j = ud;
+    if (j->cfg == NULL || strcmp(rel, UE_CONFIG_NAME) != 0)
+        return NULL;
+    *len = j->cfg_len;
+    return j->cfg;
+}
+
+void ws__lint_job_free(ws_lint_job *j)
+{
+    if (j == NULL)
+        return;
+    if (j->sync) {
+        pthread_mutex_destroy(&j->mu);
+        pthread_cond_destroy(&j->cv);
+    }
+    ul_result_free(&j->r);
+    srv_free(j->rel);
+    srv_free(j->abs);
+    srv_free(j->bytes);
+    srv_free(j->cfg);
+    srv_free(j);
+}
+
+int ws__lint_job_new(ws_t *ws, ue_project *p, const char *rel, const ws_lint **cached,
+                     ws_lint_job **out)
 {
     ws_ov ovd = {ws, p};
-    ue_overlay ov = {ws__overlay_lookup, &ovd};
-    const char *b;
-    size_t n;
-    char *owned = NULL, *abs = ue_abs(p, rel), *path = NULL, *bytes = NULL;
-    ul_result r = {0};
-    int rc = SRV_ENOMEM;
+    const char *b, *cb;
+    size_t n, cn = 0;
+    char *owned = NULL, *abs = NULL;
+    ws_lint_job *j = NULL;
+    *cached = NULL;
     *out = NULL;
-    if (abs == NULL)
-        return SRV_ENOMEM;
-    if (ws->lint == NULL) {
+    int rc = ws__current_bytes(&ovd, rel, &b, &n, &owned);
+    if (rc != 0)
+        return rc;
+    rc = SRV_ENOMEM;
+    if ((abs = ue_abs(p, rel)) == NULL)
+        goto done;
+    const ws_lint *l = ws__lint_find(ws, abs);
+    if (l != NULL && l->p == p && ws__same(l->bytes, l->len, b, n)) {
+        *cached = l;
+        rc = 0;
+        goto done;
+    }
+    if ((j = srv_calloc(1, sizeof *j)) == NULL)
+        goto done;
+    j->ws = ws;
+    j->p = p;
+    j->ctx = &ws->lint;
+    j->abs = abs;
+    abs = NULL;
+    j->len = n;
+    if ((j->rel = srv_strdup(rel)) == NULL || (j->bytes = srv_strndup(b, n)) == NULL)
+        goto done;
+    if ((cb = ws__overlay_lookup(&ovd, UE_CONFIG_NAME, &cn)) != NULL &&
+        (j->cfg = srv_strndup(cb, cn)) == NULL)
+        goto done;
+    j->cfg_len = cn;
+    if (pthread_mutex_init(&j->mu, NULL) != 0)
+        goto done;
+    if (pthread_cond_init(&j->cv, NULL) != 0) {
+        pthread_mutex_destroy(&j->mu);
+        goto done;
+    }
+    j->sync = true;
+    *out = j;
+    j = NULL;
+    rc = 0;
+done:
+    ws__lint_job_free(j);
+    ua_free(abs);
+    ua_free(owned);
+    return rc;
+}
+
+/* The lint itself, on whichever thread runs the job: touches only the job, the lint context
+ * (the job's alone while it runs) and the project (read only; kept while the job runs). */
+static void ws__lint_job_compute(ws_lint_job *j)
+{
+    if (*j->ctx == NULL) { /* the first lint loads libclang: off the loop thread too */
         ul_options opt = {0};
         opt.keep = 1;
-        if ((ws->lint = ul_ctx_new(&opt)) == NULL)
-            goto done;
+        if ((*j->ctx = ul_ctx_new(&opt)) == NULL) {
+            j->rc = SRV_ENOMEM;
+            return;
+        }
     }
-    if ((rc = ws__current_bytes(&ovd, rel, &b, &n, &owned)) != 0)
-        goto done;
-    ws_lint *l = ws__lint_find(ws, abs);
-    if (l != NULL && l->p == p && ws__same(l->bytes, l->len, b, n)) {
-        *out = l;
-        goto done;
+    ue_overlay ov = {ws__job_lookup, j};
+    int rc = ul_lint_source(*j->ctx, j->p, j->rel, j->bytes, j->len, &ov, &j->r);
+    if (rc != 0) {
+        ul_result_free(&j->r);
+        memset(&j->r, 0, sizeof j->r);
+        j->rc = rc == UL_ENOMEM ? SRV_ENOMEM : 1;
+        return;
     }
+    ul_apply_ignores(j->rel, j->bytes, j->len, &j->r.findings, &j->r.fixes);
+    ul_apply_levels(j->p->cfg, &j->r.findings, &j->r.fixes);
+}
+
+/* Claims the job for the calling thread: true when it had not begun. */
+static bool ws__lint_job_claim(ws_lint_job *j)
+{
+    pthread_mutex_lock(&j->mu);
+    bool mine = j->stage == WS_JOB_QUEUED;
+    if (mine)
+        j->stage = WS_JOB_RUNNING;
+    pthread_mutex_unlock(&j->mu);
+    return mine;
+}
+
+static void ws__lint_job_finished(ws_lint_job *j)
+{
+    pthread_mutex_lock(&j->mu);
+    j->stage = WS_JOB_FINISHED;
+    pthread_cond_broadcast(&j->cv);
+    pthread_mutex_unlock(&j->mu);
+}
+
+void ws__lint_job_run(void *arg)
+{
+    ws_lint_job *j = arg;
+    if (!ws__lint_job_claim(j))
+        return; /* the loop thread took it over (ws__lint_job_wait) */
+    ws__lint_job_compute(j);
+    ws__lint_job_finished(j);
+}
+
+void ws__lint_job_wait(ws_lint_job *j)
+{
+    if (ws__lint_job_claim(j)) { /* not begun: the worker would only be waited for */
+        ws__lint_job_compute(j);
+        ws__lint_job_finished(j);
+        return;
+    }
+    pthread_mutex_lock(&j->mu);
+    while (j->stage != WS_JOB_FINISHED)
+        pthread_cond_wait(&j->cv, &j->mu);
+    pthread_mutex_unlock(&j->mu);
+}
+
+void ws__lint_quiesce(ws_t *ws)
+{
+    if (ws->job != NULL)
+        ws__lint_job_wait(ws->job);
+}
+
+int ws__lint_job_store(ws_t *ws, ws_lint_job *j, const ws_lint **out)
+{
+    *out = NULL;
+    if (j->rc != 0)
+        return j->rc;
+    if (j->p == NULL)
+        return WS_LINT_STALE;
+    ws_ov ovd = {ws, j->p};
+    const char *b;
+    size_t n;
+    char *owned = NULL;
+    int rc = ws__current_bytes(&ovd, j->rel, &b, &n, &owned);
+    bool same = rc == 0 && ws__same(j->bytes, j->len, b, n);
+    ua_free(owned);
+    if (rc != 0)
+        return rc;
+    if (!same)
+        return WS_LINT_STALE;
     /* what can fail comes before the previous result is replaced */
-    rc = SRV_ENOMEM;
-    if ((bytes = srv_strndup(b, n)) == NULL || (l == NULL && (path = srv_strdup(abs)) == NULL))
-        goto done;
+    ws_lint *l = ws__lint_find(ws, j->abs);
     if (l == NULL) {
         ws_lint *nl = srv_realloc(ws->lints, (ws->n_lints + 1) * sizeof *nl);
         if (nl == NULL)
-            goto done;
+            return SRV_ENOMEM;
         ws->lints = nl;
-    }
-    if ((rc = ul_lint_source(ws->lint, p, rel, b, n, &ov, &r)) != 0) {
-        ul_result_free(&r);
-        rc = rc == UL_ENOMEM ? SRV_ENOMEM : 1;
-        goto done;
-    }
-    ul_apply_ignores(rel, b, n, &r.findings, &r.fixes);
-    ul_apply_levels(p->cfg, &r.findings, &r.fixes);
-    if (l == NULL) {
         l = &ws->lints[ws->n_lints++];
         memset(l, 0, sizeof *l);
-        l->path = path;
-        path = NULL;
+        l->path = j->abs;
+        j->abs = NULL;
     } else {
         srv_free(l->bytes);
         ul_result_free(&l->r);
     }
-    l->p = p;
-    l->bytes = bytes;
-    bytes = NULL;
-    l->len = n;
-    l->r = r;
+    l->p = j->p;
+    l->bytes = j->bytes;
+    j->bytes = NULL;
+    l->len = j->len;
+    l->r = j->r;
+    memset(&j->r, 0, sizeof j->r);
     *out = l;
-done:
-    ua_free(owned);
-    ua_free(abs);
-    srv_free(path);
-    srv_free(bytes);
+    return 0;
+}
+
+int ws__lint(ws_t *ws, ue_project *p, const char *rel, const ws_lint **out)
+{
+    ws_lint_job *j;
+    ws__lint_quiesce(ws); /* the lint context is a running job's until its worker is done */
+    int rc = ws__lint_job_new(ws, p, rel, out, &j);
+    if (rc != 0 || j == NULL)
+        return rc;
+    j->stage = WS_JOB_RUNNING; /* this thread's alone */
+    ws__lint_job_compute(j);
+    rc = ws__lint_job_store(ws, j, out);
+    ws__lint_job_free(j);
     return rc;
 }
 

@@ -114,6 +114,9 @@ typedef struct ws_settings {
     bool utf8;          /* positions in UTF-8 bytes, else UTF-16 code units */
     bool watch;         /* ask hooks.watch for the folders to watch (the client does not) */
     uint64_t idle_ms;   /* how long typing pauses before the pre-check; 0: never */
+    bool lint_thread;   /* lint off the caller's thread through hooks.work, so that a save
+                           never waits for a parse (the server); false: lint where asked, in
+                           order (deterministic: tests, fault injection) */
 } ws_settings;
 
 typedef enum { WS_EV_OPEN, WS_EV_CHANGE, WS_EV_SAVE, WS_EV_CLOSE, WS_EV_DISK } ws_event;
@@ -149,6 +152,11 @@ typedef struct ws_hooks {
     int (*timer)(void *ud, ws_timer which, int64_t ms);
     /* Asks the client to apply edits to an open document. */
     int (*apply_edit)(void *ud, const ws_doc *doc, const char *label, const ws_edit *e, size_t n);
+    /* Runs run(arg) on another thread, then done(arg) on the core's thread (libuv's
+     * uv_queue_work). done is called exactly once per accepted call, also while the core stops,
+     * and before ws_free. Only with ws_settings.lint_thread; on failure (or NULL) the core runs
+     * both itself. */
+    int (*work)(void *ud, void (*run)(void *arg), void (*done)(void *arg), void *arg);
 } ws_hooks;
 
 typedef struct ws ws_t;

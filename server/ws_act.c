@@ -671,6 +671,7 @@ static int ws__fix_project(ws_t *ws, ul_ctx *ctx, ue_project *p, char ***disk, s
 
 int ws_fix_all(ws_t *ws)
 {
+    ws__lint_quiesce(ws); /* one lint at a time: a running one finishes first */
     int found = ws__discover(ws), rc = 0;
     /* a context of its own, as --fix's: each source parsed afresh over the planned bytes, and
      * the editor's kept units left as they are */

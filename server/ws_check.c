@@ -58,17 +58,12 @@ static int ws__lint_diags_now(ws_t *ws, ue_project *p, const char *rel, const ch
     return ws__schedule_lint(ws, abs);
 }
 
-/* Replaces the lint diagnostics of file f (source rel of p) with a fresh lint's. Returns 0 or
- * SRV_ENOMEM, f then unchanged. */
-static int ws__lint_diags(ws_t *ws, ue_project *p, const char *rel, ws_file *f)
+/* Replaces the lint diagnostics of file f with those of lint result l (NULL: none). Returns 0
+ * or SRV_ENOMEM, f then unchanged. */
+static int ws__lint_replace(const ws_t *ws, ws_file *f, const ws_lint *l)
 {
     ws_file nl = {0};
-    const ws_lint *l;
-    int rc = 0;
-    if (ws->set.lint && (rc = ws__lint(ws, p, rel, &l)) == 0)
-        rc = ws__lint_result_diags(ws, l, &nl);
-    else if (rc == 1)
-        rc = 0; /* unreadable: no lint diagnostics */
+    int rc = l != NULL ? ws__lint_result_diags(ws, l, &nl) : 0;
     ws_diag *nd = NULL;
     if (rc == 0 && nl.n > 0 && (nd = srv_realloc(f->d, (f->n + nl.n) * sizeof *nd)) == NULL)
         rc = SRV_ENOMEM;
@@ -91,6 +86,17 @@ static int ws__lint_diags(ws_t *ws, ue_project *p, const char *rel, ws_file *f)
     f->n = w + nl.n;
     srv_free(nl.d);
     return 0;
+}
+
+/* Replaces the lint diagnostics of file f (source rel of p) with a fresh lint's, linting here.
+ * Returns 0 or SRV_ENOMEM, f then unchanged. */
+static int ws__lint_diags(ws_t *ws, ue_project *p, const char *rel, ws_file *f)
+{
+    const ws_lint *l = NULL;
+    int rc = ws->set.lint ? ws__lint(ws, p, rel, &l) : 0;
+    if (rc == 1)
+        rc = 0; /* unreadable: no lint diagnostics */
+    return rc != 0 ? rc : ws__lint_replace(ws, f, l);
 }
 
 /* ------------------------------------------------------------------------------ drift */
@@ -389,6 +395,9 @@ static int ws__drift(ws_t *ws, ue_project *p, const char *rel, ws_event ev)
 
 /* ------------------------------------------------------------------------ scheduling */
 
+static int ws__queue_lint(ws_t *ws, const char *path);
+static void ws__lint_kick(ws_t *ws);
+
 /* Typing paused: check the edited source without reporting (drift is reported on save), so
  * that the save finds the transformer's work done, and lint it. */
 static void ws__on_idle(ws_t *ws)
@@ -407,6 +416,13 @@ static void ws__on_idle(ws_t *ws)
         goto done;
     }
     /* lint while typing: only the lint diagnostics change, drift waits for the save */
+    if (ws->set.lint_thread) {
+        if ((rc = ws__queue_lint(ws, path)) == 0) {
+            ws->lint_due = true; /* typing paused */
+            ws__lint_kick(ws);
+        }
+        goto done;
+    }
     ws_file *f = ws__file(ws, path, true);
     if (f == NULL) {
         rc = SRV_ENOMEM;
@@ -441,8 +457,8 @@ static int ws__schedule_idle(ws_t *ws, const char *path)
     return 0;
 }
 
-/* The lint after a drift report: every source waiting for it, one after another. */
-static void ws__on_lint_later(ws_t *ws)
+/* The lint after a drift report, here: every source waiting for it, one after another. */
+static void ws__lint_queued_here(ws_t *ws)
 {
     while (ws->n_lint_paths > 0 && !ws->stopped) {
         char *path = ws->lint_paths[0], *rel = NULL;
@@ -467,31 +483,137 @@ static void ws__on_lint_later(ws_t *ws)
         ws__log(ws, 1, "refreshing diagnostics failed: %s", srv_strerror(rc));
 }
 
+/* ---- the lint off the loop thread (ws_settings.lint_thread): one job at a time */
+
+/* Applies finished job j (its result taken out of it): the source's lint diagnostics become
+ * its, reported. A job whose source changed meanwhile is dropped and the source linted again
+ * once input pauses. 0, or SRV_ENOMEM / SRV_EIO with the file's set as it was. */
+static int ws__lint_apply(ws_t *ws, ws_lint_job *j)
+{
+    const ws_lint *l;
+    int rc = ws__lint_job_store(ws, j, &l);
+    if (rc == WS_LINT_STALE)
+        return j->p != NULL && ws->set.lint ? ws__schedule_lint(ws, j->abs) : 0;
+    if (rc == 1)
+        rc = 0; /* unreadable, or libclang failed: no lint diagnostics */
+    if (rc != 0)
+        return rc;
+    ws_file *f = ws__file(ws, j->abs ? j->abs : l->path, true);
+    if (f == NULL)
+        return SRV_ENOMEM;
+    if (!ws->set.lint)
+        l = NULL;
+    if ((rc = ws__lint_replace(ws, f, l)) == 0)
+        rc = ws__report(ws, f);
+    return rc;
+}
+
+/* hooks.work's done: on the loop thread once the worker is done. */
+static void ws__lint_done(void *arg)
+{
+    ws_lint_job *j = arg;
+    ws_t *ws = j->ws;
+    ws__lint_job_wait(j); /* a cancelled request never ran: the lint runs here */
+    if (j->detached || ws == NULL) {
+        ws__lint_job_free(j);
+        return;
+    }
+    ws->job = NULL;
+    if (!ws->stopped) {
+        int rc = ws__lint_apply(ws, j);
+        if (rc == 0)
+            rc = ws->h.settled(ws->h.ud);
+        if (rc != 0)
+            ws__log(ws, 1, "linting %s failed: %s", j->abs ? j->abs : j->rel, srv_strerror(rc));
+    }
+    ws__lint_job_free(j);
+    ws__lint_kick(ws);
+}
+
+/* Once input has paused (ws->lint_due), starts the lint of the first queued source on
+ * hooks.work unless one runs: when it is done, the next. A source whose last lint is of its
+ * current bytes is reported from it at once. */
+static void ws__lint_kick(ws_t *ws)
+{
+    bool reported = false;
+    while (ws->lint_due && ws->job == NULL && ws->n_lint_paths > 0 && !ws->stopped) {
+        char *path = ws->lint_paths[0], *rel = NULL;
+        ue_project *p = NULL;
+        memmove(ws->lint_paths, ws->lint_paths + 1, --ws->n_lint_paths * sizeof *ws->lint_paths);
+        int rc = ws__project_for(ws, path, &p);
+        if (rc == 0 && p != NULL && (rc = ws__rel(p, path, &rel)) == 0 && rel != NULL &&
+            ue_is_source(p, rel, NULL) && ws->set.lint) {
+            const ws_lint *cached = NULL;
+            ws_lint_job *j = NULL;
+            rc = ws__lint_job_new(ws, p, rel, &cached, &j);
+            if (rc == 1 || (rc == 0 && j == NULL)) {
+                /* nothing to parse: the cached result, or none for a source that went */
+                ws_file *f = ws__file(ws, path, true);
+                rc = f == NULL ? SRV_ENOMEM : ws__lint_replace(ws, f, rc == 0 ? cached : NULL);
+                if (rc == 0 && (rc = ws__report(ws, f)) == 0)
+                    reported = true;
+            } else if (rc == 0) {
+                ws->job = j;
+                if (ws->h.work == NULL ||
+                    ws->h.work(ws->h.ud, ws__lint_job_run, ws__lint_done, j) != 0) {
+                    ws__lint_job_run(j); /* no thread to be had: here, and done at once */
+                    ws__lint_done(j);
+                }
+            }
+        }
+        if (rc != 0)
+            ws__log(ws, 1, "linting %s failed: %s", path, srv_strerror(rc));
+        srv_free(path);
+        ua_free(rel);
+    }
+    if (ws->n_lint_paths == 0)
+        ws->lint_due = false;
+    if (reported && ws->job == NULL && !ws->stopped) {
+        int rc = ws->h.settled(ws->h.ud);
+        if (rc != 0)
+            ws__log(ws, 1, "refreshing diagnostics failed: %s", srv_strerror(rc));
+    }
+}
+
 void ws_timer_fired(ws_t *ws, ws_timer which)
 {
     if (which == WS_TIMER_IDLE)
         ws__on_idle(ws);
+    else if (ws->set.lint_thread) {
+        ws->lint_due = true;
+        ws__lint_kick(ws);
+    }
     else
-        ws__on_lint_later(ws);
+        ws__lint_queued_here(ws);
 }
 
 /* A request that shows lint results (pull diagnostics, code actions, a lint fix) does not wait
- * for the pause: the queued lints run first. */
+ * for the pause: the running job is finished and applied, and the queued lints run here. */
 void ws__lint_pending_now(ws_t *ws)
 {
+    ws_lint_job *j = ws->job;
+    if (j != NULL) {
+        ws__lint_job_wait(j);
+        ws->job = NULL;
+        j->detached = true; /* its done callback, still to come, only frees it */
+        int rc = ws->stopped ? 0 : ws__lint_apply(ws, j);
+        if (rc == 0 && !ws->stopped && ws->n_lint_paths == 0)
+            rc = ws->h.settled(ws->h.ud);
+        if (rc != 0)
+            ws__log(ws, 1, "linting %s failed: %s", j->abs ? j->abs : j->rel, srv_strerror(rc));
+    }
     if (ws->n_lint_paths == 0)
         return;
     ws->h.timer(ws->h.ud, WS_TIMER_LINT, -1); /* stopping cannot fail */
-    ws__on_lint_later(ws);
+    ws__lint_queued_here(ws);
 }
 
-/* Queues source path (absolute) for ws__on_lint_later, which runs once input has paused for
- * WS_LINT_LATER_MS (every queued lint and every keystroke push it back). */
-static int ws__schedule_lint(ws_t *ws, const char *path)
+/* Adds source path (absolute) to the lint queue unless it is there. 0 or SRV_ENOMEM. */
+static int ws__queue_lint(ws_t *ws, const char *path)
 {
     for (size_t i = 0; i < ws->n_lint_paths; i++)
         if (strcmp(ws->lint_paths[i], path) == 0)
-            return ws->h.timer(ws->h.ud, WS_TIMER_LINT, WS_LINT_LATER_MS);
+            return 0;
     char *copy = srv_strdup(path);
     char **np = copy ? srv_realloc(ws->lint_paths, (ws->n_lint_paths + 1) * sizeof *np) : NULL;
     if (np == NULL) {
@@ -499,13 +621,23 @@ static int ws__schedule_lint(ws_t *ws, const char *path)
         return SRV_ENOMEM;
     }
     ws->lint_paths = np;
-    int rc = ws->h.timer(ws->h.ud, WS_TIMER_LINT, WS_LINT_LATER_MS);
-    if (rc != 0) {
-        srv_free(copy);
-        return rc;
-    }
     ws->lint_paths[ws->n_lint_paths++] = copy;
     return 0;
+}
+
+/* Queues source path (absolute) for the lint that runs once input has paused for
+ * WS_LINT_LATER_MS (every queued lint and every keystroke push it back). */
+static int ws__schedule_lint(ws_t *ws, const char *path)
+{
+    int rc = ws->h.timer(ws->h.ud, WS_TIMER_LINT, WS_LINT_LATER_MS);
+    if (rc != 0)
+        return rc;
+    ws->lint_due = false; /* input goes on: the queue waits for the timer */
+    size_t had = ws->n_lint_paths;
+    rc = ws__queue_lint(ws, path);
+    if (rc != 0 && had == 0)
+        ws->h.timer(ws->h.ud, WS_TIMER_LINT, -1); /* nothing to run: stopping cannot fail */
+    return rc;
 }
 
 /* ---------------------------------------------------------------------------- checks */
@@ -614,6 +746,19 @@ static int ws__config_changed(ws_t *ws, const char *path)
     return rc;
 }
 
+/* Lists p's sources again. The results computed under the old list go (the source list decides
+ * #include redirections), and a running lint, which reads the list, finishes first. 0 or
+ * SRV_ENOMEM. */
+static int ws__rescan(ws_t *ws, ue_project *p)
+{
+    ua_findings f = {0};
+    ws__cache_clear(ws);
+    ws__lint_quiesce(ws);
+    int rc = ue_project_rescan(p, &f) == UA_ENOMEM ? SRV_ENOMEM : 0;
+    ua_findings_free(&f);
+    return rc;
+}
+
 /* Source rel of p (at path) was deleted: the project lists its sources again; if rel is no
  * longer one, its diagnostics are cleared, its pair forgotten, and its twin checked as the
  * orphan it may now be. Returns 0, SRV_ENOMEM or a hook's error. */
@@ -622,10 +767,7 @@ static int ws__source_gone(ws_t *ws, ue_project *p, const char *rel, const char 
     char *twin = ue_twin_of(p, rel);
     if (twin == NULL)
         return SRV_ENOMEM;
-    ua_findings f = {0};
-    ws__cache_clear(ws); /* the source list decides #include redirections */
-    int rc = ue_project_rescan(p, &f) == UA_ENOMEM ? SRV_ENOMEM : 0;
-    ua_findings_free(&f);
+    int rc = ws__rescan(ws, p);
     if (rc == 0 && !ue_is_source(p, rel, NULL)) {
         ws__drop_pair(ws, path);
         ws_file *sf = ws__file(ws, path, false);
@@ -670,11 +812,7 @@ int ws_check_path(ws_t *ws, const char *path_in, ws_event ev)
         if ((rc = ws__source_of(p, rel, &src)) != 0)
             goto done;
         if (src == NULL && ev == WS_EV_DISK) { /* maybe a new source: list them again */
-            ua_findings f = {0};
-            ws__cache_clear(ws); /* the source list decides #include redirections */
-            if (ue_project_rescan(p, &f) == UA_ENOMEM)
-                rc = SRV_ENOMEM;
-            ua_findings_free(&f);
+            rc = ws__rescan(ws, p);
             if (rc == 0 && !ue_is_source(p, rel, NULL))
                 rc = ws__source_of(p, rel, &src);
             if (rc != 0)

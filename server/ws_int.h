@@ -5,6 +5,8 @@
 #ifndef UNASYNC_WS_INT_H
 #define UNASYNC_WS_INT_H
 
+#include <pthread.h>
+
 #include "engine.h"
 #include "ul.h"
 #include "ws.h"
@@ -18,6 +20,36 @@ typedef struct ws_lint {
     size_t len;
     ul_result r;
 } ws_lint;
+
+/* A lint run off the loop thread (ws_settings.lint_thread) through hooks.work: the core makes it
+ * on the loop thread with copies of what the lint reads (the source's bytes, an open
+ * configuration's), the worker runs ws__lint_job_run, and its done callback applies the result
+ * on the loop thread if the source still has those bytes. One runs at a time (ws->job); the lint
+ * context is the job's until its worker part is done, so every other use of the context waits
+ * for it first (ws__lint_quiesce), as does freeing the project it reads. */
+enum { WS_JOB_QUEUED, WS_JOB_RUNNING, WS_JOB_FINISHED };
+
+typedef struct ws_lint_job {
+    ws_t *ws;       /* NULL once ws_free orphaned it: done only frees it */
+    ue_project *p;  /* NULL once its project went (ws__lint_forget): the result is dropped */
+    ul_ctx **ctx;   /* &ws->lint: made by the first job, off the loop thread */
+    char *rel, *abs;
+    char *bytes;    /* the source as linted */
+    size_t len;
+    char *cfg;      /* the open unasync.json's bytes; NULL: not open (read from disk) */
+    size_t cfg_len;
+    ul_result r;
+    int rc;         /* 0, 1 (the source could not be linted) or SRV_ENOMEM */
+    bool detached;  /* no longer ws->job (applied early, or orphaned): done only frees it */
+    bool sync;      /* mu and cv are initialised */
+    pthread_mutex_t mu; /* guards stage */
+    pthread_cond_t cv;  /* stage became WS_JOB_FINISHED */
+    int stage;
+} ws_lint_job;
+
+/* ws__lint_job_store: the source no longer has the bytes the job linted (or its project
+ * went); the result is dropped. */
+#define WS_LINT_STALE 2
 
 /* The last engine result per source. ue_check_source is a pure function of the source bytes,
  * the twin bytes and the configuration, so a result whose inputs are byte-for-byte unchanged
@@ -70,6 +102,8 @@ struct ws {
     size_t n_lints;
     char **lint_paths; /* sources whose lint a drift report did not wait for */
     size_t n_lint_paths;
+    ws_lint_job *job; /* the lint running off the loop thread; NULL: none */
+    bool lint_due;    /* input has paused: queued lints may start (ws_settings.lint_thread) */
 };
 
 typedef struct ws_ov {
@@ -108,7 +142,29 @@ void ws__drop_pair(ws_t *ws, const char *src);
 ws_file *ws__file(ws_t *ws, const char *path, bool create);
 bool ws__in_folders(const ws_t *ws, const char *path);
 ws_pos ws__lc_pos(const ws_t *ws, const char *b, size_t n, unsigned line, unsigned col);
+/* The lint of source rel of p over its current bytes (open buffer, else disk), with the
+ * configuration's severities and the ignore comments applied, on the calling thread (after a
+ * running job's worker is done); the cached one when the bytes did not change. Returns 0 with
+ * *out set, 1 when the source cannot be read or linted, or SRV_ENOMEM; the previous result for
+ * the source is kept unless a new one replaces it. */
 int ws__lint(ws_t *ws, ue_project *p, const char *rel, const ws_lint **out);
+/* A job to lint source rel of p as it is now: 0 with *out set, or with *cached set (and *out
+ * NULL) when the last lint was of these very bytes; 1 when the source cannot be read, or
+ * SRV_ENOMEM. */
+int ws__lint_job_new(ws_t *ws, ue_project *p, const char *rel, const ws_lint **cached,
+                     ws_lint_job **out);
+/* hooks.work's run: the lint, unless ws__lint_job_wait took the job over before it began. */
+void ws__lint_job_run(void *arg);
+/* Returns once job j's lint is done: waits for its worker, or runs it here when it has not
+ * begun (a thread pool that is busy, or a work request cancelled). */
+void ws__lint_job_wait(ws_lint_job *j);
+/* ws__lint_job_wait on the running job, if any. */
+void ws__lint_quiesce(ws_t *ws);
+/* Makes finished job j's result the last lint of its source (taking it out of j): 0 with *out
+ * set; WS_LINT_STALE when the source changed since or its project went; j->rc when the lint
+ * could not run (1, SRV_ENOMEM); SRV_ENOMEM (nothing changed). */
+int ws__lint_job_store(ws_t *ws, ws_lint_job *j, const ws_lint **out);
+void ws__lint_job_free(ws_lint_job *j);
 ws_lint *ws__lint_find(ws_t *ws, const char *path);
 void ws__log(ws_t *ws, int level, const char *fmt, ...)
 #if defined(__GNUC__)

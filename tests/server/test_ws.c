@@ -17,6 +17,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -136,8 +137,51 @@ static int on_apply_edit(void *ud, const ws_doc *doc, const char *label, const w
     return 0;
 }
 
-static const ws_hooks hooks = {NULL,   on_diagnostics, on_settled, on_status,    on_progress,
-                               on_log, on_watch,       on_timer,   on_apply_edit};
+static const ws_hooks hooks = {NULL,     on_diagnostics, on_settled,    on_status,
+                               on_progress, on_log,   on_watch,      on_timer,
+                               on_apply_edit, NULL};
+
+/* ---- hooks.work held by the test: it runs the worker part on a thread of its own when the
+ * test says so, then done on the test's thread, as libuv's uv_queue_work would ---- */
+
+typedef struct held_work {
+    void (*run)(void *arg);
+    void (*done)(void *arg);
+    void *arg;
+    int calls;
+} held_work;
+static held_work held;
+
+static int on_work(void *ud, void (*run)(void *arg), void (*done)(void *arg), void *arg)
+{
+    (void)ud;
+    assert_null(held.arg); /* one lint at a time */
+    held.run = run;
+    held.done = done;
+    held.arg = arg;
+    held.calls++;
+    return 0;
+}
+
+static void *held_main(void *arg)
+{
+    held.run(arg);
+    return NULL;
+}
+
+/* The held work's worker part on a thread (when `run`), then its done here. */
+static void finish_held(bool run)
+{
+    void *arg = held.arg;
+    assert_non_null(arg);
+    if (run) {
+        pthread_t th;
+        assert_int_equal(pthread_create(&th, NULL, held_main, arg), 0);
+        assert_int_equal(pthread_join(th, NULL), 0);
+    }
+    held.arg = NULL;
+    held.done(arg);
+}
 
 /* ---- the project ---- */
 
@@ -399,6 +443,92 @@ static void core_maps_a_twin_position_to_its_source(void **state)
     assert_int_equal(ws_twin_origin(fx->ws, fx->src, at, &o), 1); /* a source is no twin */
 }
 
+/* The fixture's core replaced by one that lints on hooks.work (held by the test). */
+static void lint_on_a_worker(fixture *fx)
+{
+    ws_hooks h = hooks;
+    h.work = on_work;
+    memset(&held, 0, sizeof held);
+    ws_free(fx->ws);
+    assert_int_equal(ws_new(&h, &fx->ws), 0);
+    ws_settings_of(fx->ws)->lint = true;
+    ws_settings_of(fx->ws)->lint_thread = true;
+    assert_int_equal(ws_folder_add(fx->ws, "file:///ignored", fx->dir), 0);
+}
+
+static void set_text(fixture *fx, const char *text)
+{
+    ws_doc *d = ws_doc_find_path(fx->ws, fx->src);
+    assert_non_null(d);
+    free(d->text);
+    d->text = strdup(text);
+    assert_non_null(d->text);
+    d->len = d->cap = strlen(text);
+}
+
+/* Issue 11, point 4: a save publishes drift while the lint of the file is still running on the
+ * worker, and the lint's diagnostics follow when it is done; a result for bytes that changed
+ * meanwhile is dropped and the source linted again once input pauses. */
+static void core_reports_drift_without_waiting_for_a_running_lint(void **state)
+{
+    fixture *fx = *state;
+    lint_on_a_worker(fx);
+    regenerate(fx);
+    open_doc(fx, "file:///src", fx->src, source_c);
+    assert_int_equal(ws_check_path(fx->ws, fx->src, WS_EV_OPEN), 0);
+    assert_null(held.arg); /* the lint waits for input to pause */
+    ws_timer_fired(fx->ws, WS_TIMER_LINT);
+    assert_non_null(held.arg); /* handed to the worker, not run here */
+    assert_false(has_code(seen_for(fx->src), "UA005"));
+
+    /* typed and saved while the worker has not finished: drift is reported at once */
+    set_text(fx, changed_c);
+    assert_int_equal(ws_check_path(fx->ws, fx->src, WS_EV_CHANGE), 0);
+    assert_int_equal(ws_check_path(fx->ws, fx->src, WS_EV_SAVE), 0);
+    assert_true(has_code(seen_for(fx->src), "UA202"));
+    assert_int_equal(held.calls, 1);
+
+    /* the lint of the old bytes is dropped: nothing reported, the new bytes wait for a pause */
+    int reports = seen_for(fx->src)->reports;
+    finish_held(true);
+    assert_int_equal(seen_for(fx->src)->reports, reports);
+    assert_null(held.arg);
+    ws_timer_fired(fx->ws, WS_TIMER_LINT);
+    assert_int_equal(held.calls, 2);
+    int settled = seen.settled;
+    finish_held(true);
+    assert_true(has_code(seen_for(fx->src), "UA005")); /* the unrenamed `fetch` */
+    assert_true(has_code(seen_for(fx->src), "UA202")); /* drift stays */
+    assert_true(seen.settled > settled);
+    assert_int_equal(held.calls, 2);
+}
+
+/* A request that shows lint results takes a lint over that the worker has not begun, and the
+ * worker then finds nothing to do; a core freed before a job's done frees nothing twice. */
+static void core_takes_over_a_lint_the_worker_has_not_begun(void **state)
+{
+    fixture *fx = *state;
+    lint_on_a_worker(fx);
+    regenerate(fx);
+    open_doc(fx, "file:///src", fx->src, source_c);
+    assert_int_equal(ws_check_path(fx->ws, fx->src, WS_EV_OPEN), 0);
+    ws_timer_fired(fx->ws, WS_TIMER_LINT);
+    assert_non_null(held.arg);
+    const ws_file *f = NULL;
+    assert_int_equal(ws_file_of(fx->ws, fx->src, &f), 0); /* pull diagnostics */
+    assert_true(has_code(seen_for(fx->src), "UA005"));
+    finish_held(true); /* the worker: already done by the request */
+
+    /* a job whose done comes after ws_free */
+    set_text(fx, changed_c);
+    assert_int_equal(ws_check_path(fx->ws, fx->src, WS_EV_SAVE), 0);
+    ws_timer_fired(fx->ws, WS_TIMER_LINT);
+    assert_non_null(held.arg);
+    ws_free(fx->ws); /* waits for the lint (here: runs it), leaves the job to its done */
+    fx->ws = NULL;
+    finish_held(true);
+}
+
 static void core_waits_for_a_pause_before_checking_typed_text(void **state)
 {
     fixture *fx = *state;
@@ -585,6 +715,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(core_maps_a_twin_position_to_its_source, setup, teardown),
         cmocka_unit_test_setup_teardown(core_keeps_an_open_source_live_and_equal_to_a_whole_check,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(core_reports_drift_without_waiting_for_a_running_lint,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(core_takes_over_a_lint_the_worker_has_not_begun, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(core_waits_for_a_pause_before_checking_typed_text, setup,
                                         teardown),
     };
