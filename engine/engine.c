@@ -886,9 +886,10 @@ int ue__drift_finding(const ue_twin *t, unsigned line, unsigned src_line, size_t
                                  twin_base, src_base, nh, nh == 1 ? "" : "s");
         else
             rc = ua_findings_add(f, t->twin, line, 1, UA_ERROR, "UA203",
-                                 "%s was edited by hand (%zu hunk%s differ from %s); edit %s "
+                                 "%s was edited by hand (%zu %s from %s); edit %s "
                                  "instead and run 'unasync --write'",
-                                 twin_base, nh, nh == 1 ? "" : "s", src_base, src_base);
+                                 twin_base, nh, nh == 1 ? "hunk differs" : "hunks differ",
+                                 src_base, src_base);
         if (rc == 0) {
             ua_finding *last = &f->v[f->n - 1];
             /* the list frees it with ua_free */

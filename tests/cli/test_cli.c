@@ -192,7 +192,7 @@ static void check_reports_hand_edited_twin(void **state)
     put(p, "src/sync_api.c", edited);
     assert_int_equal(run(p, "--check"), 1);
     assert_non_null(strstr(p->out, "src/sync_api.c:6:1: error: sync_api.c was edited by hand (1 "
-                                   "hunk differ from api.c); edit api.c instead"));
+                                   "hunk differs from api.c); edit api.c instead"));
     assert_non_null(strstr(p->out, "[UA203]"));
 }
 
