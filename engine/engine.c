@@ -880,16 +880,25 @@ int ue__drift_finding(const ue_twin *t, unsigned line, unsigned src_line, size_t
                                twin_base, t->source);
     case UE_STALE:
     case UE_EDITED: {
-        if (t->state == UE_STALE)
+        /* no hunk in the body: only the header line (its source path or body hash) differs */
+        char what[48];
+        if (nh == 0)
+            snprintf(what, sizeof what, "only its header line differs");
+        else
+            snprintf(what, sizeof what, "%zu %s", nh, nh == 1 ? "hunk differs" : "hunks differ");
+        if (t->state == UE_STALE && nh == 0)
+            rc = ua_findings_add(f, t->twin, line, 1, UA_ERROR, "UA202",
+                                 "%s is out of date with %s (%s); run 'unasync --write'",
+                                 twin_base, src_base, what);
+        else if (t->state == UE_STALE)
             rc = ua_findings_add(f, t->twin, line, 1, UA_ERROR, "UA202",
                                  "%s is out of date with %s (%zu hunk%s); run 'unasync --write'",
                                  twin_base, src_base, nh, nh == 1 ? "" : "s");
         else
             rc = ua_findings_add(f, t->twin, line, 1, UA_ERROR, "UA203",
-                                 "%s was edited by hand (%zu %s from %s); edit %s "
+                                 "%s was edited by hand (%s from %s); edit %s "
                                  "instead and run 'unasync --write'",
-                                 twin_base, nh, nh == 1 ? "hunk differs" : "hunks differ",
-                                 src_base, src_base);
+                                 twin_base, what, src_base, src_base);
         if (rc == 0) {
             ua_finding *last = &f->v[f->n - 1];
             /* the list frees it with ua_free */

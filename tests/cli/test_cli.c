@@ -229,6 +229,24 @@ static void check_and_prune_orphans(void **state)
     assert_non_null(strstr(p->err, "deleted orphan src/sync_api.c"));
 }
 
+/* A twin whose body is right but whose header line differs has no hunk in its body: the
+ * finding says it is the header line, not "0 hunks". */
+static void check_names_a_header_only_difference(void **state)
+{
+    proj *p = *state;
+    assert_int_equal(run(p, "--write -q"), 0);
+    char edited[65536];
+    snprintf(edited, sizeof edited, "%s", get(p, "src/sync_api.c"));
+    char *at = strstr(edited, "body=sha256:");
+    assert_non_null(at);
+    at[12] = at[12] == '0' ? '1' : '0'; /* one digit of the body's hash */
+    put(p, "src/sync_api.c", edited);
+    assert_int_equal(run(p, "--check"), 1);
+    assert_null(strstr(p->out, "0 hunk"));
+    assert_non_null(strstr(p->out, "src/sync_api.c:1:1: error: sync_api.c was edited by hand "
+                                   "(only its header line differs from api.c); edit api.c"));
+}
+
 static void prune_keeps_hand_edited_orphans(void **state)
 {
     proj *p = *state;
@@ -1178,6 +1196,7 @@ int main(int argc, char **argv)
         T(check_reports_hand_edited_twin),
         T(a_reformatted_header_is_an_edit_not_a_foreign_file),
         T(check_and_prune_orphans),
+        T(check_names_a_header_only_difference),
         T(prune_keeps_hand_edited_orphans),
         T(write_refuses_a_file_it_did_not_generate),
         T(write_keeps_the_file_mode),
