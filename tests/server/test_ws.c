@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "engine.h"
+#include "testalloc.h"
 #include "testfs.h"
 #include "ul.h"
 #include "ws.h"
@@ -529,6 +530,104 @@ static void core_takes_over_a_lint_the_worker_has_not_begun(void **state)
     finish_held(true);
 }
 
+/* ---- the lint jobs under fault injection: hooks.work runs the job at once (deterministic), the
+ * core's allocations fail one after another ---- */
+
+static int on_work_now(void *ud, void (*run)(void *arg), void (*done)(void *arg), void *arg)
+{
+    (void)ud;
+    run(arg);
+    done(arg);
+    return 0;
+}
+
+/* A document made with the core's allocator (the core frees it with srv_free). */
+static bool add_doc(ws_t *ws, const char *uri, const char *path, const char *text)
+{
+    ws_doc *d = srv_calloc(1, sizeof *d);
+    if (d == NULL)
+        return false;
+    d->uri = srv_strdup(uri);
+    d->path = srv_strdup(path);
+    d->text = srv_strdup(text);
+    d->len = d->cap = strlen(text);
+    if (d->uri == NULL || d->path == NULL || d->text == NULL || ws_doc_add(ws, d) != 0) {
+        ws_doc_free(d);
+        return false;
+    }
+    return true;
+}
+
+/* Open, lint, type, save (drift; the lint of the new bytes queued), pause, lint, pull. The
+ * number of lint diagnostics (UA005) the core ended with, or -1 when a step said it failed. */
+static int lint_job_session(const fixture *fx)
+{
+    ws_hooks h = hooks;
+    h.work = on_work_now;
+    ws_t *ws = NULL;
+    int result = -1;
+    if (ws_new(&h, &ws) != 0)
+        return -1;
+    ws_settings_of(ws)->lint = true;
+    ws_settings_of(ws)->lint_thread = true;
+    bool ok = ws_folder_add(ws, "file:///ignored", fx->dir) == 0 &&
+              add_doc(ws, "file:///src", fx->src, source_c) &&
+              ws_check_path(ws, fx->src, WS_EV_OPEN) == 0;
+    if (ok) {
+        ws_timer_fired(ws, WS_TIMER_LINT);
+        ws_doc *d = ws_doc_find_path(ws, fx->src);
+        char *text = srv_strdup(changed_c);
+        ok = d != NULL && text != NULL;
+        if (ok) {
+            srv_free(d->text);
+            d->text = text;
+            d->len = d->cap = strlen(text);
+        } else {
+            srv_free(text);
+        }
+    }
+    ok = ok && ws_check_path(ws, fx->src, WS_EV_CHANGE) == 0 &&
+         ws_check_path(ws, fx->src, WS_EV_SAVE) == 0;
+    if (ok) {
+        ws_timer_fired(ws, WS_TIMER_IDLE);
+        ws_timer_fired(ws, WS_TIMER_LINT);
+    }
+    const ws_file *f = NULL;
+    if (ok && ws_file_of(ws, fx->src, &f) == 0 && f != NULL) {
+        result = 0;
+        for (size_t i = 0; i < f->n; i++)
+            result += f->d[i].lint && strcmp(f->d[i].code, "UA005") == 0;
+    }
+    ws_free(ws);
+    return result;
+}
+
+/* Every allocation of the job path failed in turn: nothing leaks, nothing crashes, and a run
+ * that reports no failure ends with the lint diagnostics of a run without the hook. */
+static void lint_jobs_survive_every_failed_allocation(void **state)
+{
+    fixture *fx = *state;
+    regenerate(fx);
+    memset(&seen, 0, sizeof seen);
+    int want = lint_job_session(fx);
+    assert_true(want > 0);
+    long n;
+    for (n = 1;; n++) {
+        memset(&seen, 0, sizeof seen);
+        testalloc_reset(n);
+        ua_set_allocator(testalloc_malloc, testalloc_realloc, testalloc_free);
+        int got = lint_job_session(fx);
+        ua_set_allocator(NULL, NULL, NULL);
+        if (testalloc_hook.live != 0)
+            fail_msg("failing allocation %ld leaks %ld block(s)", n, (long)testalloc_hook.live);
+        if (!testalloc_hook.failed) {
+            assert_int_equal(got, want);
+            break;
+        }
+    }
+    print_message("failed each of %ld allocations of the lint-job session in turn\n", n - 1);
+}
+
 static void core_waits_for_a_pause_before_checking_typed_text(void **state)
 {
     fixture *fx = *state;
@@ -718,6 +817,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(core_reports_drift_without_waiting_for_a_running_lint,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(core_takes_over_a_lint_the_worker_has_not_begun, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(lint_jobs_survive_every_failed_allocation, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(core_waits_for_a_pause_before_checking_typed_text, setup,
                                         teardown),
