@@ -428,3 +428,9 @@ int async_await_req(uv_req_t *req, int (*start)(uv_loop_t *, uv_req_t *, void *)
         return cancelled ? ua_cancelled(self) : UNASYNC_ECANCELED;
     return w.status;
 }
+
+/* ---- the event tasks are joined with (event.inc) ---- */
+
+#include "prims_async.h"
+
+#include "event.inc"

@@ -354,3 +354,9 @@ int sync_await_req(uv_req_t *req, int (*start)(uv_loop_t *, uv_req_t *, void *),
         uv_run(loop, UV_RUN_ONCE);
     return w.status;
 }
+
+/* ---- the event tasks are joined with (event.inc) ---- */
+
+#include "prims_sync.h"
+
+#include "event.inc"
