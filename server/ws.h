@@ -209,7 +209,9 @@ void ws_timer_fired(ws_t *ws, ws_timer which);
  * stays. */
 
 /* The diagnostics of path as the last check found them (NULL *f: none). Queued lints run
- * first. Returns 0 or SRV_ENOMEM. */
+ * first, unless the lint runs off the thread (ws_settings.lint_thread): then the set as it is,
+ * and hooks.diagnostics and hooks.settled follow once the lint is done. Returns 0 or
+ * SRV_ENOMEM. */
 int ws_file_of(ws_t *ws, const char *path, const ws_file **f);
 
 /* ---------------------------------------------------------------------------- actions */
@@ -236,7 +238,9 @@ typedef struct ws_actions {
 
 /* The code actions for range of path. only/n_only is the client's filter of kinds (has_only
  * false: no filter; a kind passes when a filter entry is it or a prefix of it up to a dot).
- * Returns 0 or SRV_ENOMEM (with *out empty). Release out with ws_actions_free either way. */
+ * Lint quick fixes are those of the lint diagnostics shown; queued lints run first unless the
+ * lint runs off the thread (ws_settings.lint_thread). Returns 0 or SRV_ENOMEM (with *out
+ * empty). Release out with ws_actions_free either way. */
 int ws_code_actions(ws_t *ws, const char *path, ws_range range, const char *const *only,
                     size_t n_only, bool has_only, ws_actions *out);
 void ws_actions_free(ws_actions *a);

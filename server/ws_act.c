@@ -170,7 +170,11 @@ int ws_code_actions(ws_t *ws, const char *path, ws_range range, const char *cons
                     size_t n_only, bool has_only, ws_actions *out)
 {
     memset(out, 0, sizeof *out);
-    ws__lint_pending_now(ws);
+    /* Off the thread, code actions (asked for at every cursor move) never wait for a parse: the
+     * lint fixes offered are those of the lint diagnostics shown, and unasync.lintFix refuses
+     * one whose lint no longer matches the bytes */
+    if (!ws->set.lint_thread)
+        ws__lint_pending_now(ws);
     char *c = ws__canonical(path);
     if (c == NULL)
         return SRV_ENOMEM;

@@ -846,7 +846,10 @@ done:
 
 int ws_file_of(ws_t *ws, const char *path, const ws_file **f)
 {
-    ws__lint_pending_now(ws); /* before f is found: it may add files */
+    /* before f is found: it may add files. Off the thread, a pull never waits for a parse: the
+     * lint's report and hooks.settled follow when it is done */
+    if (!ws->set.lint_thread)
+        ws__lint_pending_now(ws);
     char *c = ws__canonical(path);
     *f = c ? ws__file(ws, c, false) : NULL;
     srv_free(c);

@@ -515,8 +515,16 @@ static void core_takes_over_a_lint_the_worker_has_not_begun(void **state)
     assert_int_equal(ws_check_path(fx->ws, fx->src, WS_EV_OPEN), 0);
     ws_timer_fired(fx->ws, WS_TIMER_LINT);
     assert_non_null(held.arg);
+    /* a pull and code actions answer at once, with what is shown: no lint yet */
     const ws_file *f = NULL;
-    assert_int_equal(ws_file_of(fx->ws, fx->src, &f), 0); /* pull diagnostics */
+    assert_int_equal(ws_file_of(fx->ws, fx->src, &f), 0);
+    char acts[4096];
+    actions_at(fx, fx->src, 2, NULL, 0, acts, sizeof acts);
+    assert_false(has_code(seen_for(fx->src), "UA005"));
+    assert_non_null(held.arg);
+    /* a lint fix needs the lint of the bytes it edits: it takes the job over (asked here at a
+     * position with no finding, so refused, but only once the lint ran) */
+    assert_int_equal(ws_lint_fix(fx->ws, fx->src, 1, 1, "UA005", 0), SRV_EINVAL);
     assert_true(has_code(seen_for(fx->src), "UA005"));
     finish_held(true); /* the worker: already done by the request */
 

@@ -131,6 +131,37 @@ test('a save publishes drift first: the lint of the new bytes follows in a later
   await shutdownExit(s);
 });
 
+test('a pull client: the pull after a save answers with drift, the lint follows after a refresh', async (t) => {
+  const ws = workspace(t, { 'unasync.json': CONFIG, 'x.c': LINTED });
+  await generateTwins(t, ws.dir);
+  const s = start(t);
+  const res = await init(s, ws.dir, { caps: { textDocument: { diagnostic: { dynamicRegistration: false } },
+    workspace: { diagnostics: { refreshSupport: true } } } });
+  assert.ok(res.capabilities.diagnosticProvider);
+  const src = ws.uri('x.c');
+  const pull = async () => (await s.conn.sendRequest('textDocument/diagnostic', { textDocument: { uri: src } })).items;
+  const refreshes = () => s.requests.filter((r) => r.method === 'workspace/diagnostic/refresh').length;
+  await open(s, src, LINTED);
+  const edited = LINTED + 'static async int more(void) { return fetch(3); }\nstatic int (*keep2)(void) = more;\n';
+  const newUa001 = (x) => x.some((e) => e.code === 'UA001' && e.range.start.line === 10);
+  await s.conn.sendNotification('textDocument/didChange', { textDocument: { uri: src, version: 2 }, contentChanges: [{ text: edited }] });
+  await s.conn.sendNotification('textDocument/didSave', { textDocument: { uri: src } });
+  let seen = refreshes();
+  const first = await pull(); // right after the save: the drift, whatever the lint is doing
+  assert.ok(first.some((e) => e.code === 'UA202'), JSON.stringify(first));
+  assert.ok(!newUa001(first), 'the pull waited for the lint of the new bytes');
+  // the lint of the new bytes ends in a refresh (the drift's own change may send one first):
+  // pull after each until the lint is there, the drift still with it
+  let items = first;
+  while (!newUa001(items)) {
+    await s.until('a refresh once the lint is done', () => refreshes() > seen);
+    seen = refreshes();
+    items = await pull();
+  }
+  assert.ok(items.some((e) => e.code === 'UA202'));
+  await shutdownExit(s);
+});
+
 /** The text after an applyEdit's edits of one document (positions in ASCII text: any unit). */
 function applyEdits(text, edits) {
   const offset = (p) => {
