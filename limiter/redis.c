@@ -271,6 +271,12 @@ static async int node_connect(rl_redis_t *r, rl_node_t *n)
     return 0;
 }
 
+static async void conn_close(rl_conn_t *conn)
+{
+    await async_redis_close(conn->redis);
+    rl_free(conn);
+}
+
 /* A reference to n's connection for one command; the caller holds conn_lock. */
 static rl_conn_t *conn_take(rl_node_t *n)
 {
@@ -290,8 +296,7 @@ static async void conn_release(rl_node_t *n, rl_conn_t *conn, bool broken)
     }
     if (--conn->users > 0 || !conn->dropped)
         return;
-    await async_redis_close(conn->redis);
-    rl_free(conn);
+    await conn_close(conn);
 }
 
 /* The index of the node at host:port, added when new; -1 when RL_NODES_MAX are known. */
@@ -1303,10 +1308,8 @@ static async int rds_close(rl_repo_t *repo)
 {
     rl_redis_t *r = (rl_redis_t *)repo;
     for (size_t i = 0; i < r->nnodes; i++)
-        if (r->nodes[i].conn) { /* no command runs once the limiter closes */
-            await async_redis_close(r->nodes[i].conn->redis);
-            rl_free(r->nodes[i].conn);
-        }
+        if (r->nodes[i].conn) /* no command runs once the limiter closes */
+            await conn_close(r->nodes[i].conn);
     async_mutex_destroy(&r->conn_lock);
     rl_repo_fini(&r->base);
     rl_free(r);

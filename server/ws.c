@@ -734,24 +734,13 @@ void ws__lint_quiesce(ws_t *ws)
         ws__lint_job_wait(ws->job);
 }
 
-int ws__lint_job_store(ws_t *ws, ws_lint_job *j, const ws_lint **out)
+/* Makes finished job j's result the last lint of its source, whatever the source holds now:
+ * ws__lint_job_store without its check. */
+static int ws__lint_job_keep(ws_t *ws, ws_lint_job *j, const ws_lint **out)
 {
     *out = NULL;
     if (j->rc != 0)
         return j->rc;
-    if (j->p == NULL)
-        return WS_LINT_STALE;
-    ws_ov ovd = {ws, j->p};
-    const char *b;
-    size_t n;
-    char *owned = NULL;
-    int rc = ws__current_bytes(&ovd, j->rel, &b, &n, &owned);
-    bool same = rc == 0 && ws__same(j->bytes, j->len, b, n);
-    ua_free(owned);
-    if (rc != 0)
-        return rc;
-    if (!same)
-        return WS_LINT_STALE;
     /* what can fail comes before the previous result is replaced */
     ws_lint *l = ws__lint_find(ws, j->abs);
     if (l == NULL) {
@@ -777,6 +766,25 @@ int ws__lint_job_store(ws_t *ws, ws_lint_job *j, const ws_lint **out)
     return 0;
 }
 
+int ws__lint_job_store(ws_t *ws, ws_lint_job *j, const ws_lint **out)
+{
+    *out = NULL;
+    if (j->rc != 0)
+        return j->rc;
+    if (j->p == NULL)
+        return WS_LINT_STALE;
+    ws_ov ovd = {ws, j->p};
+    const char *b;
+    size_t n;
+    char *owned = NULL;
+    int rc = ws__current_bytes(&ovd, j->rel, &b, &n, &owned);
+    bool same = rc == 0 && ws__same(j->bytes, j->len, b, n);
+    ua_free(owned);
+    if (rc != 0)
+        return rc;
+    return same ? ws__lint_job_keep(ws, j, out) : WS_LINT_STALE;
+}
+
 int ws__lint(ws_t *ws, ue_project *p, const char *rel, const ws_lint **out)
 {
     ws_lint_job *j;
@@ -786,7 +794,7 @@ int ws__lint(ws_t *ws, ue_project *p, const char *rel, const ws_lint **out)
         return rc;
     j->stage = WS_JOB_RUNNING; /* this thread's alone */
     ws__lint_job_compute(j);
-    rc = ws__lint_job_store(ws, j, out);
+    rc = ws__lint_job_keep(ws, j, out); /* of the bytes just read: nothing to compare */
     ws__lint_job_free(j);
     return rc;
 }

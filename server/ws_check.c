@@ -457,16 +457,32 @@ static int ws__schedule_idle(ws_t *ws, const char *path)
     return 0;
 }
 
+/* Takes the first source off the lint queue: *path (absolute, the caller's to srv_free), with
+ * its project and *rel (the caller's to ua_free) while it is a source of one, else *rel NULL.
+ * 0 or SRV_ENOMEM. */
+static int ws__lint_pop(ws_t *ws, char **path, ue_project **p, char **rel)
+{
+    *path = ws->lint_paths[0];
+    *p = NULL;
+    *rel = NULL;
+    memmove(ws->lint_paths, ws->lint_paths + 1, --ws->n_lint_paths * sizeof *ws->lint_paths);
+    int rc = ws__project_for(ws, *path, p);
+    if (rc == 0 && *p != NULL && (rc = ws__rel(*p, *path, rel)) == 0 && *rel != NULL &&
+        !ue_is_source(*p, *rel, NULL)) {
+        ua_free(*rel);
+        *rel = NULL;
+    }
+    return rc;
+}
+
 /* The lint after a drift report, here: every source waiting for it, one after another. */
 static void ws__lint_queued_here(ws_t *ws)
 {
     while (ws->n_lint_paths > 0 && !ws->stopped) {
-        char *path = ws->lint_paths[0], *rel = NULL;
-        ue_project *p = NULL;
-        memmove(ws->lint_paths, ws->lint_paths + 1, --ws->n_lint_paths * sizeof *ws->lint_paths);
-        int rc = ws__project_for(ws, path, &p);
-        if (rc == 0 && p != NULL && (rc = ws__rel(p, path, &rel)) == 0 && rel != NULL &&
-            ue_is_source(p, rel, NULL)) {
+        char *path, *rel;
+        ue_project *p;
+        int rc = ws__lint_pop(ws, &path, &p, &rel);
+        if (rc == 0 && rel != NULL) {
             ws_file *f = ws__file(ws, path, true);
             if (f == NULL)
                 rc = SRV_ENOMEM;
@@ -508,26 +524,31 @@ static int ws__lint_apply(ws_t *ws, ws_lint_job *j)
     return rc;
 }
 
+/* Takes finished job j off ws->job and applies it (unless the core stopped); then, when
+ * `settle` and it was applied, a batch is complete. Failures are logged. */
+static void ws__lint_finish(ws_t *ws, ws_lint_job *j, bool settle)
+{
+    ws->job = NULL;
+    if (ws->stopped)
+        return;
+    int rc = ws__lint_apply(ws, j);
+    if (rc != 0)
+        ws__log(ws, 1, "linting %s failed: %s", j->abs ? j->abs : j->rel, srv_strerror(rc));
+    else if (settle && (rc = ws->h.settled(ws->h.ud)) != 0)
+        ws__log(ws, 1, "refreshing diagnostics failed: %s", srv_strerror(rc));
+}
+
 /* hooks.work's done: on the loop thread once the worker is done. */
 static void ws__lint_done(void *arg)
 {
     ws_lint_job *j = arg;
-    ws_t *ws = j->ws;
+    ws_t *ws = j->detached ? NULL : j->ws; /* NULL: applied early, or its core is gone */
     ws__lint_job_wait(j); /* a cancelled request never ran: the lint runs here */
-    if (j->detached || ws == NULL) {
-        ws__lint_job_free(j);
-        return;
-    }
-    ws->job = NULL;
-    if (!ws->stopped) {
-        int rc = ws__lint_apply(ws, j);
-        if (rc == 0)
-            rc = ws->h.settled(ws->h.ud);
-        if (rc != 0)
-            ws__log(ws, 1, "linting %s failed: %s", j->abs ? j->abs : j->rel, srv_strerror(rc));
-    }
+    if (ws != NULL)
+        ws__lint_finish(ws, j, true);
     ws__lint_job_free(j);
-    ws__lint_kick(ws);
+    if (ws != NULL)
+        ws__lint_kick(ws);
 }
 
 /* Once input has paused (ws->lint_due), starts the lint of the first queued source on
@@ -537,12 +558,10 @@ static void ws__lint_kick(ws_t *ws)
 {
     bool reported = false;
     while (ws->lint_due && ws->job == NULL && ws->n_lint_paths > 0 && !ws->stopped) {
-        char *path = ws->lint_paths[0], *rel = NULL;
-        ue_project *p = NULL;
-        memmove(ws->lint_paths, ws->lint_paths + 1, --ws->n_lint_paths * sizeof *ws->lint_paths);
-        int rc = ws__project_for(ws, path, &p);
-        if (rc == 0 && p != NULL && (rc = ws__rel(p, path, &rel)) == 0 && rel != NULL &&
-            ue_is_source(p, rel, NULL) && ws->set.lint) {
+        char *path, *rel;
+        ue_project *p;
+        int rc = ws__lint_pop(ws, &path, &p, &rel);
+        if (rc == 0 && rel != NULL && ws->set.lint) {
             const ws_lint *cached = NULL;
             ws_lint_job *j = NULL;
             rc = ws__lint_job_new(ws, p, rel, &cached, &j);
@@ -594,13 +613,8 @@ void ws__lint_pending_now(ws_t *ws)
     ws_lint_job *j = ws->job;
     if (j != NULL) {
         ws__lint_job_wait(j);
-        ws->job = NULL;
         j->detached = true; /* its done callback, still to come, only frees it */
-        int rc = ws->stopped ? 0 : ws__lint_apply(ws, j);
-        if (rc == 0 && !ws->stopped && ws->n_lint_paths == 0)
-            rc = ws->h.settled(ws->h.ud);
-        if (rc != 0)
-            ws__log(ws, 1, "linting %s failed: %s", j->abs ? j->abs : j->rel, srv_strerror(rc));
+        ws__lint_finish(ws, j, ws->n_lint_paths == 0); /* else the queue's lint settles */
     }
     if (ws->n_lint_paths == 0)
         return;

@@ -247,23 +247,28 @@ static rl_limiter_t *piped_lim;
 static piped_t piped[PIPED_WORKERS];
 static int piped_killed; /* the last kill happened (__atomic: the sync twin's threads read it) */
 
+/* One token of "piped" (a limit far above what the test takes), acquired and committed. */
+static async int piped_once(rl_limiter_t *lim)
+{
+    rl_limit_t big;
+    CHECK_EQ(rl_limit_per_minute(&big, "rpm", 1000000, 0), 0);
+    rl_amount_t one[] = {{"rpm", 1}};
+    rl_acquire_options_t ao = {&big, 1, RL_ON_UNAVAILABLE_BLOCK};
+    rl_lease_t lease;
+    int rc = await rl_limiter_acquire(lim, &lease, "piped", NULL, one, 1, &ao, NULL);
+    return rc == 0 ? await rl_lease_commit(&lease, NULL) : rc;
+}
+
 /* Acquires and commits one token at a time until PIPED_CALLS calls have begun after the last
  * kill: each write is followed by WAIT on the same connection, so a task holds the connection
  * across two commands. */
 static async int piped_worker(void *arg)
 {
     piped_t *p = arg;
-    rl_limit_t big;
-    CHECK_EQ(rl_limit_per_minute(&big, "rpm", 1000000, 0), 0);
-    rl_amount_t one[] = {{"rpm", 1}};
-    rl_acquire_options_t ao = {&big, 1, RL_ON_UNAVAILABLE_BLOCK};
     for (int after = 0; after < PIPED_CALLS;) {
         bool late = __atomic_load_n(&piped_killed, __ATOMIC_ACQUIRE);
         after += late;
-        rl_lease_t lease;
-        int rc = await rl_limiter_acquire(piped_lim, &lease, "piped", NULL, one, 1, &ao, NULL);
-        if (rc == 0)
-            rc = await rl_lease_commit(&lease, NULL);
+        int rc = await piped_once(piped_lim);
         if (rc == 0) {
             p->granted++;
             p->granted_after += late;
@@ -287,18 +292,11 @@ static async int piped_worker(void *arg)
  * call, which the caller may repeat. 0 or the last error. */
 static async int piped_acquire(rl_limiter_t *lim)
 {
-    rl_limit_t big;
-    CHECK_EQ(rl_limit_per_minute(&big, "rpm", 1000000, 0), 0);
-    rl_amount_t one[] = {{"rpm", 1}};
-    rl_acquire_options_t ao = {&big, 1, RL_ON_UNAVAILABLE_BLOCK};
     int rc = -1;
     for (int attempt = 0; attempt < 20 && rc != 0; attempt++) {
         if (attempt)
             await async_sleep_ms(50);
-        rl_lease_t lease;
-        rc = await rl_limiter_acquire(lim, &lease, "piped", NULL, one, 1, &ao, NULL);
-        if (rc == 0)
-            rc = await rl_lease_commit(&lease, NULL);
+        rc = await piped_once(lim);
     }
     return rc;
 }
