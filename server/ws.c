@@ -511,18 +511,28 @@ void ws_live_counts(const ws_t *ws, size_t *states, size_t *edits, size_t *full_
     }
 }
 
-int ws__live_open(ws_t *ws, ue_project *p, const char *rel)
+/* The live state of source rel when an editor has it open (ws__live_for): 0 with *l; 1 when rel
+ * is not open, not a source, or its buffer cannot be transformed live (check it whole); or
+ * SRV_ENOMEM. */
+static int ws__live_of(ws_t *ws, ue_project *p, const char *rel, const ue_overlay *ov,
+                       ue_live **l)
 {
-    ws_ov ovd = {ws, p};
-    ue_overlay ov = {ws__overlay_lookup, &ovd};
     char *abs = ue_abs(p, rel);
     if (abs == NULL)
         return SRV_ENOMEM;
     const ws_doc *d = ws_doc_find_path(ws, abs);
-    ue_live *l;
-    int rc = d == NULL || !ue_is_source(p, rel, NULL) ? 0 : ws__live_for(ws, p, rel, abs, d, &ov, &l);
+    int rc = d == NULL || !ue_is_source(p, rel, NULL) ? 1 : ws__live_for(ws, p, rel, abs, d, ov, l);
     ua_free(abs);
-    return rc == SRV_EINVAL ? 0 : rc;
+    return rc == SRV_EINVAL ? 1 : rc;
+}
+
+int ws__live_open(ws_t *ws, ue_project *p, const char *rel)
+{
+    ws_ov ovd = {ws, p};
+    ue_overlay ov = {ws__overlay_lookup, &ovd};
+    ue_live *l;
+    int rc = ws__live_of(ws, p, rel, &ov, &l);
+    return rc == 1 ? 0 : rc;
 }
 
 /* For a source open in the editor, the check built from its live state (the same result
@@ -531,23 +541,17 @@ int ws__live_open(ws_t *ws, ue_project *p, const char *rel)
 static int ws__live_check(ws_t *ws, ue_project *p, const char *rel, const ue_overlay *ov,
                           ue_twin *t)
 {
-    char *abs = ue_abs(p, rel);
-    if (abs == NULL)
-        return SRV_ENOMEM;
-    const ws_doc *d = ws_doc_find_path(ws, abs);
     ue_live *l = NULL;
-    int rc = d == NULL || !ue_is_source(p, rel, NULL) ? 1 : ws__live_for(ws, p, rel, abs, d, ov, &l);
-    ua_free(abs);
-    if (rc == SRV_EINVAL)
-        return 1;
+    int rc = ws__live_of(ws, p, rel, ov, &l);
     if (rc != 0)
         return rc;
     return ue_live_twin(l, t) == 0 ? 0 : SRV_ENOMEM;
 }
 
 /* The engine's result for source rel of p: the cached one when its inputs are unchanged, else
- * a new check (then cached): from the live state of an open source, else whole. The result belongs to the cache and stays valid until the next
- * check of any source; NULL when out of memory. */
+ * a new check (then cached): from the live state of an open source, else whole. The result
+ * belongs to the cache and stays valid until the next check of any source; NULL when out of
+ * memory. */
 const ue_twin *ws__result(ws_t *ws, ue_project *p, const char *rel)
 {
     const ue_twin *hit = ws__cache_hit(ws, p, rel);
